@@ -1,0 +1,1 @@
+"""Campaigns: settings, calling rules and the store."""

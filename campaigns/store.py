@@ -1,0 +1,99 @@
+"""Opening the store: one SQLAlchemy URL, migrated to the newest schema on open.
+
+SQLite (``./dialer.db``) by default, any SQLAlchemy URL through ``--db`` or
+``DIALER_DB``. The only dialect-specific code here tunes SQLite's connection
+(WAL, busy timeout, foreign keys) so that the CLI and a running engine can share
+one file; the schema itself stays portable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, create_engine
+
+from dialer.errors import InvalidInput
+
+DEFAULT_URL = "sqlite:///dialer.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def resolve_url(db: str | None) -> str:
+    """The store URL: the ``--db`` value, else ``DIALER_DB``, else ``./dialer.db``.
+
+    A bare file path is taken as a SQLite file.
+    """
+    url = db or os.environ.get("DIALER_DB") or DEFAULT_URL
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    return url
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise InvalidInput(f"cannot use store URL {_mask(url)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def open_store(db: str | None = None) -> Engine:
+    """Resolve, connect and migrate; raise ``InvalidInput`` with one clear line on failure."""
+    url = resolve_url(db)
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    except OperationalError as exc:
+        raise InvalidInput(f"cannot open store {_mask(url)}: {exc.orig}") from None
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error: nothing half-written."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _mask(url: str) -> str:
+    """The URL with any password replaced, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid URL>"

@@ -1,0 +1,3 @@
+"""The dial engine: pacing, attempts, and the port to the phone system."""
+
+__version__ = "0.1.0"

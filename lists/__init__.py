@@ -1,0 +1,1 @@
+"""Lead lists: phone numbers, import, do-not-call, export."""
