@@ -1,0 +1,308 @@
+"""Calling windows: when a lead may be called, in the called person's local time.
+
+A number's time zone comes from its prefix, and one prefix can map to many
+zones (a Russian mobile number maps to sixteen, UTC+2 to UTC+12). The only safe
+rule is that the local time in EVERY candidate zone is inside the window. A
+lead with no known zone, or whose zones never share an open hour, is never
+dialed and never silently skipped: ``window_problem`` says why, for the report.
+
+All functions are pure: they take the current instant as an argument.
+
+``next_callable`` works on intervals rather than scanning: for each zone it
+splits the coming days into stretches of constant UTC offset (finding DST
+changes by bisection), turns each local day's opening hours into a UTC
+interval, and intersects the zones' interval lists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+UNKNOWN_ZONE = "Etc/Unknown"
+
+# A week plus a day covers every weekday/weekend pattern from any starting instant.
+HORIZON = timedelta(days=8)
+# Offset changes (DST) are months apart; sampling every 6 hours cannot miss one.
+_SAMPLE_S = 6 * 3600
+
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+Interval = tuple[float, float]  # [start, end) in epoch seconds
+
+
+def _check_hours(start: time, end: time, which: str) -> None:
+    if start.tzinfo is not None or end.tzinfo is not None:
+        raise ValueError(f"{which} hours are local times and must not carry a time zone")
+    if not start < end:
+        raise ValueError(f"{which} hours must start before they end, got {start:%H:%M}-{end:%H:%M}")
+
+
+@dataclass(frozen=True)
+class CallingWindow:
+    """Local hours when calls may start: ``start`` inclusive, ``end`` exclusive.
+
+    ``weekend`` (Saturday and Sunday) defaults to the weekday hours.
+    """
+
+    start: time = time(9, 0)
+    end: time = time(21, 0)
+    weekend: tuple[time, time] | None = None
+
+    def __post_init__(self) -> None:
+        _check_hours(self.start, self.end, "weekday")
+        if self.weekend is not None:
+            _check_hours(self.weekend[0], self.weekend[1], "weekend")
+
+    def hours_on(self, day: date) -> tuple[time, time]:
+        """The opening hours on a local calendar day."""
+        if self.weekend is not None and day.weekday() >= 5:
+            return self.weekend
+        return self.start, self.end
+
+    @classmethod
+    def parse(cls, text: str) -> CallingWindow:
+        """Parse ``"09:00-21:00"``, ``"08:00-22:00,09:00-20:00"`` (weekdays, weekend) or a profile name.
+
+        Profiles: ``default`` (09:00-21:00), ``us-tsr`` (08:00-21:00), ``ru-230fz``
+        (weekdays 08:00-22:00, weekends 09:00-20:00).
+        """
+        key = text.strip().lower()
+        if key in PROFILES:
+            return PROFILES[key]
+        parts = key.split(",")
+        if len(parts) > 2 or not key:
+            raise ValueError(
+                f"calling window {text!r}: expected HH:MM-HH:MM, optionally followed by "
+                f"',HH:MM-HH:MM' for weekends, or one of {', '.join(sorted(PROFILES))}"
+            )
+        start, end = _parse_hours(parts[0], text)
+        weekend = _parse_hours(parts[1], text) if len(parts) == 2 else None
+        try:
+            return cls(start, end, weekend)
+        except ValueError as exc:
+            raise ValueError(f"calling window {text!r}: {exc}") from None
+
+    def __str__(self) -> str:
+        text = f"{self.start:%H:%M}-{self.end:%H:%M}"
+        if self.weekend is not None:
+            text += f",{self.weekend[0]:%H:%M}-{self.weekend[1]:%H:%M}"
+        return text
+
+
+PROFILES: dict[str, CallingWindow] = {
+    "default": CallingWindow(),
+    "us-tsr": CallingWindow(time(8, 0), time(21, 0)),
+    "ru-230fz": CallingWindow(time(8, 0), time(22, 0), weekend=(time(9, 0), time(20, 0))),
+}
+
+
+def _parse_hours(part: str, text: str) -> tuple[time, time]:
+    match = _HOURS.match(part)
+    if match is None:
+        raise ValueError(f"calling window {text!r}: {part.strip()!r} is not HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        return time(h1, m1), time(h2, m2)
+    except ValueError:
+        raise ValueError(f"calling window {text!r}: {part.strip()!r} is not a valid time of day") from None
+
+
+# --- zones ---------------------------------------------------------------------------
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    if not name or name == UNKNOWN_ZONE:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _zones(names: Iterable[str]) -> list[ZoneInfo] | None:
+    """The zones, or None if there are none or any one is unknown."""
+    zones = [_zone(name) for name in names]
+    if not zones or any(z is None for z in zones):
+        return None
+    return [z for z in zones if z is not None]
+
+
+def _require_aware(now_utc: datetime) -> None:
+    if now_utc.tzinfo is None or now_utc.utcoffset() is None:
+        raise ValueError("now_utc must be an aware datetime (UTC)")
+
+
+# --- public rules --------------------------------------------------------------------
+
+
+def is_callable(now_utc: datetime, zones: Sequence[str], window: CallingWindow) -> bool:
+    """Whether the local time in every candidate zone is inside the window."""
+    _require_aware(now_utc)
+    resolved = _zones(zones)
+    if resolved is None:
+        return False
+    for zone in resolved:
+        local = now_utc.astimezone(zone)
+        start, end = window.hours_on(local.date())
+        if not start <= local.time().replace(tzinfo=None) < end:
+            return False
+    return True
+
+
+def next_callable(now_utc: datetime, zones: Sequence[str], window: CallingWindow) -> datetime | None:
+    """The earliest instant >= ``now_utc`` (in UTC) at which the lead is callable.
+
+    None when it is not callable at any time in the next eight days: an unknown
+    zone, or zones whose opening hours never overlap (see ``window_problem``).
+    """
+    _require_aware(now_utc)
+    if _zones(zones) is None:
+        return None
+    now = now_utc.timestamp()
+    # Intervals are cached per hour so that many leads sharing a zone set cost one computation.
+    hour = int(now // 3600) * 3600
+    for start, end in _shared_intervals(tuple(sorted(set(zones))), window, hour):
+        if end > now:
+            # Return ``now_utc`` itself rather than a float round trip of it.
+            return now_utc.astimezone(UTC) if start <= now else datetime.fromtimestamp(start, UTC)
+    return None
+
+
+def window_problem(
+    zones: Sequence[str], window: CallingWindow | None = None, now_utc: datetime | None = None
+) -> str | None:
+    """Why a lead can never be called, for the report; None when it can be.
+
+    Without ``window`` only the zones are checked. With it, the window is checked
+    from ``now_utc``, or, without ``now_utc``, from a winter and a summer week
+    (daylight saving time moves zones closer together or further apart).
+    """
+    if not zones:
+        return "no time zone is known for this number"
+    unknown = sorted({name for name in zones if _zone(name) is None})
+    if unknown:
+        return f"unknown time zone {', '.join(repr(u) for u in unknown)}"
+    if window is None:
+        return None
+    checks = [now_utc] if now_utc is not None else _REFERENCE_INSTANTS
+    for instant in checks:
+        if next_callable(instant, zones, window) is None:
+            return (
+                f"the calling window {window} never opens in all {len(set(zones))} candidate zones "
+                f"at once ({_offset_span(set(zones), instant)} around {instant:%Y-%m-%d}); "
+                "set the lead's own time zone or region"
+            )
+    return None
+
+
+_REFERENCE_INSTANTS = [datetime(2025, 1, 13, tzinfo=UTC), datetime(2025, 7, 14, tzinfo=UTC)]
+
+
+def _offset_span(zones: Iterable[str], at: datetime) -> str:
+    offsets = [at.astimezone(ZoneInfo(name)).utcoffset() or timedelta() for name in zones]
+    return f"UTC{_fmt_offset(min(offsets))} to UTC{_fmt_offset(max(offsets))}"
+
+
+def _fmt_offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{sign}{hours}" + (f":{mins:02d}" if mins else "")
+
+
+# --- interval arithmetic -------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _shared_intervals(zones: tuple[str, ...], window: CallingWindow, since: int) -> tuple[Interval, ...]:
+    """Instants in [since, since + HORIZON) when every zone is inside the window."""
+    until = since + int(HORIZON.total_seconds())
+    shared: list[Interval] = [(float(since), float(until))]
+    for name in zones:
+        shared = _intersect(shared, _zone_intervals(ZoneInfo(name), window, since, until))
+        if not shared:
+            break
+    return tuple(shared)
+
+
+def _zone_intervals(zone: ZoneInfo, window: CallingWindow, since: int, until: int) -> list[Interval]:
+    intervals: list[Interval] = []
+    for seg_start, seg_end, offset in _constant_offset_stretches(zone, since, until):
+        first_day = datetime.fromtimestamp(seg_start + offset, UTC).date()
+        last_day = datetime.fromtimestamp(seg_end + offset, UTC).date()
+        day = first_day
+        while day <= last_day:
+            start, end = window.hours_on(day)
+            local_midnight = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+            lo = max(local_midnight + _seconds(start) - offset, seg_start)
+            hi = min(local_midnight + _seconds(end) - offset, seg_end)
+            if lo < hi:
+                intervals.append((lo, hi))
+            day += timedelta(days=1)
+    return _merge(intervals)
+
+
+def _constant_offset_stretches(zone: ZoneInfo, since: int, until: int) -> list[tuple[int, int, int]]:
+    """Split [since, until) into (start, end, utc offset seconds) stretches."""
+    stretches: list[tuple[int, int, int]] = []
+    start, offset = since, _offset(zone, since)
+    probe = since
+    while probe < until:
+        nxt = min(probe + _SAMPLE_S, until)
+        if _offset(zone, nxt) != offset and nxt < until:
+            change = _find_change(zone, probe, nxt, offset)
+            stretches.append((start, change, offset))
+            start, offset = change, _offset(zone, change)
+        probe = nxt
+    stretches.append((start, until, offset))
+    return stretches
+
+
+def _find_change(zone: ZoneInfo, lo: int, hi: int, offset: int) -> int:
+    """The first second in (lo, hi] whose offset differs from ``offset``."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _offset(zone, mid) == offset:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def _offset(zone: ZoneInfo, ts: int) -> int:
+    delta = datetime.fromtimestamp(ts, UTC).astimezone(zone).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
+
+
+def _seconds(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _merge(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for lo, hi in sorted(intervals):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo = max(a[i][0], b[j][0])
+        hi = min(a[i][1], b[j][1])
+        if lo < hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
