@@ -8,8 +8,9 @@ one-line verdict; a metric with no limit is shown for information.
 Which abandon window binds is the campaign's ``abandon_window`` (US TSR: 30
 days); the UK rule adds the 24-hour window (Ofcom). The other window is still
 shown, without a limit. The record is as of ``now``: attempts started later are
-left out, and the worst window is searched over every window ending by ``now``,
-so it answers "was the cap ever broken", not only "is it broken today".
+left out, and the worst window is sought over the whole history (the window
+ending at each live answer), so it answers "was the cap ever broken", not only
+"is it broken today".
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class ComplianceReport:
     abandon_cap: Fraction
     binding_windows: frozenset[str]  # keys of WINDOWS whose cap applies
     current: dict[str, WindowRate]  # per window key: the window ending now
-    worst: dict[str, WindowRate | None]  # per window key: the worst window ending by now
+    worst: dict[str, WindowRate | None]  # per window key: the worst window ending at a live answer
     machine_answers: int
     connected_in_time: int
     live_answers: int

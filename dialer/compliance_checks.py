@@ -13,7 +13,8 @@ Definitions (the rules are in ``dialer.attempt``):
   bound; the record shows the machine count beside it.
 - A live answer belongs to the instant of its answer (``answered_at``, else
   ``started_at``). A rolling window of length L ending at ``t`` holds the answers
-  in ``(t - L, t]``.
+  in ``(t - L, t]``. The worst window in a history is sought among the windows
+  ending at each live answer (see ``worst_window``).
 - Ring time runs from ``ringing_at`` (else ``started_at``) to the answer, or to
   the end of an unanswered call. Measuring from the ringing signal, when known,
   gives the shorter figure: the early give-up check errs towards flagging.
@@ -106,33 +107,38 @@ def window_rate(answers: Sequence[LiveAnswer], end: datetime, length: timedelta)
 
 
 def worst_window(answers: Sequence[LiveAnswer], length: timedelta, until: datetime) -> WindowRate | None:
-    """The window of ``length`` ending no later than ``until`` with the highest rate.
+    """The highest rate over the windows of ``length`` ending at each live answer up to ``until``.
 
-    The rate only changes when an answer enters (at its instant) or leaves (at its
-    instant + ``length``), so it is enough to look at those instants: a sweep with
-    two pointers over the sorted answers, O(n log n). Ties go to the earliest window.
-    None when there is no live answer.
+    This is the rate the dialer itself sees the moment each person answers, the
+    figure its pacing must keep under the cap. Windows ending between answers are
+    left out on purpose: as answered calls age out after the last call before a
+    quiet spell (a weekend), such a window shrinks to the last call or two, and a
+    single abandoned call among them would read as 50 or 100%. The window ending
+    now is reported separately. A window that opens a campaign, or follows a gap
+    longer than ``length``, can still hold very few answers; the counts are kept
+    beside the rate so a reader can see it.
+
+    A two-pointer sweep over the sorted answers, O(n log n). Ties go to the
+    earliest window; None when there is no live answer by ``until``.
     """
     ordered = sorted(answers)
     n = len(ordered)
-    ends = sorted({at for at, _ in ordered} | {at + length for at, _ in ordered})
     best: WindowRate | None = None
     best_rate = Fraction(-1)
     first = last = 0  # ordered[first:last] is inside the current window
     abandoned = 0
-    for end in ends:
-        if end > until:
-            break
-        while last < n and ordered[last][0] <= end:
+    while last < n and ordered[last][0] <= until:
+        end = ordered[last][0]
+        while last < n and ordered[last][0] == end:  # answers at the same instant share one window
             abandoned += ordered[last][1]
             last += 1
-        while first < last and ordered[first][0] <= end - length:
+        while ordered[first][0] <= end - length:
             abandoned -= ordered[first][1]
             first += 1
-        live = last - first
-        if live and Fraction(abandoned, live) > best_rate:
-            best_rate = Fraction(abandoned, live)
-            best = WindowRate(end, length, abandoned, live)
+        rate = Fraction(abandoned, last - first)
+        if rate > best_rate:
+            best_rate = rate
+            best = WindowRate(end, length, abandoned, last - first)
     return best
 
 

@@ -1,0 +1,371 @@
+"""The compliance record, built from real rows in a real SQLite store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
+from campaigns.store import session_scope
+from dialer.compliance import ComplianceReport, compliance_report, render, write_report
+from dialer.compliance_checks import WindowRate, percentile, window_rate, worst_window
+from dialer.errors import NotFound
+
+NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)  # before the UK clocks change: London is UTC
+JAN10 = datetime(2025, 1, 10, 10, 0, tzinfo=UTC)
+FEB25 = datetime(2025, 2, 25, 10, 0, tzinfo=UTC)
+LONDON = "Europe/London"
+
+
+class Builder:
+    """Writes a campaign, its leads and attempts with known instants."""
+
+    def __init__(
+        self, session: Session, *, calling_window: str = "09:00-21:00", uk_abandon_rule: bool = False
+    ) -> None:
+        self.session = session
+        self.campaign = Campaign(
+            name="spring", calling_window=calling_window, uk_abandon_rule=uk_abandon_rule
+        )
+        session.add(self.campaign)
+        session.flush()
+        self.leads: dict[str, Lead] = {}
+        self.count = 0
+
+    def lead(self, phone: str, zones: str = LONDON) -> Lead:
+        if phone not in self.leads:
+            lead = Lead(campaign_id=self.campaign_id, phone=phone, time_zones=zones)
+            self.session.add(lead)
+            self.session.flush()
+            self.leads[phone] = lead
+        return self.leads[phone]
+
+    def lead_id(self, phone: str, zones: str) -> int:
+        lead_id = self.lead(phone, zones).id
+        assert lead_id is not None
+        return lead_id
+
+    @property
+    def campaign_id(self) -> int:
+        assert self.campaign.id is not None
+        return self.campaign.id
+
+    def attempt(
+        self,
+        started: datetime,
+        outcome: str,
+        *,
+        phone: str = "+442071234567",
+        zones: str = LONDON,
+        ring_s: float | None = 5.0,
+        connect_s: float | None = 1.0,
+        end_s: float = 60.0,
+    ) -> str:
+        """One attempt; answered after ``ring_s`` when the outcome is an answer."""
+        self.count += 1
+        attempt_id = f"att-{self.count:03d}"
+        answered = outcome in ("connected", "abandoned", "machine")
+        answered_at = started + timedelta(seconds=ring_s or 0) if answered else None
+        connected_at = (
+            answered_at + timedelta(seconds=connect_s)
+            if answered_at is not None and connect_s is not None and outcome != "machine"
+            else None
+        )
+        ended_at = started + timedelta(seconds=end_s if answered else ring_s or 0)
+        self.session.add(
+            CallAttempt(
+                id=attempt_id,
+                campaign_id=self.campaign_id,
+                lead_id=self.lead_id(phone, zones),
+                phone=phone,
+                started_at=started,
+                answered_at=answered_at,
+                connected_at=connected_at,
+                ended_at=ended_at,
+                outcome=outcome,
+                abandoned=outcome == "abandoned",
+                amd_status="MACHINE" if outcome == "machine" else None,
+            )
+        )
+        return attempt_id
+
+    def dnc(self, phone: str, added: datetime, campaign_id: int | None = None) -> None:
+        self.session.add(DncEntry(phone=phone, campaign_id=campaign_id, added_at=added))
+
+
+@pytest.fixture
+def session(store: Engine) -> Iterator[Session]:
+    with session_scope(store) as session:
+        yield session
+
+
+def report_of(session: Session) -> ComplianceReport:
+    session.flush()
+    return compliance_report(session, "spring", NOW)
+
+
+def rows_by_metric(report: ComplianceReport) -> dict[str, tuple[object, object, object]]:
+    return {str(r["metric"]): (r["value"], r["limit"], r["ok"]) for r in report.to_rows()}
+
+
+def minutes(start: datetime, n: int) -> list[datetime]:
+    return [start + timedelta(minutes=i) for i in range(n)]
+
+
+# --- the store-backed record ---------------------------------------------------------
+
+
+def test_unknown_campaign_raises_not_found(session: Session) -> None:
+    with pytest.raises(NotFound, match="nobody"):
+        compliance_report(session, "nobody", NOW)
+
+
+def test_empty_campaign_is_compliant_with_no_rates(session: Session) -> None:
+    Builder(session)
+    report = report_of(session)
+    assert report.compliant and report.verdict == "compliant"
+    metrics = rows_by_metric(report)
+    assert metrics["abandon_rate_30d"] == (None, 0.03, True)
+    assert metrics["worst_abandon_rate_30d"] == (None, 0.03, True)
+    assert metrics["ring_count"] == (0, None, None)
+
+
+def test_rate_fine_now_but_over_the_cap_in_an_earlier_window_is_not_compliant(session: Session) -> None:
+    b = Builder(session)
+    # January: connected, abandoned, connected five minutes apart; then 46 days of silence.
+    b.attempt(JAN10, "connected")
+    b.attempt(JAN10 + timedelta(minutes=5), "abandoned")
+    b.attempt(JAN10 + timedelta(minutes=10), "connected")
+    # Late February: 20 connected, 1 abandoned, 20 connected, one a minute.
+    for i, at in enumerate(minutes(FEB25, 41)):
+        b.attempt(at, "abandoned" if i == 20 else "connected")
+    b.attempt(FEB25 + timedelta(hours=2), "machine")  # not a live answer
+    report = report_of(session)
+
+    now_30d = report.current["30d"]
+    assert (now_30d.abandoned, now_30d.live) == (1, 41)
+    # The worst 30-day window ends right after January's abandoned call: 1 of 2 live answers.
+    assert report.worst["30d"] == WindowRate(
+        JAN10 + timedelta(minutes=5, seconds=5), timedelta(days=30), 1, 2
+    )
+    metrics = rows_by_metric(report)
+    assert metrics["abandon_rate_30d"] == (round(1 / 41, 6), 0.03, True)
+    assert metrics["worst_abandon_rate_30d"] == (0.5, 0.03, False)
+    assert metrics["worst_abandon_rate_30d_window_end"][0] == "2025-01-10T10:05:05+00:00"
+    # 24 h is not the campaign's window: shown without a limit.
+    assert metrics["abandon_rate_24h"] == (None, None, None)
+    assert metrics["worst_abandon_rate_24h"] == (0.5, None, None)
+    assert metrics["machine_answers"] == (1, None, None)
+    assert not report.compliant
+    assert report.reasons == [
+        "worst 30 days window, ending 2025-01-10 10:05:05 UTC, had 50.00% (1/2), above the cap of 3.00%"
+    ]
+    assert metrics["verdict"] == (report.verdict, None, False)
+
+
+def test_rate_over_the_cap_now_is_flagged_against_the_24h_window_under_the_uk_rule(
+    session: Session,
+) -> None:
+    b = Builder(session, uk_abandon_rule=True)
+    day = NOW - timedelta(hours=3)
+    for i, at in enumerate(minutes(day, 20)):
+        b.attempt(at, "abandoned" if i == 10 else "connected", phone=f"+4420700000{i:02d}")
+    report = report_of(session)
+    assert report.binding_windows == frozenset({"30d", "24h"})
+    assert (report.current["24h"].abandoned, report.current["24h"].live) == (1, 20)
+    assert rows_by_metric(report)["abandon_rate_24h"] == (0.05, 0.03, False)
+    assert report.reasons[:2] == [
+        "abandon rate over the last 30 days is 5.00% (1/20), above the cap of 3.00%",
+        # The window holding only the first eleven answers is the worst: 1/11.
+        "worst 30 days window, ending 2025-03-20 09:10:05 UTC, had 9.09% (1/11), above the cap of 3.00%",
+    ]
+
+
+def test_connect_share_and_ring_distribution(session: Session) -> None:
+    b = Builder(session)
+    t = NOW - timedelta(days=1)
+    b.attempt(t, "connected", ring_s=4, connect_s=0.5)
+    b.attempt(t + timedelta(minutes=1), "connected", ring_s=6, connect_s=2.0)  # at the limit: in time
+    b.attempt(t + timedelta(minutes=2), "abandoned", ring_s=8, connect_s=3.0)  # operator too late
+    b.attempt(t + timedelta(minutes=3), "abandoned", ring_s=10, connect_s=None)
+    b.attempt(t + timedelta(minutes=4), "no_answer", ring_s=25)
+    given_up = b.attempt(t + timedelta(minutes=5), "no_answer", ring_s=12)
+    b.attempt(t + timedelta(minutes=6), "busy", ring_s=1)  # the network said no: not a give-up
+    b.attempt(t + timedelta(minutes=7), "invalid_number", ring_s=0)
+    report = report_of(session)
+
+    assert (report.connected_in_time, report.live_answers) == (2, 4)
+    # Ring seconds, sorted: 4, 6, 8, 10, 12, 25 (busy and invalid are not rings).
+    assert (report.ring.count, report.ring.minimum) == (6, 4.0)
+    assert (report.ring.p50, report.ring.p90, report.ring.p99) == (8.0, 25.0, 25.0)
+    assert report.ring.early_give_ups == (given_up,)
+    metrics = rows_by_metric(report)
+    assert metrics["connected_within_2s_share"] == (0.5, None, None)
+    assert metrics["unanswered_given_up_before_15s"] == (1, 0, False)
+    assert "1 unanswered call given up before 15 s of ringing" in report.reasons
+
+
+def test_attempts_outside_the_window_in_any_candidate_zone_are_counted(session: Session) -> None:
+    b = Builder(session, calling_window="09:00-21:00")
+    evening = datetime(2025, 3, 19, 19, 0, tzinfo=UTC)  # London 19:00, Moscow 22:00
+    b.attempt(evening, "connected", phone="+447700900001")
+    outside = b.attempt(evening, "connected", phone="+447700900002", zones="Europe/London,Europe/Moscow")
+    unknown = b.attempt(evening, "connected", phone="+447700900003", zones="")
+    early = b.attempt(datetime(2025, 3, 19, 8, 59, 59, tzinfo=UTC), "no_answer", ring_s=20)
+    report = report_of(session)
+    assert report.outside_window == (early, outside, unknown)  # in the order they started
+    assert rows_by_metric(report)["started_outside_calling_window"] == (3, 0, False)
+    assert "3 attempts started outside the calling window 09:00-21:00 in the lead's local time" in (
+        report.reasons
+    )
+
+
+def test_dnc_hit_counts_only_entries_listed_by_the_attempt(session: Session) -> None:
+    b = Builder(session)
+    other = Campaign(name="autumn")
+    session.add(other)
+    session.flush()
+    t = NOW - timedelta(days=2)
+    on_global = b.attempt(t, "connected", phone="+447700900010")
+    b.dnc("+447700900010", t - timedelta(days=1))
+    on_own_list_at_start = b.attempt(t, "connected", phone="+447700900011")
+    b.dnc("+447700900011", t, campaign_id=b.campaign_id)  # listed the very instant the call started
+    b.attempt(t, "connected", phone="+447700900012")
+    b.dnc("+447700900012", t + timedelta(seconds=1))  # listed after the call: no breach
+    b.attempt(t, "connected", phone="+447700900013")
+    b.dnc("+447700900013", t - timedelta(days=1), campaign_id=other.id)  # another campaign's list
+    report = report_of(session)
+    assert report.dnc_hits == (on_global, on_own_list_at_start)
+    assert rows_by_metric(report)["dialled_on_do_not_call_list"] == (2, 0, False)
+    assert "2 attempts to a number on a do-not-call list" in report.reasons
+
+
+@pytest.mark.parametrize("uk_rule", [True, False])
+def test_abandoned_number_redialled_within_72h(session: Session, uk_rule: bool) -> None:
+    b = Builder(session, uk_abandon_rule=uk_rule)
+    phone = "+447700900020"
+    t = NOW - timedelta(days=10)
+    # 40 connected calls elsewhere keep the abandon rate under the cap.
+    for i, at in enumerate(minutes(t - timedelta(hours=1), 40)):
+        b.attempt(at, "connected", phone=f"+4479000000{i:02d}")
+    b.attempt(t, "abandoned", phone=phone, end_s=30)  # the 72 h run from its end, t + 30 s
+    too_soon = b.attempt(t + timedelta(hours=72, seconds=30), "no_answer", phone=phone, ring_s=20)
+    b.attempt(t + timedelta(hours=72, seconds=31), "no_answer", phone=phone, ring_s=20)
+    report = report_of(session)
+    assert report.uk_redials == (too_soon,)
+    metrics = rows_by_metric(report)
+    if uk_rule:
+        assert metrics["abandoned_redialled_within_72h"] == (1, 0, False)
+        assert report.reasons == ["1 redial of an abandoned number within 72 h"]
+    else:
+        assert metrics["abandoned_redialled_within_72h"] == (1, None, None)
+        assert report.compliant
+
+
+def test_attempts_after_now_are_left_out(session: Session) -> None:
+    b = Builder(session)
+    b.attempt(NOW - timedelta(hours=1), "connected")
+    b.attempt(NOW + timedelta(seconds=1), "abandoned")
+    report = report_of(session)
+    assert (report.current["30d"].abandoned, report.current["30d"].live) == (0, 1)
+    assert report.compliant
+
+
+# --- output ----------------------------------------------------------------------------
+
+
+def test_write_report_to_a_file_and_to_stdout(
+    session: Session, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = Builder(session)
+    b.attempt(NOW - timedelta(hours=1), "connected")
+    report = report_of(session)
+    target = tmp_path / "record.csv"
+    write_report(report, str(target))
+    with target.open(newline="", encoding="utf-8") as handle:
+        from_file = list(csv.reader(handle))
+    write_report(report, "-")
+    from_stdout = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert from_file == from_stdout
+    assert from_file[0] == ["metric", "value", "limit", "ok"]
+    assert ["abandon_rate_30d", "0.0", "0.03", "true"] in from_file
+    assert ["verdict", "compliant", "", "true"] in from_file
+    assert len(from_file) == len(report.to_rows()) + 1
+    assert json.loads(json.dumps(report.to_rows())) == report.to_rows()
+
+
+def test_render_shows_every_metric_and_the_verdict(session: Session) -> None:
+    b = Builder(session)
+    b.attempt(NOW - timedelta(hours=1), "abandoned")
+    report = report_of(session)
+    console = Console(record=True, width=200)
+    console.print(render(report))
+    text = console.export_text()
+    assert "NOT compliant: abandon rate over the last 30 days is 100.00% (1/1)" in text
+    assert "started_outside_calling_window" in text
+
+
+# --- pure figures ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [(50, 3.0), (90, 5.0), (99, 5.0), (20, 1.0), (21, 2.0), (0, 1.0), (100, 5.0)],
+)
+def test_percentile_is_nearest_rank(p: float, expected: float) -> None:
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], p) == expected
+
+
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+answers_strategy = st.lists(st.tuples(st.integers(0, 60), st.booleans()), max_size=25)
+
+
+def brute_worst(answers: list[tuple[int, bool]], length: int, until: int) -> tuple[int, int, int] | None:
+    """Each answer's window counted from scratch: (end, abandoned, live) of the worst, earliest first."""
+    best: tuple[int, int, int] | None = None
+    best_rate = Fraction(-1)
+    for end in sorted({at for at, _ in answers if at <= until}):
+        inside = [ab for at, ab in answers if end - length < at <= end]
+        if Fraction(sum(inside), len(inside)) > best_rate:
+            best_rate = Fraction(sum(inside), len(inside))
+            best = (end, sum(inside), len(inside))
+    return best
+
+
+@given(answers=answers_strategy, length=st.integers(1, 20), until=st.integers(0, 90))
+def test_worst_window_sweep_matches_brute_force(
+    answers: list[tuple[int, bool]], length: int, until: int
+) -> None:
+    as_instants = [(EPOCH + timedelta(minutes=at), ab) for at, ab in answers]
+    worst = worst_window(as_instants, timedelta(minutes=length), EPOCH + timedelta(minutes=until))
+    expected = brute_worst(answers, length, until)
+    if expected is None:
+        assert worst is None
+    else:
+        assert worst is not None
+        end, abandoned, live = expected
+        assert (worst.end, worst.abandoned, worst.live) == (EPOCH + timedelta(minutes=end), abandoned, live)
+
+
+def test_worst_window_is_measured_at_answers_not_as_old_calls_age_out() -> None:
+    day = [(EPOCH + timedelta(minutes=i), False) for i in range(40)]
+    last = EPOCH + timedelta(minutes=40)
+    answers = [*day, (last, True)]
+    worst = worst_window(answers, timedelta(hours=24), EPOCH + timedelta(days=5))
+    assert worst == WindowRate(last, timedelta(hours=24), 1, 41)
+    # The window ending now still shows the abandoned call alone once the others aged out.
+    assert window_rate(answers, last + timedelta(hours=23, minutes=59, seconds=30), timedelta(hours=24)) == (
+        WindowRate(last + timedelta(hours=23, minutes=59, seconds=30), timedelta(hours=24), 1, 1)
+    )
