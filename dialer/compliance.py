@@ -48,6 +48,7 @@ from dialer.errors import InvalidInput, NotFound
 
 WINDOWS: dict[str, timedelta] = {"30d": timedelta(days=30), "24h": timedelta(hours=24)}
 _WINDOW_WORDS = {"30d": "30 days", "24h": "24 hours"}
+_WINDOW_ADJ = {"30d": "30-day", "24h": "24-hour"}
 
 Value = str | int | float | bool | None
 Row = dict[str, Value]
@@ -85,7 +86,7 @@ class ComplianceReport:
                 )
             if worst is not None and worst.over(self.abandon_cap):
                 reasons.append(
-                    f"worst {_WINDOW_WORDS[key]} window, ending {worst.end:%Y-%m-%d %H:%M:%S} UTC, "
+                    f"worst {_WINDOW_ADJ[key]} window, ending {worst.end:%Y-%m-%d %H:%M:%S} UTC, "
                     f"had {_rate_text(worst)}, above the cap of {_pct(self.abandon_cap)}"
                 )
         if self.ring.early_give_ups:

@@ -170,7 +170,7 @@ def test_rate_fine_now_but_over_the_cap_in_an_earlier_window_is_not_compliant(se
     assert metrics["machine_answers"] == (1, None, None)
     assert not report.compliant
     assert report.reasons == [
-        "worst 30 days window, ending 2025-01-10 10:05:05 UTC, had 50.00% (1/2), above the cap of 3.00%"
+        "worst 30-day window, ending 2025-01-10 10:05:05 UTC, had 50.00% (1/2), above the cap of 3.00%"
     ]
     assert metrics["verdict"] == (report.verdict, None, False)
 
@@ -189,7 +189,7 @@ def test_rate_over_the_cap_now_is_flagged_against_the_24h_window_under_the_uk_ru
     assert report.reasons[:2] == [
         "abandon rate over the last 30 days is 5.00% (1/20), above the cap of 3.00%",
         # The window holding only the first eleven answers is the worst: 1/11.
-        "worst 30 days window, ending 2025-03-20 09:10:05 UTC, had 9.09% (1/11), above the cap of 3.00%",
+        "worst 30-day window, ending 2025-03-20 09:10:05 UTC, had 9.09% (1/11), above the cap of 3.00%",
     ]
 
 
