@@ -1,0 +1,283 @@
+"""Phone numbers: normalisation to E.164 and candidate time zones.
+
+The rules are libphonenumber's (the ``phonenumbers`` package). Calling it costs
+30-50 µs a number, too slow for million-row lists, so ``PhoneNormalizer`` has a
+fast path for the shapes that fill real lists (``+7 916 123-45-67``,
+``8 (916) 123-45-67``, ``9161234567``, ``79161234567``) and hands anything else
+to ``phonenumbers.parse``. The fast path decides nothing by itself:
+
+* how many leading digits a shape drops (national prefix, country code) is
+  learnt from ``phonenumbers.parse`` on the first number of that shape and
+  reused; for country code 7 (RU, KZ) every rule behind that decision — the
+  international prefix, the country code, national prefix ``8`` and the general
+  patterns ``8\\d{13}|[347-9]\\d{9}`` / ``8\\d{13}|[78]\\d{9}`` — looks at the
+  length and the first three digits only, so a shape is (plus sign, length,
+  first four digits);
+* validity and number type replay ``phonenumbers``' own metadata patterns in
+  the library's order;
+* time zones replay the library's prefix lookup, cached by prefix.
+
+``tests/test_phones.py`` compares the fast path with ``phonenumbers`` on
+generated input.
+
+Spreadsheet damage is handled before either path: ``79161234567.0`` loses its
+``.0``; scientific notation is accepted only when the mantissa still carries
+every digit, otherwise it is rejected, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneMetadata, PhoneNumberType
+from phonenumbers.phonenumberutil import is_number_type_geographical
+from phonenumbers.timezone import time_zones_for_number
+from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
+
+from dialer.errors import InvalidInput
+
+DEFAULT_REGION = "RU"
+UNKNOWN_ZONE = "Etc/Unknown"
+
+# Separators people and spreadsheets put inside numbers; anything else goes the slow way.
+_SEPARATORS = str.maketrans("", "", " -().\t\u00a0")
+_FLOAT_ARTEFACT = re.compile(r"^(\+?\d+)\.0+$")
+_SCIENTIFIC = re.compile(r"^\+?(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})$")
+# Country codes whose parse decision depends on the length and first digits only (see above).
+_FAST_COUNTRY_CODES = frozenset({7})
+_FAST_LENGTHS = range(10, 13)
+_SHAPE_DIGITS = 4
+_SLOW = -1
+
+_TYPE_ORDER = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE),
+    ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST),
+    ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER),
+    ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN),
+    ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+
+
+class PhoneRejected(ValueError):
+    """The value is not a dialable number; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    e164: str
+    zones: str  # candidate IANA zones, comma-separated (the form the store keeps)
+
+    @property
+    def time_zones(self) -> tuple[str, ...]:
+        return tuple(self.zones.split(",")) if self.zones else ()
+
+
+def check_region(region: str) -> str:
+    """The upper-cased region code, or ``InvalidInput`` if libphonenumber does not know it."""
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"unknown region {region!r}: use a two-letter country code such as RU")
+    return code
+
+
+def repair_spreadsheet_value(raw: str) -> str:
+    """Undo what spreadsheets do to long numbers, or reject what cannot be undone."""
+    text = raw.strip()
+    match = _FLOAT_ARTEFACT.match(text)
+    if match:
+        return match.group(1)
+    match = _SCIENTIFIC.match(text)
+    if match:
+        lead, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3))
+        if len(fraction) != exponent:
+            raise PhoneRejected(
+                f"scientific notation {text!r}: digits were lost, the number cannot be recovered"
+            )
+        return ("+" if text.startswith("+") else "") + lead + fraction
+    return text
+
+
+def reference_normalize(raw: str, region: str = DEFAULT_REGION) -> Phone:
+    """Normalise with ``phonenumbers`` alone (after spreadsheet repair): what the fast path must match."""
+    text = repair_spreadsheet_value(raw)
+    if not text:
+        raise PhoneRejected("no phone number")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise PhoneRejected(f"not a phone number: {_parse_error(exc)}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise PhoneRejected("not a valid number")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    zones = time_zones_for_number(number)
+    return Phone(e164, _zones_text(zones))
+
+
+class PhoneNormalizer:
+    """Normalises many numbers for one default region, caching what numbers share."""
+
+    def __init__(self, region: str = DEFAULT_REGION) -> None:
+        self.region = check_region(region)
+        metadata = _metadata(self.region)
+        self._country_code = int(metadata.country_code or 0)
+        self._cc_text = str(self._country_code)
+        self._fast = self._country_code in _FAST_COUNTRY_CODES
+        self._idd = re.compile(metadata.international_prefix) if metadata.international_prefix else None
+        self._shapes: dict[tuple[bool, int, str], int] = {}
+        self._matchers = [
+            _RegionMatcher(r) for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[self._country_code]
+        ]
+
+    def normalize(self, raw: str) -> Phone:
+        text = repair_spreadsheet_value(raw)
+        if self._fast:
+            cleaned = text.translate(_SEPARATORS)
+            plus = cleaned.startswith("+")
+            digits = cleaned[1:] if plus else cleaned
+            if len(digits) in _FAST_LENGTHS and digits.isascii() and digits.isdigit():
+                drop = self._drop(text, plus, digits)
+                if drop != _SLOW:
+                    return self._fast_result(digits[drop:])
+        return reference_normalize(text, self.region)
+
+    def _drop(self, text: str, plus: bool, digits: str) -> int:
+        key = (plus, len(digits), digits[:_SHAPE_DIGITS])
+        drop = self._shapes.get(key)
+        if drop is None:
+            drop = self._learn_shape(text, plus, digits)
+            self._shapes[key] = drop
+        return drop
+
+    def _learn_shape(self, text: str, plus: bool, digits: str) -> int:
+        if plus and not digits.startswith(self._cc_text):
+            return _SLOW
+        if not plus and self._idd is not None and self._idd.match(digits):
+            return _SLOW  # the international prefix: the country code follows beyond the shape
+        try:
+            number = phonenumbers.parse(text, self.region)
+        except phonenumbers.NumberParseException:
+            return _SLOW
+        nsn = phonenumbers.national_significant_number(number)
+        if number.country_code != self._country_code or not digits.endswith(nsn) or not nsn:
+            return _SLOW
+        return len(digits) - len(nsn)
+
+    def _fast_result(self, nsn: str) -> Phone:
+        number_type = PhoneNumberType.UNKNOWN
+        for matcher in self._matchers:
+            if matcher.claims(nsn):
+                number_type = matcher.number_type(nsn)
+                break
+        if number_type == PhoneNumberType.UNKNOWN:
+            raise PhoneRejected("not a valid number")
+        e164 = f"+{self._cc_text}{nsn}"
+        geographic = is_number_type_geographical(number_type, self._country_code)
+        return Phone(e164, _zones_for(e164 if geographic else f"+{self._cc_text}", geographic))
+
+
+class _RegionMatcher:
+    """``phonenumbers``' region and type rules for one region, with the patterns compiled once."""
+
+    def __init__(self, region: str) -> None:
+        metadata = _metadata(region)
+        self._leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
+        self._general = _Desc.of(metadata.general_desc)
+        self._special = [(t, d) for name, t in _TYPE_ORDER if (d := _Desc.of(getattr(metadata, name)))]
+        self._fixed = _Desc.of(metadata.fixed_line)
+        self._mobile = _Desc.of(metadata.mobile)
+        self._same = bool(metadata.same_mobile_and_fixed_line_pattern)
+
+    def claims(self, nsn: str) -> bool:
+        """Whether the number belongs to this region of a shared country code."""
+        if self._leading is not None:
+            return self._leading.match(nsn) is not None
+        return self.number_type(nsn) != PhoneNumberType.UNKNOWN
+
+    def number_type(self, nsn: str) -> int:
+        if self._general is None or not self._general.matches(nsn):
+            return PhoneNumberType.UNKNOWN
+        for number_type, desc in self._special:
+            if desc.matches(nsn):
+                return number_type
+        if self._fixed is not None and self._fixed.matches(nsn):
+            if self._same or (self._mobile is not None and self._mobile.matches(nsn)):
+                return PhoneNumberType.FIXED_LINE_OR_MOBILE
+            return PhoneNumberType.FIXED_LINE
+        if not self._same and self._mobile is not None and self._mobile.matches(nsn):
+            return PhoneNumberType.MOBILE
+        return PhoneNumberType.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class _Desc:
+    pattern: re.Pattern[str]
+    lengths: frozenset[int]
+
+    @classmethod
+    def of(cls, desc: object) -> _Desc | None:
+        pattern = getattr(desc, "national_number_pattern", None) if desc is not None else None
+        if pattern is None:
+            return None
+        return cls(re.compile(pattern), frozenset(getattr(desc, "possible_length", None) or ()))
+
+    def matches(self, nsn: str) -> bool:
+        if self.lengths and len(nsn) not in self.lengths:
+            return False
+        return self.pattern.fullmatch(nsn) is not None
+
+
+def _metadata(region: str) -> PhoneMetadata:
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        raise InvalidInput(f"unknown region {region!r}")
+    return metadata
+
+
+def _zones_for(e164: str, geographic: bool) -> str:
+    """libphonenumber's longest-prefix zone lookup (country level for non-geographic numbers)."""
+    digits = e164[1:]
+    if not geographic:
+        return _zones_for_prefix(digits)
+    for length in range(min(TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
+        if digits[:length] in TIMEZONE_DATA:
+            return _zones_for_prefix(digits[:length])
+    return UNKNOWN_ZONE
+
+
+@lru_cache(maxsize=65536)
+def _zones_for_prefix(prefix: str) -> str:
+    for length in range(min(TIMEZONE_LONGEST_PREFIX, len(prefix)), 0, -1):
+        zones = TIMEZONE_DATA.get(prefix[:length])
+        if zones is not None:
+            return _zones_text(zones)
+    return UNKNOWN_ZONE
+
+
+def _zones_text(zones: tuple[str, ...] | list[str]) -> str:
+    return ",".join(zones)
+
+
+def _parse_error(exc: phonenumbers.NumberParseException) -> str:
+    return {
+        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+        phonenumbers.NumberParseException.NOT_A_NUMBER: "no digits",
+        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+        phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+        phonenumbers.NumberParseException.TOO_LONG: "too long",
+    }.get(exc.error_type, "cannot read it")
+
+
+def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+    """One number in E.164, or ``PhoneRejected`` with the reason."""
+    return _normalizer(region.upper()).normalize(raw).e164
+
+
+@lru_cache(maxsize=32)
+def _normalizer(region: str) -> PhoneNormalizer:
+    return PhoneNormalizer(region)
