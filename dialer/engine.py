@@ -1,0 +1,386 @@
+"""The dial engine: claims due leads, dials them, hands answers to operators, records outcomes.
+
+One ``DialEngine`` runs on one node against one phone system (a ``Telephony``)
+and one store. Two tasks share its state in a single event loop:
+
+- the event task feeds every call event to the attempt's state machine
+  (``dialer.attempt``) and every member event to ``Membership``;
+- the tick task, a few times a second, applies operators' desired states,
+  expires silent calls and asks each campaign's pacer how many calls to place.
+
+Crash safety: an attempt row is committed before its Originate is sent; on
+start the engine ends this node's unfinished attempts and releases its claims.
+The engine never imports an AMI library and reads no globals: everything comes
+in through ``EngineSettings`` and the constructor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from campaigns.models import Campaign
+from dialer.attempt import Attempt, AttemptState, Outcome, apply, expire
+from dialer.campaign_rules import CampaignRules
+from dialer.claims import ClaimedLead, due_count, release_claims
+from dialer.errors import NotFound, TelephonyError
+from dialer.live import LiveCall, busy_operators, deadline, snapshot
+from dialer.membership import Membership, load_assignments
+from dialer.operators import record_observed_state
+from dialer.originate import build_request
+from dialer.pacing import AbandonStats, EstimatesTracker, Pacer, make_pacer
+from dialer.ratelimit import TokenBucket
+from dialer.reconcile import reconcile_node
+from dialer.recorder import begin_attempt, finish_attempt, record_progress, to_dt
+from dialer.selection import select_leads
+from dialer.telephony import (
+    ConnectionLost,
+    ConnectionRestored,
+    FailReason,
+    MemberChanged,
+    OperatorConnected,
+    OriginateFailed,
+    OriginateRequest,
+    Telephony,
+    TelephonyEvent,
+)
+
+log = logging.getLogger(__name__)
+
+
+def default_node_id() -> str:
+    """Stable across restarts of the same host, so a restart can reconcile its own attempts."""
+    return (os.environ.get("DIALER_NODE") or socket.gethostname() or "node")[:64]
+
+
+def _default_lead_variables() -> dict[str, str]:
+    return {"DIALER_LEAD_NAME": "name"}
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the engine runs; built once (by the CLI or a test) and passed down."""
+
+    node_id: str = field(default_factory=default_node_id)
+    tick_s: float = 0.25
+    operator_poll_s: float = 0.25
+    campaign_reload_s: float = 2.0
+    shutdown_deadline_s: float = 30.0
+    expire_after_s: float = 60.0  # silence after which an unconnected call is presumed lost
+    max_call_s: float = 4 * 3600.0  # a connected call longer than this is presumed lost
+    hangup_grace_s: float = 3.0  # after hanging up at shutdown, wait this long for the hang-ups
+    lead_variables: Mapping[str, str] = field(default_factory=_default_lead_variables)
+
+    def __post_init__(self) -> None:
+        if not self.node_id or len(self.node_id) > 64:
+            raise ValueError("node_id must be 1 to 64 characters")
+        if min(self.tick_s, self.operator_poll_s, self.campaign_reload_s) <= 0:
+            raise ValueError("intervals must be positive")
+
+
+@dataclass
+class CampaignRun:
+    """Per-campaign state that lives as long as the engine: pacer, rate limit, estimates."""
+
+    rules: CampaignRules
+    pacer: Pacer
+    bucket: TokenBucket
+    estimates: EstimatesTracker = field(default_factory=EstimatesTracker)
+    last_explain: dict[str, float | str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    started: int
+    outcomes: dict[str, int]
+    reconciled: int
+    hung_up_at_shutdown: int
+
+
+def default_pacer(rules: CampaignRules) -> Pacer:
+    mode = f"ratio:{rules.ratio:g}" if rules.mode == "ratio" else rules.mode
+    return make_pacer(mode)
+
+
+class DialEngine:
+    def __init__(
+        self,
+        store: Engine,
+        telephony: Telephony,
+        settings: EngineSettings,
+        campaigns: Sequence[str] = (),
+        pacer_for: Callable[[CampaignRules], Pacer] = default_pacer,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._telephony = telephony
+        self._settings = settings
+        self._names = tuple(campaigns)
+        self._pacer_for = pacer_for
+        self._clock = clock
+        self._membership = Membership(telephony)
+        self._campaigns: dict[int, CampaignRun] = {}
+        self._live: dict[str, LiveCall] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
+        self._outcomes: Counter[str] = Counter()
+        self._started = 0
+        self._next_reload = 0.0
+        self._next_operator_poll = 0.0
+
+    # --- public -------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop originating; ``run`` lets live calls finish, then returns."""
+        self._stop.set()
+
+    @property
+    def live_calls(self) -> int:
+        return len(self._live)
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        return dict(self._outcomes)
+
+    def explain(self) -> dict[str, dict[str, float | str]]:
+        """The last pacing decision of each campaign, for logs and status."""
+        return {run.rules.name: dict(run.last_explain) for run in self._campaigns.values()}
+
+    async def run(self, until_done: bool = False) -> RunReport:
+        reconciled = reconcile_node(self._store, self._settings.node_id, self._clock())
+        self._load_campaigns(self._clock())
+        events = asyncio.create_task(self._consume_events())
+        hung_up = 0
+        try:
+            while not self._stop.is_set():
+                await self._tick()
+                if until_done and self._done():
+                    log.info("no lead is due and no call is in flight: done")
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self._settings.tick_s)
+            hung_up = await self._drain()
+        finally:
+            events.cancel()
+            await asyncio.gather(events, return_exceptions=True)
+            release_claims(self._store, self._settings.node_id)
+        return RunReport(self._started, dict(self._outcomes), reconciled, hung_up)
+
+    # --- campaigns ----------------------------------------------------------------
+
+    def _load_campaigns(self, now: float) -> None:
+        with Session(self._store) as session:
+            query = select(Campaign).where(col(Campaign.active).is_(True))
+            if self._names:
+                query = select(Campaign).where(col(Campaign.name).in_(self._names))
+            rows = session.exec(query).all()
+        missing = set(self._names) - {c.name for c in rows}
+        if missing:
+            raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
+        seen: set[int] = set()
+        for row in rows:
+            rules = CampaignRules.from_campaign(row)
+            seen.add(rules.campaign_id)
+            run = self._campaigns.get(rules.campaign_id)
+            burst = max(1.0, rules.originate_rate)
+            if run is None:
+                self._campaigns[rules.campaign_id] = CampaignRun(
+                    rules, self._pacer_for(rules), TokenBucket(rules.originate_rate, burst)
+                )
+            else:
+                if (run.rules.mode, run.rules.ratio) != (rules.mode, rules.ratio):
+                    run.pacer = self._pacer_for(rules)
+                run.rules = rules
+                run.bucket.reconfigure(rules.originate_rate, burst)
+        for campaign_id in set(self._campaigns) - seen:
+            del self._campaigns[campaign_id]
+        self._next_reload = now + self._settings.campaign_reload_s
+
+    # --- the tick -----------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        now = self._clock()
+        if now >= self._next_reload:
+            self._load_campaigns(now)
+        if now >= self._next_operator_poll:
+            queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
+            await self._membership.apply(load_assignments(self._store, queues))
+            self._next_operator_poll = now + self._settings.operator_poll_s
+        self._expire_silent(now)
+        for run in list(self._campaigns.values()):
+            if self._stop.is_set():
+                break
+            self._dial_campaign(run, self._clock())
+
+    def _dial_campaign(self, run: CampaignRun, now: float) -> None:
+        rules = run.rules
+        calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
+        ready = self._membership.ready(rules.campaign_id, busy_operators(self._live.values()))
+        snap = snapshot(
+            now,
+            calls,
+            len(ready),
+            self._membership.paused(rules.campaign_id),
+            run.estimates.current(),
+            rules.max_channels,
+            run.bucket.available(now),
+            AbandonStats(),
+        )
+        decision = run.pacer.decide(snap)
+        run.last_explain = decision.explain
+        # Hard limits whatever the pacer says: never without a ready operator,
+        # never over the channel cap or the originate rate.
+        wanted = min(decision.calls, rules.max_channels - len(calls), run.bucket.available(now))
+        if not ready or wanted <= 0:
+            return
+        for lead in select_leads(self._store, rules, self._settings.node_id, now, wanted):
+            self._place(run, lead, now)
+
+    def _place(self, run: CampaignRun, lead: ClaimedLead, now: float) -> None:
+        rules = run.rules
+        attempt_id = uuid.uuid4().hex
+        begin_attempt(self._store, lead, attempt_id, self._settings.node_id, now)
+        attempt = Attempt.dial(attempt_id, now, rules.connect_limit_s, rules.amd)
+        self._live[attempt_id] = LiveCall(attempt, lead, rules, last_event_at=now)
+        run.bucket.take(now)
+        self._started += 1
+        request = build_request(
+            rules, attempt_id, lead.lead_id, lead.phone, lead.data, self._settings.lead_variables
+        )
+        log.info("dialing lead %s for %s (attempt %s)", lead.lead_id, rules.name, attempt_id)
+        self._spawn(self._originate(request))
+
+    async def _originate(self, request: OriginateRequest) -> None:
+        try:
+            await self._telephony.originate(request)
+        except TelephonyError as exc:
+            log.warning("attempt %s: originate refused: %s", request.attempt_id, exc)
+            self._on_call_event(OriginateFailed(request.attempt_id, self._clock(), FailReason.FAILED))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _expire_silent(self, now: float) -> None:
+        s = self._settings
+        for call in list(self._live.values()):
+            if now > deadline(call, s.expire_after_s, s.max_call_s):
+                log.warning(
+                    "attempt %s: no event since %.0f s, presumed lost",
+                    call.attempt.attempt_id,
+                    now - call.last_event_at,
+                )
+                self._spawn(self._hangup_quietly(call.attempt.attempt_id))
+                call.attempt = expire(call.attempt, now)
+                self._end(call)
+
+    async def _hangup_quietly(self, attempt_id: str) -> None:
+        try:
+            await self._telephony.hangup(attempt_id)
+        except TelephonyError as exc:
+            log.info("attempt %s: hang-up failed: %s", attempt_id, exc)
+
+    def _done(self) -> bool:
+        return not self._live and due_count(self._store, list(self._campaigns), to_dt(self._clock())) == 0
+
+    # --- events -------------------------------------------------------------------
+
+    async def _consume_events(self) -> None:
+        async for event in self._telephony.events():
+            try:
+                self._on_event(event)
+            except Exception:
+                # One bad event must not stop the engine from hearing the rest.
+                log.exception("could not handle %r", event)
+
+    def _on_event(self, event: TelephonyEvent) -> None:
+        if isinstance(event, MemberChanged):
+            state = self._membership.on_member(event)
+            record_observed_state(self._store, event.interface, state)
+        elif isinstance(event, ConnectionLost):
+            log.warning("connection to the phone system lost; %d calls in flight", len(self._live))
+        elif isinstance(event, ConnectionRestored):
+            log.info("connection to the phone system restored")
+        else:
+            self._on_call_event(event)
+
+    def _on_call_event(self, event: TelephonyEvent) -> None:
+        attempt_id = getattr(event, "attempt_id", None)
+        call = self._live.get(attempt_id) if isinstance(attempt_id, str) else None
+        if call is None:
+            return  # another node's call, or one already recorded
+        before = call.attempt
+        call.attempt = apply(before, event)  # type: ignore[arg-type]
+        call.last_event_at = self._clock()
+        if isinstance(event, OperatorConnected) and call.attempt.operator == event.interface:
+            call.operator_name = self._membership.name_of(event.interface) or event.interface
+        if call.attempt.state is AttemptState.ENDED:
+            self._end(call)
+        elif call.attempt.state is not before.state and call.attempt.state in (
+            AttemptState.ANSWERED,
+            AttemptState.CONNECTED,
+        ):
+            record_progress(self._store, call.attempt, call.operator_name)
+
+    def _end(self, call: LiveCall) -> None:
+        attempt = call.attempt
+        self._live.pop(attempt.attempt_id, None)
+        finish_attempt(self._store, attempt, call.rules.retry, call.operator_name)
+        outcome = attempt.outcome or Outcome.FAILED
+        self._outcomes[outcome.value] += 1
+        self._learn(call)
+        log.info("attempt %s for lead %s: %s", attempt.attempt_id, call.lead.lead_id, outcome.value)
+
+    def _learn(self, call: LiveCall) -> None:
+        run = self._campaigns.get(call.rules.campaign_id)
+        attempt = call.attempt
+        if run is None or attempt.ended_at is None:
+            return
+        if attempt.answered_at is not None and attempt.outcome is not Outcome.MACHINE:
+            run.estimates.call_resolved(True, max(0.0, attempt.answered_at - attempt.started_at))
+        else:
+            run.estimates.call_resolved(False, max(0.0, attempt.ended_at - attempt.started_at))
+        if attempt.connected_at is not None:
+            run.estimates.call_handled(max(0.0, attempt.ended_at - attempt.connected_at), 0.0)
+
+    # --- shutdown -----------------------------------------------------------------
+
+    async def _drain(self) -> int:
+        """Let live calls finish up to the deadline, then hang up and record the rest."""
+        if self._live:
+            log.info(
+                "stopping: waiting up to %.0f s for %d live calls",
+                self._settings.shutdown_deadline_s,
+                len(self._live),
+            )
+        await self._wait_for_calls(self._settings.shutdown_deadline_s)
+        left = list(self._live.values())
+        for call in left:
+            await self._hangup_quietly(call.attempt.attempt_id)
+        await self._wait_for_calls(self._settings.hangup_grace_s)
+        now = self._clock()
+        for call in list(self._live.values()):
+            call.attempt = expire(call.attempt, now)
+            self._end(call)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        return len(left)
+
+    async def _wait_for_calls(self, seconds: float) -> None:
+        until = self._clock() + seconds
+        while self._live and self._clock() < until:
+            self._expire_silent(self._clock())
+            await asyncio.sleep(min(0.1, self._settings.tick_s))

@@ -1,0 +1,147 @@
+"""The engine's side of operators: apply desired states to queues, track observed ones.
+
+Observed state comes only from the phone system's member events: right after a
+start, or after ``QueueAdd``, nobody counts as ready until Asterisk says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from campaigns.models import Campaign, Operator, OperatorCampaign
+from dialer.errors import TelephonyError
+from dialer.operators import OperatorState
+from dialer.telephony import MemberChanged, MemberState, Telephony
+
+log = logging.getLogger(__name__)
+
+OBSERVED: dict[MemberState, OperatorState] = {
+    MemberState.AVAILABLE: OperatorState.READY,
+    MemberState.PAUSED: OperatorState.PAUSED,
+    MemberState.IN_CALL: OperatorState.IN_CALL,
+    MemberState.UNAVAILABLE: OperatorState.UNAVAILABLE,
+    MemberState.REMOVED: OperatorState.LOGGED_OUT,
+}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One operator serving one campaign's queue."""
+
+    operator: str
+    interface: str
+    campaign_id: int
+    queue: str
+    desired: OperatorState
+
+
+def load_assignments(store: Engine, queues: dict[int, str]) -> list[Assignment]:
+    """Operators of these campaigns (campaign id -> queue), with what they asked for."""
+    if not queues:
+        return []
+    with Session(store) as session:
+        rows = session.exec(
+            select(Operator, OperatorCampaign.campaign_id)
+            .join(OperatorCampaign, col(OperatorCampaign.operator_id) == col(Operator.id))
+            .join(Campaign, col(Campaign.id) == col(OperatorCampaign.campaign_id))
+            .where(col(OperatorCampaign.campaign_id).in_(list(queues)))
+        ).all()
+        return [
+            Assignment(op.name, op.interface, cid, queues[cid], _desired(op.desired_state))
+            for op, cid in rows
+        ]
+
+
+def _desired(value: str) -> OperatorState:
+    try:
+        state = OperatorState(value)
+    except ValueError:
+        return OperatorState.LOGGED_OUT
+    return state if state in (OperatorState.PAUSED, OperatorState.READY) else OperatorState.LOGGED_OUT
+
+
+class Membership:
+    """Queue membership as this engine applied it and as the phone system reports it."""
+
+    def __init__(self, telephony: Telephony) -> None:
+        self._telephony = telephony
+        self._assignments: list[Assignment] = []
+        self._applied: dict[tuple[str, str], OperatorState] = {}
+        self._observed: dict[tuple[str, str], MemberState] = {}
+
+    async def apply(self, assignments: Sequence[Assignment]) -> None:
+        """Bring every queue member to its desired state; members no longer assigned leave."""
+        self._assignments = list(assignments)
+        wanted: dict[tuple[str, str], Assignment] = {(a.queue, a.interface): a for a in assignments}
+        for key, assignment in wanted.items():
+            current = self._applied.get(key)
+            if current != assignment.desired:
+                await self._move(
+                    assignment.queue, assignment.interface, assignment.operator, current, assignment.desired
+                )
+        for key, current in list(self._applied.items()):
+            if key not in wanted and current is not OperatorState.LOGGED_OUT:
+                await self._move(key[0], key[1], "", current, OperatorState.LOGGED_OUT)
+
+    async def _move(
+        self, queue: str, interface: str, name: str, current: OperatorState | None, desired: OperatorState
+    ) -> None:
+        log.info("operator %s in queue %s: %s -> %s", name or interface, queue, current or "unknown", desired)
+        self._applied[(queue, interface)] = desired
+        paused = desired is OperatorState.PAUSED
+        try:
+            if desired is OperatorState.LOGGED_OUT:
+                await self._telephony.queue_remove(queue, interface)
+            elif current in (OperatorState.PAUSED, OperatorState.READY):
+                await self._telephony.queue_pause(queue, interface, paused, reason="dialer")
+            else:
+                if current is None:
+                    # After a restart the member may still be in the queue from before:
+                    # start clean so that Asterisk reports its state afresh.
+                    await self._quietly_remove(queue, interface)
+                await self._telephony.queue_add(queue, interface, name, paused)
+        except TelephonyError as exc:
+            log.warning("queue %s member %s: could not apply %s: %s", queue, interface, desired, exc)
+
+    async def _quietly_remove(self, queue: str, interface: str) -> None:
+        with contextlib.suppress(TelephonyError):  # not a member: nothing to remove
+            await self._telephony.queue_remove(queue, interface)
+
+    def on_member(self, event: MemberChanged) -> OperatorState:
+        self._observed[(event.queue, event.interface)] = event.state
+        return OBSERVED[event.state]
+
+    def observed(self, queue: str, interface: str) -> MemberState | None:
+        return self._observed.get((queue, interface))
+
+    def ready(self, campaign_id: int, busy: Iterable[str] = ()) -> list[Assignment]:
+        """Operators of the campaign who asked to be ready AND whom the queue reports available."""
+        taken = set(busy)
+        return [
+            a
+            for a in self._assignments
+            if a.campaign_id == campaign_id
+            and a.desired is OperatorState.READY
+            and a.interface not in taken
+            and self._observed.get((a.queue, a.interface)) is MemberState.AVAILABLE
+        ]
+
+    def paused(self, campaign_id: int) -> int:
+        return sum(
+            1
+            for a in self._assignments
+            if a.campaign_id == campaign_id
+            and self._observed.get((a.queue, a.interface)) is MemberState.PAUSED
+        )
+
+    def name_of(self, interface: str) -> str | None:
+        for a in self._assignments:
+            if a.interface == interface:
+                return a.operator
+        return None

@@ -1,0 +1,55 @@
+"""Choosing the leads to dial now: claim, then check each one again at dial time.
+
+A claimed lead that may not be dialed is released at once with the reason
+applied: a do-not-call hit closes it, a closed window reschedules it to the next
+callable instant, a lead with no callable time at all is marked ``no_window``
+(and shown by ``dialer status``), never left to be skipped silently forever.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.engine import Engine
+
+from campaigns.retry import LeadStatus
+from dialer.campaign_rules import CampaignRules
+from dialer.claims import ClaimedLead, claim_due_leads, dnc_phones
+from dialer.gate import Verdict, check_lead
+from dialer.recorder import NO_WINDOW, NO_WINDOW_RECHECK, settle_unreached, to_dt
+
+log = logging.getLogger(__name__)
+
+# Claim a few more than needed: some will fail the dial-time checks.
+_ROUNDS = 4
+
+
+def select_leads(
+    store: Engine, rules: CampaignRules, node: str, now: float, wanted: int
+) -> list[ClaimedLead]:
+    """Up to ``wanted`` claimed leads that passed every dial-time check, held by ``node``."""
+    chosen: list[ClaimedLead] = []
+    moment = to_dt(now)
+    for _ in range(_ROUNDS):
+        need = wanted - len(chosen)
+        if need <= 0:
+            break
+        batch = claim_due_leads(store, rules.campaign_id, node, moment, need)
+        if not batch:
+            break
+        blocked = dnc_phones(store, rules.campaign_id, [lead.phone for lead in batch])
+        for lead in batch:
+            result = check_lead(rules, lead.zones, lead.attempts, lead.phone in blocked, moment)
+            if result.verdict is Verdict.DIAL:
+                chosen.append(lead)
+                continue
+            log.info("lead %s not dialed: %s", lead.lead_id, result.reason)
+            if result.verdict is Verdict.DNC:
+                settle_unreached(store, lead.lead_id, node, LeadStatus.DNC, None)
+            elif result.verdict is Verdict.EXHAUSTED:
+                settle_unreached(store, lead.lead_id, node, LeadStatus.EXHAUSTED, None)
+            elif result.verdict is Verdict.LATER:
+                settle_unreached(store, lead.lead_id, node, None, result.next_at)
+            else:
+                settle_unreached(store, lead.lead_id, node, None, moment + NO_WINDOW_RECHECK, NO_WINDOW)
+    return chosen

@@ -1,0 +1,342 @@
+"""The dial engine against a scripted telephony (a fake of our own port) and real SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from campaigns.models import CallAttempt, DncEntry, Lead
+from campaigns.store import session_scope
+from dialer.engine import DialEngine, EngineSettings
+from dialer.operators import login, pause, ready
+from tests.engine_helpers import (
+    ScriptedTelephony,
+    assert_no_overlap,
+    attempts,
+    closed_zone,
+    expected_outcome,
+    leads,
+    make_campaign,
+    make_leads,
+    make_operators,
+    phones_by_digit,
+)
+
+FAST = EngineSettings(node_id="test-node", tick_s=0.02, operator_poll_s=0.02, shutdown_deadline_s=5.0)
+
+
+def _ready_all(store: Engine, names: list[str]) -> None:
+    for name in names:
+        ready(store, name)
+
+
+async def _run(engine: DialEngine, timeout: float = 30.0) -> None:
+    await asyncio.wait_for(engine.run(until_done=True), timeout)
+
+
+async def test_progressive_run_records_each_outcome_and_retry(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    digits = [d % 9 for d in range(45)]  # 0..8, five of each
+    phones = phones_by_digit(digits)
+    make_leads(store, cid, phones)
+    _ready_all(store, make_operators(store, "spring", 3))
+    telephony = ScriptedTelephony()
+
+    await _run(DialEngine(store, telephony, FAST))
+
+    rows = attempts(store, cid)
+    assert len(rows) == len(phones)
+    by_phone = {row.phone: row for row in rows}
+    for phone in phones:
+        row = by_phone[phone]
+        assert row.outcome == expected_outcome(phone), phone
+        assert row.ended_at is not None and row.started_at <= row.ended_at
+        if row.outcome == "connected":
+            assert row.operator is not None and row.operator.startswith("op")
+            assert row.connected_at is not None
+    assert_no_overlap(rows)
+    statuses = {lead.phone: lead for lead in leads(store, cid)}
+    for phone in phones:
+        lead = statuses[phone]
+        assert lead.attempts == 1 and lead.claimed_by is None
+        if expected_outcome(phone) == "connected":
+            assert lead.status == "done" and lead.next_call_at is None
+        else:
+            assert lead.status == "scheduled" and lead.next_call_at is not None
+
+
+async def test_progressive_never_has_more_unanswered_calls_than_ready_operators(store: Engine) -> None:
+    make_campaign(store, "spring")
+    cid = 1
+    make_leads(store, cid, phones_by_digit([d % 5 for d in range(30)]))
+    _ready_all(store, make_operators(store, "spring", 2))
+    telephony = ScriptedTelephony()
+
+    await _run(DialEngine(store, telephony, FAST))
+
+    assert len(telephony.dialed) == 30
+    assert all(d.available_operators >= 1 for d in telephony.dialed)
+    assert all(row.outcome == "connected" for row in attempts(store, cid))
+    # Every answered call found an operator: none were over-dialed into the safe-harbour message.
+    assert not any(row.safe_harbour for row in attempts(store, cid))
+
+
+async def test_nothing_is_dialed_until_an_operator_is_ready(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0, 1, 2]))
+    [name] = make_operators(store, "spring", 1)
+    login(store, name)  # logged in, paused
+    telephony = ScriptedTelephony()
+    engine = DialEngine(store, telephony, FAST)
+    task = asyncio.create_task(engine.run(until_done=True))
+    await asyncio.sleep(0.5)
+    assert telephony.dialed == []
+    assert ("add", "q-spring", f"Local/{name}@sim-operators/n", "True") in telephony.actions
+    ready(store, name)
+    await asyncio.wait_for(task, 10)
+    assert len(telephony.dialed) == 3
+
+
+async def test_pausing_the_only_operator_stops_dialing(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0] * 15))
+    [name] = make_operators(store, "spring", 1)
+    ready(store, name)
+    telephony = ScriptedTelephony(talk_s=0.05)
+    engine = DialEngine(store, telephony, FAST)
+    task = asyncio.create_task(engine.run(until_done=True))
+    while len(telephony.dialed) < 3:
+        await asyncio.sleep(0.01)
+    pause(store, name)
+    await asyncio.sleep(0.3)  # the pause reaches the queue; calls in flight finish
+    paused_at = len(telephony.dialed)
+    await asyncio.sleep(0.5)
+    assert len(telephony.dialed) == paused_at < 15
+    ready(store, name)
+    await asyncio.wait_for(task, 20)
+    assert len(telephony.dialed) == 15
+
+
+async def test_do_not_call_numbers_are_never_dialed(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    other = make_campaign(store, "other")
+    phones = phones_by_digit([0, 1, 2, 3])
+    make_leads(store, cid, phones)
+    with session_scope(store) as session:
+        session.add(DncEntry(phone=phones[0]))  # global list
+        session.add(DncEntry(phone=phones[1], campaign_id=cid))
+        session.add(DncEntry(phone=phones[2], campaign_id=other))  # another campaign's list
+    _ready_all(store, make_operators(store, "spring", 1))
+    telephony = ScriptedTelephony()
+
+    await _run(DialEngine(store, telephony, FAST))
+
+    assert sorted(d.request.channel for d in telephony.dialed) == sorted(
+        f"Local/{p[1:]}@sim-customers" for p in phones[2:]
+    )
+    status = {lead.phone: lead.status for lead in leads(store, cid)}
+    assert status[phones[0]] == status[phones[1]] == "dnc"
+
+
+async def test_leads_outside_the_window_are_rescheduled_not_dialed(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    [night] = make_leads(store, cid, phones_by_digit([0]), zone=closed_zone())
+    [nowhere] = make_leads(store, cid, phones_by_digit([1], start=50), zone="")
+    [spread] = make_leads(store, cid, phones_by_digit([2], start=60), zone="Etc/GMT+6,Etc/GMT-6")
+    _ready_all(store, make_operators(store, "spring", 1))
+    telephony = ScriptedTelephony()
+
+    await _run(DialEngine(store, telephony, FAST))
+
+    assert telephony.dialed == []
+    with Session(store) as session:
+        lead = session.get(Lead, night)
+        assert lead is not None and lead.next_call_at is not None
+        assert lead.next_call_at > datetime.now(UTC) and lead.status == "new"
+        for lead_id in (nowhere, spread):
+            lead = session.get(Lead, lead_id)
+            assert lead is not None and lead.last_outcome == "no_window" and lead.attempts == 0
+
+
+async def test_lead_at_max_attempts_is_exhausted_without_a_call(store: Engine) -> None:
+    cid = make_campaign(store, "spring", max_attempts=3)
+    make_leads(store, cid, phones_by_digit([5]), attempts=3, status="scheduled")
+    _ready_all(store, make_operators(store, "spring", 1))
+    telephony = ScriptedTelephony()
+    await _run(DialEngine(store, telephony, FAST))
+    assert telephony.dialed == []
+    assert [lead.status for lead in leads(store, cid)] == ["exhausted"]
+
+
+async def test_campaign_retry_rules_set_the_next_call(store: Engine) -> None:
+    cid = make_campaign(store, "spring", retry_rules={"busy": "1m", "congestion": "2h"})
+    make_leads(store, cid, phones_by_digit([5, 7]))
+    _ready_all(store, make_operators(store, "spring", 2))
+    await _run(DialEngine(store, ScriptedTelephony(), FAST))
+    ended = {row.lead_id: row.ended_at for row in attempts(store, cid)}
+    for lead in leads(store, cid):
+        end = ended[lead.id]  # type: ignore[index]
+        assert end is not None and lead.next_call_at is not None
+        delay = timedelta(minutes=1) if lead.phone.endswith("5") else timedelta(hours=2)
+        assert lead.next_call_at - end == delay
+
+
+async def test_max_channels_caps_calls_in_flight(store: Engine) -> None:
+    cid = make_campaign(store, "spring", max_channels=1)
+    make_leads(store, cid, phones_by_digit([0] * 6))
+    _ready_all(store, make_operators(store, "spring", 3))
+    await _run(DialEngine(store, ScriptedTelephony(), FAST))
+    rows = sorted(attempts(store, cid), key=lambda r: r.started_at)
+    assert len(rows) == 6
+    for earlier, later in itertools.pairwise(rows):
+        assert earlier.ended_at is not None and earlier.ended_at <= later.started_at
+
+
+async def test_attempt_is_committed_before_the_originate(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0, 5]))
+    _ready_all(store, make_operators(store, "spring", 2))
+    seen: list[tuple[str, str]] = []
+
+    def check(request: object) -> None:
+        attempt_id = request.attempt_id  # type: ignore[attr-defined]
+        with Session(store) as session:
+            row = session.get(CallAttempt, attempt_id)
+            assert row is not None and row.ended_at is None
+            lead = session.get(Lead, row.lead_id)
+            assert lead is not None
+            seen.append((attempt_id, lead.status))
+
+    await _run(DialEngine(store, ScriptedTelephony(on_originate=check), FAST))
+    assert len(seen) == 2 and {status for _, status in seen} == {"in_call"}
+
+
+async def test_lead_data_with_line_breaks_is_dialed_with_a_safe_variable(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    evil = "Eve\r\n\r\nAction: UserEvent\r\nUserEvent: Injected\r\n\r\n"
+    make_leads(store, cid, phones_by_digit([0]), data={"name": evil})
+    _ready_all(store, make_operators(store, "spring", 1))
+    telephony = ScriptedTelephony()
+    await _run(DialEngine(store, telephony, FAST))
+    [dialed] = telephony.dialed
+    assert dialed.request.variables["DIALER_LEAD_NAME"] == "Eve Action: UserEvent UserEvent: Injected"
+    assert [row.outcome for row in attempts(store, cid)] == ["connected"]
+
+
+async def test_silent_calls_are_expired_and_hung_up(store: Engine) -> None:
+    cid = make_campaign(store, "spring", ring_timeout_s=15)
+    make_leads(store, cid, phones_by_digit([9]))
+    _ready_all(store, make_operators(store, "spring", 1))
+    telephony = ScriptedTelephony()
+    clock = _FastClock()
+    settings = EngineSettings(node_id="n", tick_s=0.02, operator_poll_s=0.02, expire_after_s=5.0)
+    await _run(DialEngine(store, telephony, settings, clock=clock))
+    [row] = attempts(store, cid)
+    assert row.outcome == "failed" and row.ended_at is not None
+    assert telephony.hangups == [row.id]
+
+
+class _FastClock:
+    """Wall time, ten times faster after the first call: ages a silent call quickly."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time.time
+        self._start = time.time()
+
+    def __call__(self) -> float:
+        return self._start + (self._time() - self._start) * 40
+
+
+async def test_stop_lets_live_calls_finish_and_records_them(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0] * 10))
+    _ready_all(store, make_operators(store, "spring", 2))
+    telephony = ScriptedTelephony(talk_s=0.3)
+    engine = DialEngine(store, telephony, FAST)
+    task = asyncio.create_task(engine.run())
+    while not telephony.dialed:
+        await asyncio.sleep(0.01)
+    engine.stop()
+    report = await asyncio.wait_for(task, 10)
+    rows = attempts(store, cid)
+    assert report.started == len(rows) >= 1 and report.hung_up_at_shutdown == 0
+    assert all(row.outcome == "connected" and row.ended_at is not None for row in rows)
+    assert telephony.hangups == []
+    assert {lead.claimed_by for lead in leads(store, cid)} == {None}
+    assert len(rows) < 10  # nothing dialed after the stop
+
+
+async def test_stop_hangs_up_calls_still_live_at_the_deadline(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0]))
+    _ready_all(store, make_operators(store, "spring", 1))
+    telephony = ScriptedTelephony(talk_s=30)
+    settings = EngineSettings(node_id="n", tick_s=0.02, operator_poll_s=0.02, shutdown_deadline_s=0.3)
+    engine = DialEngine(store, telephony, settings)
+    task = asyncio.create_task(engine.run())
+    while not any(row.connected_at for row in attempts(store, cid)):
+        await asyncio.sleep(0.02)
+    engine.stop()
+    report = await asyncio.wait_for(task, 10)
+    [row] = attempts(store, cid)
+    assert report.hung_up_at_shutdown == 1 and telephony.hangups == [row.id]
+    assert row.outcome == "connected" and row.ended_at is not None
+
+
+async def test_start_reconciles_attempts_left_by_a_crashed_run(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    [answered, dialing] = make_leads(store, cid, phones_by_digit([0, 1]), status="in_call", claimed_by="n")
+    [held] = make_leads(store, cid, phones_by_digit([2], start=9), claimed_by="n")
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    with session_scope(store) as session:
+        session.add(
+            CallAttempt(
+                id="a" * 32,
+                campaign_id=cid,
+                lead_id=answered,
+                phone="+1",
+                node="n",
+                started_at=long_ago,
+                answered_at=long_ago,
+            )
+        )
+        session.add(
+            CallAttempt(
+                id="b" * 32, campaign_id=cid, lead_id=dialing, phone="+2", node="n", started_at=long_ago
+            )
+        )
+        session.add(
+            CallAttempt(
+                id="c" * 32, campaign_id=cid, lead_id=held, phone="+3", node="other", started_at=long_ago
+            )
+        )
+    engine = DialEngine(store, ScriptedTelephony(), EngineSettings(node_id="n", tick_s=0.02))
+    engine.stop()
+    report = await asyncio.wait_for(engine.run(), 10)
+    assert report.reconciled == 2
+    with Session(store) as session:
+        a = session.get(CallAttempt, "a" * 32)
+        b = session.get(CallAttempt, "b" * 32)
+        c = session.get(CallAttempt, "c" * 32)
+        assert a is not None and a.outcome == "abandoned" and a.ended_at is not None
+        assert b is not None and b.outcome == "failed"
+        assert c is not None and c.ended_at is None  # another node's call is not ours to end
+        for lead_id in (answered, dialing, held):
+            lead = session.get(Lead, lead_id)
+            assert lead is not None and lead.claimed_by is None
+            assert lead.status in ("scheduled", "new")
+
+
+@pytest.mark.parametrize("unknown", [["nope"]])
+async def test_unknown_campaign_is_a_user_error(store: Engine, unknown: list[str]) -> None:
+    from dialer.errors import NotFound
+
+    with pytest.raises(NotFound):
+        await DialEngine(store, ScriptedTelephony(), FAST, campaigns=unknown).run()
