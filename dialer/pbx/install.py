@@ -81,7 +81,8 @@ def _root_install(root: Path) -> AsteriskInstall | None:
         return None
     triplet = lib_dirs[0].name
     library_path = ":".join(
-        str(p) for p in (root / "usr/lib" / triplet, root / "lib" / triplet, root / "usr/lib" / triplet / "asterisk")
+        str(p)
+        for p in (root / "usr/lib" / triplet, root / "lib" / triplet, root / "usr/lib" / triplet / "asterisk")
     )
     argv = (str(loaders[0]), "--library-path", library_path, str(binary))
     version = _version(argv)

@@ -1,0 +1,267 @@
+"""From AMI messages to the port's events: pure bookkeeping, no I/O.
+
+A call is recognised by its attempt id, which the adapter sets as the Originate
+``ChannelId``: Asterisk stamps it as ``Uniqueid`` on every event of the attempt's
+own channel (and as ``Linkedid`` on every channel the call creates). The other half
+of a ``Local`` channel gets ``OtherChannelId`` = attempt id + ``PEER_SUFFIX``; it is
+read only for its hang-up cause, because the attempt's own half reports cause 0 when
+the far end was busy or congested.
+
+Each kind of event is emitted at most once per attempt. An attempt is forgotten
+once its channel has hung up and its originate has been resolved (or lost).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialer.telephony import (
+    Answered,
+    CallEvent,
+    FailReason,
+    HungUp,
+    MachineDetected,
+    MemberChanged,
+    MemberState,
+    OperatorConnected,
+    OriginateFailed,
+    QueueJoined,
+    Ringing,
+    SafeHarbourPlayed,
+)
+
+PEER_SUFFIX = "-peer"
+
+Message = Mapping[str, Any]
+
+# OriginateResponse "Reason" (Asterisk's AST_CONTROL_* of the outcome).
+_REASONS = {3: FailReason.NO_ANSWER, 5: FailReason.BUSY, 8: FailReason.CONGESTION}
+_INVALID_NUMBER_CAUSES = frozenset({1, 28})
+_LOST = "lost while the AMI connection was down"
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def fail_reason(reason: int | None, cause: int | None) -> FailReason:
+    """Why an originate failed, from its Reason and the call's hang-up cause."""
+    if cause in _INVALID_NUMBER_CAUSES:
+        return FailReason.INVALID_NUMBER
+    return _REASONS.get(reason or 0, FailReason.FAILED)
+
+
+@dataclass
+class _Call:
+    attempt_id: str
+    emitted: set[type] = field(default_factory=set)
+    answered: bool = False
+    originate_pending: bool = True
+    failed_at: float | None = None
+    hung_up: bool = False
+    cause: int | None = None
+    peer_cause: int | None = None
+
+    def best_cause(self) -> int | None:
+        if self.cause in (None, 0) and self.peer_cause:
+            return self.peer_cause
+        return self.cause
+
+
+class CallTracker:
+    def __init__(self) -> None:
+        self._calls: dict[str, _Call] = {}
+        self._finished: deque[str] = deque(maxlen=10_000)
+
+    def track(self, attempt_id: str) -> None:
+        self._calls[attempt_id] = _Call(attempt_id)
+
+    def is_tracked(self, attempt_id: str) -> bool:
+        return attempt_id in self._calls
+
+    def in_flight(self) -> list[str]:
+        return list(self._calls)
+
+    def prune(self, now: float, keep_s: float = 60.0) -> None:
+        """Forget failed originates whose channel never reported a hang-up (it may never have existed)."""
+        for call in list(self._calls.values()):
+            if call.failed_at is not None and call.failed_at < now - keep_s:
+                self._finish(call)
+
+    # --- emission helpers ------------------------------------------------------
+
+    def _emit(self, call: _Call, event: CallEvent, out: list[CallEvent]) -> None:
+        if type(event) not in call.emitted:
+            call.emitted.add(type(event))
+            out.append(event)
+
+    def _answer(self, call: _Call, at: float, out: list[CallEvent]) -> None:
+        call.answered = True
+        self._emit(call, Answered(call.attempt_id, at), out)
+
+    def _finish(self, call: _Call) -> None:
+        self._calls.pop(call.attempt_id, None)
+        self._finished.append(call.attempt_id)
+
+    def _maybe_finish(self, call: _Call) -> None:
+        if call.hung_up and not call.originate_pending:
+            self._finish(call)
+
+    # --- AMI events ------------------------------------------------------------
+
+    def on_event(self, msg: Message, at: float) -> list[CallEvent]:
+        name = str(msg.get("Event", ""))
+        uid = str(msg.get("Uniqueid", ""))
+        out: list[CallEvent] = []
+        if name == "Hangup" and uid.endswith(PEER_SUFFIX):
+            peer_of = self._calls.get(uid[: -len(PEER_SUFFIX)])
+            if peer_of is not None:
+                peer_of.peer_cause = _int(msg.get("Cause"))
+            return out
+        if name == "UserEvent":
+            uid = str(msg.get("Attempt") or uid)
+        call = self._calls.get(uid)
+        if call is None:
+            return out
+        if name == "Newstate":
+            self._on_newstate(call, str(msg.get("ChannelState", "")), at, out)
+        elif name == "QueueCallerJoin":
+            self._answer(call, at, out)
+            self._emit(call, QueueJoined(call.attempt_id, at, str(msg.get("Queue", ""))), out)
+        elif name == "AgentConnect":
+            self._answer(call, at, out)
+            event = OperatorConnected(
+                call.attempt_id, at, str(msg.get("Queue", "")), str(msg.get("Interface", ""))
+            )
+            self._emit(call, event, out)
+        elif name == "UserEvent":
+            self._on_user_event(call, msg, at, out)
+        elif name == "Hangup":
+            self._on_hangup(call, msg, at, out)
+        return out
+
+    def _on_newstate(self, call: _Call, state: str, at: float, out: list[CallEvent]) -> None:
+        if state == "5" and not call.answered:  # Ringing: the far end is alerting
+            self._emit(call, Ringing(call.attempt_id, at), out)
+        elif state == "6":  # Up: the earliest sign of an answer
+            self._answer(call, at, out)
+
+    def _on_user_event(self, call: _Call, msg: Message, at: float, out: list[CallEvent]) -> None:
+        kind = str(msg.get("UserEvent", ""))
+        if kind == "DialerAMD":
+            self._answer(call, at, out)
+            status = str(msg.get("Status", "")) or "NOTSURE"
+            self._emit(call, MachineDetected(call.attempt_id, at, status, str(msg.get("Cause", ""))), out)
+        elif kind == "DialerSafeHarbour":
+            self._answer(call, at, out)
+            self._emit(call, SafeHarbourPlayed(call.attempt_id, at), out)
+
+    def _on_hangup(self, call: _Call, msg: Message, at: float, out: list[CallEvent]) -> None:
+        call.hung_up = True
+        call.cause = _int(msg.get("Cause"))
+        cause = call.best_cause() or 0
+        text = str(msg.get("Cause-txt", "")) if cause == call.cause else ""
+        if not call.originate_pending and not call.answered:
+            # The originate's result was lost with the connection: the cause is all we have.
+            reason = fail_reason(None, cause)
+            self._emit(call, OriginateFailed(call.attempt_id, at, reason, cause), out)
+        self._emit(call, HungUp(call.attempt_id, at, cause, text), out)
+        self._maybe_finish(call)
+
+    # --- originate outcome -----------------------------------------------------
+
+    def on_originate_result(self, attempt_id: str, messages: Sequence[Message], at: float) -> list[CallEvent]:
+        """The resolved Originate: ``[Response, OriginateResponse]``, or the lone refusal ``[Response]``."""
+        out: list[CallEvent] = []
+        call = self._calls.get(attempt_id)
+        if call is None:
+            return out
+        call.originate_pending = False
+        final = next((m for m in messages if m.get("Event") == "OriginateResponse"), None)
+        if final is not None and final.get("Response") == "Success":
+            self._answer(call, at, out)
+        elif not call.answered:
+            reason = _int(final.get("Reason")) if final is not None else None
+            cause = call.best_cause()
+            self._emit(call, OriginateFailed(attempt_id, at, fail_reason(reason, cause), cause), out)
+            call.failed_at = at
+            if final is None:  # refused outright: no channel was ever made
+                call.hung_up = True
+        self._maybe_finish(call)
+        return out
+
+    def on_originate_lost(self, attempt_id: str) -> None:
+        """The connection dropped before the originate resolved; later events still arrive for live calls."""
+        call = self._calls.get(attempt_id)
+        if call is not None:
+            call.originate_pending = False
+
+    def reconcile(self, alive: Mapping[str, str], at: float) -> list[CallEvent]:
+        """After a reconnect: ``alive`` maps live channel Uniqueids to their ChannelState."""
+        out: list[CallEvent] = []
+        for call in list(self._calls.values()):
+            call.originate_pending = False
+            state = alive.get(call.attempt_id)
+            if state is not None:
+                if state == "6":
+                    self._answer(call, at, out)
+                continue
+            if not call.answered:
+                self._emit(
+                    call, OriginateFailed(call.attempt_id, at, FailReason.FAILED, call.best_cause()), out
+                )
+            self._emit(call, HungUp(call.attempt_id, at, call.best_cause() or 0, _LOST), out)
+            self._finish(call)
+        return out
+
+
+# --- queue members ---------------------------------------------------------------
+
+_MEMBER_EVENTS = frozenset(
+    {"QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause", "QueueMember", "QueueMemberRemoved"}
+)
+_IN_CALL = frozenset({2, 3, 6, 7, 8})  # in use, busy, ringing, ringing while in use, on hold
+_UNREACHABLE = frozenset({4, 5})  # invalid, unavailable
+
+
+def member_state(status: int | None, paused: bool) -> MemberState:
+    """A queue member's state from its device ``Status`` and ``Paused`` flag."""
+    if paused:
+        return MemberState.PAUSED
+    if status in _UNREACHABLE:
+        return MemberState.UNAVAILABLE
+    if status in _IN_CALL:
+        return MemberState.IN_CALL
+    return MemberState.AVAILABLE  # not in use, or unknown (the queue still tries it)
+
+
+class MemberTracker:
+    """Turns member events (and QueueStatus snapshots) into ``MemberChanged``, once per change."""
+
+    def __init__(self) -> None:
+        self._states: dict[tuple[str, str], MemberState] = {}
+
+    def on_event(self, msg: Message, at: float) -> list[MemberChanged]:
+        name = str(msg.get("Event", ""))
+        if name not in _MEMBER_EVENTS:
+            return []
+        queue = str(msg.get("Queue", ""))
+        interface = str(msg.get("Interface") or msg.get("Location") or "")
+        if not queue or not interface:
+            return []
+        key = (queue, interface)
+        if name == "QueueMemberRemoved":
+            state = MemberState.REMOVED
+            self._states.pop(key, None)
+        else:
+            state = member_state(_int(msg.get("Status")), str(msg.get("Paused", "0")) == "1")
+            if self._states.get(key) == state:
+                return []
+            self._states[key] = state
+        return [MemberChanged(at, queue, interface, state)]

@@ -1,0 +1,109 @@
+"""The sandbox Asterisk for the test session, and helpers to watch a Telephony's events.
+
+One sandbox serves the whole session (queues q1..q8). Without an Asterisk the fixture
+skips, except in CI (``CI=true``) or with ``DIALER_REQUIRE_ASTERISK=1``, where it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from dialer.ami import AmiTelephony
+from dialer.errors import TelephonyError
+from dialer.pbx.sandbox import Sandbox, SimTuning
+from dialer.telephony import HungUp, OriginateFailed, Telephony, TelephonyEvent
+
+SANDBOX_QUEUES = [f"q{i}" for i in range(1, 9)]
+SANDBOX_SIM = SimTuning(impatient_s=1.0, op_answer_s=0.3, talk_s=1.0)
+
+
+def asterisk_required() -> bool:
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("DIALER_REQUIRE_ASTERISK") == "1"
+
+
+@pytest.fixture(scope="session")
+def asterisk_sandbox() -> Iterator[Sandbox]:
+    box = Sandbox(SANDBOX_QUEUES, sim=SANDBOX_SIM)
+    try:
+        box.start()
+    except TelephonyError as exc:
+        if asterisk_required():
+            pytest.fail(f"the sandbox Asterisk is required here but could not start: {exc}", pytrace=False)
+        pytest.skip(f"no sandbox Asterisk: {exc}")
+    try:
+        yield box
+    finally:
+        box.stop()
+
+
+class EventLog:
+    """Collects a Telephony's events in the background so a test can wait for the ones it needs."""
+
+    def __init__(self, telephony: Telephony) -> None:
+        self.events: list[TelephonyEvent] = []
+        self._changed = asyncio.Condition()
+        self._task = asyncio.create_task(self._pump(telephony))
+
+    async def _pump(self, telephony: Telephony) -> None:
+        async for event in telephony.events():
+            async with self._changed:
+                self.events.append(event)
+                self._changed.notify_all()
+
+    def of(self, attempt_id: str) -> list[TelephonyEvent]:
+        return [e for e in self.events if getattr(e, "attempt_id", None) == attempt_id]
+
+    async def wait_for(
+        self, predicate: Callable[[list[TelephonyEvent]], bool], timeout: float = 15.0
+    ) -> list[TelephonyEvent]:
+        async def _until() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: predicate(self.events))
+
+        try:
+            await asyncio.wait_for(_until(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"timed out after {timeout} s; events so far: {self.events}") from None
+        return self.events
+
+    async def until_ended(self, attempt_id: str, timeout: float = 15.0) -> list[TelephonyEvent]:
+        """The attempt's events once it hung up or failed."""
+
+        def ended(_: list[TelephonyEvent]) -> bool:
+            return any(isinstance(e, HungUp | OriginateFailed) for e in self.of(attempt_id))
+
+        await self.wait_for(ended, timeout)
+        return self.of(attempt_id)
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+@pytest.fixture
+async def ami_telephony(asterisk_sandbox: Sandbox) -> AsyncIterator[AmiTelephony]:
+    telephony = await AmiTelephony.connect(asterisk_sandbox)
+    try:
+        yield telephony
+    finally:
+        await telephony.close()
+
+
+@pytest.fixture
+async def ami_events(ami_telephony: AmiTelephony) -> AsyncIterator[EventLog]:
+    log = EventLog(ami_telephony)
+    try:
+        yield log
+    finally:
+        await log.close()
+
+
+def kinds(events: list[Any]) -> list[str]:
+    return [type(e).__name__ for e in events]
