@@ -104,7 +104,10 @@ PROFILES: dict[str, CallingWindow] = {
 def _parse_hours(part: str, text: str) -> tuple[time, time]:
     match = _HOURS.match(part)
     if match is None:
-        raise ValueError(f"calling window {text!r}: {part.strip()!r} is not HH:MM-HH:MM")
+        raise ValueError(
+            f"calling window {text!r}: {part.strip()!r} is not HH:MM-HH:MM "
+            f"(nor a profile: {', '.join(sorted(PROFILES))})"
+        )
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     try:
         return time(h1, m1), time(h2, m2)
@@ -115,6 +118,9 @@ def _parse_hours(part: str, text: str) -> tuple[time, time]:
 # --- zones ---------------------------------------------------------------------------
 
 
+# ZoneInfo keeps only eight zones strongly cached; a Russian mobile number alone has
+# sixteen, and re-reading zone files on every check made a check cost tens of microseconds.
+@lru_cache(maxsize=1024)
 def _zone(name: str) -> ZoneInfo | None:
     if not name or name == UNKNOWN_ZONE:
         return None
@@ -122,6 +128,13 @@ def _zone(name: str) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def _known_zone(name: str) -> ZoneInfo:
+    zone = _zone(name)
+    if zone is None:
+        raise ValueError(f"unknown time zone {name!r}")
+    return zone
 
 
 def _zones(names: Iterable[str]) -> list[ZoneInfo] | None:
@@ -204,7 +217,7 @@ _REFERENCE_INSTANTS = [datetime(2025, 1, 13, tzinfo=UTC), datetime(2025, 7, 14, 
 
 
 def _offset_span(zones: Iterable[str], at: datetime) -> str:
-    offsets = [at.astimezone(ZoneInfo(name)).utcoffset() or timedelta() for name in zones]
+    offsets = [at.astimezone(_known_zone(name)).utcoffset() or timedelta() for name in zones]
     return f"UTC{_fmt_offset(min(offsets))} to UTC{_fmt_offset(max(offsets))}"
 
 
@@ -224,7 +237,7 @@ def _shared_intervals(zones: tuple[str, ...], window: CallingWindow, since: int)
     until = since + int(HORIZON.total_seconds())
     shared: list[Interval] = [(float(since), float(until))]
     for name in zones:
-        shared = _intersect(shared, _zone_intervals(ZoneInfo(name), window, since, until))
+        shared = _intersect(shared, _zone_intervals(_known_zone(name), window, since, until))
         if not shared:
             break
     return tuple(shared)
