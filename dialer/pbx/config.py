@@ -145,11 +145,12 @@ def render_extensions(amd: AmdSettings | None = None) -> str:
     return render_template("extensions_dialer.conf.in", {"AMD_ARGS": (amd or AmdSettings()).as_args()})
 
 
-# Leave the queue at once when nobody could take the call within the connect timeout
-# (no members, all paused, all unreachable): the person hears the safe-harbour message
-# instead of silence. Members on a call, ringing or in wrap-up still count: one of them
-# may be free within the 2 seconds, which is what predictive pacing bets on.
-_NOBODY_READY = "paused,unavailable,invalid,unknown"
+# Refuse to queue (and leave the queue) at once when nobody could take the call within
+# the connect timeout: no members, all paused, all unreachable. The person hears the
+# safe-harbour message at once instead of silence. Members on a call, ringing or in
+# wrap-up still count: one may be free within the 2 seconds, which is what predictive
+# pacing bets on. "unknown" counts too: SIP phones without qualify report it while fine.
+_NOBODY_READY = "paused,unavailable,invalid"
 
 
 def render_queue(spec: QueueSpec) -> str:

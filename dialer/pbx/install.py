@@ -55,8 +55,8 @@ def mirror_from_sources(texts: Iterable[str]) -> str | None:
     for text in texts:
         for block in re.split(r"\n\s*\n", text):
             uris = re.search(r"^URIs:\s*(\S+)", block, re.MULTILINE | re.IGNORECASE)
-            types = re.search(r"^Types:.*\bdeb\b", block, re.MULTILINE | re.IGNORECASE)
-            if uris and types and "security" not in uris.group(1):
+            types = re.search(r"^Types:(.*)$", block, re.MULTILINE | re.IGNORECASE)
+            if uris and types and "deb" in types.group(1).split() and "security" not in uris.group(1):
                 return uris.group(1)
             for line in block.splitlines():
                 m = re.match(r"^\s*deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+(\S+)", line)

@@ -231,7 +231,7 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._process is not None:
             return self
-        install = self.install or ensure_asterisk()
+        install = self.install = self.install or ensure_asterisk()
         self.workdir = Path(tempfile.mkdtemp(prefix="dialer-ast-"))
         self.port = free_port()
         conf = self._write_config(self.workdir, install)
@@ -305,6 +305,10 @@ class Sandbox:
                 process.wait(timeout=10)
         if self.workdir is not None and not keep_files:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     @property
     def running(self) -> bool:
