@@ -1,0 +1,305 @@
+"""Campaign settings: validated once into a ``CampaignSpec``, then stored and read back.
+
+Every setting is checked here with a message that names the option and the
+allowed values, so the CLI only converts ``ValueError`` into one line.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from campaigns.models import Campaign, Lead
+from campaigns.retry import RetryPolicy
+from campaigns.store import session_scope
+from campaigns.window import CallingWindow
+from dialer.errors import InvalidInput, NotFound
+
+MODES = ("preview", "progressive", "ratio", "predictive")
+ABANDON_WINDOWS = ("30d", "24h")
+TEMPLATE_FIELDS = frozenset({"number", "e164"})
+MIN_RING_TIMEOUT_S = 15  # US TSR: ring at least 15 s (or four rings) before giving up
+LEGAL_CONNECT_LIMIT_S = 2.0  # an answered call not connected within 2 s counts as abandoned
+_NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
+_QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+_CONTROL = re.compile(r"[\r\n\x00]")
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """A campaign's settings, valid by construction (use ``CampaignSpec.build``)."""
+
+    name: str
+    mode: str = "progressive"
+    ratio: float = 1.0
+    queue: str = ""
+    dial_template: str = ""
+    caller_id: str = ""
+    region: str = "RU"
+    calling_window: str = "09:00-21:00"
+    ring_timeout_s: int = 25
+    max_channels: int = 10
+    originate_rate: float = 5.0
+    max_attempts: int = 5
+    retry_rules: dict[str, int] = field(default_factory=dict)  # outcome -> delay in seconds
+    connect_limit_s: float = LEGAL_CONNECT_LIMIT_S
+    abandon_cap: float = 0.03
+    abandon_window: str = "30d"
+    amd: bool = False
+    uk_abandon_rule: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        *,
+        mode: str = "progressive",
+        ratio: float | None = None,
+        queue: str = "",
+        dial_template: str = "",
+        caller_id: str = "",
+        region: str = "RU",
+        window: str = "09:00-21:00",
+        ring_timeout_s: int = 25,
+        max_channels: int = 10,
+        originate_rate: float = 5.0,
+        max_attempts: int = 5,
+        retry: list[str] | None = None,
+        connect_limit_s: float = LEGAL_CONNECT_LIMIT_S,
+        abandon_cap: float = 0.03,
+        abandon_window: str = "30d",
+        amd: bool = False,
+        uk_abandon_rule: bool = False,
+    ) -> CampaignSpec:
+        """Check every setting; raise ``InvalidInput`` naming the first bad one."""
+        mode = mode.strip().lower()
+        if mode not in MODES:
+            raise InvalidInput(f"--mode {mode!r}: expected one of {', '.join(MODES)}")
+        if ratio is not None and mode != "ratio":
+            raise InvalidInput("--ratio applies only to --mode ratio")
+        if ratio is not None and not 1.0 <= ratio <= 10.0:
+            raise InvalidInput(f"--ratio {ratio}: expected lines per operator between 1 and 10")
+        _check_range(
+            "--ring-timeout", ring_timeout_s, MIN_RING_TIMEOUT_S, 300, "seconds (15 is the legal minimum)"
+        )
+        _check_range("--max-channels", max_channels, 1, 1000, "channels")
+        _check_range("--originate-rate", originate_rate, 0.1, 100, "calls per second")
+        _check_range("--max-attempts", max_attempts, 1, 100, "attempts")
+        _check_range("--abandon-cap", abandon_cap, 0.0, 0.5, "as a fraction, e.g. 0.03 for 3%")
+        if not 0 < connect_limit_s <= LEGAL_CONNECT_LIMIT_S:
+            raise InvalidInput(
+                f"--connect-limit {connect_limit_s}: expected more than 0 and at most 2 seconds"
+            )
+        if abandon_window not in ABANDON_WINDOWS:
+            raise InvalidInput(
+                f"--abandon-window {abandon_window!r}: expected 30d (US TSR) or 24h (UK Ofcom)"
+            )
+        return cls(
+            name=check_name(name),
+            mode=mode,
+            ratio=ratio if ratio is not None else 1.0,
+            queue=_check_queue(queue),
+            dial_template=check_dial_template(dial_template) if dial_template else "",
+            caller_id=_check_text("--caller-id", caller_id, 80),
+            region=_check_region(region),
+            calling_window=_check_window(window),
+            ring_timeout_s=ring_timeout_s,
+            max_channels=max_channels,
+            originate_rate=originate_rate,
+            max_attempts=max_attempts,
+            retry_rules=_check_retry(retry or [], max_attempts, uk_abandon_rule),
+            connect_limit_s=connect_limit_s,
+            abandon_cap=abandon_cap,
+            abandon_window=abandon_window,
+            amd=amd,
+            uk_abandon_rule=uk_abandon_rule,
+        )
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not _NAME.match(name):
+        raise InvalidInput(
+            f"campaign name {name!r}: 1-100 characters, letters, digits, space and _ . @ + - "
+            "(starting with a letter or digit)"
+        )
+    return name
+
+
+def check_dial_template(template: str) -> str:
+    """A channel such as ``PJSIP/{number}@trunk``: one of ``{number}`` or ``{e164}``, nothing else."""
+    if _CONTROL.search(template):
+        raise InvalidInput("--dial-template must not contain CR, LF or NUL")
+    try:
+        fields = [
+            (name, spec, conv)
+            for _, name, spec, conv in string.Formatter().parse(template)
+            if name is not None
+        ]
+    except ValueError as exc:
+        raise InvalidInput(f"--dial-template {template!r}: {exc}") from None
+    for name, spec, conv in fields:
+        if name not in TEMPLATE_FIELDS:
+            raise InvalidInput(
+                f"--dial-template {template!r}: unknown placeholder {{{name}}}; use {{number}} or {{e164}}"
+            )
+        if spec or conv:
+            raise InvalidInput(f"--dial-template {template!r}: placeholders take no format spec")
+    if not fields:
+        raise InvalidInput(f"--dial-template {template!r}: must contain {{number}} or {{e164}}")
+    return template
+
+
+def render_dial_template(template: str, e164: str) -> str:
+    """The channel to originate for one E.164 number."""
+    return template.format(number=e164.lstrip("+"), e164=e164)
+
+
+def retry_policy(campaign: Campaign) -> RetryPolicy:
+    """The retry rules a stored campaign asks for."""
+    base = RetryPolicy(max_attempts=campaign.max_attempts, uk_abandon_rule=campaign.uk_abandon_rule)
+    return RetryPolicy.parse_overrides([f"{k}={int(v)}s" for k, v in campaign.retry_rules.items()], base)
+
+
+def calling_window(campaign: Campaign) -> CallingWindow:
+    return CallingWindow.parse(campaign.calling_window)
+
+
+# --- store -----------------------------------------------------------------------------
+
+
+def create_campaign(engine: Engine, spec: CampaignSpec) -> Campaign:
+    with session_scope(engine) as session:
+        if _find(session, spec.name) is not None:
+            raise InvalidInput(f"campaign {spec.name!r} already exists")
+        campaign = Campaign(**asdict(spec))
+        session.add(campaign)
+        session.flush()
+        session.refresh(campaign)
+        return campaign
+
+
+def list_campaigns(engine: Engine) -> list[Campaign]:
+    with Session(engine) as session:
+        return list(session.exec(select(Campaign).order_by(Campaign.name)).all())
+
+
+def get_campaign(engine: Engine, name: str) -> Campaign:
+    with Session(engine) as session:
+        return find_campaign(session, name)
+
+
+def find_campaign(session: Session, name: str) -> Campaign:
+    """The campaign called ``name``, or ``NotFound`` listing the names that exist."""
+    campaign = _find(session, name)
+    if campaign is None:
+        names = session.exec(select(Campaign.name).order_by(Campaign.name).limit(10)).all()
+        known = (
+            f" (known: {', '.join(names)})" if names else " (no campaigns yet: dialer campaign create NAME)"
+        )
+        raise NotFound(f"unknown campaign {name!r}{known}")
+    return campaign
+
+
+def lead_counts(engine: Engine, campaign_id: int) -> dict[str, int]:
+    """Leads per status."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Lead.status, func.count()).where(Lead.campaign_id == campaign_id).group_by(Lead.status)
+        ).all()
+    return {status: int(count) for status, count in rows}
+
+
+def describe(campaign: Campaign) -> dict[str, Any]:
+    """The settings as a user sees them, in option order."""
+    return {
+        "name": campaign.name,
+        "mode": campaign.mode + (f" (ratio {campaign.ratio:g})" if campaign.mode == "ratio" else ""),
+        "queue": campaign.queue or "(not set)",
+        "dial template": campaign.dial_template or "(not set)",
+        "caller id": campaign.caller_id or "(not set)",
+        "region": campaign.region,
+        "calling window": campaign.calling_window,
+        "ring timeout": f"{campaign.ring_timeout_s} s",
+        "max channels": campaign.max_channels,
+        "originate rate": f"{campaign.originate_rate:g}/s",
+        "max attempts": campaign.max_attempts,
+        "retry": ", ".join(f"{k}={_duration(v)}" for k, v in sorted(retry_policy_items(campaign)))
+        or "defaults",
+        "connect limit": f"{campaign.connect_limit_s:g} s",
+        "abandon cap": f"{campaign.abandon_cap:.1%} per {campaign.abandon_window}",
+        "amd": "on" if campaign.amd else "off",
+        "uk abandon rule": "on" if campaign.uk_abandon_rule else "off",
+    }
+
+
+def retry_policy_items(campaign: Campaign) -> list[tuple[str, int]]:
+    return [(str(k), int(v)) for k, v in campaign.retry_rules.items()]
+
+
+def _find(session: Session, name: str) -> Campaign | None:
+    return session.exec(select(Campaign).where(Campaign.name == name.strip())).first()
+
+
+def _check_range(option: str, value: float, low: float, high: float, unit: str) -> None:
+    if not low <= value <= high:
+        raise InvalidInput(f"{option} {value:g}: expected {low:g} to {high:g} {unit}")
+
+
+def _check_text(option: str, value: str, limit: int) -> str:
+    if _CONTROL.search(value):
+        raise InvalidInput(f"{option} must not contain CR, LF or NUL")
+    if len(value) > limit:
+        raise InvalidInput(f"{option}: at most {limit} characters")
+    return value
+
+
+def _check_queue(queue: str) -> str:
+    if queue and not _QUEUE.match(queue):
+        raise InvalidInput(f"--queue {queue!r}: 1-80 letters, digits and _ . -")
+    return queue
+
+
+def _check_region(region: str) -> str:
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"--region {region!r}: expected a two-letter country code such as RU")
+    return code
+
+
+def _check_window(text: str) -> str:
+    try:
+        return str(CallingWindow.parse(text))
+    except ValueError as exc:
+        raise InvalidInput(f"--window: {exc}") from None
+
+
+def _check_retry(items: list[str], max_attempts: int, uk_abandon_rule: bool) -> dict[str, int]:
+    base = RetryPolicy(max_attempts=max_attempts, uk_abandon_rule=uk_abandon_rule)
+    rules: dict[str, int] = {}
+    for item in items:
+        key = item.partition("=")[0].strip().lower()
+        if key in {"max_attempts", "uk_abandon_rule"}:
+            raise InvalidInput(f"--retry {item!r}: use --{key.replace('_', '-')} instead")
+        try:
+            policy = RetryPolicy.parse_overrides([item], base)
+        except ValueError as exc:
+            raise InvalidInput(f"--retry: {exc}") from None
+        delay: timedelta = getattr(policy, key)
+        rules[key] = int(delay.total_seconds())
+    return rules
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

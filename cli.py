@@ -1,0 +1,466 @@
+"""The ``dialer`` command: a thin shell over the library.
+
+Each sub-app has its own section below. Commands parse options, call one
+library function and print its result; the rules live in ``campaigns``,
+``lists`` and ``dialer``. Every ``UserError`` becomes one red line on stderr and
+exit code 2; exit code 1 means something unexpected. ``--db`` (or ``DIALER_DB``)
+is accepted before the sub-command and on every command.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import Engine
+from typer.core import TyperGroup
+
+from campaigns import service
+from campaigns.store import open_store
+from dialer.errors import InvalidInput, NotFound, UserError
+from lists import dnc as dnc_lists
+from lists.export import export_leads
+from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
+
+_DB_KEY = "dialer.db"
+_DB_HELP = "Store: a SQLAlchemy URL or a SQLite file path (default ./dialer.db)."
+_PROGRESS_BYTES = 4 * 1024 * 1024  # files smaller than this import in about a second
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _remember_db(ctx: typer.Context, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_DB_KEY] = value
+
+
+def _db_option() -> Any:
+    """A ``--db`` option object, built by Typer from a one-option command."""
+    template = typer.Typer()
+
+    @template.command()
+    def _template(
+        db: Annotated[
+            str | None,
+            typer.Option(
+                "--db",
+                envvar="DIALER_DB",
+                metavar="URL",
+                help=_DB_HELP,
+                expose_value=False,
+                callback=_remember_db,
+            ),
+        ] = None,
+    ) -> None:
+        pass
+
+    return typer.main.get_command(template).params[0]
+
+
+class DialerGroup(TyperGroup):
+    """The root group: gives every command ``--db`` and turns user errors into one line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        option = _db_option()
+        for command in _leaf_commands(self):
+            if not any("--db" in getattr(p, "opts", ()) for p in command.params):
+                command.params.append(copy.copy(option))
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            stderr.print(f"[red]error:[/red] {escape(_one_line(str(exc)))}")
+            raise typer.Exit(2) from None
+
+
+def _leaf_commands(group: TyperGroup) -> list[Any]:
+    found: list[Any] = []
+    for command in group.commands.values():
+        if isinstance(command, TyperGroup):
+            found.extend(_leaf_commands(command))
+        else:
+            found.append(command)
+    return found
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+app = typer.Typer(
+    cls=DialerGroup,
+    help="Outbound campaign dialer for Asterisk.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(f"dialer {version('dialer')}")
+        except PackageNotFoundError:
+            typer.echo("dialer (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", envvar="DIALER_DB", metavar="URL", help=_DB_HELP)] = None,
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Outbound campaign dialer for Asterisk: campaigns, lead lists, do-not-call lists, pacing."""
+    if db is not None:
+        ctx.meta[_DB_KEY] = db
+
+
+def store(ctx: typer.Context) -> Engine:
+    """The store for this invocation, opened (and migrated) on first use."""
+    engine: Engine | None = ctx.meta.get("dialer.engine")
+    if engine is None:
+        engine = open_store(ctx.meta.get(_DB_KEY) or os.environ.get("DIALER_DB"))
+        ctx.meta["dialer.engine"] = engine
+        ctx.call_on_close(engine.dispose)
+    return engine
+
+
+# --- dialer campaign ------------------------------------------------------------------
+
+campaign_app = typer.Typer(help="Create and inspect campaigns.", no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
+
+
+@campaign_app.command("create")
+def campaign_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
+    mode: Annotated[
+        str, typer.Option(help="Pacing: progressive, predictive, ratio or preview.")
+    ] = "progressive",
+    ratio: Annotated[float | None, typer.Option(help="Lines per ready operator (--mode ratio only).")] = None,
+    queue: Annotated[str, typer.Option(help="Asterisk queue that answered calls join.")] = "",
+    dial_template: Annotated[
+        str,
+        typer.Option(help="Channel to originate: {number} = E.164 digits without +, {e164} = with +."),
+    ] = "",
+    caller_id: Annotated[str, typer.Option(help="Caller ID presented to the called person.")] = "",
+    window: Annotated[
+        str, typer.Option(help="Calling window in the lead's local time, HH:MM-HH:MM[,weekend HH:MM-HH:MM].")
+    ] = "09:00-21:00",
+    ring_timeout: Annotated[int, typer.Option(help="Seconds to ring before giving up (at least 15).")] = 25,
+    max_channels: Annotated[int, typer.Option(help="Most calls in progress at once.")] = 10,
+    originate_rate: Annotated[float, typer.Option(help="Most new calls per second.")] = 5.0,
+    max_attempts: Annotated[int, typer.Option(help="Attempts per lead before it is exhausted.")] = 5,
+    retry: Annotated[
+        list[str] | None, typer.Option(help="OUTCOME=DURATION retry delay, repeatable (e.g. busy=15m).")
+    ] = None,
+    connect_limit: Annotated[
+        float, typer.Option(help="Seconds to connect an answered call before it counts as abandoned (<= 2).")
+    ] = 2.0,
+    abandon_cap: Annotated[
+        float, typer.Option(help="Most abandoned calls as a fraction of answered.")
+    ] = 0.03,
+    abandon_window: Annotated[
+        str, typer.Option(help="Period the abandon cap is measured over: 30d (US) or 24h (UK).")
+    ] = "30d",
+    amd: Annotated[bool, typer.Option("--amd/--no-amd", help="Answering-machine detection.")] = False,
+    uk_abandon_rule: Annotated[
+        bool,
+        typer.Option(
+            "--uk-abandon-rule/--no-uk-abandon-rule",
+            help="No repeat call within 72 h after an abandoned call.",
+        ),
+    ] = False,
+    region: Annotated[str, typer.Option(help="Default country for numbers without a country code.")] = "RU",
+) -> None:
+    """Create a campaign; every setting is checked before anything is stored."""
+    spec = service.CampaignSpec.build(
+        name,
+        mode=mode,
+        ratio=ratio,
+        queue=queue,
+        dial_template=dial_template,
+        caller_id=caller_id,
+        region=region,
+        window=window,
+        ring_timeout_s=ring_timeout,
+        max_channels=max_channels,
+        originate_rate=originate_rate,
+        max_attempts=max_attempts,
+        retry=retry or [],
+        connect_limit_s=connect_limit,
+        abandon_cap=abandon_cap,
+        abandon_window=abandon_window,
+        amd=amd,
+        uk_abandon_rule=uk_abandon_rule,
+    )
+    campaign = service.create_campaign(store(ctx), spec)
+    stdout.print(f"created campaign {escape(campaign.name)} (id {campaign.id})")
+
+
+@campaign_app.command("list")
+def campaign_list(ctx: typer.Context) -> None:
+    """List campaigns with their mode, calling window and lead count."""
+    engine = store(ctx)
+    campaigns = service.list_campaigns(engine)
+    if not campaigns:
+        stdout.print("no campaigns yet: dialer campaign create NAME")
+        return
+    for campaign in campaigns:
+        assert campaign.id is not None
+        leads = sum(service.lead_counts(engine, campaign.id).values())
+        stdout.print(
+            f"{escape(campaign.name)}\t{campaign.mode}\t{campaign.calling_window}\t{leads} leads",
+            markup=True,
+        )
+
+
+@campaign_app.command("show")
+def campaign_show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Campaign name.")]) -> None:
+    """Show a campaign's settings and its leads by status."""
+    engine = store(ctx)
+    campaign = service.get_campaign(engine, name)
+    assert campaign.id is not None
+    for key, value in service.describe(campaign).items():
+        stdout.print(f"{key}: {escape(str(value))}")
+    counts = service.lead_counts(engine, campaign.id)
+    total = sum(counts.values())
+    detail = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+    stdout.print(f"leads: {total}" + (f" ({detail})" if detail else ""))
+
+
+# --- dialer lists ---------------------------------------------------------------------
+
+lists_app = typer.Typer(help="Import lead lists.", no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
+
+
+@lists_app.command("import")
+def lists_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX file with a header row.")],
+    campaign: Annotated[str, typer.Option(help="Campaign to add the leads to.")],
+    region: Annotated[
+        str | None, typer.Option(help="Country for numbers without a country code (default: the campaign's).")
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", help="FIELD=COLUMN: which column holds phone, timezone or consent. Repeatable."
+        ),
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where to write rows not imported (default FILE.rejected.csv).")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="File encoding (utf-8, utf-8-sig, cp1251) (default: detected).")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="CSV delimiter: , ; or tab (default: detected).")
+    ] = None,
+) -> None:
+    """Import leads: normalise numbers to E.164, drop duplicates and do-not-call numbers, keep all columns."""
+    request = ImportRequest(
+        path=file,
+        campaign=campaign,
+        region=region,
+        mapping=parse_mapping(map_ or []),
+        rejects=rejects,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+    engine = store(ctx)
+    if _large(file):
+        with _progress_bar(f"importing {file.name}") as advance:
+            summary = import_leads(engine, request, advance)
+    else:
+        summary = import_leads(engine, request)
+    _print_summary(summary)
+
+
+def _large(path: Path) -> bool:
+    try:
+        return path.stat().st_size >= _PROGRESS_BYTES
+    except OSError:
+        return False
+
+
+class _progress_bar:
+    def __init__(self, label: str) -> None:
+        self._progress = Progress(
+            TextColumn(escape(label)),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=True,
+        )
+        self._task = self._progress.add_task(label, total=None)
+
+    def __enter__(self) -> Any:
+        self._progress.start()
+        return self._advance
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def _advance(self, done: int, total: int) -> None:
+        self._progress.update(self._task, completed=done, total=total)
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    stdout.print(f"read: {summary.read}")
+    stdout.print(f"imported: {summary.imported}")
+    stdout.print(f"duplicates: {summary.duplicates}")
+    stdout.print(f"do-not-call: {summary.dnc}")
+    stdout.print(f"invalid: {summary.invalid}")
+    if summary.rejects_path is not None:
+        stdout.print(f"rejected rows: {escape(str(summary.rejects_path))}")
+    for reason, count in summary.window_problems.most_common():
+        stderr.print(f"[yellow]warning:[/yellow] {count} leads have {escape(reason)}; they were imported")
+
+
+# --- dialer dnc -----------------------------------------------------------------------
+
+dnc_app = typer.Typer(
+    help="Do-not-call lists: global, or per campaign with --campaign.", no_args_is_help=True
+)
+app.add_typer(dnc_app, name="dnc")
+
+CampaignScope = Annotated[
+    str | None, typer.Option("--campaign", help="The campaign's own list instead of the global one.")
+]
+Region = Annotated[str, typer.Option(help="Country for numbers without a country code.")]
+
+
+@dnc_app.command("add")
+def dnc_add(
+    ctx: typer.Context,
+    numbers: Annotated[list[str], typer.Argument(help="Numbers to block, in any common format.")],
+    campaign: CampaignScope = None,
+    region: Region = "RU",
+) -> None:
+    """Put numbers on a do-not-call list."""
+    change = dnc_lists.add_numbers(store(ctx), numbers, campaign, region)
+    _print_dnc_change(change)
+
+
+@dnc_app.command("import")
+def dnc_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX with a phone column, or a bare list of numbers.")],
+    campaign: CampaignScope = None,
+    region: Region = "RU",
+    encoding: Annotated[str | None, typer.Option(help="File encoding (default: detected).")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: detected).")] = None,
+) -> None:
+    """Put every number in a file on a do-not-call list."""
+    change = dnc_lists.import_file(store(ctx), file, campaign, region, encoding, delimiter)
+    _print_dnc_change(change)
+
+
+@dnc_app.command("check")
+def dnc_check(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Number to look up.")],
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="Check the global list and this campaign's list.")
+    ] = None,
+    region: Region = "RU",
+) -> None:
+    """Say which do-not-call lists a number is on."""
+    phone = dnc_lists.normalize_or_fail(number, region)
+    listings = dnc_lists.check_number(store(ctx), number, campaign, region)
+    if not listings:
+        stdout.print(f"{phone}: not on any do-not-call list")
+    for listing in listings:
+        where = "the global list" if listing.campaign is None else f"campaign {listing.campaign}'s list"
+        stdout.print(
+            f"{phone}: on {escape(where)}" + (f" (from {escape(listing.source)})" if listing.source else "")
+        )
+
+
+@dnc_app.command("remove")
+def dnc_remove(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Number to unblock.")],
+    campaign: CampaignScope = None,
+    region: Region = "RU",
+) -> None:
+    """Take a number off a do-not-call list."""
+    phone = dnc_lists.normalize_or_fail(number, region)
+    removed = dnc_lists.remove_number(store(ctx), number, campaign, region)
+    scope = "the global list" if campaign is None else f"campaign {campaign}'s list"
+    if removed:
+        stdout.print(f"removed {phone} from {escape(scope)}")
+    else:
+        raise NotFound(f"{phone} is not on {scope}")
+
+
+def _print_dnc_change(change: dnc_lists.DncChange) -> None:
+    stdout.print(f"added: {change.added}")
+    stdout.print(f"already listed: {change.already}")
+    stdout.print(f"invalid: {len(change.rejected)}")
+    for value, reason in change.rejected[:20]:
+        stderr.print(f"[yellow]skipped[/yellow] {escape(value)!r}: {escape(reason)}")
+
+
+# --- dialer export --------------------------------------------------------------------
+
+export_app = typer.Typer(help="Export leads and results as CSV.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+Output = Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")]
+
+
+@export_app.command("leads")
+def export_leads_command(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Option(help="Campaign whose leads to export.")],
+    output: Output,
+) -> None:
+    """Export a campaign's leads with their status and original columns."""
+    engine = store(ctx)
+    service.get_campaign(engine, campaign)  # an unknown campaign must not leave an empty file behind
+    if output == "-":
+        export_leads(engine, campaign, sys.stdout)
+        return
+    count = write_atomically(Path(output), lambda handle: export_leads(engine, campaign, handle))
+    stderr.print(f"exported {count} leads to {escape(output)}")
+
+
+def write_atomically(path: Path, write: Any) -> Any:
+    """Run ``write(handle)`` on a temporary file beside ``path`` and move it into place on success."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            result = write(handle)
+        Path(name).replace(path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return result
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,332 @@
+"""Lead import: a CSV/XLSX file into one campaign, all or nothing.
+
+Each data row ends up in exactly one bucket: imported, duplicate (within the
+file or already in the campaign), do-not-call, or invalid. Rows that are not
+imported go to a rejects CSV with their 1-based data row number and the reason.
+The whole import runs in one transaction, so a failure leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from campaigns.models import Lead, LeadList, utcnow
+from campaigns.retry import LeadStatus
+from campaigns.service import find_campaign
+from campaigns.window import CallingWindow, window_problem
+from dialer.errors import InvalidInput
+from lists.dnc import dnc_phones
+from lists.phones import PhoneNormalizer, PhoneRejected, check_region
+from lists.reader import find_phone_column, open_table
+
+LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
+LIST_TABLE: Table = LeadList.__table__  # type: ignore[attr-defined]
+MAP_FIELDS = ("phone", "timezone", "consent")
+_AUTO_HEADERS = {
+    "timezone": ("timezone", "time zone", "time_zone", "tz", "часовой пояс"),
+    "consent": ("consent", "согласие"),
+}
+_YES = frozenset({"1", "yes", "y", "true", "on", "+", "да", "д"})
+_NO = frozenset({"0", "no", "n", "false", "off", "-", "нет", "н"})
+_INSERT_BATCH = 10_000
+_CHUNK_ROWS = 50_000
+
+Progress = Callable[[int, int], None]  # (done, total) in the table's own unit
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    path: Path
+    campaign: str
+    region: str | None = None  # None: the campaign's region
+    mapping: dict[str, str] = field(default_factory=dict)  # field -> column header
+    rejects: Path | None = None  # None: FILE.rejected.csv
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def rejects_path(self) -> Path:
+        return self.rejects or self.path.with_name(self.path.name + ".rejected.csv")
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    dnc: int = 0
+    invalid: int = 0
+    # Imported leads whose candidate zones never share an open hour: reason -> count.
+    window_problems: Counter[str] = field(default_factory=Counter)
+    rejects_path: Path | None = None
+    list_id: int | None = None
+
+    @property
+    def rejected(self) -> int:
+        return self.duplicates + self.dnc + self.invalid
+
+    @property
+    def no_common_window(self) -> int:
+        return sum(self.window_problems.values())
+
+
+def parse_mapping(items: list[str]) -> dict[str, str]:
+    """``FIELD=COLUMN`` items into a mapping; fields are phone, timezone and consent."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        name, sep, column = item.partition("=")
+        name = name.strip().lower()
+        if not sep or not column.strip():
+            raise InvalidInput(f"--map {item!r}: expected FIELD=COLUMN, e.g. phone=Телефон")
+        if name not in MAP_FIELDS:
+            raise InvalidInput(f"--map {item!r}: unknown field {name!r}; fields: {', '.join(MAP_FIELDS)}")
+        mapping[name] = column.strip()
+    return mapping
+
+
+def import_leads(engine: Engine, request: ImportRequest, progress: Progress | None = None) -> ImportSummary:
+    """Import one file into a campaign; ``InvalidInput``/``NotFound`` for anything unusable."""
+    with Session(engine) as session:
+        campaign = find_campaign(session, request.campaign)
+    assert campaign.id is not None
+    table = open_table(request.path, request.encoding, request.delimiter)
+    columns = _resolve_columns(table.columns, request.mapping, request.path)
+    region = check_region(request.region or campaign.region)
+    rows = _RowJudge(
+        PhoneNormalizer(region), CallingWindow.parse(campaign.calling_window), columns, table.columns
+    )
+    rejects = _RejectsWriter(request.rejects_path, table.columns)
+    try:
+        with engine.begin() as conn:
+            list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
+            rows.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id))
+            summary = ImportSummary(list_id=list_id)
+            for chunk, done in table.chunks(_CHUNK_ROWS):
+                leads = rows.judge(chunk, summary, rejects)
+                _insert_leads(conn, leads, campaign.id, list_id)
+                if progress is not None:
+                    progress(done, table.total)
+            _check_outcome(summary, rows, request.path)
+            conn.execute(
+                update(LIST_TABLE)
+                .where(LIST_TABLE.c.id == list_id)
+                .values(rows_read=summary.read, rows_imported=summary.imported)
+            )
+        if summary.rejected:
+            summary.rejects_path = rejects.commit()
+    except BaseException:
+        rejects.discard()
+        raise
+    return summary
+
+
+@dataclass(frozen=True)
+class _Columns:
+    phone: str
+    timezone: str | None
+    consent: str | None
+    data: list[str]  # every column but the phone column, kept on the lead
+
+
+def _resolve_columns(headers: list[str], mapping: dict[str, str], path: Path) -> _Columns:
+    for name, column in mapping.items():
+        if column not in headers:
+            raise InvalidInput(f"--map {name}={column}: {path} has no column {column!r}")
+    phone = mapping.get("phone") or find_phone_column(headers)
+    if phone is None:
+        raise InvalidInput(
+            f"{path}: no phone column among {', '.join(headers)}; name one with --map phone=COLUMN"
+        )
+    found = {key: mapping.get(key) or _auto_column(headers, names) for key, names in _AUTO_HEADERS.items()}
+    return _Columns(phone, found["timezone"], found["consent"], [h for h in headers if h != phone])
+
+
+def _auto_column(headers: list[str], names: tuple[str, ...]) -> str | None:
+    for header in headers:
+        if header.strip().casefold() in names:
+            return header
+    return None
+
+
+class _RowJudge:
+    """Decides each row's bucket and builds the lead rows to insert."""
+
+    def __init__(
+        self, normalizer: PhoneNormalizer, window: CallingWindow, cols: _Columns, headers: list[str]
+    ):
+        self._normalizer = normalizer
+        self._window = window
+        self._cols = cols
+        self._headers = headers
+        self._blocked: set[str] = set()
+        self._seen: dict[str, int] = {}  # E.164 -> first data row, 0 for leads already in the campaign
+        self._zone_problems: dict[str, str | None] = {}
+        self.first_invalid: list[str] = []
+
+    def start(self, blocked: set[str], existing: set[str]) -> None:
+        self._blocked = blocked
+        self._seen = dict.fromkeys(existing, 0)
+
+    def judge(self, chunk: Any, summary: ImportSummary, rejects: _RejectsWriter) -> list[dict[str, Any]]:
+        values = [chunk[h].tolist() for h in self._headers]
+        phone_at = self._headers.index(self._cols.phone)
+        data_at = [i for i, h in enumerate(self._headers) if h != self._cols.phone]
+        tz_at = self._headers.index(self._cols.timezone) if self._cols.timezone else None
+        consent_at = self._headers.index(self._cols.consent) if self._cols.consent else None
+        leads: list[dict[str, Any]] = []
+        base = summary.read
+        for i, raw in enumerate(values[phone_at]):
+            row = base + i + 1
+            try:
+                phone = self._normalizer.normalize(raw)
+                zones = _own_zone(values[tz_at][i]) if tz_at is not None else ""
+                consent = _consent(values[consent_at][i]) if consent_at is not None else None
+            except PhoneRejected as exc:
+                summary.invalid += 1
+                self._reject(rejects, row, str(exc), values, i)
+                continue
+            e164 = phone.e164
+            if e164 in self._blocked:
+                summary.dnc += 1
+                rejects.write(row, "on the do-not-call list", [col[i] for col in values])
+                continue
+            first = self._seen.get(e164)
+            if first is not None:
+                summary.duplicates += 1
+                reason = f"duplicate of row {first}" if first else "already in the campaign"
+                rejects.write(row, reason, [col[i] for col in values])
+                continue
+            self._seen[e164] = row
+            zones = zones or phone.zones
+            problem = self._problem(zones)
+            if problem is not None:
+                summary.window_problems[problem] += 1
+            data = {self._headers[j]: values[j][i] for j in data_at}
+            leads.append({"phone": e164, "time_zones": zones, "data": data, "consent": consent})
+        summary.read += len(values[phone_at])
+        summary.imported += len(leads)
+        return leads
+
+    def _reject(
+        self, rejects: _RejectsWriter, row: int, reason: str, values: list[list[str]], i: int
+    ) -> None:
+        if len(self.first_invalid) < 3:
+            self.first_invalid.append(f"row {row}: {reason}")
+        rejects.write(row, reason, [col[i] for col in values])
+
+    def _problem(self, zones: str) -> str | None:
+        if zones not in self._zone_problems:
+            names = zones.split(",") if zones else []
+            problem = window_problem(names, self._window)
+            if problem is not None and len(names) > 1 and "never opens" in problem:
+                problem = "no common calling time across their candidate zones"
+            self._zone_problems[zones] = problem
+        return self._zone_problems[zones]
+
+
+def _own_zone(value: str) -> str:
+    """A lead's own IANA zone, which replaces the number's candidates; empty if none given."""
+    name = value.strip()
+    if not name:
+        return ""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PhoneRejected(f"unknown time zone {name!r}") from None
+    return name
+
+
+def _consent(value: str) -> bool | None:
+    text = value.strip().casefold()
+    if not text:
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise PhoneRejected(f"consent {value!r}: expected yes or no")
+
+
+class _RejectsWriter:
+    """The rejects CSV, written beside its final path and moved there only if the import succeeds."""
+
+    def __init__(self, path: Path, headers: list[str]) -> None:
+        self.path = path
+        self._headers = headers
+        self._tmp: Path | None = None
+        self._handle: Any = None
+        self._writer: Any = None
+
+    def write(self, row: int, reason: str, values: list[str]) -> None:
+        if self._writer is None:
+            self._open()
+        self._writer.writerow([row, reason, *values])
+
+    def _open(self) -> None:
+        folder = self.path.parent if str(self.path.parent) else Path(".")
+        try:
+            fd, name = tempfile.mkstemp(prefix=".rejects-", suffix=".csv", dir=folder)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write rejects to {self.path}: {exc.strerror}") from None
+        self._tmp = Path(name)
+        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(["row", "reason", *self._headers])
+
+    def commit(self) -> Path:
+        assert self._tmp is not None
+        self._handle.close()
+        self._tmp.replace(self.path)
+        return self.path
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+        self._handle = self._writer = self._tmp = None
+
+
+def _create_list(conn: Connection, campaign_id: int, name: str, columns: list[str]) -> int:
+    result = conn.execute(
+        insert(LIST_TABLE).values(
+            campaign_id=campaign_id, name=name[:255], columns=columns, imported_at=utcnow()
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _campaign_phones(conn: Connection, campaign_id: int) -> set[str]:
+    return set(
+        conn.execute(select(LEAD_TABLE.c.phone).where(LEAD_TABLE.c.campaign_id == campaign_id)).scalars()
+    )
+
+
+def _insert_leads(conn: Connection, leads: list[dict[str, Any]], campaign_id: int, list_id: int) -> None:
+    now = utcnow()
+    common = {"campaign_id": campaign_id, "list_id": list_id, "status": LeadStatus.NEW.value, "attempts": 0}
+    for start in range(0, len(leads), _INSERT_BATCH):
+        batch = [{**common, **lead, "created_at": now} for lead in leads[start : start + _INSERT_BATCH]]
+        conn.execute(insert(LEAD_TABLE), batch)
+
+
+def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:
+    if summary.read == 0:
+        raise InvalidInput(f"{path} has a header but no data rows")
+    if summary.invalid == summary.read:
+        examples = "; ".join(rows.first_invalid)
+        raise InvalidInput(f"{path}: none of the {summary.read} rows has a valid phone number ({examples})")

@@ -1,0 +1,320 @@
+"""Reading lead tables: CSV (any of the encodings and delimiters lists arrive in) and XLSX.
+
+Every cell comes back as a string, exactly as written: a phone column must never
+pass through float parsing. Rows are yielded in chunks so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from dialer.errors import InvalidInput
+
+DELIMITERS = (",", ";", "\t")
+ENCODINGS = ("utf-8-sig", "utf-8", "cp1251")
+_SAMPLE_BYTES = 256 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
+_ENCODING_ALIASES = {"utf8": "utf-8", "utf-8-bom": "utf-8-sig", "windows-1251": "cp1251", "win1251": "cp1251"}
+
+
+@dataclass(frozen=True)
+class TableFormat:
+    kind: str  # "csv" or "xlsx"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 with BOM, UTF-8 or Windows-1251, from the first bytes of a file.
+
+    Raises ``InvalidInput`` for binary content (NUL bytes or many control characters).
+    """
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if b"\x00" in sample:
+        raise InvalidInput("the file is binary, not a CSV or XLSX table")
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
+    if controls > max(2, len(sample) // 100):
+        raise InvalidInput("the file is binary, not a CSV or XLSX table")
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A sample cut mid-character is still UTF-8.
+        if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8"
+    return "cp1251"
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter among ``,`` ``;`` and tab that splits the sample into the most consistent columns."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may end mid-record
+    sample = "".join(lines[:200])
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+        except csv.Error:
+            continue
+        widths = [len(row) for row in rows if row]
+        if not widths or widths[0] < 2:
+            continue
+        consistent = sum(1 for w in widths if w == widths[0])
+        score = (consistent, widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def sniff(path: Path, encoding: str | None = None, delimiter: str | None = None) -> TableFormat:
+    """Decide how to read ``path``; ``InvalidInput`` for missing, empty, unreadable or binary files."""
+    sample = _read_sample(path)
+    if not sample.strip():
+        raise InvalidInput(f"{path} is empty")
+    if sample.startswith(_ZIP_MAGIC):
+        return TableFormat("xlsx")
+    if sample.startswith(_OLE_MAGIC):
+        raise InvalidInput(f"{path} is an old binary .xls workbook: save it as .xlsx or CSV")
+    chosen = _check_encoding(encoding) if encoding else None
+    try:
+        found = chosen or detect_encoding(sample)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc}") from None
+    text = sample.decode(found, errors="replace")
+    if delimiter is not None:
+        delimiter = _check_delimiter(delimiter)
+    return TableFormat("csv", found, delimiter or detect_delimiter(text))
+
+
+class Table:
+    """An open lead table: its header and its rows as chunks of string DataFrames."""
+
+    def __init__(self, path: Path, fmt: TableFormat, header: bool = True) -> None:
+        self.path = path
+        self.format = fmt
+        self.size = path.stat().st_size
+        self._header = header
+        self.columns: list[str] = self._read_columns()
+
+    def chunks(self, rows: int = 50_000) -> Iterator[tuple[pd.DataFrame, int]]:
+        """``(chunk, progress)`` pairs; progress counts bytes for CSV, rows for XLSX (see ``total``)."""
+        if self.format.kind == "xlsx":
+            yield from self._xlsx_chunks(rows)
+        else:
+            yield from self._csv_chunks(rows)
+
+    @property
+    def total(self) -> int:
+        return self.size if self.format.kind == "csv" else self._xlsx_rows()
+
+    # --- CSV --------------------------------------------------------------------------
+
+    def _csv_reader(self, handle: BinaryIO, rows: int | None, nrows: int | None = None) -> Any:
+        return pd.read_csv(
+            handle,
+            sep=self.format.delimiter,
+            encoding=self.format.encoding,
+            header=0 if self._header else None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+            chunksize=rows,
+            nrows=nrows,
+            engine="c",
+        )
+
+    def _csv_chunks(self, rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
+        with self.path.open("rb") as handle:
+            try:
+                for chunk in self._csv_reader(handle, rows):
+                    frame = _as_strings(chunk, self.columns)
+                    yield frame, handle.tell()
+            except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+                raise InvalidInput(f"{self.path}: {_csv_problem(exc)}") from None
+
+    def _read_columns(self) -> list[str]:
+        if self.format.kind == "xlsx":
+            return self._xlsx_columns()
+        with self.path.open("rb") as handle:
+            try:
+                head = self._csv_reader(handle, None, nrows=0)
+            except pd.errors.EmptyDataError:
+                raise InvalidInput(f"{self.path} is empty") from None
+            except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+                raise InvalidInput(f"{self.path}: {_csv_problem(exc)}") from None
+        if not self._header:
+            return [str(i) for i in range(len(head.columns))]
+        return [str(c) for c in head.columns]
+
+    # --- XLSX -------------------------------------------------------------------------
+
+    def _open_sheet(self) -> Any:
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
+            raise InvalidInput(f"{self.path}: not a readable XLSX workbook ({type(exc).__name__})") from None
+        return book, book.worksheets[0]
+
+    def _xlsx_rows(self) -> int:
+        book, sheet = self._open_sheet()
+        try:
+            return int(sheet.max_row or 0)
+        finally:
+            book.close()
+
+    def _xlsx_columns(self) -> list[str]:
+        book, sheet = self._open_sheet()
+        try:
+            first = next(sheet.iter_rows(values_only=True), None)
+        finally:
+            book.close()
+        if first is None or all(cell is None for cell in first):
+            raise InvalidInput(f"{self.path} is empty")
+        if not self._header:
+            return [str(i) for i in range(len(first))]
+        return _unique([cell_text(c) or f"column {i + 1}" for i, c in enumerate(first)])
+
+    def _xlsx_chunks(self, rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
+        book, sheet = self._open_sheet()
+        width = len(self.columns)
+        try:
+            batch: list[list[str]] = []
+            done = 0
+            for index, values in enumerate(sheet.iter_rows(values_only=True)):
+                if index == 0 and self._header:
+                    continue
+                cells = [cell_text(v) for v in values[:width]]
+                done += 1
+                if not any(cells):
+                    continue  # blank rows, as for CSV
+                batch.append(cells + [""] * (width - len(cells)))
+                if len(batch) >= rows:
+                    yield pd.DataFrame(batch, columns=self.columns, dtype=object), done
+                    batch = []
+            if batch:
+                yield pd.DataFrame(batch, columns=self.columns, dtype=object), done
+        finally:
+            book.close()
+
+
+def _header_key(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+# Header names lists use for the number, most specific first.
+PHONE_HEADERS = tuple(
+    _header_key(name)
+    for name in (
+        "phone",
+        "phone number",
+        "phone_number",
+        "phonenumber",
+        "msisdn",
+        "mobile",
+        "mobile phone",
+        "cell",
+        "cellphone",
+        "tel",
+        "telephone",
+        "number",
+        "телефон",
+        "номер телефона",
+        "мобильный",
+        "мобильный телефон",
+        "сотовый",
+        "тел",
+        "номер",
+    )
+)
+
+
+def find_phone_column(columns: list[str]) -> str | None:
+    """The column that holds phone numbers, judged by its header name."""
+    keys = {_header_key(column): column for column in reversed(columns)}
+    for wanted in PHONE_HEADERS:
+        if wanted in keys:
+            return keys[wanted]
+    return None
+
+
+def open_table(
+    path: Path, encoding: str | None = None, delimiter: str | None = None, header: bool = True
+) -> Table:
+    return Table(path, sniff(path, encoding, delimiter), header)
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a person sees; whole floats lose their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value).strip()
+
+
+def _as_strings(chunk: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    frame = chunk.fillna("") if chunk.isna().to_numpy().any() else chunk
+    frame.columns = columns
+    return frame
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        out.append(name if count == 0 else f"{name}.{count}")
+    return out
+
+
+def _read_sample(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_SAMPLE_BYTES)
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a directory, not a file") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read it ({exc.strerror})") from None
+
+
+def _check_encoding(name: str) -> str:
+    key = name.strip().lower()
+    key = _ENCODING_ALIASES.get(key, key)
+    try:
+        return codecs.lookup(key).name
+    except LookupError:
+        raise InvalidInput(f"unknown encoding {name!r}: try utf-8, utf-8-sig or cp1251") from None
+
+
+def _check_delimiter(value: str) -> str:
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+    delimiter = named.get(value.lower(), value)
+    if len(delimiter) != 1 or delimiter in '\r\n"':
+        raise InvalidInput(f"delimiter {value!r}: expected one character such as , ; or tab")
+    return delimiter
+
+
+def _csv_problem(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not valid {exc.encoding} text (use --encoding)"
+    message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
+    return f"malformed CSV: {message}"
