@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TypeVar
@@ -12,6 +13,7 @@ import pytest
 
 from dialer.ami import AmiTelephony, parse_ami_url
 from dialer.ami.headers import check_action
+from dialer.ami.tracker import PEER_SUFFIX, CallTracker, MemberTracker, member_state
 from dialer.errors import ConnectionFailed, HeaderRejected, InvalidInput
 from dialer.pbx.sandbox import Sandbox, free_port
 from dialer.telephony import (
@@ -118,6 +120,96 @@ def test_header_lines_of_1024_bytes_or_more_are_refused() -> None:
     check_action({"Action": "Ping", "X": "a" * 1000})
     with pytest.raises(HeaderRejected):
         check_action({"Action": "Ping", "X": "é" * 600})
+
+
+# --- pure parts: turning AMI messages into port events ---------------------------
+
+
+def _hangup(uid: str, cause: int) -> dict[str, str]:
+    return {"Event": "Hangup", "Uniqueid": uid, "Linkedid": "a1", "Cause": str(cause)}
+
+
+def test_repeated_answer_signals_give_one_answered_event() -> None:
+    tracker = CallTracker()
+    tracker.track("a1")
+    up = {"Event": "Newstate", "Uniqueid": "a1", "ChannelState": "6"}
+    events = tracker.on_event(up, 1.0) + tracker.on_event(up, 1.1)
+    events += tracker.on_originate_result("a1", [{"Response": "Success"}, _ORIGINATE_OK], 1.2)
+    assert events == [Answered("a1", 1.0)]
+
+
+_ORIGINATE_OK = {"Event": "OriginateResponse", "Response": "Success", "Reason": "4"}
+
+
+def test_a_busy_local_call_takes_its_cause_from_the_far_half() -> None:
+    tracker = CallTracker()
+    tracker.track("a1")
+    events = tracker.on_event(_hangup("a1" + PEER_SUFFIX, 17), 1.0) + tracker.on_event(_hangup("a1", 0), 1.0)
+    failure = {"Event": "OriginateResponse", "Response": "Failure", "Reason": "5"}
+    events += tracker.on_originate_result("a1", [{"Response": "Success"}, failure], 1.1)
+    assert events == [HungUp("a1", 1.0, 17), OriginateFailed("a1", 1.1, FailReason.BUSY, 17)]
+    assert not tracker.is_tracked("a1")
+
+
+def test_an_unallocated_number_is_an_invalid_number_whatever_the_reason() -> None:
+    tracker = CallTracker()
+    tracker.track("a1")
+    tracker.on_event(_hangup("a1", 1), 1.0)
+    failure = {"Event": "OriginateResponse", "Response": "Failure", "Reason": "8"}
+    [event] = tracker.on_originate_result("a1", [{"Response": "Success"}, failure], 1.1)
+    assert event == OriginateFailed("a1", 1.1, FailReason.INVALID_NUMBER, 1)
+
+
+def test_a_refused_originate_fails_and_is_forgotten() -> None:
+    tracker = CallTracker()
+    tracker.track("a1")
+    refused = {"Response": "Error", "Message": "Permission denied"}
+    assert tracker.on_originate_result("a1", [refused], 1.0) == [
+        OriginateFailed("a1", 1.0, FailReason.FAILED)
+    ]
+    assert not tracker.is_tracked("a1")
+    assert tracker.on_event(_hangup("a1", 16), 2.0) == []
+
+
+def test_reconciling_after_a_reconnect_ends_vanished_calls_and_keeps_live_ones() -> None:
+    tracker = CallTracker()
+    for attempt in ("gone", "live"):
+        tracker.track(attempt)
+        tracker.on_originate_lost(attempt)
+    events = tracker.reconcile({"live": "6"}, 5.0)
+    assert kinds(events) == ["OriginateFailed", "HungUp", "Answered"]
+    assert tracker.in_flight() == ["live"]
+    assert kinds(tracker.on_event(_hangup("live", 16), 6.0)) == ["HungUp"]
+
+
+def test_events_of_calls_the_adapter_did_not_place_are_ignored() -> None:
+    tracker = CallTracker()
+    assert tracker.on_event({"Event": "Newstate", "Uniqueid": "other", "ChannelState": "6"}, 1.0) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "paused", "state"),
+    [
+        (1, False, MemberState.AVAILABLE),
+        (0, False, MemberState.AVAILABLE),
+        (2, False, MemberState.IN_CALL),
+        (6, False, MemberState.IN_CALL),
+        (5, False, MemberState.UNAVAILABLE),
+        (4, False, MemberState.UNAVAILABLE),
+        (2, True, MemberState.PAUSED),
+    ],
+)
+def test_member_states_follow_device_status_and_pause(status: int, paused: bool, state: MemberState) -> None:
+    assert member_state(status, paused) is state
+
+
+def test_a_member_state_is_reported_once_per_change() -> None:
+    members = MemberTracker()
+    msg = {"Event": "QueueMemberStatus", "Queue": "q", "Interface": "PJSIP/101", "Status": "1", "Paused": "0"}
+    assert len(members.on_event(msg, 1.0)) == 1
+    assert members.on_event(msg, 2.0) == []
+    removed = members.on_event({"Event": "QueueMemberRemoved", "Queue": "q", "Interface": "PJSIP/101"}, 3.0)
+    assert [e.state for e in removed] == [MemberState.REMOVED]
 
 
 # --- call outcomes on the simulated network --------------------------------------
@@ -457,3 +549,22 @@ async def test_a_dropped_link_is_reported_reconnected_and_in_flight_calls_reconc
         await telephony.close()
         await log.close()
         await proxy.close()
+
+
+@asterisk
+async def test_the_secret_never_reaches_the_logs(
+    asterisk_sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    box = asterisk_sandbox
+    telephony = await AmiTelephony.connect(box)
+    try:
+        assert box.secret not in repr(telephony)
+        await telephony.queue_add("q1", "Local/op951@sim-operators/n", "op951", paused=True)
+        await telephony.queue_remove("q1", "Local/op951@sim-operators/n")
+    finally:
+        await telephony.close()
+    with pytest.raises(ConnectionFailed):
+        await AmiTelephony.connect(f"ami://{box.username}:{box.secret}x@{box.host}:{box.port}")
+    assert caplog.records  # the wire log was on
+    assert box.secret not in caplog.text
