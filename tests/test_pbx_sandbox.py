@@ -96,3 +96,18 @@ async def test_pbx_check_reports_a_refused_login(asterisk_sandbox: Sandbox) -> N
     box = asterisk_sandbox
     problems = await check_pbx(f"ami://{box.username}:not-it@{box.host}:{box.port}", ["q1"])
     assert len(problems) == 1 and "login" in problems[0] and "not-it" not in problems[0]
+
+
+@asterisk
+async def test_pbx_check_names_each_missing_ami_right(asterisk_sandbox: Sandbox) -> None:
+    box = asterisk_sandbox
+    assert box.workdir is not None
+    with open(box.workdir / "etc/manager_dialer.conf", "a") as conf:
+        conf.write("\n[norights]\nsecret = n0-rights\npermit = 127.0.0.1/255.255.255.255\nread =\nwrite =\n")
+    box.cli("manager reload")
+    problems = await check_pbx(f"ami://norights:n0-rights@{box.host}:{box.port}", ["q1"])
+    rights = sorted(
+        right for right in ("originate", "call", "agent", "reporting") for p in problems if f"'{right}'" in p
+    )
+    assert rights == ["agent", "call", "originate", "reporting"]
+    assert len(problems) == 4, problems  # queues are visible without any right; q1 exists

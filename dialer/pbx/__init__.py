@@ -1,0 +1,1 @@
+"""The Asterisk side: shipped config (``config``), finding Asterisk (``install``), the sandbox."""

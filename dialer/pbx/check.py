@@ -44,7 +44,9 @@ async def _check(telephony: AmiTelephony, queues: Sequence[str]) -> list[str]:
             if "Permission denied" in str(reply.get("Message", "")):
                 problems.append(f"the AMI user lacks write right '{right}' (needed for {action})")
         dialplan = await telephony.action("ShowDialPlan", {"Context": ANSWERED_CONTEXT})
-        if not any(m.get("Context") == ANSWERED_CONTEXT for m in dialplan):
+        if "Permission denied" in str(dialplan[0].get("Message", "")):
+            pass  # already reported as the missing 'reporting' right
+        elif not any(m.get("Context") == ANSWERED_CONTEXT for m in dialplan):
             problems.append(
                 f"dialplan context '{ANSWERED_CONTEXT}' not found: #include extensions_dialer.conf"
             )

@@ -23,8 +23,12 @@ Operators: queue members ``Local/op<N>@sim-operators/n`` answer after ${SIM_OP_A
 and hang up after ${SIM_TALK} s of talk.
 
 ``SIM_IMPATIENT``, ``SIM_OP_ANSWER`` and ``SIM_TALK`` are dialplan globals, set from
-``SimTuning`` at start and changeable at run time with the AMI action ``Setvar``
-(no ``Channel`` header) or ``Sandbox``-independent clients.
+``SimTuning`` at start and changeable at run time with the AMI action ``Setvar`` without
+a ``Channel`` header (``AmiTelephony.action("Setvar", {"Variable": ..., "Value": ...})``).
+
+Answered customers enter the product's ``dialer-answered`` context: originate with
+``Context=dialer-answered``, ``Exten=s`` and the ``DIALER_*`` variables documented in
+``extensions_dialer.conf``. ``Sandbox.safe_harbour_sound`` is a ready ``DIALER_SAFE_HARBOUR``.
 
 Command line: ``python -m dialer.pbx.sandbox --prepare`` finds or builds the Asterisk
 once (what ``scripts/install-asterisk.sh`` runs); ``--run`` starts a sandbox and prints
@@ -305,6 +309,19 @@ class Sandbox:
                 process.wait(timeout=10)
         if self.workdir is not None and not keep_files:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def cli(self, command: str) -> str:
+        """Run one Asterisk CLI command through the sandbox's control socket and return its output."""
+        assert self.install is not None and self.workdir is not None, "the sandbox is not started"
+        conf = self.workdir / "etc/asterisk.conf"
+        done = subprocess.run(
+            [*self.install.argv, "-C", str(conf), "-rx", command],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        return done.stdout
 
     @property
     def pid(self) -> int | None:
