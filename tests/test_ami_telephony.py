@@ -491,6 +491,7 @@ class Proxy:
         self.target_port = target_port
         self.port = 0
         self._links: list[asyncio.StreamWriter] = []
+        self.frozen = False
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -504,8 +505,9 @@ class Proxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(ConnectionError):
                 while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
+                    if not self.frozen:  # a frozen link swallows traffic but stays open
+                        dst.write(data)
+                        await dst.drain()
             dst.close()
 
         await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
@@ -568,3 +570,29 @@ async def test_the_secret_never_reaches_the_logs(
         await AmiTelephony.connect(f"ami://{box.username}:{box.secret}x@{box.host}:{box.port}")
     assert caplog.records  # the wire log was on
     assert box.secret not in caplog.text
+
+
+@asterisk
+async def test_a_silent_dead_link_is_caught_by_the_ping_watchdog(asterisk_sandbox: Sandbox) -> None:
+    proxy = Proxy(asterisk_sandbox.port)
+    await proxy.start()
+    box = asterisk_sandbox
+    telephony = await AmiTelephony.connect(
+        f"ami://{box.username}:{box.secret}@127.0.0.1:{proxy.port}",
+        ping_interval_s=0.3,
+        ping_timeout_s=0.3,
+        action_timeout_s=1.0,
+    )
+    log = EventLog(telephony)
+    try:
+        proxy.frozen = True
+        await log.wait_for(lambda events: any(isinstance(e, ConnectionLost) for e in events), timeout=5)
+        with pytest.raises(ConnectionFailed):
+            await telephony.originate(call("4930", "q3"))
+        proxy.frozen = False
+        await log.wait_for(lambda events: any(isinstance(e, ConnectionRestored) for e in events), timeout=15)
+        assert await telephony.action("Ping")
+    finally:
+        await telephony.close()
+        await log.close()
+        await proxy.close()
