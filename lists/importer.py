@@ -317,11 +317,12 @@ def _campaign_phones(conn: Connection, campaign_id: int) -> set[str]:
 
 
 def _insert_leads(conn: Connection, leads: list[dict[str, Any]], campaign_id: int, list_id: int) -> None:
-    now = utcnow()
-    common = {"campaign_id": campaign_id, "list_id": list_id, "status": LeadStatus.NEW.value, "attempts": 0}
+    # Values shared by every row go into the statement once, not into each parameter set.
+    statement = insert(LEAD_TABLE).values(
+        campaign_id=campaign_id, list_id=list_id, status=LeadStatus.NEW.value, attempts=0, created_at=utcnow()
+    )
     for start in range(0, len(leads), _INSERT_BATCH):
-        batch = [{**common, **lead, "created_at": now} for lead in leads[start : start + _INSERT_BATCH]]
-        conn.execute(insert(LEAD_TABLE), batch)
+        conn.execute(statement, leads[start : start + _INSERT_BATCH])
 
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:

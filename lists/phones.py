@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumberType
@@ -68,8 +69,7 @@ class PhoneRejected(ValueError):
     """The value is not a dialable number; the message is the reason shown to the user."""
 
 
-@dataclass(frozen=True, slots=True)
-class Phone:
+class Phone(NamedTuple):
     e164: str
     zones: str  # candidate IANA zones, comma-separated (the form the store keeps)
 
@@ -89,6 +89,8 @@ def check_region(region: str) -> str:
 def repair_spreadsheet_value(raw: str) -> str:
     """Undo what spreadsheets do to long numbers, or reject what cannot be undone."""
     text = raw.strip()
+    if "." not in text and "e" not in text and "E" not in text:
+        return text
     match = _FLOAT_ARTEFACT.match(text)
     if match:
         return match.group(1)
@@ -130,6 +132,7 @@ class PhoneNormalizer:
         self._fast = self._country_code in _FAST_COUNTRY_CODES
         self._idd = re.compile(metadata.international_prefix) if metadata.international_prefix else None
         self._shapes: dict[tuple[bool, int, str], int] = {}
+        self._geographic: dict[int, bool] = {}
         self._matchers = [
             _RegionMatcher(r) for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[self._country_code]
         ]
@@ -177,21 +180,37 @@ class PhoneNormalizer:
         if number_type == PhoneNumberType.UNKNOWN:
             raise PhoneRejected("not a valid number")
         e164 = f"+{self._cc_text}{nsn}"
-        geographic = is_number_type_geographical(number_type, self._country_code)
+        geographic = self._geographic.get(number_type)
+        if geographic is None:
+            geographic = self._geographic[number_type] = is_number_type_geographical(
+                number_type, self._country_code
+            )
         return Phone(e164, _zones_for(e164 if geographic else f"+{self._cc_text}", geographic))
 
 
 class _RegionMatcher:
-    """``phonenumbers``' region and type rules for one region, with the patterns compiled once."""
+    """``phonenumbers``' region and type rules for one region, with the patterns compiled once.
+
+    The type patterns are joined into one ordered alternation (each guarded by its
+    possible lengths), so the first alternative that matches the whole number is
+    the type the library's one-by-one checks would find.
+    """
 
     def __init__(self, region: str) -> None:
         metadata = _metadata(region)
         self._leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
         self._general = _Desc.of(metadata.general_desc)
-        self._special = [(t, d) for name, t in _TYPE_ORDER if (d := _Desc.of(getattr(metadata, name)))]
-        self._fixed = _Desc.of(metadata.fixed_line)
         self._mobile = _Desc.of(metadata.mobile)
         self._same = bool(metadata.same_mobile_and_fixed_line_pattern)
+        ordered = [(t, _Desc.of(getattr(metadata, name))) for name, t in _TYPE_ORDER]
+        ordered.append((PhoneNumberType.FIXED_LINE, _Desc.of(metadata.fixed_line)))
+        if not self._same:
+            ordered.append((PhoneNumberType.MOBILE, self._mobile))
+        present = [(t, d) for t, d in ordered if d is not None]
+        self._types = {f"t{i}": t for i, (t, _) in enumerate(present)}
+        self._any = re.compile(
+            "|".join(f"(?P<t{i}>{d.guarded()})" for i, (_, d) in enumerate(present)) or "(?!)"
+        )
 
     def claims(self, nsn: str) -> bool:
         """Whether the number belongs to this region of a shared country code."""
@@ -200,18 +219,15 @@ class _RegionMatcher:
         return self.number_type(nsn) != PhoneNumberType.UNKNOWN
 
     def number_type(self, nsn: str) -> int:
-        if self._general is None or not self._general.matches(nsn):
+        match = self._any.fullmatch(nsn)
+        if match is None:
             return PhoneNumberType.UNKNOWN
-        for number_type, desc in self._special:
-            if desc.matches(nsn):
-                return number_type
-        if self._fixed is not None and self._fixed.matches(nsn):
-            if self._same or (self._mobile is not None and self._mobile.matches(nsn)):
-                return PhoneNumberType.FIXED_LINE_OR_MOBILE
-            return PhoneNumberType.FIXED_LINE
-        if not self._same and self._mobile is not None and self._mobile.matches(nsn):
-            return PhoneNumberType.MOBILE
-        return PhoneNumberType.UNKNOWN
+        number_type = next(self._types[name] for name, text in match.groupdict().items() if text is not None)
+        if number_type == PhoneNumberType.FIXED_LINE and (
+            self._same or (self._mobile is not None and self._mobile.matches(nsn))
+        ):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return number_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +246,16 @@ class _Desc:
         if self.lengths and len(nsn) not in self.lengths:
             return False
         return self.pattern.fullmatch(nsn) is not None
+
+    def guarded(self) -> str:
+        """The pattern with its length check in front, for use inside a larger alternation."""
+        if not self.lengths:
+            return f"(?:{self.pattern.pattern})"
+        positive = sorted(n for n in self.lengths if n > 0)
+        if not positive:
+            return "(?!)"  # libphonenumber's [-1]: the type has no numbers here
+        lengths = "|".join(rf"\d{{{n}}}" for n in positive)
+        return f"(?=(?:{lengths})$)(?:{self.pattern.pattern})"
 
 
 def _metadata(region: str) -> PhoneMetadata:
