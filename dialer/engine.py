@@ -36,7 +36,7 @@ from dialer.attempt import Attempt, AttemptState, Outcome, apply, expire
 from dialer.campaign_rules import CampaignRules
 from dialer.claims import ClaimedLead, due_count, release_claims
 from dialer.errors import NotFound, TelephonyError
-from dialer.live import LiveCall, busy_operators, deadline, snapshot
+from dialer.live import LiveCall, busy_operators, deadline, should_hold, snapshot
 from dialer.membership import Membership, load_assignments
 from dialer.operators import record_observed_state
 from dialer.originate import build_request
@@ -49,6 +49,7 @@ from dialer.telephony import (
     ConnectionLost,
     ConnectionRestored,
     FailReason,
+    HungUp,
     MemberChanged,
     OperatorConnected,
     OriginateFailed,
@@ -81,6 +82,7 @@ class EngineSettings:
     expire_after_s: float = 60.0  # silence after which an unconnected call is presumed lost
     max_call_s: float = 4 * 3600.0  # a connected call longer than this is presumed lost
     hangup_grace_s: float = 3.0  # after hanging up at shutdown, wait this long for the hang-ups
+    hangup_hold_s: float = 1.0  # how long a causeless pre-answer hang-up waits for the originate's verdict
     lead_variables: Mapping[str, str] = field(default_factory=_default_lead_variables)
 
     def __post_init__(self) -> None:
@@ -216,13 +218,20 @@ class DialEngine:
             self._load_campaigns(now)
         if now >= self._next_operator_poll:
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
-            await self._membership.apply(load_assignments(self._store, queues))
+            await self._membership.apply(load_assignments(self._store, queues), self._pending_by_campaign())
             self._next_operator_poll = now + self._settings.operator_poll_s
         self._expire_silent(now)
         for run in list(self._campaigns.values()):
             if self._stop.is_set():
                 break
             self._dial_campaign(run, self._clock())
+
+    def _pending_by_campaign(self) -> dict[int, int]:
+        pending: Counter[int] = Counter()
+        for call in self._live.values():
+            if call.attempt.state is not AttemptState.CONNECTED:
+                pending[call.rules.campaign_id] += 1
+        return dict(pending)
 
     def _dial_campaign(self, run: CampaignRun, now: float) -> None:
         rules = run.rules
@@ -277,6 +286,11 @@ class DialEngine:
     def _expire_silent(self, now: float) -> None:
         s = self._settings
         for call in list(self._live.values()):
+            if call.held_hangup is not None and now >= call.hold_until:
+                call.attempt = apply(call.attempt, call.held_hangup)
+                if call.attempt.state is AttemptState.ENDED:
+                    self._end(call)
+                    continue
             if now > deadline(call, s.expire_after_s, s.max_call_s):
                 log.warning(
                     "attempt %s: no event since %.0f s, presumed lost",
@@ -322,9 +336,13 @@ class DialEngine:
         call = self._live.get(attempt_id) if isinstance(attempt_id, str) else None
         if call is None:
             return  # another node's call, or one already recorded
+        call.last_event_at = self._clock()
+        if isinstance(event, HungUp) and should_hold(call, event):
+            call.held_hangup = event
+            call.hold_until = call.last_event_at + self._settings.hangup_hold_s
+            return
         before = call.attempt
         call.attempt = apply(before, event)  # type: ignore[arg-type]
-        call.last_event_at = self._clock()
         if isinstance(event, OperatorConnected) and call.attempt.operator == event.interface:
             call.operator_name = self._membership.name_of(event.interface) or event.interface
         if call.attempt.state is AttemptState.ENDED:

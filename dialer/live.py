@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dialer.attempt import Attempt, AttemptState
+from dialer.attempt import Attempt, AttemptState, Outcome, outcome_for_cause
 from dialer.campaign_rules import CampaignRules
 from dialer.claims import ClaimedLead
 from dialer.pacing import AbandonStats, Estimates, Limits, PacingSnapshot
+from dialer.telephony import HungUp
 
 _UNANSWERED = frozenset({AttemptState.DIALING, AttemptState.RINGING})
 _WAITING = frozenset({AttemptState.ANSWERED, AttemptState.WAITING})
@@ -21,6 +22,9 @@ class LiveCall:
     rules: CampaignRules
     last_event_at: float
     operator_name: str | None = None
+    # A pre-answer hang-up that does not say why, held briefly for the originate's verdict.
+    held_hangup: HungUp | None = None
+    hold_until: float = 0.0
 
 
 def busy_operators(calls: Iterable[LiveCall]) -> set[str]:
@@ -55,6 +59,20 @@ def snapshot(
         waiting=sum(1 for c in calls if c.attempt.state in _WAITING),
         abandon=abandon,
         limits=Limits(max_channels=max_channels, max_originate_per_tick=max_originate),
+    )
+
+
+def should_hold(call: LiveCall, event: HungUp) -> bool:
+    """Whether to wait for the originate's verdict before ending on this hang-up.
+
+    Asterisk may report the hang-up of an unanswered call (cause 0, "unknown")
+    before the OriginateResponse that says busy or congestion; ending on the
+    hang-up would record a plain failure.
+    """
+    return (
+        call.held_hangup is None
+        and call.attempt.state in _UNANSWERED
+        and outcome_for_cause(event.cause) is Outcome.FAILED
     )
 
 

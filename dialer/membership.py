@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -75,12 +75,30 @@ class Membership:
         self._applied: dict[tuple[str, str], OperatorState] = {}
         self._observed: dict[tuple[str, str], MemberState] = {}
 
-    async def apply(self, assignments: Sequence[Assignment]) -> None:
-        """Bring every queue member to its desired state; members no longer assigned leave."""
+    async def apply(
+        self, assignments: Sequence[Assignment], pending: Mapping[int, int] | None = None
+    ) -> None:
+        """Bring every queue member to its desired state; members no longer assigned leave.
+
+        ``pending`` counts, per campaign, calls placed that have no operator yet. An
+        idle operator who asks to pause or log out stays in the queue until those
+        calls are covered by the operators still ready: they were placed for them,
+        and pulling the operator now would leave an answered person with nobody.
+        No new call counts on the operator meanwhile (``ready`` needs a READY wish).
+        """
         self._assignments = list(assignments)
+        deficit = {cid: n - len(self.ready(cid)) for cid, n in (pending or {}).items()}
         wanted: dict[tuple[str, str], Assignment] = {(a.queue, a.interface): a for a in assignments}
         for key, assignment in wanted.items():
             current = self._applied.get(key)
+            if (
+                current is OperatorState.READY
+                and assignment.desired is not OperatorState.READY
+                and deficit.get(assignment.campaign_id, 0) > 0
+                and self._observed.get(key) is MemberState.AVAILABLE
+            ):
+                deficit[assignment.campaign_id] -= 1
+                continue  # let the calls already placed reach this operator first
             if current != assignment.desired:
                 await self._move(
                     assignment.queue, assignment.interface, assignment.operator, current, assignment.desired

@@ -164,6 +164,7 @@ class ScriptedTelephony:
     impatient_s: float = 0.005
     no_answer_s: float = 0.2
     connect_timeout_s: float = 0.5
+    hangup_before_verdict: bool = False  # as Asterisk may: a causeless hang-up, then busy/congestion
     on_originate: Callable[[OriginateRequest], None] | None = None
     dialed: list[Dialed] = field(default_factory=list)
     hangups: list[str] = field(default_factory=list)
@@ -252,6 +253,9 @@ class ScriptedTelephony:
         if digit in (5, 7):
             reason, cause = (FailReason.BUSY, 17) if digit == 5 else (FailReason.CONGESTION, 34)
             await asyncio.sleep(self.ring_s)
+            if self.hangup_before_verdict:
+                self._emit(HungUp(aid, time.time(), 0))
+                await asyncio.sleep(0.05)
             self._emit(OriginateFailed(aid, time.time(), reason, cause))
             return
         self._emit(Ringing(aid, time.time()))

@@ -340,3 +340,33 @@ async def test_unknown_campaign_is_a_user_error(store: Engine, unknown: list[str
 
     with pytest.raises(NotFound):
         await DialEngine(store, ScriptedTelephony(), FAST, campaigns=unknown).run()
+
+
+async def test_a_causeless_hangup_before_the_verdict_keeps_busy_and_congestion(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([5, 7, 5, 7]))
+    _ready_all(store, make_operators(store, "spring", 4))
+    await _run(DialEngine(store, ScriptedTelephony(hangup_before_verdict=True), FAST))
+    assert sorted((row.phone[-1], row.outcome) for row in attempts(store, cid)) == [
+        ("5", "busy"),
+        ("5", "busy"),
+        ("7", "congestion"),
+        ("7", "congestion"),
+    ]
+
+
+async def test_a_pausing_operator_stays_in_the_queue_for_the_call_placed_for_them(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0]))
+    [name] = make_operators(store, "spring", 1)
+    ready(store, name)
+    telephony = ScriptedTelephony(ring_s=0.4)
+    engine = DialEngine(store, telephony, FAST)
+    task = asyncio.create_task(engine.run(until_done=True))
+    while not telephony.dialed:
+        await asyncio.sleep(0.005)
+    pause(store, name)  # while the call still rings
+    await asyncio.wait_for(task, 10)
+    [row] = attempts(store, cid)
+    assert row.outcome == "connected" and not row.safe_harbour
+    assert telephony.actions[-1] == ("pause", "q-spring", f"Local/{name}@sim-operators/n", "True")
