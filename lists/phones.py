@@ -222,7 +222,11 @@ class _RegionMatcher:
         match = self._any.fullmatch(nsn)
         if match is None:
             return PhoneNumberType.UNKNOWN
-        number_type = next(self._types[name] for name, text in match.groupdict().items() if text is not None)
+        name = match.lastgroup
+        if name in self._types:
+            number_type = self._types[name]
+        else:  # a pattern with its own groups: look the alternative up the long way
+            number_type = next(self._types[n] for n, text in match.groupdict().items() if text is not None)
         if number_type == PhoneNumberType.FIXED_LINE and (
             self._same or (self._mobile is not None and self._mobile.matches(nsn))
         ):

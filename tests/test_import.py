@@ -189,3 +189,18 @@ def test_consent_column_sets_the_flag(store: Engine, campaign: str, tmp_path: Pa
     with store.connect() as conn:
         flags = dict(conn.execute(select(Lead.__table__.c.phone, Lead.__table__.c.consent)).all())  # type: ignore[attr-defined]
     assert flags == {"+79161234567": True, "+79161234568": False, "+79161234569": None}
+
+
+def test_imported_leads_read_back_through_the_model(store: Engine, campaign: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session
+    from sqlmodel import select as model_select
+
+    before = datetime.now(UTC)
+    import_leads(store, ImportRequest(write_csv(tmp_path / "l.csv", ROWS[:2]), campaign))
+    with Session(store) as session:
+        lead = session.exec(model_select(Lead)).one()
+    assert lead.created_at.tzinfo is not None
+    assert before - timedelta(seconds=1) <= lead.created_at <= datetime.now(UTC)
+    assert (lead.list_id, lead.status, lead.consent, lead.next_call_at) == (1, "new", None, None)
