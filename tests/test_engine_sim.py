@@ -370,3 +370,18 @@ async def test_a_pausing_operator_stays_in_the_queue_for_the_call_placed_for_the
     [row] = attempts(store, cid)
     assert row.outcome == "connected" and not row.safe_harbour
     assert telephony.actions[-1] == ("pause", "q-spring", f"Local/{name}@sim-operators/n", "True")
+
+
+def test_two_nodes_never_claim_the_same_lead(store: Engine) -> None:
+    from dialer.claims import claim_due_leads
+
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0] * 10))
+    now = datetime.now(UTC)
+    first = claim_due_leads(store, cid, "node-a", now, 6)
+    second = claim_due_leads(store, cid, "node-b", now, 6)
+    again = claim_due_leads(store, cid, "node-a", now, 6)
+    assert len(first) == 6 and len(second) == 4 and again == []
+    assert not {lead.lead_id for lead in first} & {lead.lead_id for lead in second}
+    holders = {lead.id: lead.claimed_by for lead in leads(store, cid)}
+    assert all(holders[lead.lead_id] == "node-a" for lead in first)

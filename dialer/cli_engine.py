@@ -1,0 +1,203 @@
+"""The engine's commands: ``dialer run``, ``dialer status``, ``dialer operators ...``,
+``dialer export attempts``. A thin shell over the library; ``cli.py`` registers them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from dialer import operators as ops
+from dialer.attempts_export import export_attempts
+from dialer.engine import DialEngine, EngineSettings, RunReport
+from dialer.errors import InvalidInput
+from dialer.status import StatusReport, collect_status
+
+log = logging.getLogger(__name__)
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _store(ctx: typer.Context) -> Engine:
+    from cli import store  # the root app opens the store once per invocation
+
+    return store(ctx)
+
+
+# --- dialer operators -------------------------------------------------------------
+
+operators_app = typer.Typer(help="Add operators and change their state.", no_args_is_help=True)
+
+Name = Annotated[str, typer.Argument(help="Operator name.")]
+
+
+def _print_operator(view: ops.OperatorView) -> None:
+    stdout.print(
+        f"{escape(view.name)}: wants {view.desired_state}, queue says {view.state}"
+        f" ({escape(view.interface)}; campaigns: {escape(', '.join(view.campaigns) or '-')})"
+    )
+
+
+@operators_app.command("add")
+def operators_add(
+    ctx: typer.Context,
+    name: Name,
+    interface: Annotated[str, typer.Option(help="Queue member interface, e.g. PJSIP/101.")],
+    campaign: Annotated[list[str], typer.Option(help="Campaign the operator serves (repeatable).")],
+) -> None:
+    """Add an operator (a queue member) to one or more campaigns."""
+    _print_operator(ops.add_operator(_store(ctx), name, interface, campaign))
+
+
+@operators_app.command("login")
+def operators_login(ctx: typer.Context, name: Name) -> None:
+    """Log in to the campaign queues, paused."""
+    _print_operator(ops.login(_store(ctx), name))
+
+
+@operators_app.command("ready")
+def operators_ready(ctx: typer.Context, name: Name) -> None:
+    """Take calls."""
+    _print_operator(ops.ready(_store(ctx), name))
+
+
+@operators_app.command("pause")
+def operators_pause(ctx: typer.Context, name: Name) -> None:
+    """Stop taking calls but stay logged in."""
+    _print_operator(ops.pause(_store(ctx), name))
+
+
+@operators_app.command("logout")
+def operators_logout(ctx: typer.Context, name: Name) -> None:
+    """Leave the campaign queues."""
+    _print_operator(ops.logout(_store(ctx), name))
+
+
+@operators_app.command("list")
+def operators_list(ctx: typer.Context) -> None:
+    """Every operator with the state asked for and the state the queue reports."""
+    table = Table("operator", "interface", "wants", "queue says", "campaigns")
+    for view in ops.list_operators(_store(ctx)):
+        table.add_row(view.name, view.interface, view.desired_state, view.state, ", ".join(view.campaigns))
+    stdout.print(table)
+
+
+# --- dialer run -------------------------------------------------------------------
+
+
+def run_command(
+    ctx: typer.Context,
+    campaign: Annotated[
+        list[str] | None, typer.Option(help="Campaign to dial (repeatable); default every active one.")
+    ] = None,
+    ami: Annotated[
+        str | None,
+        typer.Option(
+            help="ami://user:secret@host:port. Prefer DIALER_AMI_URL: arguments are visible to other users.",
+            show_default=False,
+        ),
+    ] = None,
+    until_done: Annotated[
+        bool, typer.Option(help="Exit when no lead is due and no call is in flight.")
+    ] = False,
+    node: Annotated[
+        str | None, typer.Option(help="This node's id (default: DIALER_NODE or host name).")
+    ] = None,
+    shutdown_deadline: Annotated[
+        float, typer.Option(help="Seconds live calls may take to finish after SIGTERM.")
+    ] = 30.0,
+) -> None:
+    """Dial due leads and hand every answered call to a ready operator."""
+    from dialer.ami import AmiTelephony, parse_ami_url  # the one place the AMI adapter is chosen
+
+    url = ami or os.environ.get("DIALER_AMI_URL")
+    if not url:
+        raise InvalidInput("no phone system: pass --ami or set DIALER_AMI_URL=ami://user:secret@host:port")
+    target = parse_ami_url(url)
+    settings = EngineSettings(shutdown_deadline_s=shutdown_deadline)
+    if node:
+        settings = replace(settings, node_id=node)
+    store = _store(ctx)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def main() -> RunReport:
+        telephony = await AmiTelephony.connect(target)
+        log.info("connected to %s as node %s", target.masked_url, settings.node_id)
+        engine = DialEngine(store, telephony, settings, campaigns=campaign or ())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, engine.stop)
+        try:
+            return await engine.run(until_done=until_done)
+        finally:
+            await telephony.close()
+
+    report = asyncio.run(main())
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or "none"
+    stderr.print(f"placed {report.started} calls; outcomes: {outcomes}")
+
+
+# --- dialer status ----------------------------------------------------------------
+
+
+def status_command(
+    ctx: typer.Context,
+    campaign: Annotated[list[str] | None, typer.Option(help="Only these campaigns (repeatable).")] = None,
+) -> None:
+    """Campaigns with leads left, calls in flight, operators by state, outcomes so far."""
+    print_status(collect_status(_store(ctx), campaign or ()))
+
+
+def print_status(report: StatusReport) -> None:
+    table = Table("campaign", "mode", "leads left", "no window", "in flight", "outcomes")
+    for c in report.campaigns:
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(c.outcomes.items())) or "-"
+        table.add_row(c.name, c.mode, str(c.leads_left), str(c.no_window), str(c.in_flight), outcomes)
+    stdout.print(table)
+    operators = ", ".join(f"{k} {v}" for k, v in sorted(report.operators.items())) or "none"
+    stdout.print(f"calls in flight: {report.in_flight}; operators: {operators}")
+    for c in report.campaigns:
+        if c.no_window:
+            stdout.print(
+                f"[yellow]{escape(c.name)}: {c.no_window} leads can never be called in their calling window;"
+                " set their time zone or region[/yellow]"
+            )
+
+
+# --- dialer export attempts ---------------------------------------------------------
+
+
+def export_attempts_command(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Option(help="Campaign whose attempts to export.")],
+    output: Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")],
+) -> None:
+    """Export every call attempt of a campaign with its outcome."""
+    store = _store(ctx)
+    if output == "-":
+        export_attempts(store, campaign, sys.stdout)
+        return
+    path = Path(output)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            count = export_attempts(store, campaign, handle)
+        tmp.replace(path)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    stderr.print(f"exported {count} attempts to {escape(output)}")
