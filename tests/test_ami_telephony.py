@@ -147,7 +147,28 @@ def test_a_busy_local_call_takes_its_cause_from_the_far_half() -> None:
     events = tracker.on_event(_hangup("a1" + PEER_SUFFIX, 17), 1.0) + tracker.on_event(_hangup("a1", 0), 1.0)
     failure = {"Event": "OriginateResponse", "Response": "Failure", "Reason": "5"}
     events += tracker.on_originate_result("a1", [{"Response": "Success"}, failure], 1.1)
-    assert events == [HungUp("a1", 1.0, 17), OriginateFailed("a1", 1.1, FailReason.BUSY, 17)]
+    assert events == [OriginateFailed("a1", 1.1, FailReason.BUSY, 17), HungUp("a1", 1.0, 17)]
+    assert not tracker.is_tracked("a1")
+
+
+def test_a_failure_reported_before_the_hang_up_waits_for_its_cause() -> None:
+    tracker = CallTracker()
+    tracker.track("a1")
+    failure = {"Event": "OriginateResponse", "Response": "Failure", "Reason": "3"}
+    assert tracker.on_originate_result("a1", [{"Response": "Success"}, failure], 1.0) == []
+    events = tracker.on_event(_hangup("a1", 19), 1.1)
+    assert events == [OriginateFailed("a1", 1.0, FailReason.NO_ANSWER, 19), HungUp("a1", 1.1, 19)]
+    assert tracker.flush_failure("a1") == []
+
+
+def test_a_failure_without_any_channel_is_flushed_without_a_cause() -> None:
+    tracker = CallTracker()
+    tracker.track("a1")
+    failure = {"Event": "OriginateResponse", "Response": "Failure", "Reason": "0"}
+    assert tracker.on_originate_result("a1", [{"Response": "Success"}, failure], 1.0) == []
+    assert tracker.flush_failure("a1") == [OriginateFailed("a1", 1.0, FailReason.FAILED, None)]
+    assert tracker.flush_failure("a1") == []
+    tracker.prune(now=100.0)
     assert not tracker.is_tracked("a1")
 
 
@@ -156,8 +177,8 @@ def test_an_unallocated_number_is_an_invalid_number_whatever_the_reason() -> Non
     tracker.track("a1")
     tracker.on_event(_hangup("a1", 1), 1.0)
     failure = {"Event": "OriginateResponse", "Response": "Failure", "Reason": "8"}
-    [event] = tracker.on_originate_result("a1", [{"Response": "Success"}, failure], 1.1)
-    assert event == OriginateFailed("a1", 1.1, FailReason.INVALID_NUMBER, 1)
+    events = tracker.on_originate_result("a1", [{"Response": "Success"}, failure], 1.1)
+    assert events == [OriginateFailed("a1", 1.1, FailReason.INVALID_NUMBER, 1), HungUp("a1", 1.0, 1)]
 
 
 def test_a_refused_originate_fails_and_is_forgotten() -> None:

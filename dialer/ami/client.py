@@ -341,6 +341,13 @@ class AmiTelephony:
             log.warning("originate of attempt %s refused: %s", attempt_id, messages[0].get("Message", ""))
         for event in self._calls.on_originate_result(attempt_id, messages, self._clock()):
             self._put(event)
+        if self._calls.is_tracked(attempt_id):
+            # A failure waits for its hang-up to learn the cause; give up waiting after a second.
+            asyncio.get_running_loop().call_later(1.0, self._flush_failure, attempt_id)
+
+    def _flush_failure(self, attempt_id: str) -> None:
+        for event in self._calls.flush_failure(attempt_id):
+            self._put(event)
 
     async def hangup(self, attempt_id: str) -> None:
         # Asterisk finds a channel by its Uniqueid too, and the attempt id is that Uniqueid.

@@ -63,8 +63,10 @@ class _Call:
     emitted: set[type] = field(default_factory=set)
     answered: bool = False
     originate_pending: bool = True
-    failed_at: float | None = None
+    failure_at: float | None = None  # when the originate reported failure
+    failure_reason: int | None = None
     hung_up: bool = False
+    hangup: HungUp | None = None
     cause: int | None = None
     peer_cause: int | None = None
 
@@ -91,7 +93,7 @@ class CallTracker:
     def prune(self, now: float, keep_s: float = 60.0) -> None:
         """Forget failed originates whose channel never reported a hang-up (it may never have existed)."""
         for call in list(self._calls.values()):
-            if call.failed_at is not None and call.failed_at < now - keep_s:
+            if call.failure_at is not None and call.failure_at < now - keep_s:
                 self._finish(call)
 
     # --- emission helpers ------------------------------------------------------
@@ -166,18 +168,36 @@ class CallTracker:
         call.hung_up = True
         call.cause = _int(msg.get("Cause"))
         cause = call.best_cause() or 0
-        text = str(msg.get("Cause-txt", "")) if cause == call.cause else ""
-        if not call.originate_pending and not call.answered:
-            # The originate's result was lost with the connection: the cause is all we have.
-            reason = fail_reason(None, cause)
-            self._emit(call, OriginateFailed(call.attempt_id, at, reason, cause), out)
-        self._emit(call, HungUp(call.attempt_id, at, cause, text), out)
+        call.hangup = HungUp(
+            call.attempt_id, at, cause, str(msg.get("Cause-txt", "")) if cause == call.cause else ""
+        )
+        if call.answered:
+            self._emit(call, call.hangup, out)
+        elif call.failure_at is not None or not call.originate_pending:
+            # The originate already failed (or its result was lost with the connection).
+            self._fail(call, out)
+        # else: hold the hang-up until the originate says why the call failed
         self._maybe_finish(call)
+
+    def _fail(self, call: _Call, out: list[CallEvent]) -> None:
+        """Emit the failure with the best cause known, then the held hang-up if there is one."""
+        at = call.failure_at if call.failure_at is not None else (call.hangup.at if call.hangup else 0.0)
+        cause = call.best_cause()
+        self._emit(
+            call, OriginateFailed(call.attempt_id, at, fail_reason(call.failure_reason, cause), cause), out
+        )
+        call.failure_at = call.failure_at if call.failure_at is not None else at
+        if call.hangup is not None:
+            self._emit(call, call.hangup, out)
 
     # --- originate outcome -----------------------------------------------------
 
     def on_originate_result(self, attempt_id: str, messages: Sequence[Message], at: float) -> list[CallEvent]:
-        """The resolved Originate: ``[Response, OriginateResponse]``, or the lone refusal ``[Response]``."""
+        """The resolved Originate: ``[Response, OriginateResponse]``, or the lone refusal ``[Response]``.
+
+        A failure waits for the channel's hang-up (it carries the cause, and Asterisk
+        sends the two in either order); ``flush_failure`` emits it if none comes.
+        """
         out: list[CallEvent] = []
         call = self._calls.get(attempt_id)
         if call is None:
@@ -186,14 +206,24 @@ class CallTracker:
         final = next((m for m in messages if m.get("Event") == "OriginateResponse"), None)
         if final is not None and final.get("Response") == "Success":
             self._answer(call, at, out)
+            if call.hangup is not None:
+                self._emit(call, call.hangup, out)
         elif not call.answered:
-            reason = _int(final.get("Reason")) if final is not None else None
-            cause = call.best_cause()
-            self._emit(call, OriginateFailed(attempt_id, at, fail_reason(reason, cause), cause), out)
-            call.failed_at = at
+            call.failure_reason = _int(final.get("Reason")) if final is not None else None
+            call.failure_at = at
             if final is None:  # refused outright: no channel was ever made
                 call.hung_up = True
+            if call.hung_up:
+                self._fail(call, out)
         self._maybe_finish(call)
+        return out
+
+    def flush_failure(self, attempt_id: str) -> list[CallEvent]:
+        """Emit a failure still waiting for its hang-up (the channel may never have existed)."""
+        out: list[CallEvent] = []
+        call = self._calls.get(attempt_id)
+        if call is not None and call.failure_at is not None:
+            self._fail(call, out)
         return out
 
     def on_originate_lost(self, attempt_id: str) -> None:
@@ -212,11 +242,11 @@ class CallTracker:
                 if state == "6":
                     self._answer(call, at, out)
                 continue
+            cause = call.best_cause()
             if not call.answered:
-                self._emit(
-                    call, OriginateFailed(call.attempt_id, at, FailReason.FAILED, call.best_cause()), out
-                )
-            self._emit(call, HungUp(call.attempt_id, at, call.best_cause() or 0, _LOST), out)
+                reason = fail_reason(call.failure_reason, cause)
+                self._emit(call, OriginateFailed(call.attempt_id, call.failure_at or at, reason, cause), out)
+            self._emit(call, call.hangup or HungUp(call.attempt_id, at, cause or 0, _LOST), out)
             self._finish(call)
         return out
 
