@@ -219,3 +219,37 @@ async def test_lead_data_cannot_inject_an_ami_action(asterisk_sandbox: Sandbox, 
     with Session(store) as session:
         lead = session.get(Lead, row.lead_id)
         assert lead is not None and lead.status == "scheduled" and lead.attempts == 1
+
+
+@asterisk
+def test_run_command_dials_until_done_without_logging_the_secret(
+    asterisk_sandbox: Sandbox, store: Engine, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    import typer
+    from typer.testing import CliRunner
+
+    from dialer.cli_engine import run_command
+
+    cid = make_campaign(store, "cli", queue="q5", safe_harbour_sound=asterisk_sandbox.safe_harbour_sound)
+    make_leads(store, cid, phones_by_digit([0, 5, 7], start=700))
+    [name] = make_operators(store, "cli", 1, prefix="op7")
+    ready(store, name)
+    app = typer.Typer()
+    app.command()(run_command)
+    caplog.set_level(logging.DEBUG)
+    result = CliRunner().invoke(
+        app,
+        ["--campaign", "cli", "--until-done", "--node", "cli-node"],
+        env={"DIALER_DB": db_url, "DIALER_AMI_URL": asterisk_sandbox.ami_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted((r.phone[-1], r.outcome) for r in attempts(store, cid)) == [
+        ("0", "connected"),
+        ("5", "busy"),
+        ("7", "congestion"),
+    ]
+    assert asterisk_sandbox.secret not in result.output
+    assert asterisk_sandbox.secret not in caplog.text
+    assert "ami://dialer:***@" in caplog.text
