@@ -10,8 +10,7 @@ from sqlalchemy.engine import Engine
 
 from campaigns.store import open_store
 
-# TEMPORARY until the sandbox fixtures land
-pytest_plugins = ["tests.asterisk_fixtures"] if (Path(__file__).parent / "asterisk_fixtures.py").exists() else []
+pytest_plugins = ["tests.asterisk_fixtures"]
 
 
 @pytest.fixture
