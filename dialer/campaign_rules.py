@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from campaigns.models import Campaign
 from campaigns.retry import RetryPolicy
+from campaigns.service import calling_window, render_dial_template, retry_policy
 from campaigns.window import CallingWindow
 from dialer.errors import InvalidInput
 
 # The US TSR: ring at least 15 seconds (or four rings) before giving up.
 MIN_RING_TIMEOUT_S = 15.0
-DEFAULT_DIAL_TEMPLATE = "PJSIP/{phone}"
+DEFAULT_DIAL_TEMPLATE = "PJSIP/{e164}"
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,8 @@ class CampaignRules:
         if campaign.id is None:
             raise ValueError("campaign has no id: store it before dialing")
         try:
-            window = CallingWindow.parse(campaign.calling_window)
-            base = RetryPolicy(max_attempts=campaign.max_attempts, uk_abandon_rule=campaign.uk_abandon_rule)
-            items = [f"{key}={value}" for key, value in (campaign.retry_rules or {}).items()]
-            retry = RetryPolicy.parse_overrides(items, base)
+            window = calling_window(campaign)
+            retry = retry_policy(campaign)
         except ValueError as exc:
             raise InvalidInput(f"campaign {campaign.name}: {exc}") from None
         return cls(
@@ -69,8 +68,8 @@ class CampaignRules:
         )
 
     def channel_for(self, phone: str) -> str:
-        """The dial string: ``{phone}`` is the E.164 number, ``{number}`` the same without '+'."""
-        return self.dial_template.replace("{phone}", phone).replace("{number}", phone.lstrip("+"))
+        """The dial string: ``{e164}`` is the E.164 number, ``{number}`` the same without '+'."""
+        return render_dial_template(self.dial_template, phone)
 
     @property
     def connect_timeout_arg(self) -> str:

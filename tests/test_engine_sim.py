@@ -174,7 +174,7 @@ async def test_lead_at_max_attempts_is_exhausted_without_a_call(store: Engine) -
 
 
 async def test_campaign_retry_rules_set_the_next_call(store: Engine) -> None:
-    cid = make_campaign(store, "spring", retry_rules={"busy": "1m", "congestion": "2h"})
+    cid = make_campaign(store, "spring", retry_rules={"busy": 60, "congestion": 7200})
     make_leads(store, cid, phones_by_digit([5, 7]))
     _ready_all(store, make_operators(store, "spring", 2))
     await _run(DialEngine(store, ScriptedTelephony(), FAST))
