@@ -130,7 +130,10 @@ def _need_debootstrap() -> str:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
         log.info("installing debootstrap with apt-get")
-        subprocess.run(["apt-get", "install", "-y", "-q", "debootstrap"], check=True)
+        install = ["apt-get", "install", "-y", "-q", "debootstrap"]
+        if subprocess.run(install, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], check=True)  # stale or missing package lists
+            subprocess.run(install, check=True)
         return shutil.which("debootstrap") or "/usr/sbin/debootstrap"
     raise AsteriskUnavailable(
         "no Asterisk found: install the `asterisk` package, or `debootstrap` and run "
