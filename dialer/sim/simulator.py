@@ -1,0 +1,256 @@
+"""A seeded discrete-event simulation of one campaign shift.
+
+Virtual time, a heap of events. Every pacing tick the simulator builds the same
+``PacingSnapshot`` the engine builds, asks the product's pacer how many calls
+to place, and drives every call through the product's attempt state machine
+(``dialer.attempt.apply``) with the same telephony events Asterisk would send.
+Nothing happens per operator per second: operators change state only at events.
+
+At the end of the shift dialing stops; calls already placed play out, so the
+abandon rate includes the tail. Utilisation counts work inside the shift only.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
+
+from dialer.attempt import Attempt, AttemptState, Outcome, apply, counts_toward_abandon_rate
+from dialer.pacing import AbandonStats, EstimatesTracker, Limits, Pacer, PacingSnapshot, make_pacer
+from dialer.sim.report import SimResult, Tally
+from dialer.sim.world import CallPlan, Customers, Fate, Operators
+from dialer.telephony import (
+    Answered,
+    CallEvent,
+    FailReason,
+    HungUp,
+    MachineDetected,
+    OperatorConnected,
+    OriginateFailed,
+    QueueJoined,
+    Ringing,
+    SafeHarbourPlayed,
+)
+
+QUEUE = "sim"
+SAFE_HARBOUR_S = 6.0
+MACHINE_TALK_S = (4.0, 12.0)  # an operator who reaches a machine hangs up quickly
+
+# Event kinds on the heap.
+_RESOLVE, _DEADLINE, _PATIENCE, _TALK_END, _WRAP_END = range(5)
+
+
+@dataclass(frozen=True)
+class SimParams:
+    """One simulated shift; the first fields match ``dialer simulate``'s flags."""
+
+    operators: int = 20
+    answer_rate: float = 0.3
+    ring_mean: float = 8.0
+    talk_mean: float = 120.0
+    wrap: float = 10.0
+    hours: float = 8.0
+    seed: int = 1
+    mode: str = "predictive"
+    busy_share: float = 0.15
+    no_answer_share: float = 0.6
+    machine_share: float = 0.2
+    ring_timeout: float = 25.0
+    connect_limit: float = 2.0
+    patience_mean: float = 20.0
+    amd_s: float = 2.5  # answering-machine detection time; 0 sends machines to operators
+    tick: float = 1.0
+    max_channels: int = 3000
+    max_originate_per_tick: int = 200
+    bucket_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        if self.operators < 1 or self.hours <= 0 or self.tick <= 0:
+            raise ValueError("need at least one operator, a positive shift and a positive tick")
+        if self.talk_mean <= 0 or self.wrap < 0:
+            raise ValueError("talk mean must be positive and wrap-up non-negative")
+
+
+def run_simulation(params: SimParams, pacer: Pacer | None = None) -> SimResult:
+    """Simulate one shift; ``pacer`` overrides ``params.mode`` (for baselines)."""
+    return _Shift(params, pacer or make_pacer(params.mode)).run()
+
+
+class _Shift:
+    def __init__(self, params: SimParams, pacer: Pacer) -> None:
+        self.p = params
+        self.pacer = pacer
+        self.rng = random.Random(params.seed)
+        self.customers = Customers(
+            answer_rate=params.answer_rate,
+            ring_mean=params.ring_mean,
+            busy_share=params.busy_share,
+            no_answer_share=params.no_answer_share,
+            machine_share=params.machine_share,
+            ring_timeout=params.ring_timeout,
+            patience_mean=params.patience_mean,
+            amd_s=params.amd_s,
+        )
+        self.operators = Operators(talk_mean=params.talk_mean, wrap_mean=params.wrap)
+        self.limits = Limits(params.max_channels, params.max_originate_per_tick)
+        self.shift_s = params.hours * 3600.0
+        self.tally = Tally(self.shift_s, params.bucket_s, params.operators)
+        self.tracker = EstimatesTracker()
+        self.heap: list[tuple[float, int, int, str | int]] = []
+        self.seq = 0
+        self.attempts: dict[str, Attempt] = {}
+        self.plans: dict[str, CallPlan] = {}
+        self.pending: dict[str, float] = {}  # placed, not yet in the queue: dial time
+        self.waiting: deque[str] = deque()
+        self.ready: deque[int] = deque(range(params.operators))
+        self.talking: dict[int, float] = {}  # operator -> connect time
+        self.wrapping: dict[int, float] = {}  # operator -> wrap-up start
+        self.on_call: dict[int, tuple[str, float]] = {}  # operator -> (attempt, connect time)
+
+    # --- main loop ------------------------------------------------------------------
+
+    def run(self) -> SimResult:
+        ticks = math.ceil(self.shift_s / self.p.tick)
+        for i in range(ticks):
+            now = i * self.p.tick
+            self._process_until(now)
+            decision = self.pacer.decide(self._snapshot(now))
+            for _ in range(max(0, decision.calls)):
+                self._place(now)
+        self._process_until(math.inf)
+        return self.tally.result(self.p)
+
+    def _process_until(self, t: float) -> None:
+        heap = self.heap
+        while heap and heap[0][0] <= t:
+            at, _, kind, key = heapq.heappop(heap)
+            if kind == _RESOLVE:
+                self._resolve(str(key), at)
+            elif kind == _WRAP_END:
+                self._wrap_end(int(key), at)
+            elif kind == _TALK_END:
+                self._talk_end(int(key), at)
+            else:
+                self._give_up(str(key), at, kind)
+
+    def _push(self, at: float, kind: int, key: str | int) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (at, self.seq, kind, key))
+
+    def _snapshot(self, now: float) -> PacingSnapshot:
+        return PacingSnapshot(
+            now=now,
+            ready=len(self.ready),
+            estimates=self.tracker.current(),
+            in_call=tuple(now - s for s in self.talking.values()),
+            in_wrap=tuple(now - s for s in self.wrapping.values()),
+            ringing=tuple(now - s for s in self.pending.values()),
+            waiting=len(self.waiting),
+            abandon=AbandonStats(self.tally.abandoned, self.tally.live_answers),
+            limits=self.limits,
+        )
+
+    # --- calls ----------------------------------------------------------------------
+
+    def _place(self, now: float) -> None:
+        self.tally.calls += 1
+        aid = f"a{self.tally.calls}"
+        plan = self.customers.plan(self.rng)
+        self.attempts[aid] = Attempt.dial(aid, now, self.p.connect_limit, amd_enabled=self.p.amd_s > 0)
+        self.plans[aid] = plan
+        self.pending[aid] = now
+        self._push(now + plan.verdict_after, _RESOLVE, aid)
+
+    def _apply(self, aid: str, event: CallEvent) -> Attempt:
+        before = self.attempts[aid]
+        after = apply(before, event)
+        self.attempts[aid] = after
+        if after.outcome is not None and before.outcome is None:
+            live, abandoned = counts_toward_abandon_rate(after.outcome)
+            if live:
+                self.tally.live_answer(event.at, abandoned)
+        if after.state is AttemptState.ENDED:
+            del self.attempts[aid]
+            self.plans.pop(aid, None)
+        return after
+
+    def _resolve(self, aid: str, at: float) -> None:
+        """The call reaches its outcome: a failure, a machine, or a person in the queue."""
+        plan = self.plans[aid]
+        dialed = self.pending.pop(aid)
+        fate = plan.fate
+        if fate in (Fate.BUSY, Fate.CONGESTION):
+            reason = FailReason.BUSY if fate is Fate.BUSY else FailReason.CONGESTION
+            self._apply(aid, OriginateFailed(aid, at, reason, 17 if fate is Fate.BUSY else 34))
+            self.tracker.call_resolved(False, at - dialed)
+            return
+        # Failures and machines skip the events that change nothing for them
+        # (ringing, the answer implied by the AMD verdict): the shift has
+        # hundreds of thousands of them. A person's call gets every event.
+        if fate is Fate.NO_ANSWER:
+            self._apply(aid, OriginateFailed(aid, at, FailReason.NO_ANSWER, 19))
+            self.tracker.call_resolved(False, at - dialed)
+            return
+        amd = self.p.amd_s > 0
+        if amd and fate is Fate.MACHINE:
+            self._apply(aid, MachineDetected(aid, at, "MACHINE", "LONGGREETING"))
+            self.tracker.call_resolved(False, at - dialed)
+            return
+        self._apply(aid, Ringing(aid, dialed + plan.ringing_after))
+        self._apply(aid, Answered(aid, dialed + plan.outcome_after))
+        if amd:
+            self._apply(aid, MachineDetected(aid, at, "HUMAN", "HUMAN"))
+        self._apply(aid, QueueJoined(aid, at, QUEUE))
+        self.tracker.call_resolved(True, at - dialed)
+        if self.ready:
+            self._connect(self.ready.popleft(), aid, at)
+            return
+        self.waiting.append(aid)
+        self._push(at + self.p.connect_limit, _DEADLINE, aid)
+        if plan.patience < self.p.connect_limit:
+            self._push(at + plan.patience, _PATIENCE, aid)
+
+    def _give_up(self, aid: str, at: float, kind: int) -> None:
+        """No operator in time (safe-harbour message) or the person hung up waiting."""
+        attempt = self.attempts.get(aid)
+        if attempt is None or attempt.state is not AttemptState.WAITING:
+            return
+        self.waiting.remove(aid)
+        if kind == _DEADLINE:
+            self._apply(aid, SafeHarbourPlayed(aid, at))
+            self._apply(aid, HungUp(aid, at + SAFE_HARBOUR_S, 16, "Normal Clearing"))
+        else:
+            self._apply(aid, HungUp(aid, at, 16, "Normal Clearing"))
+
+    # --- operators ------------------------------------------------------------------
+
+    def _connect(self, op: int, aid: str, at: float) -> None:
+        attempt = self._apply(aid, OperatorConnected(aid, at, QUEUE, f"Local/op{op}"))
+        if self.plans[aid].fate is Fate.MACHINE:
+            talk = self.rng.uniform(*MACHINE_TALK_S)
+        else:
+            talk = self.operators.talk(self.rng)
+        assert attempt.outcome is Outcome.CONNECTED or attempt.outcome is Outcome.ABANDONED
+        self.talking[op] = at
+        self.on_call[op] = (aid, at)
+        self._push(at + talk, _TALK_END, op)
+
+    def _talk_end(self, op: int, at: float) -> None:
+        aid, _ = self.on_call[op]
+        self._apply(aid, HungUp(aid, at, 16, "Normal Clearing"))
+        del self.talking[op]
+        self.wrapping[op] = at
+        self._push(at + self.operators.wrap(self.rng), _WRAP_END, op)
+
+    def _wrap_end(self, op: int, at: float) -> None:
+        _, connected = self.on_call.pop(op)
+        wrap_start = self.wrapping.pop(op)
+        self.tally.busy(connected, at)
+        self.tracker.call_handled(wrap_start - connected, at - wrap_start)
+        if self.waiting:
+            self._connect(op, self.waiting.popleft(), at)
+        else:
+            self.ready.append(op)
