@@ -10,38 +10,31 @@ is accepted before the sub-command and on every command.
 from __future__ import annotations
 
 import copy
-import os
 import sys
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
 from campaigns import service
-from campaigns.store import open_store
-from dialer.errors import InvalidInput, NotFound, UserError
+from dialer import cli_engine, cli_tools
+from dialer.cli_support import DB_KEY, stderr, stdout, store, write_atomically
+from dialer.errors import NotFound, UserError
 from lists import dnc as dnc_lists
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
 
-_DB_KEY = "dialer.db"
 _DB_HELP = "Store: a SQLAlchemy URL or a SQLite file path (default ./dialer.db)."
 _PROGRESS_BYTES = 4 * 1024 * 1024  # files smaller than this import in about a second
-
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _remember_db(ctx: typer.Context, value: str | None) -> None:
     if value is not None:
-        ctx.meta[_DB_KEY] = value
+        ctx.meta[DB_KEY] = value
 
 
 def _db_option() -> Any:
@@ -127,17 +120,7 @@ def main(
 ) -> None:
     """Outbound campaign dialer for Asterisk: campaigns, lead lists, do-not-call lists, pacing."""
     if db is not None:
-        ctx.meta[_DB_KEY] = db
-
-
-def store(ctx: typer.Context) -> Engine:
-    """The store for this invocation, opened (and migrated) on first use."""
-    engine: Engine | None = ctx.meta.get("dialer.engine")
-    if engine is None:
-        engine = open_store(ctx.meta.get(_DB_KEY) or os.environ.get("DIALER_DB"))
-        ctx.meta["dialer.engine"] = engine
-        ctx.call_on_close(engine.dispose)
-    return engine
+        ctx.meta[DB_KEY] = db
 
 
 # --- dialer campaign ------------------------------------------------------------------
@@ -445,21 +428,15 @@ def export_leads_command(
     stderr.print(f"exported {count} leads to {escape(output)}")
 
 
-def write_atomically(path: Path, write: Any) -> Any:
-    """Run ``write(handle)`` on a temporary file beside ``path`` and move it into place on success."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            result = write(handle)
-        Path(name).replace(path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return result
+# --- engine and tools (their commands live beside the library they drive) ----------------
+
+export_app.command("attempts")(cli_engine.export_attempts_command)
+app.add_typer(cli_engine.operators_app, name="operators")
+app.command("run")(cli_engine.run_command)
+app.command("status")(cli_engine.status_command)
+app.add_typer(cli_tools.pbx_app, name="pbx")
+app.add_typer(cli_tools.report_app, name="report")
+app.command("simulate")(cli_tools.simulate_command)
 
 
 if __name__ == "__main__":

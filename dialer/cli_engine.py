@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from dataclasses import replace
@@ -14,26 +13,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
 from dialer import operators as ops
 from dialer.attempts_export import export_attempts
+from dialer.cli_support import AMI_HELP, ami_settings, stderr, stdout, store, write_atomically
 from dialer.engine import DialEngine, EngineSettings, RunReport
-from dialer.errors import InvalidInput
 from dialer.status import StatusReport, collect_status
 
 log = logging.getLogger(__name__)
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _store(ctx: typer.Context) -> Engine:
-    from cli import store  # the root app opens the store once per invocation
-
-    return store(ctx)
 
 
 # --- dialer operators -------------------------------------------------------------
@@ -58,38 +47,38 @@ def operators_add(
     campaign: Annotated[list[str], typer.Option(help="Campaign the operator serves (repeatable).")],
 ) -> None:
     """Add an operator (a queue member) to one or more campaigns."""
-    _print_operator(ops.add_operator(_store(ctx), name, interface, campaign))
+    _print_operator(ops.add_operator(store(ctx), name, interface, campaign))
 
 
 @operators_app.command("login")
 def operators_login(ctx: typer.Context, name: Name) -> None:
     """Log in to the campaign queues, paused."""
-    _print_operator(ops.login(_store(ctx), name))
+    _print_operator(ops.login(store(ctx), name))
 
 
 @operators_app.command("ready")
 def operators_ready(ctx: typer.Context, name: Name) -> None:
     """Take calls."""
-    _print_operator(ops.ready(_store(ctx), name))
+    _print_operator(ops.ready(store(ctx), name))
 
 
 @operators_app.command("pause")
 def operators_pause(ctx: typer.Context, name: Name) -> None:
     """Stop taking calls but stay logged in."""
-    _print_operator(ops.pause(_store(ctx), name))
+    _print_operator(ops.pause(store(ctx), name))
 
 
 @operators_app.command("logout")
 def operators_logout(ctx: typer.Context, name: Name) -> None:
     """Leave the campaign queues."""
-    _print_operator(ops.logout(_store(ctx), name))
+    _print_operator(ops.logout(store(ctx), name))
 
 
 @operators_app.command("list")
 def operators_list(ctx: typer.Context) -> None:
     """Every operator with the state asked for and the state the queue reports."""
     table = Table("operator", "interface", "wants", "queue says", "campaigns")
-    for view in ops.list_operators(_store(ctx)):
+    for view in ops.list_operators(store(ctx)):
         table.add_row(view.name, view.interface, view.desired_state, view.state, ", ".join(view.campaigns))
     stdout.print(table)
 
@@ -105,7 +94,7 @@ def run_command(
     ami: Annotated[
         str | None,
         typer.Option(
-            help="ami://user:secret@host:port. Prefer DIALER_AMI_URL: arguments are visible to other users.",
+            help=AMI_HELP,
             show_default=False,
         ),
     ] = None,
@@ -120,23 +109,20 @@ def run_command(
     ] = 30.0,
 ) -> None:
     """Dial due leads and hand every answered call to a ready operator."""
-    from dialer.ami import AmiTelephony, parse_ami_url  # the one place the AMI adapter is chosen
+    from dialer.ami import AmiTelephony  # the one place the AMI adapter is chosen
 
-    url = ami or os.environ.get("DIALER_AMI_URL")
-    if not url:
-        raise InvalidInput("no phone system: pass --ami or set DIALER_AMI_URL=ami://user:secret@host:port")
-    target = parse_ami_url(url)
+    target = ami_settings(ami)
     settings = EngineSettings(shutdown_deadline_s=shutdown_deadline)
     if node:
         settings = replace(settings, node_id=node)
-    store = _store(ctx)
+    engine_store = store(ctx)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def main() -> RunReport:
         telephony = await AmiTelephony.connect(target)
         log.info("connected to %s as node %s", target.masked_url, settings.node_id)
-        engine = DialEngine(store, telephony, settings, campaigns=campaign or ())
+        engine = DialEngine(engine_store, telephony, settings, campaigns=campaign or ())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, engine.stop)
@@ -158,7 +144,7 @@ def status_command(
     campaign: Annotated[list[str] | None, typer.Option(help="Only these campaigns (repeatable).")] = None,
 ) -> None:
     """Campaigns with leads left, calls in flight, operators by state, outcomes so far."""
-    print_status(collect_status(_store(ctx), campaign or ()))
+    print_status(collect_status(store(ctx), campaign or ()))
 
 
 def print_status(report: StatusReport) -> None:
@@ -186,18 +172,9 @@ def export_attempts_command(
     output: Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")],
 ) -> None:
     """Export every call attempt of a campaign with its outcome."""
-    store = _store(ctx)
+    engine = store(ctx)
     if output == "-":
-        export_attempts(store, campaign, sys.stdout)
+        export_attempts(engine, campaign, sys.stdout)
         return
-    path = Path(output)
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
-            count = export_attempts(store, campaign, handle)
-        tmp.replace(path)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {output}: {exc.strerror}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    count = write_atomically(Path(output), lambda handle: export_attempts(engine, campaign, handle))
     stderr.print(f"exported {count} attempts to {escape(output)}")

@@ -287,13 +287,13 @@ def _cell(value: Value) -> str:
 def write_report(report: ComplianceReport, path_or_dash: str) -> None:
     """Write the record as CSV (``metric,value,limit,ok``); ``-`` writes to stdout."""
     if path_or_dash == "-":
-        _write_csv(report, sys.stdout)
+        write_csv(report, sys.stdout)
         return
     with open(path_or_dash, "w", newline="", encoding="utf-8") as out:
-        _write_csv(report, out)
+        write_csv(report, out)
 
 
-def _write_csv(report: ComplianceReport, out: IO[str]) -> None:
+def write_csv(report: ComplianceReport, out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["metric", "value", "limit", "ok"])
     for row in report.to_rows():

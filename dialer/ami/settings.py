@@ -25,8 +25,12 @@ class AmiSettings:
         return f"ami://{self.username}:***@{self.host}:{self.port}"
 
 
-def parse_ami_url(url: str) -> AmiSettings:
-    """Parse ``ami://user:secret@host[:port]`` (port 5038 by default); user and secret may be %-escaped."""
+def parse_ami_url(url: str, secret: str | None = None) -> AmiSettings:
+    """Parse ``ami://user:secret@host[:port]`` (port 5038 by default); user and secret may be %-escaped.
+
+    ``secret`` is used when the URL carries none (``ami://user@host``), so the secret can come
+    from somewhere other than a command line, which other users of the machine can read.
+    """
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -36,7 +40,8 @@ def parse_ami_url(url: str) -> AmiSettings:
         raise InvalidInput(f"AMI URL must start with ami:// (got {_masked(url)})")
     if not parts.hostname:
         raise InvalidInput(f"AMI URL has no host: {_masked(url)}")
-    if not parts.username or parts.password is None:
+    password = parts.password if parts.password is not None else secret
+    if not parts.username or password is None:
         raise InvalidInput(
             f"AMI URL needs a user and a secret, as ami://user:secret@host:port: {_masked(url)}"
         )
@@ -46,7 +51,7 @@ def parse_ami_url(url: str) -> AmiSettings:
         host=parts.hostname,
         port=port or DEFAULT_PORT,
         username=unquote(parts.username),
-        secret=unquote(parts.password),
+        secret=unquote(password) if parts.password is not None else password,
     )
 
 
