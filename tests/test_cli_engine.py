@@ -31,9 +31,8 @@ def test_pbx_config_writes_the_include_files_with_a_private_secret(
     assert stat.S_IMODE(manager.stat().st_mode) == 0o600
     assert "[spring-q]" in (out / "queues_dialer.conf").read_text()
     assert "[dialer-answered]" in (out / "extensions_dialer.conf").read_text()
-    secret = next(
-        line.split("=", 1)[1].strip() for line in manager.read_text().splitlines() if line.startswith("secret")
-    )
+    lines = manager.read_text().splitlines()
+    secret = next(line.split("=", 1)[1].strip() for line in lines if line.startswith("secret"))
     assert secret and secret not in stdout + err
 
 
