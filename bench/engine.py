@@ -1,0 +1,482 @@
+"""Dial engine benchmark on the real (sandbox) Asterisk.
+
+    python bench/engine.py [--calls 50] [--operators 60] [--rate 60] [--seconds 40]
+                           [--stretch-rate 120] [--markdown FILE]
+
+Three phases, each with its own SQLite store and its own ``DialEngine`` and AMI
+connection, against one sandbox Asterisk (``dialer.pbx.sandbox``):
+
+1. hand-off: a progressive campaign with ``--calls`` channels and ``--operators``
+   ready operators; every customer answers, so ``--calls`` answered calls meet
+   the queue at once. Hand-off = ``answered_at`` -> ``connected_at`` of each
+   attempt, as the engine recorded it; Asterisk's own event timestamps
+   (``timestampevents``), read by a witness process, split it into the PBX's
+   part and the engine's lag. The operator's own answer delay is SIM_OP_ANSWER.
+2. rate: a ratio:10 campaign with ``--rate`` originates/s and 200 channels whose
+   customers are busy (digit 5) or congested (7), for ``--seconds``. Achieved
+   originates/s from the attempts' ``started_at``; "no lost events" means every
+   attempt row ended with the outcome its number scripts.
+3. stretch: the same at ``--stretch-rate`` for 20 s, to see where it breaks.
+
+Engine CPU is ``time.process_time()`` of this process around ``DialEngine.run``
+(the engine, the AMI adapter and SQLite all run here; Asterisk and the witness
+run in other processes and are excluded). The engine logs at INFO into a file,
+as ``dialer run`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import math
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _engine_setup import (
+    add_ready_operators,
+    attempt_rows,
+    import_numbers,
+    machine,
+    make_campaign,
+    median,
+    numbers,
+    observed_ready,
+    open_bench_store,
+    percentile,
+    process_cpu_s,
+)
+
+from campaigns.models import CallAttempt
+from dialer.ami import AmiTelephony
+from dialer.engine import DialEngine, EngineSettings
+from dialer.pbx.sandbox import Sandbox, SimTuning
+from dialer.recorder import to_ts
+
+SETTINGS = EngineSettings(node_id="bench-node")
+EXPECTED = {5: "busy", 7: "congestion"}
+
+
+class WarningCount(logging.Handler):
+    """Counts warnings and worse by message, so a lost AMI link or a presumed-lost call shows up."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen[str(record.msg)] += 1
+
+
+WARNINGS = WarningCount()
+WITNESS_EVENTS = ("Newstate", "QueueCallerJoin", "AgentConnect")
+
+
+# --- the witness: a separate process that records Asterisk's event timestamps ------------
+
+
+def witness_main(out_path: str) -> int:
+    """Read AMI credentials as one JSON line on stdin; write one line per event of interest."""
+    creds = json.loads(sys.stdin.readline())
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    conn = socket.create_connection((creds["host"], creds["port"]))
+    conn.settimeout(0.2)
+    conn.sendall(
+        f"Action: Login\r\nUsername: {creds['username']}\r\nSecret: {creds['secret']}\r\n\r\n".encode()
+    )
+    buffer = b""
+    with open(out_path, "w", encoding="utf-8") as out:
+        print("ready", flush=True)
+        while not stopping:
+            try:
+                chunk = conn.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            received = time.time()
+            buffer += chunk
+            *blocks, buffer = buffer.split(b"\r\n\r\n")
+            for raw in blocks:
+                block = dict(
+                    line.partition(": ")[::2] for line in raw.decode("utf-8", "replace").split("\r\n")
+                )
+                name = block.get("Event", "")
+                if name in WITNESS_EVENTS and (name != "Newstate" or block.get("ChannelState") == "6"):
+                    out.write(
+                        f"{name}\t{block.get('Uniqueid', '')}\t{block.get('Timestamp', '')}\t{received}\n"
+                    )
+    return 0
+
+
+class Witness:
+    def __init__(self, box: Sandbox, workdir: Path) -> None:
+        self.path = workdir / "witness.tsv"
+        self._box = box
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, __file__, "--witness", str(self.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        creds = {"host": self._box.host, "port": self._box.port}
+        creds |= {"username": self._box.username, "secret": self._box.secret}
+        self._proc.stdin.write(json.dumps(creds) + "\n")  # never in argv
+        self._proc.stdin.flush()
+        if self._proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the AMI witness did not start")
+
+    def stop(self) -> dict[str, dict[str, float]]:
+        """Asterisk's timestamp of each event kind, per Uniqueid."""
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGTERM)
+            self._proc.wait(timeout=10)
+        seen: dict[str, dict[str, float]] = {name: {} for name in WITNESS_EVENTS}
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            name, uid, stamp, _received = line.split("\t")
+            if stamp:
+                seen[name].setdefault(uid, float(stamp))
+        return seen
+
+
+def enable_event_timestamps(box: Sandbox) -> None:
+    """Benchmark only: make Asterisk stamp each AMI event with its own clock (the engine ignores it)."""
+    assert box.workdir is not None
+    conf = box.workdir / "etc/manager.conf"
+    conf.write_text(conf.read_text().replace("[general]\n", "[general]\ntimestampevents = yes\n", 1))
+    box.cli("manager reload")
+
+
+# --- phases ------------------------------------------------------------------------------
+
+
+async def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def set_sim(telephony: AmiTelephony, **values: float) -> None:
+    for name, value in values.items():
+        await telephony.action("Setvar", {"Variable": name, "Value": f"{value:g}"})
+
+
+@dataclass
+class Handoff:
+    attempts: int
+    outcomes: Counter[str]
+    op_answer_s: float
+    engine_s: list[float]  # answered_at -> connected_at, engine records
+    first_wave_s: list[float]
+    pbx_s: list[float]  # Asterisk: channel Up -> AgentConnect
+    engine_lag_s: list[float]  # Asterisk's AgentConnect -> engine's connected_at
+    peak_live: int
+    cpu_s: float
+
+
+async def handoff_phase(box: Sandbox, workdir: Path, args: argparse.Namespace) -> Handoff:
+    store = open_bench_store(workdir, "handoff")
+    cid = make_campaign(
+        store, "handoff", "bench-handoff", max_channels=args.calls, originate_rate=float(args.calls)
+    )
+    operators = add_ready_operators(store, "handoff", args.operators, prefix="op1")
+    # Every customer answers after 0.1-0.5 s of ringing.
+    phones = numbers([i % 5 for i in range(args.handoff_leads)], rings=[1, 2, 3, 4, 5])
+    witness = Witness(box, workdir)
+    witness.start()
+    telephony = await AmiTelephony.connect(box)
+    await set_sim(telephony, SIM_OP_ANSWER=args.op_answer, SIM_TALK=args.talk)
+    engine = DialEngine(store, telephony, SETTINGS, campaigns=["handoff"])
+    peak = 0
+    try:
+        run = asyncio.create_task(engine.run())
+        await _until(lambda: observed_ready(store, operators) == len(operators), 60, "operators ready")
+        # Leads arrive only once every operator is ready, so the first wave is --calls wide.
+        import_numbers(store, "handoff", phones, workdir)
+        cpu0 = time.process_time()
+        deadline = time.monotonic() + 120
+        while sum(engine.outcomes.values()) < len(phones) and time.monotonic() < deadline:
+            peak = max(peak, engine.live_calls)
+            await asyncio.sleep(0.05)
+        cpu = time.process_time() - cpu0
+        engine.stop()
+        await asyncio.wait_for(run, 60)
+    finally:
+        engine.stop()
+        await telephony.close()
+        seen = witness.stop()
+    rows = sorted(attempt_rows(store, cid), key=lambda r: r.started_at)
+    store.dispose()
+    done = [r for r in rows if r.answered_at is not None and r.connected_at is not None]
+    wave = {r.id for r in rows[: args.calls]}
+
+    def gap(r: CallAttempt) -> float:
+        assert r.answered_at is not None and r.connected_at is not None
+        return to_ts(r.connected_at) - to_ts(r.answered_at)
+
+    up, agent = seen["Newstate"], seen["AgentConnect"]
+    both = [r for r in done if r.id in up and r.id in agent]
+    return Handoff(
+        attempts=len(rows),
+        outcomes=Counter(r.outcome or "unfinished" for r in rows),
+        op_answer_s=args.op_answer,
+        engine_s=[gap(r) for r in done],
+        first_wave_s=[gap(r) for r in done if r.id in wave],
+        pbx_s=[agent[r.id] - up[r.id] for r in both],
+        engine_lag_s=[to_ts(r.connected_at) - agent[r.id] for r in both if r.connected_at is not None],
+        peak_live=peak,
+        cpu_s=cpu,
+    )
+
+
+@dataclass
+class Rate:
+    asked: float
+    seconds: float
+    leads: int
+    attempts: int
+    outcomes: Counter[str]
+    lost: int  # attempts that did not end with the outcome their number scripts
+    achieved: float  # originates/s after the first second's burst
+    per_second: list[int]
+    settle_p50: float
+    settle_p99: float
+    settle_last_p50: float  # the last fifth of the run: does the event backlog grow?
+    peak_live: int
+    wall_s: float
+    cpu_s: float
+    asterisk_cpu_s: float
+    disconnects: int
+    per_attempt_ms: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.per_attempt_ms = 1000 * self.cpu_s / self.attempts if self.attempts else math.nan
+
+
+async def rate_phase(
+    box: Sandbox, workdir: Path, name: str, rate: float, seconds: float, channels: int, operator_group: int
+) -> Rate:
+    store = open_bench_store(workdir, name)
+    cid = make_campaign(
+        store, name, "bench-rate", mode="ratio", ratio=10.0, max_channels=channels, originate_rate=rate
+    )
+    # Operators must be named op...: the sandbox's sim-operators context matches _op.
+    add_ready_operators(store, name, math.ceil(channels / 10), prefix=f"op{operator_group}")
+    total = int(rate * seconds)
+    phones = numbers([5 if i % 2 == 0 else 7 for i in range(total)], rings=[0])
+    import_numbers(store, name, phones, workdir)
+    telephony = await AmiTelephony.connect(box)
+    engine = DialEngine(store, telephony, SETTINGS, campaigns=[name])
+    peak = 0
+    lost_links = WARNINGS.seen["connection to the phone system lost; %d calls in flight"]
+
+    async def sample() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, engine.live_calls)
+            await asyncio.sleep(0.1)
+
+    sampler = asyncio.create_task(sample())
+    assert box.pid is not None
+    ast0, cpu0, wall0 = process_cpu_s(box.pid), time.process_time(), time.monotonic()
+    try:
+        await asyncio.wait_for(engine.run(until_done=True), seconds * 3 + 60)
+    finally:
+        cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+        ast = process_cpu_s(box.pid) - ast0
+        sampler.cancel()
+        engine.stop()
+        await telephony.close()
+    rows = attempt_rows(store, cid)
+    store.dispose()
+    starts = sorted(to_ts(r.started_at) for r in rows)
+    first = starts[0]
+    steady = [t for t in starts if t > first + 1.0]
+    span = starts[-1] - (first + 1.0)
+    bins = Counter(int(t - first) for t in starts)
+    full = [bins[s] for s in range(1, int(starts[-1] - first))]
+    settle = [
+        (to_ts(r.ended_at) - to_ts(r.started_at), to_ts(r.started_at)) for r in rows if r.ended_at is not None
+    ]
+    late = [s for s, at in settle if at >= first + 0.8 * (starts[-1] - first)]
+    lost = sum(1 for r in rows if r.ended_at is None or r.outcome != EXPECTED.get(int(r.phone[-1]), "?"))
+    return Rate(
+        asked=rate,
+        seconds=seconds,
+        leads=total,
+        attempts=len(rows),
+        outcomes=Counter(r.outcome or "unfinished" for r in rows),
+        lost=lost + (total - len(rows)),
+        achieved=(len(steady) - 1) / span if span > 0 and len(steady) > 1 else math.nan,
+        per_second=full,
+        settle_p50=median([s for s, _ in settle]),
+        settle_p99=percentile([s for s, _ in settle], 99),
+        settle_last_p50=median(late) if late else math.nan,
+        peak_live=peak,
+        wall_s=wall,
+        cpu_s=cpu,
+        asterisk_cpu_s=ast,
+        disconnects=WARNINGS.seen["connection to the phone system lost; %d calls in flight"] - lost_links,
+    )
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def summary(values: Sequence[float], minus: float = 0.0) -> str:
+    if not values:
+        return "no samples"
+    return (
+        f"p50 {ms(percentile(values, 50) - minus)}, p99 {ms(percentile(values, 99) - minus)}, "
+        f"max {ms(max(values) - minus)} (n={len(values)})"
+    )
+
+
+def report(host: dict[str, str], hand: Handoff, rates: list[Rate], args: argparse.Namespace) -> str:
+    op = hand.op_answer_s
+    p99_over = percentile(hand.engine_s, 99) - op if hand.engine_s else math.inf
+    main = rates[0]
+    cpu_attempts = sum(r.attempts for r in rates)
+    cpu_ms = 1000 * sum(r.cpu_s for r in rates) / cpu_attempts if cpu_attempts else math.inf
+    lines = ["## Machine", ""]
+    lines += [f"- {key}: {value}" for key, value in host.items()]
+    lines += ["", "## Hand-off: customer answer to operator connected", ""]
+    lines += [
+        f"{args.calls} channels, {args.operators} ready operators (Local members) answering after "
+        f"SIM_OP_ANSWER = {op:g} s, talk {args.talk:g} s; {hand.attempts} attempts "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(hand.outcomes.items()))}); "
+        f"peak {hand.peak_live} calls in flight.",
+        "",
+        "| measure | hand-off | minus the operator's answer delay |",
+        "|---|---|---|",
+        f"| engine records, all calls | {summary(hand.engine_s)} | {summary(hand.engine_s, op)} |",
+        f"| engine records, first wave ({args.calls} at once) | {summary(hand.first_wave_s)} "
+        f"| {summary(hand.first_wave_s, op)} |",
+        f"| Asterisk timestamps: channel Up -> AgentConnect | {summary(hand.pbx_s)} "
+        f"| {summary(hand.pbx_s, op)} |",
+        f"| engine lag: Asterisk's AgentConnect -> engine's connected_at | {summary(hand.engine_lag_s)} | |",
+        "",
+        f"Engine CPU in this phase: {hand.cpu_s:.2f} s for {hand.attempts} answered-and-connected "
+        f"attempts = {1000 * hand.cpu_s / max(1, hand.attempts):.1f} ms per attempt.",
+        "",
+        "## Originate rate and engine CPU",
+        "",
+        "| asked | run | attempts | achieved after the first second | per full second min / median / max "
+        "| lost events | originate -> final event p50 / p99 (last fifth p50) | peak in flight "
+        "| engine CPU | engine CPU per attempt | Asterisk CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rates:
+        per = r.per_second or [0]
+        lines.append(
+            f"| {r.asked:g}/s | {r.wall_s:.1f} s | {r.attempts} of {r.leads} | {r.achieved:.1f}/s "
+            f"| {min(per)} / {median(per):g} / {max(per)} | {r.lost} "
+            f"| {ms(r.settle_p50)} / {ms(r.settle_p99)} ({ms(r.settle_last_p50)}) | {r.peak_live} "
+            f"| {r.cpu_s:.2f} s | {r.per_attempt_ms:.2f} ms | {r.asterisk_cpu_s:.2f} s |"
+        )
+    for r in rates:
+        lines.append(f"\nAMI connection lost during the {r.asked:g}/s run: {r.disconnects} times.")
+    for r in rates:
+        lines.append(
+            f"\nOutcomes at {r.asked:g}/s: {', '.join(f'{k} {v}' for k, v in sorted(r.outcomes.items()))}"
+        )
+    met = [
+        (
+            "hand-off p99 within 200 ms of the operator's answer delay",
+            p99_over <= 0.200,
+            f"{ms(p99_over)} over",
+        ),
+        (
+            "50 originates/s sustained with no lost events",
+            main.achieved >= 50 and main.lost == 0,
+            f"{main.achieved:.1f}/s, {main.lost} lost",
+        ),
+        ("at most 10 ms of engine CPU per attempt", cpu_ms <= 10, f"{cpu_ms:.2f} ms (busy/congested calls)"),
+    ]
+    lines += ["", "## Targets", "", "| target | met | measured |", "|---|---|---|"]
+    lines += [f"| {name} | {'yes' if ok else 'NO'} | {value} |" for name, ok, value in met]
+    return "\n".join(lines) + "\n"
+
+
+async def main_async(args: argparse.Namespace) -> str:
+    workdir = Path(tempfile.mkdtemp(prefix="dialer-bench-engine-"))
+    handler = logging.FileHandler(workdir / "engine.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler, WARNINGS])
+    sim = SimTuning(impatient_s=1.0, op_answer_s=args.op_answer, talk_s=args.talk)
+    with Sandbox(["bench-handoff", "bench-rate"], sim=sim) as box:
+        assert box.install is not None
+        host = machine(box.install)
+        enable_event_timestamps(box)
+        print(f"sandbox Asterisk up; work files in {workdir}", file=sys.stderr)
+        hand = await handoff_phase(box, workdir, args)
+        print(f"hand-off: {summary(hand.engine_s)}", file=sys.stderr)
+        rates = [await rate_phase(box, workdir, "rate", args.rate, args.seconds, args.channels, 2)]
+        print(f"rate {args.rate:g}/s: {rates[0].achieved:.1f}/s, lost {rates[0].lost}", file=sys.stderr)
+        if args.stretch_rate > 0:
+            stretch = await rate_phase(
+                box, workdir, "stretch", args.stretch_rate, 20.0, int(args.stretch_rate * 2.5), 3
+            )
+            rates.append(stretch)
+            print(
+                f"rate {args.stretch_rate:g}/s: {stretch.achieved:.1f}/s, lost {stretch.lost}",
+                file=sys.stderr,
+            )
+    return report(host, hand, rates, args)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--calls", type=int, default=50, help="concurrent answered calls in the hand-off phase"
+    )
+    parser.add_argument("--operators", type=int, default=60)
+    parser.add_argument("--handoff-leads", type=int, default=300)
+    parser.add_argument("--op-answer", type=float, default=0.3, help="SIM_OP_ANSWER, seconds")
+    parser.add_argument("--talk", type=float, default=1.0, help="SIM_TALK, seconds")
+    parser.add_argument("--rate", type=float, default=60.0, help="originate_rate of the rate phase")
+    parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--channels", type=int, default=200)
+    parser.add_argument("--stretch-rate", type=float, default=120.0, help="0 skips the stretch phase")
+    parser.add_argument("--markdown", type=Path, help="also write the figures to this file")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    text = asyncio.run(main_async(args))
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--witness":
+        sys.exit(witness_main(sys.argv[2]))
+    sys.exit(main())
