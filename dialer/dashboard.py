@@ -141,7 +141,7 @@ class DashboardFrame:
     title: str
     elapsed_s: float
     duration_s: float
-    stopping: bool
+    stopping: str  # why dialing stopped; empty while it goes on
     finished: bool
     in_flight: int
     board: CallBoard
@@ -167,7 +167,7 @@ def _percent(value: float | None) -> str:
 
 def _calls_table(frame: DashboardFrame) -> Table:
     counts = frame.board.by_state()
-    table = Table(title=f"Calls in flight: {frame.in_flight}", show_header=False, expand=True)
+    table = Table(title=f"Calls in flight: {frame.in_flight}", show_header=False)
     table.add_column("state")
     table.add_column("calls", justify="right")
     for state, label in CALL_STATES:
@@ -180,7 +180,7 @@ def _operators_table(frame: DashboardFrame) -> Table:
     states = frame.board.operators
     tally = Counter(OPERATOR_STATES.get(s, (s.value, ""))[0] for s in states.values())
     summary = ", ".join(f"{n} {label}" for label, n in tally.most_common()) or "none logged in yet"
-    table = Table(title=f"Operators: {summary}", expand=True)
+    table = Table(title=f"Operators: {summary}")
     table.add_column("operator")
     table.add_column("queue says")
     table.add_column("calls", justify="right")
@@ -208,12 +208,17 @@ def _outcomes_table(frame: DashboardFrame) -> Table:
     return table
 
 
-def render_dashboard(frame: DashboardFrame) -> RenderableType:
+WIDE = 120  # below this many columns the outcomes go under the calls and operators
+
+
+def render_dashboard(frame: DashboardFrame, width: int = WIDE) -> RenderableType:
     left = max(0.0, frame.duration_s - frame.elapsed_s)
     if frame.finished:
         phase = Text(f"finished after {_clock(frame.elapsed_s)}", style="bold green")
     elif frame.stopping:
-        phase = Text(f"dialing stopped: letting {frame.in_flight} calls finish", style="yellow")
+        phase = Text(
+            f"{frame.stopping}: dialing stopped, letting {frame.in_flight} calls finish", style="yellow"
+        )
     else:
         phase = Text(f"elapsed {_clock(frame.elapsed_s)}, {_clock(left)} left", style="bold")
     progress = ProgressBar(total=frame.duration_s, completed=min(frame.elapsed_s, frame.duration_s))
@@ -227,11 +232,16 @@ def render_dashboard(frame: DashboardFrame) -> RenderableType:
         _percent(abandon_rate(frame.outcomes)),
     )
     grid = Table.grid(expand=True, padding=(0, 1))
-    grid.add_column(ratio=2)
-    grid.add_column(ratio=3)
-    grid.add_column(ratio=4)
-    grid.add_row(_calls_table(frame), _operators_table(frame), _outcomes_table(frame))
-    return Panel(Group(phase, progress, grid, leads), title=frame.title, border_style="blue")
+    grid.add_column()
+    grid.add_column()
+    if width >= WIDE:
+        grid.add_column(ratio=1)
+        grid.add_row(_calls_table(frame), _operators_table(frame), _outcomes_table(frame))
+        parts: list[RenderableType] = [phase, progress, grid, leads]
+    else:
+        grid.add_row(_calls_table(frame), _operators_table(frame))
+        parts = [phase, progress, grid, _outcomes_table(frame), leads]
+    return Panel(Group(*parts), title=frame.title, border_style="blue")
 
 
 # --- the summary ---------------------------------------------------------------------
@@ -311,15 +321,18 @@ def render_summary(
     figures.add_column("figure")
     figures.add_column("value", justify="right")
     figures.add_row("calls placed", str(summary.placed))
-    figures.add_row("live answers (connected + abandoned)", str(summary.live_answers))
+    figures.add_row("live answers", str(summary.live_answers))
     figures.add_row("abandoned", str(summary.abandoned))
-    figures.add_row(f"abandon rate (of live answers; cap {abandon_cap:.0%})", _percent(summary.abandon_rate))
-    figures.add_row(
-        f"connected within {connect_limit_s:g} s of the answer",
-        _percent(summary.connected_within_limit_share),
-    )
-    figures.add_row("average wait for an operator", secs(summary.average_wait_s))
+    figures.add_row(f"abandon rate (cap {abandon_cap:.0%})", _percent(summary.abandon_rate))
+    figures.add_row(f"connected within {connect_limit_s:g} s", _percent(summary.connected_within_limit_share))
+    figures.add_row("average wait for operator", secs(summary.average_wait_s))
     figures.add_row("average talk time", secs(summary.average_talk_s))
     grid = Table.grid(padding=(0, 4))
     grid.add_row(outcomes, figures)
-    return grid
+    note = Text(
+        "Live answers: calls a person answered (connected + abandoned). The abandon rate and the "
+        f"{connect_limit_s:g}-second share are over live answers; the wait runs from the answer "
+        "to the operator.",
+        style="dim",
+    )
+    return Group(grid, note)

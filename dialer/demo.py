@@ -360,7 +360,7 @@ def _simulated(options: DemoOptions) -> PhoneSystem:
 
 
 @contextlib.asynccontextmanager
-async def _interrupts(engine: DialEngine, hard_stop: Callable[[], object]) -> AsyncIterator[None]:
+async def _interrupts(stop: Callable[[str], None], hard_stop: Callable[[], object]) -> AsyncIterator[None]:
     """First Ctrl-C: stop dialing and let calls finish. Second: hang up now."""
     loop = asyncio.get_running_loop()
     presses = 0
@@ -368,7 +368,7 @@ async def _interrupts(engine: DialEngine, hard_stop: Callable[[], object]) -> As
     def on_signal() -> None:
         nonlocal presses
         presses += 1
-        engine.stop()
+        stop("interrupted")
         if presses > 1:
             hard_stop()
 
@@ -400,6 +400,12 @@ async def dial_for(
     title = f"dialer demo: campaign {CAMPAIGN}, progressive, {escape(system.label)}"
     started = time.monotonic()
     run = asyncio.create_task(engine.run())
+    stopping = ""
+
+    def stop(reason: str) -> None:
+        nonlocal stopping
+        stopping = stopping or reason
+        engine.stop()
 
     def frame() -> DashboardFrame:
         elapsed = time.monotonic() - started
@@ -407,7 +413,7 @@ async def dial_for(
             title=title,
             elapsed_s=elapsed,
             duration_s=options.seconds,
-            stopping=elapsed >= options.seconds,
+            stopping=stopping,
             finished=run.done(),
             in_flight=engine.live_calls,
             board=board,
@@ -417,14 +423,14 @@ async def dial_for(
         )
 
     try:
-        async with _interrupts(engine, run.cancel):
-            with Live(render_dashboard(frame()), console=console, auto_refresh=False) as live:
+        async with _interrupts(stop, run.cancel):
+            with Live(render_dashboard(frame(), console.width), console=console, auto_refresh=False) as live:
                 while not run.done():
                     if time.monotonic() - started >= options.seconds:
-                        engine.stop()
-                    live.update(render_dashboard(frame()), refresh=True)
+                        stop("time is up")
+                    live.update(render_dashboard(frame(), console.width), refresh=True)
                     await asyncio.wait({run}, timeout=1 / REFRESH_PER_S)
-                live.update(render_dashboard(frame()), refresh=True)
+                live.update(render_dashboard(frame(), console.width), refresh=True)
             with contextlib.suppress(asyncio.CancelledError):
                 await run
     finally:
