@@ -1,10 +1,10 @@
 """Pacing: how many calls to place now.
 
-    base.py         PacingSnapshot -> Pacer.decide -> PacingDecision (the extension point)
-    progressive.py  preview, progressive, fixed ratio
-    predictive.py   predictive pacing
-    controller.py   the abandonment controller the predictive pacer obeys
-    estimates.py    answer rate and duration fits learned from a campaign's calls
+base.py         PacingSnapshot -> Pacer.decide -> PacingDecision (the extension point)
+progressive.py  preview, progressive, fixed ratio
+predictive.py   predictive pacing
+controller.py   the abandonment controller the predictive pacer obeys
+estimates.py    answer rate and duration fits learned from a campaign's calls
 """
 
 from __future__ import annotations

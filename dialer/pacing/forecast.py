@@ -64,7 +64,8 @@ def _table(prob: FloatArray, step: float) -> _Table:
 
 def _grid(step: float, upto: float) -> FloatArray:
     cells = max(2, int(upto / step) + 1)
-    return (np.arange(cells) + 0.5) * step
+    grid: FloatArray = (np.arange(cells, dtype=np.float64) + 0.5) * step
+    return grid
 
 
 def _rounded(d: LogNormal) -> LogNormal:
