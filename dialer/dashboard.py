@@ -222,10 +222,10 @@ def render_dashboard(frame: DashboardFrame, width: int = WIDE) -> RenderableType
     else:
         phase = Text(f"elapsed {_clock(frame.elapsed_s)}, {_clock(left)} left", style="bold")
     progress = ProgressBar(total=frame.duration_s, completed=min(frame.elapsed_s, frame.duration_s))
-    never = frame.leads_total - len(frame.board.leads_dialed)
+    dialed = len(frame.board.leads_dialed)
     leads = Text.assemble(
         ("leads: ", "bold"),
-        f"{frame.leads_total} imported, {len(frame.board.leads_dialed)} dialed, {never} not yet dialed;  ",
+        f"{frame.leads_total} imported, {dialed} dialed, {frame.leads_total - dialed} not yet dialed\n",
         ("calls placed: ", "bold"),
         f"{frame.board.placed};  ",
         ("abandon rate: ", "bold"),
