@@ -50,6 +50,7 @@ from dialer.dashboard import (
 from dialer.engine import DialEngine, EngineSettings
 from dialer.errors import InvalidInput, TelephonyError, UserError
 from dialer.operators import add_operator, ready
+from dialer.reconcile import reconcile_node
 from dialer.telephony import Telephony
 from lists.dnc import add_numbers
 from lists.importer import ImportRequest, ImportSummary, import_leads
@@ -438,7 +439,17 @@ async def dial_for(
             run.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await run
+        if run.cancelled():
+            await _hang_up_the_rest(store, telephony, board, settings.node_id)
         await telephony.close()
+
+
+async def _hang_up_the_rest(store: Engine, telephony: Telephony, board: CallBoard, node: str) -> None:
+    """After a hard stop: hang up what is still up and end its attempts as a restart would."""
+    for attempt_id in list(board.calls):
+        with contextlib.suppress(TelephonyError):
+            await telephony.hangup(attempt_id)
+    reconcile_node(store, node, time.time())
 
 
 def _attempts(store: Engine) -> list[CallAttempt]:
@@ -492,6 +503,7 @@ def run_demo(options: DemoOptions, console: Console) -> DemoResult:
     console.print(render_summary(summary))
     console.print(f"attempts CSV: [bold]{escape(str(attempts_csv))}[/bold]")
     console.print(f"store: {escape(str(store_path))}  (try: dialer --db {escape(str(store_path))} status)")
+    console.print(f"engine log: {escape(str(folder / 'dialer.log'))}")
     return DemoResult(folder, store_path, list_path, attempts_csv, imported, summary)
 
 
