@@ -320,7 +320,7 @@ def phone_system(options: DemoOptions, console: Console) -> Iterator[PhoneSystem
     with console.status("starting the sandbox Asterisk (the first run may build it, about a minute)"):
         try:
             box.start()
-        except TelephonyError as exc:
+        except (TelephonyError, OSError) as exc:
             raise AsteriskNotAvailable(
                 f"cannot start the sandbox Asterisk: {exc}. "
                 "Run `dialer demo --pbx simulated` to see the demo without Asterisk."
