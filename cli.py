@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from typer.core import TyperGroup
 
 from campaigns import service
-from dialer import cli_engine, cli_tools
+from dialer import cli_engine, cli_tools, demo
 from dialer.cli_support import DB_KEY, stderr, stdout, store, write_atomically
 from dialer.errors import NotFound, UserError
 from lists import dnc as dnc_lists
@@ -437,6 +437,7 @@ app.command("status")(cli_engine.status_command)
 app.add_typer(cli_tools.pbx_app, name="pbx")
 app.add_typer(cli_tools.report_app, name="report")
 app.command("simulate")(cli_tools.simulate_command)
+app.command("demo")(demo.demo_command)
 
 
 if __name__ == "__main__":
