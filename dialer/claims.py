@@ -1,9 +1,11 @@
 """Claiming due leads so that two dialer nodes never dial the same lead.
 
 Portable by design (SQLite and PostgreSQL alike): a plain SELECT finds candidate
-ids, then one conditional UPDATE per lead takes it only if it is still unclaimed
-and dialable. The row count says who won; a loser simply moves on. No
-``SELECT ... FOR UPDATE SKIP LOCKED``, no SQLite-only tricks.
+ids, then one conditional UPDATE takes those of them that are still unclaimed and
+dialable, stamping them with the node and the claim instant; a SELECT of the rows
+carrying that stamp says which were won. A lead another node took in between fails
+the UPDATE's condition and is simply left out. No ``SELECT ... FOR UPDATE SKIP
+LOCKED``, no SQLite-only tricks, three statements whatever the batch size.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Table, func, or_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -22,6 +25,7 @@ from campaigns.retry import LeadStatus
 from campaigns.store import session_scope
 from dialer.gate import zones_of
 
+LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
 
 
@@ -60,32 +64,31 @@ def claim_due_leads(
     """Take up to ``limit`` due leads of the campaign for ``node``, oldest first."""
     if limit <= 0:
         return []
-    claimed: list[ClaimedLead] = []
-    with session_scope(store) as session:
-        ids = session.exec(
-            select(Lead.id).where(*_due([campaign_id], now)).order_by(col(Lead.id)).limit(limit)
+    lead = LEAD_TABLE.c
+    with store.begin() as conn:
+        ids = list(
+            conn.scalars(
+                core_select(lead.id).where(*_due([campaign_id], now)).order_by(lead.id).limit(limit)
+            ).all()
+        )
+        if not ids:
+            return []
+        conn.execute(
+            update(LEAD_TABLE)
+            .where(lead.id.in_(ids), *_due([campaign_id], now))
+            .values(claimed_by=node, claimed_at=now)
+        )
+        # The candidates were unclaimed when read, so those now stamped with this
+        # node and this instant are exactly the ones this UPDATE won.
+        rows = conn.execute(
+            core_select(lead.id, lead.campaign_id, lead.phone, lead.time_zones, lead.attempts, lead.data)
+            .where(lead.id.in_(ids), lead.claimed_by == node, lead.claimed_at == now)
+            .order_by(lead.id)
         ).all()
-        for lead_id in ids:
-            result = session.execute(
-                update(Lead)
-                .where(col(Lead.id) == lead_id, *_due([campaign_id], now))
-                .values(claimed_by=node, claimed_at=now)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                continue  # another node was faster
-            lead = session.get(Lead, lead_id)
-            assert lead is not None and lead.id is not None
-            claimed.append(
-                ClaimedLead(
-                    lead.id,
-                    lead.campaign_id,
-                    lead.phone,
-                    zones_of(lead.time_zones),
-                    lead.attempts,
-                    dict(lead.data or {}),
-                )
-            )
-    return claimed
+    return [
+        ClaimedLead(lead_id, cid, phone, zones_of(zones), attempts, dict(data or {}))
+        for lead_id, cid, phone, zones, attempts, data in rows
+    ]
 
 
 def release_claims(store: Engine, node: str) -> int:
@@ -103,8 +106,8 @@ def dnc_phones(store: Engine, campaign_id: int, phones: Sequence[str]) -> set[st
     """Which of ``phones`` are on the global or this campaign's do-not-call list, right now."""
     if not phones:
         return set()
-    with Session(store) as session:
-        rows = session.exec(
+    with store.connect() as conn:
+        rows = conn.scalars(
             select(DncEntry.phone).where(
                 col(DncEntry.phone).in_(list(phones)),
                 or_(col(DncEntry.campaign_id).is_(None), col(DncEntry.campaign_id) == campaign_id),

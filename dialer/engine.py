@@ -8,8 +8,10 @@ and one store. Two tasks share its state in a single event loop:
 - the tick task, a few times a second, applies operators' desired states,
   expires silent calls and asks each campaign's pacer how many calls to place.
 
-Crash safety: an attempt row is committed before its Originate is sent; on
-start the engine ends this node's unfinished attempts and releases its claims.
+Crash safety: an attempt row is committed before its Originate is sent (one
+transaction per dialing cycle); call progress and operator states are written
+once per tick (``dialer.recorder.Journal``); on start the engine ends this
+node's unfinished attempts and releases its claims.
 The engine never imports an AMI library and reads no globals: everything comes
 in through ``EngineSettings`` and the constructor.
 """
@@ -22,7 +24,6 @@ import logging
 import os
 import socket
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,16 +35,15 @@ from sqlmodel import Session, col, select
 from campaigns.models import Campaign
 from dialer.attempt import Attempt, AttemptState, Outcome, apply, expire
 from dialer.campaign_rules import CampaignRules
-from dialer.claims import ClaimedLead, due_count, release_claims
+from dialer.claims import due_count, release_claims
 from dialer.errors import NotFound, TelephonyError
 from dialer.live import LiveCall, busy_operators, deadline, should_hold, snapshot
 from dialer.membership import Membership, load_assignments
-from dialer.operators import record_observed_state
 from dialer.originate import build_request
 from dialer.pacing import AbandonStats, EstimatesTracker, Pacer, make_pacer
 from dialer.ratelimit import TokenBucket
 from dialer.reconcile import reconcile_node
-from dialer.recorder import begin_attempt, finish_attempt, record_progress, to_dt
+from dialer.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
 from dialer.selection import select_leads
 from dialer.telephony import (
     ConnectionLost,
@@ -133,6 +133,7 @@ class DialEngine:
         self._pacer_for = pacer_for
         self._clock = clock
         self._membership = Membership(telephony)
+        self._journal = Journal()
         self._campaigns: dict[int, CampaignRun] = {}
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -177,6 +178,7 @@ class DialEngine:
         finally:
             events.cancel()
             await asyncio.gather(events, return_exceptions=True)
+            self._journal.flush(self._store)
             release_claims(self._store, self._settings.node_id)
         return RunReport(self._started, dict(self._outcomes), reconciled, hung_up)
 
@@ -213,6 +215,7 @@ class DialEngine:
     # --- the tick -----------------------------------------------------------------
 
     async def _tick(self) -> None:
+        self._journal.flush(self._store)
         now = self._clock()
         if now >= self._next_reload:
             self._load_campaigns(now)
@@ -254,13 +257,12 @@ class DialEngine:
         wanted = min(decision.calls, rules.max_channels - len(calls), run.bucket.available(now))
         if not ready or wanted <= 0:
             return
-        for lead in select_leads(self._store, rules, self._settings.node_id, now, wanted):
-            self._place(run, lead, now)
+        leads = select_leads(self._store, rules, self._settings.node_id, now, wanted)
+        for placement in begin_attempts(self._store, leads, self._settings.node_id, self._clock):
+            self._place(run, placement)
 
-    def _place(self, run: CampaignRun, lead: ClaimedLead, now: float) -> None:
-        rules = run.rules
-        attempt_id = uuid.uuid4().hex
-        begin_attempt(self._store, lead, attempt_id, self._settings.node_id, now)
+    def _place(self, run: CampaignRun, placement: Placement) -> None:
+        rules, lead, attempt_id, now = run.rules, placement.lead, placement.attempt_id, placement.started_at
         attempt = Attempt.dial(attempt_id, now, rules.connect_limit_s, rules.amd)
         self._live[attempt_id] = LiveCall(attempt, lead, rules, last_event_at=now)
         run.bucket.take(now)
@@ -323,7 +325,7 @@ class DialEngine:
     def _on_event(self, event: TelephonyEvent) -> None:
         if isinstance(event, MemberChanged):
             state = self._membership.on_member(event)
-            record_observed_state(self._store, event.interface, state)
+            self._journal.note_member(event.interface, state)
         elif isinstance(event, ConnectionLost):
             log.warning("connection to the phone system lost; %d calls in flight", len(self._live))
         elif isinstance(event, ConnectionRestored):
@@ -351,11 +353,12 @@ class DialEngine:
             AttemptState.ANSWERED,
             AttemptState.CONNECTED,
         ):
-            record_progress(self._store, call.attempt, call.operator_name)
+            self._journal.note_progress(call.attempt, call.operator_name)
 
     def _end(self, call: LiveCall) -> None:
         attempt = call.attempt
         self._live.pop(attempt.attempt_id, None)
+        self._journal.forget(attempt.attempt_id)
         finish_attempt(self._store, attempt, call.rules.retry, call.operator_name)
         outcome = attempt.outcome or Outcome.FAILED
         self._outcomes[outcome.value] += 1
@@ -400,5 +403,6 @@ class DialEngine:
     async def _wait_for_calls(self, seconds: float) -> None:
         until = self._clock() + seconds
         while self._live and self._clock() < until:
+            self._journal.flush(self._store)
             self._expire_silent(self._clock())
             await asyncio.sleep(min(0.1, self._settings.tick_s))

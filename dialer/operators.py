@@ -15,11 +15,12 @@ queue events. The engine dials only for operators that are ready in BOTH.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from campaigns.models import Campaign, Operator, OperatorCampaign, utcnow
@@ -36,6 +37,8 @@ class OperatorState(StrEnum):
 
 
 DESIRED_STATES = (OperatorState.LOGGED_OUT, OperatorState.PAUSED, OperatorState.READY)
+
+OPERATOR_TABLE: Table = Operator.__table__  # type: ignore[attr-defined]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 # Tech/resource, e.g. PJSIP/101, SIP/alice, Local/op101@sim-operators/n.
@@ -126,13 +129,30 @@ def list_operators(store: Engine) -> list[OperatorView]:
         return [_view(session, op) for op in operators]
 
 
+_OBSERVED = (
+    update(OPERATOR_TABLE)
+    .where(
+        OPERATOR_TABLE.c.interface == bindparam("o_interface"),
+        OPERATOR_TABLE.c.state != bindparam("o_state"),
+    )
+    .values(state=bindparam("o_state"), state_changed_at=bindparam("o_at"))
+)
+
+
+def write_observed_states(conn: Connection, states: Mapping[str, OperatorState]) -> None:
+    """Store, inside the caller's transaction, what the phone system reported per interface."""
+    if states:
+        at = utcnow()
+        conn.execute(
+            _OBSERVED,
+            [{"o_interface": i, "o_state": s.value, "o_at": at} for i, s in states.items()],
+        )
+
+
 def record_observed_state(store: Engine, interface: str, state: OperatorState) -> None:
-    """Store what the phone system reported for the operator on ``interface``."""
-    with session_scope(store) as session:
-        for operator in session.exec(select(Operator).where(Operator.interface == interface)).all():
-            if operator.state != state.value:
-                operator.state = state.value
-                operator.state_changed_at = utcnow()
+    """Store what the phone system reported for the operator on ``interface``, at once."""
+    with store.begin() as conn:
+        write_observed_states(conn, {interface: state})
 
 
 def _view(session: Session, operator: Operator) -> OperatorView:
