@@ -1,9 +1,10 @@
 """Opening the store: one SQLAlchemy URL, migrated to the newest schema on open.
 
 SQLite (``./dialer.db``) by default, any SQLAlchemy URL through ``--db`` or
-``DIALER_DB``. The only dialect-specific code here tunes SQLite's connection
-(WAL, busy timeout, foreign keys) so that the CLI and a running engine can share
-one file; the schema itself stays portable.
+``DIALER_DB`` (PostgreSQL: ``postgresql+psycopg://user@host/db``). The only
+dialect-specific code here sets up each new connection: SQLite's WAL, busy
+timeout and foreign keys, so that the CLI and a running engine can share one
+file; PostgreSQL's session time zone, pinned to UTC. The schema itself stays portable.
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _utc_session(dbapi_connection: Any, _record: Any) -> None:
+    # PostgreSQL hands timestamptz values back in the session's zone and reads naive ones in it,
+    # and that zone is the server's default. Pinned to UTC, every node reads and writes the same
+    # clock as SQLite does, whatever the server was set up with.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET TIME ZONE 'UTC'")
+    cursor.close()
+    dbapi_connection.commit()  # a SET inside a transaction that is later rolled back would not stick
+
+
 def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, pool_pre_ping=True)
@@ -54,6 +65,8 @@ def make_engine(url: str) -> Engine:
         raise InvalidInput(f"cannot use store URL {_mask(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _utc_session)
     return engine
 
 

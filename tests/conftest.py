@@ -1,4 +1,8 @@
-"""Shared fixtures: a fresh SQLite store per test, and the sandbox Asterisk (tests.asterisk_fixtures)."""
+"""Shared fixtures: a fresh store per test, and the sandbox Asterisk (tests.asterisk_fixtures).
+
+The store is SQLite; in a module marked ``every_store`` each test runs on SQLite and again on a
+throwaway PostgreSQL (tests.postgres_fixtures).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,13 @@ from sqlalchemy.engine import Engine
 
 from campaigns.store import open_store
 
-pytest_plugins = ["tests.asterisk_fixtures"]
+pytest_plugins = ["tests.asterisk_fixtures", "tests.postgres_fixtures"]
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def db_url(tmp_path: Path, store_backend: str, request: pytest.FixtureRequest) -> str:
+    if store_backend == "postgresql":
+        return str(request.getfixturevalue("postgres_db_url"))
     return f"sqlite:///{tmp_path / 'dialer.db'}"
 
 

@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from cli import app
 
+pytestmark = pytest.mark.every_store
+
 runner = CliRunner()
 
 

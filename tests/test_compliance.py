@@ -23,6 +23,8 @@ from dialer.compliance import ComplianceReport, compliance_report, render, write
 from dialer.compliance_checks import WindowRate, percentile, window_rate, worst_window
 from dialer.errors import NotFound
 
+pytestmark = pytest.mark.every_store
+
 NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)  # before the UK clocks change: London is UTC
 JAN10 = datetime(2025, 1, 10, 10, 0, tzinfo=UTC)
 FEB25 = datetime(2025, 2, 25, 10, 0, tzinfo=UTC)

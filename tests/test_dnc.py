@@ -11,6 +11,8 @@ from campaigns.service import CampaignSpec, create_campaign
 from dialer.errors import InvalidInput, NotFound
 from lists.dnc import add_numbers, check_number, dnc_phones, import_file, remove_number
 
+pytestmark = pytest.mark.every_store
+
 
 def test_added_numbers_are_stored_in_e164_once(store: Engine) -> None:
     change = add_numbers(store, ["8 (916) 123-45-67", "+79161234567", "not a number"])

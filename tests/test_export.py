@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
+import itertools
 
 import phonenumbers
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
 
 from campaigns.service import CampaignSpec, create_campaign
-from campaigns.store import open_store
 from lists.export import LEAD_COLUMNS, export_leads
 from lists.importer import ImportRequest, import_leads
+
+pytestmark = pytest.mark.every_store
+_campaign_numbers = itertools.count(1)
 
 CELL = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\n\t,;\"'"),
@@ -50,24 +54,25 @@ def valid_e164(row: list[str]) -> str | None:
     encoding=st.sampled_from(["utf-8", "utf-8-sig"]),
 )
 def test_import_then_export_keeps_every_cell(
-    tmp_path_factory: object, table: tuple[list[str], list[list[str]]], delimiter: str, encoding: str
+    store: Engine,
+    tmp_path_factory: pytest.TempPathFactory,
+    table: tuple[list[str], list[list[str]]],
+    delimiter: str,
+    encoding: str,
 ) -> None:
     headers, rows = table
-    work = Path(str(tmp_path_factory.mktemp("rt")))  # type: ignore[attr-defined]
+    work = tmp_path_factory.mktemp("rt")
     path = work / "leads.csv"
     with path.open("w", encoding=encoding, newline="") as handle:
         csv.writer(handle, delimiter=delimiter).writerows([headers, *rows])
-    engine = open_store(f"sqlite:///{work / 'dialer.db'}")
-    try:
-        create_campaign(engine, CampaignSpec.build("rt"))
-        expected = {e164: row[1:] for row in rows if (e164 := valid_e164(row))}
-        if not expected:
-            return
-        import_leads(engine, ImportRequest(path, "rt", delimiter=delimiter))
-        out = io.StringIO()
-        assert export_leads(engine, "rt", out) == len(expected)
-    finally:
-        engine.dispose()
+    campaign = f"rt-{next(_campaign_numbers)}"  # the store outlives one example: a campaign each
+    create_campaign(store, CampaignSpec.build(campaign))
+    expected = {e164: row[1:] for row in rows if (e164 := valid_e164(row))}
+    if not expected:
+        return
+    import_leads(store, ImportRequest(path, campaign, delimiter=delimiter))
+    out = io.StringIO()
+    assert export_leads(store, campaign, out) == len(expected)
     exported = list(csv.reader(io.StringIO(out.getvalue())))
     assert exported[0] == [*LEAD_COLUMNS, *headers[1:]]
     got = {line[1]: line[len(LEAD_COLUMNS) :] for line in exported[1:]}
@@ -75,10 +80,8 @@ def test_import_then_export_keeps_every_cell(
     assert all(line[2] == "new" and line[3] == "0" and line[5] for line in exported[1:])
 
 
-def test_export_of_an_empty_campaign_is_just_the_header(tmp_path: Path) -> None:
-    engine = open_store(f"sqlite:///{tmp_path / 'd.db'}")
-    create_campaign(engine, CampaignSpec.build("empty"))
+def test_export_of_an_empty_campaign_is_just_the_header(store: Engine) -> None:
+    create_campaign(store, CampaignSpec.build("empty"))
     out = io.StringIO()
-    assert export_leads(engine, "empty", out) == 0
+    assert export_leads(store, "empty", out) == 0
     assert out.getvalue().strip() == ",".join(LEAD_COLUMNS)
-    engine.dispose()

@@ -15,6 +15,8 @@ from dialer.errors import InvalidInput, NotFound
 from lists.dnc import add_numbers
 from lists.importer import ImportRequest, import_leads, parse_mapping
 
+pytestmark = pytest.mark.every_store
+
 ROWS = [
     ["Имя", "Телефон", "Город"],
     ["Иван", "8 (916) 123-45-67", "Москва"],

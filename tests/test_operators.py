@@ -18,6 +18,8 @@ from dialer.operators import OperatorState
 from dialer.telephony import MemberChanged, MemberState
 from tests.engine_helpers import ScriptedTelephony, make_campaign
 
+pytestmark = pytest.mark.every_store
+
 IFACE = "Local/op101@sim-operators/n"
 
 
