@@ -171,6 +171,17 @@ def campaign_create(
         ),
     ] = False,
     region: Annotated[str, typer.Option(help="Default country for numbers without a country code.")] = "RU",
+    safe_harbour_sound: Annotated[
+        str,
+        typer.Option(
+            help="Sound played when no operator takes an answered call within the connect limit: "
+            "a name or path as Asterisk's Playback() sees it, without extension.",
+        ),
+    ] = service.DEFAULT_SAFE_HARBOUR_SOUND,
+    machine_message: Annotated[
+        str | None,
+        typer.Option(help="Sound left on answering machines (with --amd), without extension; default none."),
+    ] = None,
 ) -> None:
     """Create a campaign; every setting is checked before anything is stored."""
     spec = service.CampaignSpec.build(
@@ -192,6 +203,8 @@ def campaign_create(
         abandon_window=abandon_window,
         amd=amd,
         uk_abandon_rule=uk_abandon_rule,
+        safe_harbour_sound=safe_harbour_sound,
+        machine_message=machine_message,
     )
     campaign = service.create_campaign(store(ctx), spec)
     stdout.print(f"created campaign {escape(campaign.name)} (id {campaign.id})")

@@ -156,3 +156,14 @@ class Callback(SQLModel, table=True):
     note: str = Field(default="", max_length=1000)
     done: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class PacingState(SQLModel, table=True):
+    """A running engine's last pacing decision for one campaign, for ``dialer status`` elsewhere."""
+
+    __tablename__ = "pacing_state"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    node: str = Field(primary_key=True, max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+    explain: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

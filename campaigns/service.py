@@ -31,6 +31,13 @@ LEGAL_CONNECT_LIMIT_S = 2.0  # an answered call not connected within 2 s counts 
 _NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 _CONTROL = re.compile(r"[\r\n\x00]")
+# The default safe-harbour message: the sound `dialer pbx config` writes (dialer-safe-harbour.wav),
+# named as Playback() finds it in Asterisk's sounds folder.
+DEFAULT_SAFE_HARBOUR_SOUND = "dialer-safe-harbour"
+# A sound as Playback() takes it: a name or path without extension. Characters that
+# mean something in dialplan arguments (, | & ; $ quotes brackets) are refused.
+_SOUND = re.compile(r"^[A-Za-z0-9_/.+-]{1,255}$")
+_SOUND_EXTENSIONS = (".wav", ".gsm", ".ulaw", ".alaw", ".sln", ".sln16", ".g722", ".g729", ".mp3", ".ogg")
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ class CampaignSpec:
     abandon_window: str = "30d"
     amd: bool = False
     uk_abandon_rule: bool = False
+    safe_harbour_sound: str = DEFAULT_SAFE_HARBOUR_SOUND
+    machine_message: str | None = None
 
     @classmethod
     def build(
@@ -78,6 +87,8 @@ class CampaignSpec:
         abandon_window: str = "30d",
         amd: bool = False,
         uk_abandon_rule: bool = False,
+        safe_harbour_sound: str = DEFAULT_SAFE_HARBOUR_SOUND,
+        machine_message: str | None = None,
     ) -> CampaignSpec:
         """Check every setting; raise ``InvalidInput`` naming the first bad one."""
         mode = mode.strip().lower()
@@ -121,6 +132,8 @@ class CampaignSpec:
             abandon_window=abandon_window,
             amd=amd,
             uk_abandon_rule=uk_abandon_rule,
+            safe_harbour_sound=check_sound("--safe-harbour-sound", safe_harbour_sound),
+            machine_message=check_sound("--machine-message", machine_message) if machine_message else None,
         )
 
 
@@ -156,6 +169,21 @@ def check_dial_template(template: str) -> str:
     if not fields:
         raise InvalidInput(f"--dial-template {template!r}: must contain {{number}} or {{e164}}")
     return template
+
+
+def check_sound(option: str, sound: str) -> str:
+    """A sound file as Asterisk's Playback() takes it: a name or path, without extension."""
+    if _CONTROL.search(sound):
+        raise InvalidInput(f"{option} must not contain CR, LF or NUL")
+    sound = sound.strip()
+    if not _SOUND.match(sound):
+        raise InvalidInput(
+            f"{option} {sound!r}: a sound name or path as Asterisk sees it, "
+            "1-255 letters, digits and / _ . + - (e.g. /var/lib/asterisk/sounds/custom/offer)"
+        )
+    if sound.lower().endswith(_SOUND_EXTENSIONS):
+        raise InvalidInput(f"{option} {sound!r}: give it without the extension; Asterisk picks the format")
+    return sound
 
 
 def render_dial_template(template: str, e164: str) -> str:
@@ -237,6 +265,8 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         "connect limit": f"{campaign.connect_limit_s:g} s",
         "abandon cap": f"{campaign.abandon_cap:.1%} per {campaign.abandon_window}",
         "amd": "on" if campaign.amd else "off",
+        "safe-harbour sound": campaign.safe_harbour_sound or f"{DEFAULT_SAFE_HARBOUR_SOUND} (default)",
+        "machine message": campaign.machine_message or "(none: hang up on machines)",
         "uk abandon rule": "on" if campaign.uk_abandon_rule else "off",
     }
 

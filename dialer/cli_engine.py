@@ -8,6 +8,7 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from dialer import operators as ops
 from dialer.attempts_export import export_attempts
 from dialer.cli_support import AMI_HELP, ami_settings, stderr, stdout, store, write_atomically
 from dialer.engine import DialEngine, EngineSettings, RunReport
+from dialer.pace_store import PacingView
 from dialer.status import StatusReport, collect_status
 
 log = logging.getLogger(__name__)
@@ -155,12 +157,50 @@ def print_status(report: StatusReport) -> None:
     stdout.print(table)
     operators = ", ".join(f"{k} {v}" for k, v in sorted(report.operators.items())) or "none"
     stdout.print(f"calls in flight: {report.in_flight}; operators: {operators}")
+    now = time.time()
+    for c in report.campaigns:
+        for view in c.pacing:
+            stdout.print(escape(pacing_line(c.name, view, now)))
     for c in report.campaigns:
         if c.no_window:
             stdout.print(
                 f"[yellow]{escape(c.name)}: {c.no_window} leads can never be called in their calling window;"
                 " set their time zone or region[/yellow]"
             )
+
+
+# An engine writes its explanation every few seconds: older than this, it is not dialing.
+STALE_PACING_S = 30.0
+
+
+def _pct(value: object) -> str:
+    return f"{float(value) * 100:.1f}%" if isinstance(value, int | float) else "-"
+
+
+def pacing_line(campaign: str, view: PacingView, now: float) -> str:
+    """One engine's last pacing decision for a campaign, in one line."""
+    e = view.explain
+    age = view.age_s(now)
+    mode = str(e.get("mode", "?"))
+    if e.get("fallback"):
+        mode += f" (fallen back to {e['fallback']}: abandon rate near the cap)"
+    parts = [
+        f"{campaign} pacing on {view.node}: {mode}",
+        f"dial rate {e.get('dial_rate_per_min', 0)}/min, placed {e.get('placed', 0)} last tick",
+        f"answer rate {_pct(e.get('answer_rate'))} over {e.get('answered_seen', 0)} answers",
+        f"ring {e.get('ring_mean_s', '-')} s, talk {e.get('talk_mean_s', '-')} s",
+        f"operators ready {e.get('ready', 0)} of {e.get('staffed', 0)}",
+    ]
+    if "free_expected" in e:
+        parts.append(f"expected free {e['free_expected']}, expected answers {e.get('answers_expected', '-')}")
+    parts.append(
+        f"abandoned {e.get('abandoned', 0)}/{e.get('live_answers', 0)} = {_pct(e.get('abandon_rate'))}"
+        f" (cap {_pct(e.get('abandon_cap'))} per {e.get('abandon_window', '?')})"
+    )
+    if "reason" in e:
+        parts.append(str(e["reason"]))
+    stale = " [not running]" if age > STALE_PACING_S else ""
+    return "; ".join(parts) + f"; {age:.0f} s ago{stale}"
 
 
 # --- dialer export attempts ---------------------------------------------------------

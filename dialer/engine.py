@@ -24,7 +24,7 @@ import logging
 import os
 import socket
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,14 +33,22 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from campaigns.models import Campaign
+from dialer.abandon import (
+    AbandonSettings,
+    AbandonTracker,
+    reclassify_machine,
+    stored_abandon_stats,
+    window_length,
+)
 from dialer.attempt import Attempt, AttemptState, Outcome, apply, expire
 from dialer.campaign_rules import CampaignRules
 from dialer.claims import due_count, release_claims
 from dialer.errors import NotFound, TelephonyError
-from dialer.live import LiveCall, busy_operators, deadline, should_hold, snapshot
+from dialer.live import LiveCall, busy_operators, deadline, pacing_explain, should_hold, snapshot
 from dialer.membership import Membership, load_assignments
 from dialer.originate import build_request
-from dialer.pacing import AbandonStats, EstimatesTracker, Pacer, make_pacer
+from dialer.pace_store import PACED_MODES, learn, save_explain, warm_estimates
+from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
 from dialer.ratelimit import TokenBucket
 from dialer.reconcile import reconcile_node
 from dialer.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
@@ -50,6 +58,7 @@ from dialer.telephony import (
     ConnectionRestored,
     FailReason,
     HungUp,
+    MachineDetected,
     MemberChanged,
     OperatorConnected,
     OriginateFailed,
@@ -83,24 +92,38 @@ class EngineSettings:
     max_call_s: float = 4 * 3600.0  # a connected call longer than this is presumed lost
     hangup_grace_s: float = 3.0  # after hanging up at shutdown, wait this long for the hang-ups
     hangup_hold_s: float = 1.0  # how long a causeless pre-answer hang-up waits for the originate's verdict
+    abandon_refresh_s: float = 5.0  # how often the abandon rate is re-read from the store (all nodes)
+    pacing_save_s: float = 2.0  # how often the pacing explanation is written for `dialer status`
     lead_variables: Mapping[str, str] = field(default_factory=_default_lead_variables)
 
     def __post_init__(self) -> None:
         if not self.node_id or len(self.node_id) > 64:
             raise ValueError("node_id must be 1 to 64 characters")
-        if min(self.tick_s, self.operator_poll_s, self.campaign_reload_s) <= 0:
+        if min(self.tick_s, self.operator_poll_s, self.campaign_reload_s, self.abandon_refresh_s) <= 0:
             raise ValueError("intervals must be positive")
+
+
+DIAL_RATE_WINDOW_S = 60.0
 
 
 @dataclass
 class CampaignRun:
-    """Per-campaign state that lives as long as the engine: pacer, rate limit, estimates."""
+    """Per-campaign state that lives as long as the engine: pacer, rate limit, estimates, abandons."""
 
     rules: CampaignRules
     pacer: Pacer
     bucket: TokenBucket
+    abandon: AbandonTracker
+    limits: AbandonSettings = field(default_factory=AbandonSettings)
     estimates: EstimatesTracker = field(default_factory=EstimatesTracker)
     last_explain: dict[str, float | str] = field(default_factory=dict)
+    placed_at: deque[float] = field(default_factory=deque)  # originate instants over the last minute
+
+    def dial_rate(self, now: float) -> float:
+        """Calls placed per minute over the last minute."""
+        while self.placed_at and self.placed_at[0] <= now - DIAL_RATE_WINDOW_S:
+            self.placed_at.popleft()
+        return len(self.placed_at) * 60.0 / DIAL_RATE_WINDOW_S
 
 
 @dataclass(frozen=True)
@@ -111,9 +134,23 @@ class RunReport:
     hung_up_at_shutdown: int
 
 
-def default_pacer(rules: CampaignRules) -> Pacer:
-    mode = f"ratio:{rules.ratio:g}" if rules.mode == "ratio" else rules.mode
-    return make_pacer(mode)
+def abandon_policy(limits: AbandonSettings) -> AbandonPolicy | None:
+    """The abandonment controller's policy for a campaign's cap and window; None for a zero cap."""
+    if limits.cap <= 0:
+        return None  # no abandon allowed at all: only progressive dialing can promise that
+    return AbandonPolicy(
+        cap=limits.cap,
+        target=limits.cap * 2 / 3,
+        window_s=window_length(limits.window).total_seconds(),
+    )
+
+
+def default_pacer(rules: CampaignRules, policy: AbandonPolicy | None) -> Pacer:
+    if rules.mode == "ratio":
+        return make_pacer(f"ratio:{rules.ratio:g}")
+    if rules.mode == "predictive" and policy is None:
+        return make_pacer("progressive")
+    return make_pacer(rules.mode, policy)
 
 
 class DialEngine:
@@ -123,7 +160,7 @@ class DialEngine:
         telephony: Telephony,
         settings: EngineSettings,
         campaigns: Sequence[str] = (),
-        pacer_for: Callable[[CampaignRules], Pacer] = default_pacer,
+        pacer_for: Callable[[CampaignRules, AbandonPolicy | None], Pacer] = default_pacer,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
@@ -142,6 +179,7 @@ class DialEngine:
         self._started = 0
         self._next_reload = 0.0
         self._next_operator_poll = 0.0
+        self._next_pacing_save = 0.0
 
     # --- public -------------------------------------------------------------------
 
@@ -175,6 +213,7 @@ class DialEngine:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self._settings.tick_s)
             hung_up = await self._drain()
+            self._save_pacing(self._clock(), force=True)
         finally:
             events.cancel()
             await asyncio.gather(events, return_exceptions=True)
@@ -196,21 +235,49 @@ class DialEngine:
         seen: set[int] = set()
         for row in rows:
             rules = CampaignRules.from_campaign(row)
+            limits = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
             seen.add(rules.campaign_id)
             run = self._campaigns.get(rules.campaign_id)
             burst = max(1.0, rules.originate_rate)
             if run is None:
                 self._campaigns[rules.campaign_id] = CampaignRun(
-                    rules, self._pacer_for(rules), TokenBucket(rules.originate_rate, burst)
+                    rules,
+                    self._pacer_for(rules, abandon_policy(limits)),
+                    TokenBucket(rules.originate_rate, burst),
+                    self._abandon_tracker(rules.campaign_id, limits),
+                    limits,
+                    warm_estimates(self._store, rules.campaign_id),
                 )
             else:
-                if (run.rules.mode, run.rules.ratio) != (rules.mode, rules.ratio):
-                    run.pacer = self._pacer_for(rules)
+                if (run.rules.mode, run.rules.ratio, run.limits) != (rules.mode, rules.ratio, limits):
+                    run.pacer = self._pacer_for(rules, abandon_policy(limits))
+                if run.limits.window != limits.window:
+                    run.abandon = self._abandon_tracker(rules.campaign_id, limits)
                 run.rules = rules
+                run.limits = limits
                 run.bucket.reconfigure(rules.originate_rate, burst)
         for campaign_id in set(self._campaigns) - seen:
             del self._campaigns[campaign_id]
         self._next_reload = now + self._settings.campaign_reload_s
+
+    def _abandon_tracker(self, campaign_id: int, limits: AbandonSettings) -> AbandonTracker:
+        length = window_length(limits.window)
+        return AbandonTracker(
+            lambda now: stored_abandon_stats(self._store, campaign_id, length, now),
+            self._settings.abandon_refresh_s,
+        )
+
+    def _save_pacing(self, now: float, force: bool = False) -> None:
+        """Write the paced campaigns' explanations for `dialer status` (another process)."""
+        if not force and now < self._next_pacing_save:
+            return
+        self._next_pacing_save = now + self._settings.pacing_save_s
+        explains = {
+            cid: run.last_explain
+            for cid, run in self._campaigns.items()
+            if run.rules.mode in PACED_MODES and run.last_explain
+        }
+        save_explain(self._store, self._settings.node_id, explains, now)
 
     # --- the tick -----------------------------------------------------------------
 
@@ -228,6 +295,7 @@ class DialEngine:
             if self._stop.is_set():
                 break
             self._dial_campaign(run, self._clock())
+        self._save_pacing(self._clock())
 
     def _pending_by_campaign(self) -> dict[int, int]:
         pending: Counter[int] = Counter()
@@ -248,24 +316,28 @@ class DialEngine:
             run.estimates.current(),
             rules.max_channels,
             run.bucket.available(now),
-            AbandonStats(),
+            run.abandon.stats(now),
         )
         decision = run.pacer.decide(snap)
-        run.last_explain = decision.explain
         # Hard limits whatever the pacer says: never without a ready operator,
         # never over the channel cap or the originate rate.
         wanted = min(decision.calls, rules.max_channels - len(calls), run.bucket.available(now))
-        if not ready or wanted <= 0:
-            return
-        leads = select_leads(self._store, rules, self._settings.node_id, now, wanted)
-        for placement in begin_attempts(self._store, leads, self._settings.node_id, self._clock):
-            self._place(run, placement)
+        placed = 0
+        if ready and wanted > 0:
+            leads = select_leads(self._store, rules, self._settings.node_id, now, wanted)
+            for placement in begin_attempts(self._store, leads, self._settings.node_id, self._clock):
+                self._place(run, placement)
+                placed += 1
+        run.last_explain = pacing_explain(
+            decision, snap, placed, run.dial_rate(now), run.limits.cap, run.limits.window
+        )
 
     def _place(self, run: CampaignRun, placement: Placement) -> None:
         rules, lead, attempt_id, now = run.rules, placement.lead, placement.attempt_id, placement.started_at
         attempt = Attempt.dial(attempt_id, now, rules.connect_limit_s, rules.amd)
         self._live[attempt_id] = LiveCall(attempt, lead, rules, last_event_at=now)
         run.bucket.take(now)
+        run.placed_at.append(now)
         self._started += 1
         request = build_request(
             rules, attempt_id, lead.lead_id, lead.phone, lead.data, self._settings.lead_variables
@@ -345,6 +417,8 @@ class DialEngine:
             return
         before = call.attempt
         call.attempt = apply(before, event)  # type: ignore[arg-type]
+        if isinstance(event, MachineDetected) and call.amd_cause is None:
+            call.amd_cause = event.cause
         if isinstance(event, OperatorConnected) and call.attempt.operator == event.interface:
             call.operator_name = self._membership.name_of(event.interface) or event.interface
         if call.attempt.state is AttemptState.ENDED:
@@ -356,7 +430,7 @@ class DialEngine:
             self._journal.note_progress(call.attempt, call.operator_name)
 
     def _end(self, call: LiveCall) -> None:
-        attempt = call.attempt
+        attempt = call.attempt = reclassify_machine(call.attempt, call.amd_cause)
         self._live.pop(attempt.attempt_id, None)
         self._journal.forget(attempt.attempt_id)
         finish_attempt(self._store, attempt, call.rules.retry, call.operator_name)
@@ -370,12 +444,16 @@ class DialEngine:
         attempt = call.attempt
         if run is None or attempt.ended_at is None:
             return
-        if attempt.answered_at is not None and attempt.outcome is not Outcome.MACHINE:
-            run.estimates.call_resolved(True, max(0.0, attempt.answered_at - attempt.started_at))
-        else:
-            run.estimates.call_resolved(False, max(0.0, attempt.ended_at - attempt.started_at))
-        if attempt.connected_at is not None:
-            run.estimates.call_handled(max(0.0, attempt.ended_at - attempt.connected_at), 0.0)
+        run.abandon.record(attempt)
+        outcome = attempt.outcome.value if attempt.outcome is not None else None
+        learn(
+            run.estimates,
+            attempt.started_at,
+            attempt.answered_at,
+            attempt.connected_at,
+            attempt.ended_at,
+            outcome,
+        )
 
     # --- shutdown -----------------------------------------------------------------
 

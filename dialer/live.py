@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dialer.attempt import Attempt, AttemptState, Outcome, outcome_for_cause
 from dialer.campaign_rules import CampaignRules
 from dialer.claims import ClaimedLead
-from dialer.pacing import AbandonStats, Estimates, Limits, PacingSnapshot
+from dialer.pacing import AbandonStats, Estimates, Limits, PacingDecision, PacingSnapshot
 from dialer.telephony import HungUp
 
 _UNANSWERED = frozenset({AttemptState.DIALING, AttemptState.RINGING})
@@ -25,6 +25,7 @@ class LiveCall:
     # A pre-answer hang-up that does not say why, held briefly for the originate's verdict.
     held_hangup: HungUp | None = None
     hold_until: float = 0.0
+    amd_cause: str | None = None  # why AMD said what it said (AMDCAUSE), e.g. INITIALSILENCE-2500-2500
 
 
 def busy_operators(calls: Iterable[LiveCall]) -> set[str]:
@@ -60,6 +61,54 @@ def snapshot(
         abandon=abandon,
         limits=Limits(max_channels=max_channels, max_originate_per_tick=max_originate),
     )
+
+
+# Figures of the pacer's own explanation worth showing as they are.
+_PACER_FIGURES = ("overflow", "free_expected", "answers_expected", "horizon_s", "reason", "fallback")
+
+
+def pacing_explain(
+    decision: PacingDecision,
+    snap: PacingSnapshot,
+    placed: int,
+    dial_rate_per_min: float,
+    abandon_cap: float,
+    abandon_window: str,
+) -> dict[str, float | str]:
+    """Why the campaign dialed what it dialed this tick, as ``dialer status`` shows it.
+
+    ``abandon_rate`` is the campaign's rate over its window (abandoned / live
+    answers); ``steering_rate`` is the rate the controller acted on, which
+    counts at least its minimum number of live answers so that one early abandon
+    does not read as 100%.
+    """
+    est = snap.estimates
+    view: dict[str, float | str] = {
+        "mode": str(decision.explain.get("mode", "")),
+        "calls_wanted": decision.calls,
+        "placed": placed,
+        "dial_rate_per_min": round(dial_rate_per_min, 1),
+        "ready": snap.ready,
+        "staffed": snap.staffed,
+        "ringing": len(snap.ringing),
+        "waiting": snap.waiting,
+        "in_call": len(snap.in_call),
+        "answer_rate": round(est.answer_rate, 4),
+        "ring_mean_s": round(est.ring.mean, 2),
+        "talk_mean_s": round(est.talk.mean, 2),
+        "answered_seen": est.answered,
+        "abandoned": snap.abandon.abandoned,
+        "live_answers": snap.abandon.live_answers,
+        "abandon_rate": round(snap.abandon.rate, 4),
+        "abandon_cap": abandon_cap,
+        "abandon_window": abandon_window,
+    }
+    for key in _PACER_FIGURES:
+        if key in decision.explain:
+            view[key] = decision.explain[key]
+    if "abandon_rate" in decision.explain:
+        view["steering_rate"] = decision.explain["abandon_rate"]
+    return view
 
 
 def should_hold(call: LiveCall, event: HungUp) -> bool:

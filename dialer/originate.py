@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from campaigns.service import DEFAULT_SAFE_HARBOUR_SOUND
 from dialer.campaign_rules import CampaignRules
 from dialer.telephony import OriginateRequest
 
@@ -49,7 +50,8 @@ def build_request(
         "DIALER_QUEUE": rules.queue,
         "DIALER_CONNECT_TIMEOUT": rules.connect_timeout_arg,
         "DIALER_AMD": "1" if rules.amd else "0",
-        "DIALER_SAFE_HARBOUR": safe_value(rules.safe_harbour_sound),
+        # The rules require a message on every abandoned call: an unset sound gets the default one.
+        "DIALER_SAFE_HARBOUR": safe_value(rules.safe_harbour_sound or DEFAULT_SAFE_HARBOUR_SOUND),
         "DIALER_LEAD_ID": str(lead_id),
     }
     if rules.machine_message:

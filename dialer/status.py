@@ -1,7 +1,9 @@
-"""What ``dialer status`` shows: campaigns with leads left, calls in flight, operators, outcomes.
+"""What ``dialer status`` shows: campaigns with leads left, calls in flight, operators, outcomes,
+and, for paced campaigns (predictive, ratio), each engine's last pacing decision.
 
 Read from the store only, so it works with or without a running engine and
-shows every node's calls.
+shows every node's calls. Engines write their pacing explanation every few
+seconds (``dialer.pace_store``); an old one means that engine has stopped.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlmodel import Session, col, func, select
 from campaigns.models import CallAttempt, Campaign, Lead, Operator
 from campaigns.retry import LeadStatus
 from dialer.errors import NotFound
+from dialer.pace_store import PACED_MODES, PacingView, load_explains
 from dialer.recorder import NO_WINDOW
 
 LEFT = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value, LeadStatus.IN_CALL.value)
@@ -29,6 +32,7 @@ class CampaignStatus:
     no_window: int  # leads that can never be called in their window: fix their zone
     in_flight: int
     outcomes: dict[str, int]
+    pacing: list[PacingView] = field(default_factory=list)  # paced modes only: one per engine node
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,16 @@ def collect_status(store: Engine, names: Sequence[str] = ()) -> StatusReport:
         missing = set(names) - {c.name for c in campaigns}
         if missing:
             raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
-        report = [_campaign_status(session, c) for c in campaigns]
+        paced = [c.id for c in campaigns if c.id is not None and c.mode in PACED_MODES]
+        explains = load_explains(store, paced)
+        report = [_campaign_status(session, c, explains.get(c.id or 0, [])) for c in campaigns]
         operators = dict(
             session.exec(select(Operator.state, func.count()).group_by(col(Operator.state))).all()
         )
     return StatusReport(report, {k: int(v) for k, v in operators.items()})
 
 
-def _campaign_status(session: Session, campaign: Campaign) -> CampaignStatus:
+def _campaign_status(session: Session, campaign: Campaign, pacing: list[PacingView]) -> CampaignStatus:
     cid = campaign.id
     leads = {
         status: int(n)
@@ -91,4 +97,5 @@ def _campaign_status(session: Session, campaign: Campaign) -> CampaignStatus:
         no_window=int(no_window),
         in_flight=int(in_flight),
         outcomes=outcomes,
+        pacing=pacing,
     )
