@@ -4,8 +4,10 @@ Portable by design (SQLite and PostgreSQL alike): a plain SELECT finds candidate
 ids, then one conditional UPDATE takes those of them that are still unclaimed and
 dialable, stamping them with the node and the claim instant; a SELECT of the rows
 carrying that stamp says which were won. A lead another node took in between fails
-the UPDATE's condition and is simply left out. No ``SELECT ... FOR UPDATE SKIP
-LOCKED``, no SQLite-only tricks, three statements whatever the batch size.
+the UPDATE's condition and is simply left out. Where the database has row locks
+(PostgreSQL) the candidate SELECT also skips rows another node is claiming at that
+moment, so concurrent nodes take different leads instead of colliding on the oldest;
+SQLite omits the clause. No SQLite-only tricks, three statements whatever the batch size.
 """
 
 from __future__ import annotations
@@ -68,7 +70,11 @@ def claim_due_leads(
     with store.begin() as conn:
         ids = list(
             conn.scalars(
-                core_select(lead.id).where(*_due([campaign_id], now)).order_by(lead.id).limit(limit)
+                core_select(lead.id)
+                .where(*_due([campaign_id], now))
+                .order_by(lead.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
             ).all()
         )
         if not ids:
