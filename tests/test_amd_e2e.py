@@ -27,7 +27,6 @@ from dialer.errors import TelephonyError
 from dialer.operators import ready
 from dialer.pbx.sandbox import Sandbox
 from tests.engine_helpers import attempts, make_campaign, make_leads, make_operators, phones_by_digit
-from tests.test_engine_predictive_e2e import load_app_exec
 
 asterisk = pytest.mark.asterisk
 
@@ -86,7 +85,6 @@ def seconds_of(sound: str) -> float:
 async def test_amd_ends_machines_with_their_message_and_queues_people(
     asterisk_sandbox: Sandbox, store: Engine
 ) -> None:
-    load_app_exec(asterisk_sandbox)
     message = asterisk_sandbox.safe_harbour_sound  # any sound will do; this one is 3.3 s long
     cid = make_campaign(
         store,
@@ -123,18 +121,21 @@ async def test_amd_ends_machines_with_their_message_and_queues_people(
     rows = {r.phone: r for r in attempts(store, cid)}
     assert sorted(rows) == sorted(phones)
     for phone, row in rows.items():
-        [(verdict_at, verdict)] = witness.of(row.id, "UserEvent")
+        user_events = witness.of(row.id, "UserEvent")
+        [(verdict_at, verdict)] = [e for e in user_events if e[1].get("UserEvent") == "DialerAMD"]
+        left_message = [e for e in user_events if e[1].get("UserEvent") == "DialerMachineMessage"]
         hangup_at = max(at for at, _ in witness.of(row.id, "Hangup"))
         if phone.endswith("9"):
             assert (row.outcome, row.amd_status, verdict["Status"]) == ("machine", "MACHINE", "MACHINE")
             assert verdict["Cause"].startswith("LONGGREETING")
             assert row.operator is None and not row.abandoned and not row.safe_harbour
-            # The message was left: the call lasted as long as the sound after the verdict.
+            # The message was left: announced, and the call lasted as long as the sound after the verdict.
+            assert len(left_message) == 1
             assert hangup_at - verdict_at >= 0.9 * seconds_of(message)
         else:
             assert (row.outcome, row.amd_status, verdict["Status"]) == ("connected", "NOTSURE", "NOTSURE")
             assert verdict["Cause"].startswith("TOOLONG")
-            assert row.operator in operators
+            assert row.operator in operators and left_message == []
             # The person reached the queue only after AMD's verdict, and an operator within 2 s of it.
             [(connected_at, _)] = witness.of(row.id, "AgentConnect")
             assert 0 <= connected_at - verdict_at <= 2.0

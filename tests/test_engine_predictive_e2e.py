@@ -54,12 +54,6 @@ SETTINGS = EngineSettings(
 UNANSWERED = {5: "busy", 6: "no_answer", 7: "congestion"}
 
 
-def load_app_exec(box: Sandbox) -> None:
-    """ExecIf(), which plays the safe-harbour and machine messages, lives in app_exec."""
-    if "app_exec" not in box.cli("module show like app_exec"):
-        box.cli("module load app_exec.so")
-
-
 def max_concurrent(rows: list[CallAttempt]) -> int:
     """The most attempts in progress at one instant, from their start and end times."""
     edges: list[tuple[datetime, int]] = []
@@ -78,7 +72,6 @@ def max_concurrent(rows: list[CallAttempt]) -> int:
 async def test_a_predictive_campaign_stays_under_the_abandon_cap_on_the_real_asterisk(
     asterisk_sandbox: Sandbox, store: Engine
 ) -> None:
-    load_app_exec(asterisk_sandbox)
     cid = make_campaign(
         store,
         "predictive-e2e",
