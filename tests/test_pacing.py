@@ -20,6 +20,7 @@ from dialer.pacing import (
     LogNormal,
     PacingSnapshot,
     PredictivePacer,
+    PredictiveSettings,
     RatioPacer,
     RollingAbandons,
     make_pacer,
@@ -157,16 +158,31 @@ def test_controller_backs_off_as_the_abandon_rate_rises() -> None:
     assert low > near_target
 
 
-def test_controller_falls_back_to_progressive_near_the_cap_and_resumes_after_recovery() -> None:
+def test_controller_turns_cautious_near_the_cap_and_resumes_after_recovery() -> None:
     pacer = PredictivePacer()
-    over = busy_floor(ready=5, abandon=AbandonStats(25, 1000))  # 2.5% >= 0.8 x 3%
+    over = busy_floor(ready=3, abandon=AbandonStats(29, 1000))  # 2.9% >= 0.95 x 3%
     decision = pacer.decide(over)
+    assert decision.explain["fallback"] == "cautious"
+    normal = PredictivePacer().decide(busy_floor(ready=3, abandon=AbandonStats(20, 1000))).calls
+    assert decision.calls < normal
+    still = pacer.decide(busy_floor(ready=3, abandon=AbandonStats(29, 1100)))  # 2.6%: latched
+    assert still.explain.get("fallback") == "cautious"
+    resumed = pacer.decide(busy_floor(ready=3, abandon=AbandonStats(29, 1200)))  # 2.4% < 0.85 x 3%
+    assert "fallback" not in resumed.explain
+
+
+def test_controller_dials_progressively_at_the_edge_of_the_cap() -> None:
+    edge = busy_floor(ready=5, abandon=AbandonStats(30, 1000))  # 3.0% >= 0.98 x 3%
+    decision = PredictivePacer().decide(edge)
+    assert decision.explain["fallback"] == "progressive"
+    assert decision.calls == edge.ready - edge.in_flight
+
+
+def test_without_a_cautious_risk_the_fallback_is_progressive() -> None:
+    over = busy_floor(ready=5, abandon=AbandonStats(29, 1000))
+    decision = PredictivePacer(settings=PredictiveSettings(cautious_risk=0.0)).decide(over)
     assert decision.explain["fallback"] == "progressive"
     assert decision.calls == over.ready - over.in_flight
-    still = pacer.decide(busy_floor(ready=5, abandon=AbandonStats(25, 1200)))  # 2.1%: latched
-    assert still.explain.get("fallback") == "progressive"
-    resumed = pacer.decide(busy_floor(ready=5, abandon=AbandonStats(25, 1500)))  # 1.7% < 0.6 x 3%
-    assert "fallback" not in resumed.explain
 
 
 def test_controller_lowers_the_allowed_overflow_with_each_abandon() -> None:
@@ -197,10 +213,10 @@ def test_rolling_abandons_forget_calls_outside_the_window() -> None:
     assert window.stats(120) == AbandonStats(0, 1)
 
 
-def test_more_allowed_overflow_never_means_fewer_calls() -> None:
+def test_more_allowed_risk_never_means_fewer_calls() -> None:
     snap = busy_floor(ready=3)
     checks = balances(snap.estimates, (0.25, 0.5, 0.9), 1.0, 3, 0, snap.in_call, (), snap.ringing)
-    counts = [calls_for(checks, overflow, 500) for overflow in (0.0005, 0.002, 0.01, 0.05)]
+    counts = [calls_for(checks, risk, 500) for risk in (0.0005, 0.002, 0.01, 0.05, 0.2)]
     assert counts == sorted(counts)
     assert counts[-1] > counts[0]
 

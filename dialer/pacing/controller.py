@@ -2,11 +2,12 @@
 
 Abandon rate = abandoned calls / live answers over the campaign's window
 (30 days under the US TSR, 24 hours under Ofcom). The controller turns that
-rate into the overflow the predictive pacer may risk: the expected number of
-answers that find no free operator, as a share of the expected answers. At
-``target`` the pacer risks ``target``; further below, more; above, less. Near the cap it stops
-predicting altogether and the campaign dials progressively (which cannot
-abandon a call for want of an operator) until the rate has recovered.
+rate into the risk the predictive pacer may take with its last call: the
+chance that call's answer finds no free operator. An integrator moves that
+risk so the window's rate settles at ``target``. Near the cap it latches into
+caution (the pacer predicts at a very small risk) until the rate has recovered,
+and at the very edge of the cap it dials progressively, which cannot abandon a
+call for want of an operator.
 
 Early in a window a single abandon would swing the rate wildly, so the rate is
 counted as if at least ``min_live_answers`` calls had been answered: the shift's
@@ -27,21 +28,22 @@ DAY_S = 86400.0
 @dataclass(frozen=True)
 class AbandonPolicy:
     cap: float = 0.03
-    target: float = 0.02
+    target: float = 0.025
     window_s: float = 30 * DAY_S
-    fallback_at: float = 0.8  # x cap: switch to progressive at or above this
-    resume_at: float = 0.6  # x cap: back to predictive once below this
+    fallback_at: float = 0.95  # x cap: latch into caution at or above this
+    resume_at: float = 0.85  # x cap: back to full prediction once below this
+    progressive_at: float = 0.98  # x cap: dial progressively while at or above this
     min_live_answers: int = 50
-    overflow_start: float = 0.004  # the pacer's first allowed overflow share
+    overflow_start: float = 0.02  # the pacer's first allowed risk for its last call
     overflow_min: float = 1e-4
-    overflow_max: float = 0.03
-    step: float = 0.15  # log-change of the overflow per abandoned call
+    overflow_max: float = 0.5
+    step: float = 0.1  # log-change of the allowed risk per abandoned call
 
     def __post_init__(self) -> None:
         if not 0 < self.target < self.cap <= 1:
             raise ValueError("need 0 < target < cap <= 1")
-        if not 0 < self.resume_at <= self.fallback_at <= 1:
-            raise ValueError("need 0 < resume_at <= fallback_at <= 1")
+        if not 0 < self.resume_at <= self.fallback_at <= self.progressive_at <= 1:
+            raise ValueError("need 0 < resume_at <= fallback_at <= progressive_at <= 1")
         if not 0 < self.overflow_min <= self.overflow_start <= self.overflow_max:
             raise ValueError("need 0 < overflow_min <= overflow_start <= overflow_max")
 
@@ -53,21 +55,22 @@ class AbandonPolicy:
 
 @dataclass(frozen=True)
 class Steering:
-    predictive: bool
-    overflow: float  # expected answers without an operator, as a share of expected answers
+    predictive: bool  # False: dial progressively
+    overflow: float  # allowed P(the last call placed is answered and finds no operator)
     rate: float  # the abandon rate the decision was based on
+    cautious: bool = False  # near the cap: predict at a very small risk
 
 
 class AbandonController:
-    """Turns abandon statistics into an allowed overflow (mutable: an integrator and a latch).
+    """Turns abandon statistics into an allowed risk (mutable: an integrator and a latch).
 
-    Each abandon since the last call lowers the allowed overflow by ``step`` (in
+    Each abandon since the last call lowers the allowed risk by ``step`` (in
     log terms); each answer that reached an operator raises it by ``step *
     setpoint / (1 - setpoint)``, so it settles where abandons make up
     ``setpoint`` of live answers. The setpoint is ``target`` corrected by how far
     the window's rate has drifted from it, so the window's rate comes back to
     ``target`` rather than merely stops moving. The pacer's Bernoulli model
-    gives the overflow its scale; the integrator absorbs what the model misses.
+    gives the risk its scale; the integrator absorbs what the model misses.
     """
 
     def __init__(self, policy: AbandonPolicy | None = None) -> None:
@@ -84,7 +87,12 @@ class AbandonController:
         elif rate < p.resume_at * p.cap:
             self.fallback = False
         self._integrate(stats, rate)
-        return Steering(predictive=not self.fallback, overflow=math.exp(self._log_overflow), rate=rate)
+        return Steering(
+            predictive=rate < p.progressive_at * p.cap,
+            overflow=math.exp(self._log_overflow),
+            rate=rate,
+            cautious=self.fallback,
+        )
 
     def _integrate(self, stats: AbandonStats, rate: float) -> None:
         p = self.policy

@@ -34,6 +34,7 @@ class Balance:
     variance: float
     per_call: float  # P(a new call is answered by the checkpoint)
     horizon: float
+    weight: float = 1.0  # share of a new call's answers that land here (after the previous checkpoint)
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,7 +132,10 @@ def balances(
     supply = ready + f_call + f_wrap
     demand = waiting + answers
     variance = v_call + v_wrap + v_answers
+    # An answer after the last checkpoint is judged there: most of them come soon after it.
+    weights = [q - prev for prev, q in zip((0.0, *checkpoints[:-1]), checkpoints, strict=True)]
+    weights[-1] += 1.0 - checkpoints[-1]
     return [
-        Balance(float(supply[i]), float(demand[i]), float(variance[i]), p * q, horizons[i])
+        Balance(float(supply[i]), float(demand[i]), float(variance[i]), p * q, horizons[i], weights[i])
         for i, q in enumerate(checkpoints)
     ]

@@ -8,14 +8,15 @@ Over a short horizon (about one ring time) the pacer balances two counts:
 - demand: answered calls waiting, plus each call still ringing that will be
   answered within the horizon, given how long it has rung, plus the new calls.
 
-Each count is a sum of independent Bernoulli variables, so demand - supply has
-a known mean and variance. The pacer places the most new calls ``n`` with
-
-    E[demand(n)] + margin * sd(demand(n) - supply) <= E[supply]
-
-where ``margin`` (in standard deviations) comes from the abandonment
-controller. The inequality is quadratic in sqrt(variance) and solved in closed
-form, so a tick costs a few vector operations whatever the team size.
+Each count is a sum of independent Bernoulli variables, so demand - supply is
+close to Normal with a known mean and variance. The pacer checks this at
+several checkpoints (quantiles of the ring time) and places new calls one by
+one in thought: the next call is placed only if the chance that its answer
+finds no operator, averaged over when it may be answered, stays within the
+risk the abandonment controller allows. Judging the *last* call rather than
+the average keeps the marginal risk equal from tick to tick, which buys the
+most connects for a given number of abandons; the controller's integrator
+turns that risk into the abandon rate the rules count.
 """
 
 from __future__ import annotations
@@ -32,50 +33,47 @@ from dialer.pacing.forecast import Balance, balances
 class PredictiveSettings:
     checkpoints: tuple[float, ...] = (0.15, 0.3, 0.5, 0.7, 0.85, 0.95)  # ring-time quantiles
     connect_slack_s: float = 1.0  # an answer may wait this long for an operator freeing up
-    warmup_answers: int = 50  # until then the allowed overflow is smaller ...
+    warmup_answers: int = 50  # until then the allowed risk is smaller ...
     warmup_factor: float = 0.25  # ... starting at this share of the controller's
     max_lines_per_operator: float = 12.0  # sanity ceiling on calls in flight
+    # Near the cap the controller asks for caution: predict at this small risk
+    # (far busier operators than progressive, few abandons); 0 means progressive.
+    cautious_risk: float = 0.002
 
 
-def expected_overflow(mean: float, sd: float) -> float:
-    """E[max(X, 0)] for X ~ Normal(mean, sd^2): answers left without an operator."""
-    if sd <= 1e-9:
-        return max(mean, 0.0)
-    z = mean / sd
-    pdf = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-    cdf = 0.5 * math.erfc(-z / math.sqrt(2))
-    return sd * pdf + mean * cdf
+def _normal_sf(z: float) -> float:
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
-def _overflow_share(b: Balance, n: int) -> float:
-    demand = b.demand + n * b.per_call
-    sd = math.sqrt(b.variance + n * b.per_call * (1 - b.per_call))
-    return expected_overflow(demand - b.supply, sd) / max(demand, 1.0)
+def unserved_risk(checks: list[Balance], n: int) -> float:
+    """P(the answer of one more call, after ``n`` new ones, finds no operator).
 
-
-def calls_for(checks: list[Balance], overflow: float, ceiling: int) -> int:
-    """The most new calls (up to ``ceiling``) keeping every checkpoint's overflow share within ``overflow``.
-
-    Each share grows with n, so a bisection finds the edge; the checkpoint that
-    failed last is tried first, which usually settles a probe in one test.
+    At each checkpoint that answer is unserved when the other answers by then
+    already take every operator free by then; the checkpoints are weighted by
+    the share of answers that land in their slot of the ring time.
     """
-    order = list(range(len(checks)))
+    risk = 0.0
+    for b in checks:
+        others = b.demand + n * b.per_call
+        # The 0.25 is a continuity correction: the counts are integers.
+        sd = math.sqrt(b.variance + n * b.per_call * (1.0 - b.per_call) + 0.25)
+        risk += b.weight * _normal_sf((b.supply - 0.5 - others) / sd)
+    return risk
 
-    def fits(n: int) -> bool:
-        for pos, i in enumerate(order):
-            if _overflow_share(checks[i], n) > overflow:
-                order.insert(0, order.pop(pos))
-                return False
-        return True
 
-    if ceiling <= 0 or not fits(0):
+def calls_for(checks: list[Balance], risk: float, ceiling: int) -> int:
+    """The most new calls (up to ``ceiling``) each of whose answers finds no operator with at most ``risk``.
+
+    The risk grows with every call already placed, so a bisection finds the edge.
+    """
+    if ceiling <= 0 or unserved_risk(checks, 0) > risk:
         return 0
-    if fits(ceiling):
+    if unserved_risk(checks, ceiling - 1) <= risk:
         return ceiling
-    lo, hi = 0, ceiling
+    lo, hi = 1, ceiling  # call number lo fits, call number hi does not
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if fits(mid):
+        if unserved_risk(checks, mid - 1) <= risk:
             lo = mid
         else:
             hi = mid
@@ -97,14 +95,18 @@ class PredictivePacer:
         if snap.staffed <= 0:
             return PacingDecision(0, {"mode": "predictive", "reason": "no operator logged in"})
         steering = self.controller.steer(snap.abandon)
-        if not steering.predictive:
+        s = self.settings
+        cautious = steering.cautious and s.cautious_risk > 0
+        if not steering.predictive or (steering.cautious and not cautious):
             calls = within_limits(snap, snap.ready - snap.in_flight) if snap.ready > 0 else 0
             return PacingDecision(
                 calls, {"mode": "predictive", "fallback": "progressive", "abandon_rate": steering.rate}
             )
-        s = self.settings
-        warm = min(1.0, snap.estimates.answered / s.warmup_answers) if s.warmup_answers else 1.0
-        overflow = steering.overflow * (s.warmup_factor + (1.0 - s.warmup_factor) * warm)
+        if cautious:
+            risk = s.cautious_risk
+        else:
+            warm = min(1.0, snap.estimates.answered / s.warmup_answers) if s.warmup_answers else 1.0
+            risk = steering.overflow * (s.warmup_factor + (1.0 - s.warmup_factor) * warm)
         ceiling = min(
             math.floor(s.max_lines_per_operator * snap.staffed) - snap.in_flight,
             within_limits(snap, snap.limits.max_originate_per_tick),
@@ -121,17 +123,17 @@ class PredictivePacer:
             snap.in_wrap,
             snap.ringing,
         )
-        calls = calls_for(checks, overflow, ceiling)
+        calls = calls_for(checks, risk, ceiling)
         b = checks[-1]
-        return PacingDecision(
-            calls,
-            {
-                "mode": "predictive",
-                "overflow": round(overflow, 4),
-                "abandon_rate": round(steering.rate, 4),
-                "free_expected": round(b.supply, 2),
-                "answers_expected": round(b.demand, 2),
-                "answer_rate": round(snap.estimates.answer_rate, 4),
-                "horizon_s": round(b.horizon, 1),
-            },
-        )
+        explain: dict[str, float | str] = {
+            "mode": "predictive",
+            "overflow": round(risk, 4),
+            "abandon_rate": round(steering.rate, 4),
+            "free_expected": round(b.supply, 2),
+            "answers_expected": round(b.demand, 2),
+            "answer_rate": round(snap.estimates.answer_rate, 4),
+            "horizon_s": round(b.horizon, 1),
+        }
+        if cautious:
+            explain["fallback"] = "cautious"
+        return PacingDecision(calls, explain)
