@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -107,3 +108,57 @@ async def ami_events(ami_telephony: AmiTelephony) -> AsyncIterator[EventLog]:
 
 def kinds(events: list[Any]) -> list[str]:
     return [type(e).__name__ for e in events]
+
+
+class AmiWitness:
+    """A plain AMI session of its own, beside the one under test, recording every message it is sent.
+
+    Tests use it to see what Asterisk really did (an injected action, a played message, the
+    events a user is sent), independently of the adapter they check.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, dict[str, str]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def start(self, box: Sandbox) -> None:
+        reader, writer = await asyncio.open_connection(box.host, box.port)
+        await reader.readline()
+        writer.write(f"Action: Login\r\nUsername: {box.username}\r\nSecret: {box.secret}\r\n\r\n".encode())
+        await writer.drain()
+        self._writer = writer
+        self._task = asyncio.create_task(self._read(reader))
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        message: dict[str, str] = {}
+        while line := await reader.readline():
+            text = line.decode(errors="replace").rstrip("\r\n")
+            if text:
+                key, _, value = text.partition(": ")
+                message[key] = value
+            elif message:
+                self.seen.append((time.time(), message))
+                message = {}
+
+    def event_names(self) -> list[str]:
+        return [m["Event"] for _, m in self.seen if "Event" in m]
+
+    def user_event_names(self) -> list[str]:
+        return [m.get("UserEvent", "") for _, m in self.seen if m.get("Event") == "UserEvent"]
+
+    def of(self, attempt_id: str, event: str) -> list[tuple[float, dict[str, str]]]:
+        """Events named ``event`` of the call whose channel id is ``attempt_id``."""
+        return [
+            (at, m)
+            for at, m in self.seen
+            if m.get("Event") == event and attempt_id in (m.get("Uniqueid"), m.get("Attempt"))
+        ]
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._writer is not None:
+            self._writer.close()

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import wave
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,54 +24,13 @@ from dialer.engine import DialEngine, EngineSettings
 from dialer.errors import TelephonyError
 from dialer.operators import ready
 from dialer.pbx.sandbox import Sandbox
+from tests.asterisk_fixtures import AmiWitness
 from tests.engine_helpers import attempts, make_campaign, make_leads, make_operators, phones_by_digit
 
 asterisk = pytest.mark.asterisk
 
 QUEUE = "q3"
 SETTINGS = EngineSettings(node_id="amd-e2e", tick_s=0.1, operator_poll_s=0.25, shutdown_deadline_s=20.0)
-
-
-@dataclass
-class Witness:
-    """A plain AMI session of its own, recording when each call's events arrive (by Uniqueid)."""
-
-    seen: list[tuple[float, dict[str, str]]] = field(default_factory=list)
-    _task: asyncio.Task[None] | None = None
-    _writer: asyncio.StreamWriter | None = None
-
-    async def start(self, box: Sandbox) -> None:
-        reader, writer = await asyncio.open_connection(box.host, box.port)
-        await reader.readline()
-        writer.write(f"Action: Login\r\nUsername: {box.username}\r\nSecret: {box.secret}\r\n\r\n".encode())
-        await writer.drain()
-        self._writer = writer
-        self._task = asyncio.create_task(self._read(reader))
-
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        message: dict[str, str] = {}
-        while line := await reader.readline():
-            text = line.decode(errors="replace").rstrip("\r\n")
-            if text:
-                key, _, value = text.partition(": ")
-                message[key] = value
-            elif message:
-                self.seen.append((time.time(), message))
-                message = {}
-
-    def of(self, attempt_id: str, event: str) -> list[tuple[float, dict[str, str]]]:
-        """Events named ``event`` of the call whose channel id is ``attempt_id``."""
-        return [
-            (at, m)
-            for at, m in self.seen
-            if m.get("Event") == event and attempt_id in (m.get("Uniqueid"), m.get("Attempt"))
-        ]
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-        if self._writer is not None:
-            self._writer.close()
 
 
 def seconds_of(sound: str) -> float:
@@ -100,7 +57,7 @@ async def test_amd_ends_machines_with_their_message_and_queues_people(
     for name in operators:
         ready(store, name)
 
-    witness = Witness()
+    witness = AmiWitness()
     await witness.start(asterisk_sandbox)
     telephony = await AmiTelephony.connect(asterisk_sandbox)
     try:

@@ -11,7 +11,7 @@ from dialer.ami import AmiTelephony
 from dialer.pbx.config import AMI_EVENTS, render_manager
 from dialer.pbx.sandbox import Sandbox
 from dialer.telephony import HungUp, OriginateRequest, SafeHarbourPlayed
-from tests.asterisk_fixtures import EventLog
+from tests.asterisk_fixtures import AmiWitness, EventLog
 
 # What dialer.ami.tracker turns into the port's events (calls, then queue members).
 READ_BY_THE_TRACKER = {
@@ -36,36 +36,11 @@ def test_the_ami_user_lets_through_every_event_the_tracker_reads_and_only_includ
     assert lines == [f"eventfilter(action(include),name({name})) =" for name in AMI_EVENTS]
 
 
-class EventNames:
-    """A plain AMI session as the engine's user, recording the name of every event it is sent."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    async def start(self, box: Sandbox) -> None:
-        reader, self._writer = await asyncio.open_connection(box.host, box.port)
-        await reader.readline()
-        self._writer.write(
-            f"Action: Login\r\nUsername: {box.username}\r\nSecret: {box.secret}\r\n\r\n".encode()
-        )
-        await self._writer.drain()
-        self._task = asyncio.create_task(self._read(reader))
-
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        while line := await reader.readline():
-            if line.startswith(b"Event: "):
-                self.seen.append(line.decode().split(": ", 1)[1].strip())
-
-    async def close(self) -> None:
-        self._task.cancel()
-        self._writer.close()
-
-
 @pytest.mark.asterisk
 async def test_a_call_sends_the_engine_its_events_and_none_of_the_others(
     asterisk_sandbox: Sandbox, ami_telephony: AmiTelephony, ami_events: EventLog
 ) -> None:
-    names = EventNames()
+    names = AmiWitness()
     await names.start(asterisk_sandbox)
     try:
         # Answered, then the safe-harbour message (q3 has nobody ready), then hung up.
@@ -88,6 +63,7 @@ async def test_a_call_sends_the_engine_its_events_and_none_of_the_others(
         await asyncio.sleep(0.3)
     finally:
         await names.close()
-    assert {"Newstate", "Hangup", "OriginateResponse", "UserEvent"} <= set(names.seen)
-    assert set(names.seen) <= set(AMI_EVENTS)
-    assert "Newchannel" not in names.seen
+    seen = names.event_names()
+    assert {"Newstate", "Hangup", "OriginateResponse", "UserEvent"} <= set(seen)
+    assert set(seen) <= set(AMI_EVENTS)
+    assert "Newchannel" not in seen

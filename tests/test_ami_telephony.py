@@ -33,7 +33,7 @@ from dialer.telephony import (
     SafeHarbourPlayed,
     Telephony,
 )
-from tests.asterisk_fixtures import SANDBOX_SIM, EventLog, kinds
+from tests.asterisk_fixtures import SANDBOX_SIM, AmiWitness, EventLog, kinds
 
 asterisk = pytest.mark.asterisk
 T = TypeVar("T")
@@ -431,37 +431,11 @@ async def test_a_new_connection_reports_the_members_already_in_queues(
 # --- safety ----------------------------------------------------------------------
 
 
-class RawListener:
-    """A plain AMI session that records every UserEvent name: the injection test's witness."""
-
-    def __init__(self) -> None:
-        self.user_events: list[str] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self, box: Sandbox) -> None:
-        reader, writer = await asyncio.open_connection(box.host, box.port)
-        await reader.readline()
-        writer.write(f"Action: Login\r\nUsername: {box.username}\r\nSecret: {box.secret}\r\n\r\n".encode())
-        await writer.drain()
-        self._writer = writer
-        self._task = asyncio.create_task(self._read(reader))
-
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        while line := await reader.readline():
-            if line.startswith(b"UserEvent: "):
-                self.user_events.append(line.decode().split(": ", 1)[1].strip())
-
-    async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
-        self._writer.close()
-
-
 @asterisk
 async def test_an_injected_action_in_a_variable_is_refused_before_reaching_asterisk(
     asterisk_sandbox: Sandbox, ami_telephony: AmiTelephony, ami_events: EventLog
 ) -> None:
-    witness = RawListener()
+    witness = AmiWitness()
     await witness.start(asterisk_sandbox)
     try:
         payloads = [
@@ -479,8 +453,8 @@ async def test_an_injected_action_in_a_variable_is_refused_before_reaching_aster
         await ami_telephony.originate(call("4930", "q3"))
         await ami_events.wait_for(lambda events: any(isinstance(e, SafeHarbourPlayed) for e in events))
         await asyncio.sleep(0.2)
-        assert "DialerSafeHarbour" in witness.user_events
-        assert "Injected" not in witness.user_events
+        assert "DialerSafeHarbour" in witness.user_event_names()
+        assert "Injected" not in witness.user_event_names()
         status = await ami_telephony.action("QueueStatus", {"Queue": "q7"}, as_list=True)
         assert not any("injected" in str(m.get("Location", "")) for m in status)
     finally:

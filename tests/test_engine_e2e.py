@@ -23,7 +23,7 @@ from dialer.ami import AmiTelephony
 from dialer.engine import DialEngine, EngineSettings
 from dialer.operators import login, pause, ready
 from dialer.pbx.sandbox import Sandbox
-from tests.asterisk_fixtures import SANDBOX_SIM
+from tests.asterisk_fixtures import SANDBOX_SIM, AmiWitness
 from tests.engine_helpers import (
     assert_no_overlap,
     attempts,
@@ -56,34 +56,6 @@ async def sim_tuning(telephony: AmiTelephony, **values: str) -> AsyncIterator[No
     finally:
         for name in values:
             await telephony.action("Setvar", {"Variable": name, "Value": defaults[name]})
-
-
-class UserEventWitness:
-    """A plain AMI session of its own that records every UserEvent name."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self._task: asyncio.Task[None] | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def start(self, box: Sandbox) -> None:
-        reader, writer = await asyncio.open_connection(box.host, box.port)
-        await reader.readline()
-        writer.write(f"Action: Login\r\nUsername: {box.username}\r\nSecret: {box.secret}\r\n\r\n".encode())
-        await writer.drain()
-        self._writer = writer
-        self._task = asyncio.create_task(self._read(reader))
-
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        while line := await reader.readline():
-            if line.startswith(b"UserEvent: "):
-                self.names.append(line.decode().split(": ", 1)[1].strip())
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-        if self._writer is not None:
-            self._writer.close()
 
 
 async def _wait(predicate: object, timeout: float) -> None:
@@ -200,7 +172,7 @@ async def test_lead_data_cannot_inject_an_ami_action(asterisk_sandbox: Sandbox, 
     make_leads(store, cid, phones_by_digit([0]), data={"name": evil})
     [name] = make_operators(store, "inject", 1, prefix="op6")
     ready(store, name)
-    witness = UserEventWitness()
+    witness = AmiWitness()
     await witness.start(asterisk_sandbox)
     telephony = await AmiTelephony.connect(asterisk_sandbox)
     try:
@@ -214,8 +186,8 @@ async def test_lead_data_cannot_inject_an_ami_action(asterisk_sandbox: Sandbox, 
         await witness.close()
     [row] = attempts(store, cid)
     assert row.outcome == "abandoned" and row.safe_harbour and row.answered_at is not None
-    assert "DialerSafeHarbour" in witness.names
-    assert "Injected" not in witness.names
+    assert "DialerSafeHarbour" in witness.user_event_names()
+    assert "Injected" not in witness.user_event_names()
     with Session(store) as session:
         lead = session.get(Lead, row.lead_id)
         assert lead is not None and lead.status == "scheduled" and lead.attempts == 1
