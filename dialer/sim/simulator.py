@@ -8,6 +8,12 @@ Nothing happens per operator per second: operators change state only at events.
 
 At the end of the shift dialing stops; calls already placed play out, so the
 abandon rate includes the tail. Utilisation counts work inside the shift only.
+
+Most calls are never answered by a person, and the state machine's verdict on
+them depends only on the kind of failure (busy, no answer, congestion, a
+machine), not on times or ids. So each kind is put through ``apply`` once and
+its verdict reused; a person's call is driven event by event. The results are
+the same as applying every event to every call, several times faster.
 """
 
 from __future__ import annotations
@@ -101,7 +107,8 @@ class _Shift:
         self.tracker = EstimatesTracker()
         self.heap: list[tuple[float, int, int, str | int]] = []
         self.seq = 0
-        self.attempts: dict[str, Attempt] = {}
+        self.attempts: dict[str, Attempt] = {}  # created when a person answers
+        self._verdicts: dict[tuple[type[CallEvent], str, str], tuple[bool, bool]] = {}
         self.plans: dict[str, CallPlan] = {}
         self.pending: dict[str, float] = {}  # placed, not yet in the queue: dial time
         self.waiting: deque[str] = deque()
@@ -159,7 +166,6 @@ class _Shift:
         self.tally.calls += 1
         aid = f"a{self.tally.calls}"
         plan = self.customers.plan(self.rng)
-        self.attempts[aid] = Attempt.dial(aid, now, self.p.connect_limit, amd_enabled=self.p.amd_s > 0)
         self.plans[aid] = plan
         self.pending[aid] = now
         self._push(now + plan.verdict_after, _RESOLVE, aid)
@@ -177,6 +183,26 @@ class _Shift:
             self.plans.pop(aid, None)
         return after
 
+    def _unanswered(self, aid: str, event: OriginateFailed | MachineDetected) -> None:
+        """A call that ends before any person answers: classify it by its kind of failure."""
+        key: tuple[type[CallEvent], str, str]
+        if isinstance(event, OriginateFailed):
+            key = (type(event), event.reason.value, str(event.hangup_cause))
+        else:
+            key = (type(event), event.status, event.cause)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            first = Attempt.dial(aid, 0.0, self.p.connect_limit, amd_enabled=self.p.amd_s > 0)
+            after = apply(first, event)
+            if after.state is not AttemptState.ENDED:
+                raise AssertionError(f"{key} should end the attempt")
+            verdict = counts_toward_abandon_rate(after.outcome)
+            self._verdicts[key] = verdict
+        live, abandoned = verdict
+        if live:
+            self.tally.live_answer(event.at, abandoned)
+        del self.plans[aid]
+
     def _resolve(self, aid: str, at: float) -> None:
         """The call reaches its outcome: a failure, a machine, or a person in the queue."""
         plan = self.plans[aid]
@@ -184,21 +210,22 @@ class _Shift:
         fate = plan.fate
         if fate in (Fate.BUSY, Fate.CONGESTION):
             reason = FailReason.BUSY if fate is Fate.BUSY else FailReason.CONGESTION
-            self._apply(aid, OriginateFailed(aid, at, reason, 17 if fate is Fate.BUSY else 34))
+            self._unanswered(aid, OriginateFailed(aid, at, reason, 17 if fate is Fate.BUSY else 34))
             self.tracker.call_resolved(False, at - dialed)
             return
         # Failures and machines skip the events that change nothing for them
         # (ringing, the answer implied by the AMD verdict): the shift has
         # hundreds of thousands of them. A person's call gets every event.
         if fate is Fate.NO_ANSWER:
-            self._apply(aid, OriginateFailed(aid, at, FailReason.NO_ANSWER, 19))
+            self._unanswered(aid, OriginateFailed(aid, at, FailReason.NO_ANSWER, 19))
             self.tracker.call_resolved(False, at - dialed)
             return
         amd = self.p.amd_s > 0
         if amd and fate is Fate.MACHINE:
-            self._apply(aid, MachineDetected(aid, at, "MACHINE", "LONGGREETING"))
+            self._unanswered(aid, MachineDetected(aid, at, "MACHINE", "LONGGREETING"))
             self.tracker.call_resolved(False, at - dialed)
             return
+        self.attempts[aid] = Attempt.dial(aid, dialed, self.p.connect_limit, amd_enabled=amd)
         self._apply(aid, Ringing(aid, dialed + plan.ringing_after))
         self._apply(aid, Answered(aid, dialed + plan.outcome_after))
         if amd:
