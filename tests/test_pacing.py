@@ -26,7 +26,7 @@ from dialer.pacing import (
     make_pacer,
 )
 from dialer.pacing.forecast import balances
-from dialer.pacing.predictive import calls_for
+from dialer.pacing.predictive import calls_for, unserved_risk
 
 MODES = ["preview", "progressive", "ratio:2.5", "predictive"]
 
@@ -219,6 +219,15 @@ def test_more_allowed_risk_never_means_fewer_calls() -> None:
     counts = [calls_for(checks, risk, 500) for risk in (0.0005, 0.002, 0.01, 0.05, 0.2)]
     assert counts == sorted(counts)
     assert counts[-1] > counts[0]
+
+
+def test_each_new_call_carries_more_risk_than_the_one_before() -> None:
+    snap = busy_floor(ready=3)
+    checks = balances(snap.estimates, (0.25, 0.5, 0.9), 1.0, 3, 0, snap.in_call, (), snap.ringing)
+    assert sum(b.weight for b in checks) == pytest.approx(1.0)
+    risks = [unserved_risk(checks, n) for n in range(0, 60, 5)]
+    assert risks == sorted(risks)
+    assert risks[0] < 0.05 < risks[-1]
 
 
 def test_tracker_learns_the_answer_rate_and_talk_time() -> None:

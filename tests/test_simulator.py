@@ -57,6 +57,21 @@ def test_every_live_answer_is_either_connected_or_abandoned() -> None:
     assert result.calls >= result.live_answers
 
 
+def test_calls_nobody_answers_are_placed_but_never_count_as_live_answers() -> None:
+    nobody = run_simulation(replace(SMALL, answer_rate=0.0, hours=0.2))
+    assert nobody.calls > 0
+    assert nobody.live_answers == 0
+    assert nobody.abandon_rate == 0.0
+
+
+def test_without_amd_machines_reach_operators() -> None:
+    machines_only = replace(SMALL, answer_rate=0.0, busy_share=0.0, no_answer_share=0.0, machine_share=1.0)
+    with_amd = run_simulation(replace(machines_only, hours=0.2))
+    without_amd = run_simulation(replace(machines_only, hours=0.2, amd_s=0.0))
+    assert with_amd.connects == 0
+    assert without_amd.connects > 0
+
+
 def test_a_benchmark_can_pass_its_own_pacer() -> None:
     seen: list[PacingSnapshot] = []
 

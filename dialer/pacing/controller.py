@@ -38,12 +38,15 @@ class AbandonPolicy:
     overflow_min: float = 1e-4
     overflow_max: float = 0.5
     step: float = 0.1  # log-change of the allowed risk per abandoned call
+    catch_up: float = 1.15  # x target: the most the integrator aims for while the rate is below target
 
     def __post_init__(self) -> None:
         if not 0 < self.target < self.cap <= 1:
             raise ValueError("need 0 < target < cap <= 1")
         if not 0 < self.resume_at <= self.fallback_at <= self.progressive_at <= 1:
             raise ValueError("need 0 < resume_at <= fallback_at <= progressive_at <= 1")
+        if self.catch_up < 1:
+            raise ValueError("catch_up must be at least 1 (x target)")
         if not 0 < self.overflow_min <= self.overflow_start <= self.overflow_max:
             raise ValueError("need 0 < overflow_min <= overflow_start <= overflow_max")
 
@@ -102,7 +105,7 @@ class AbandonController:
         self._seen = stats
         if new_live == 0:
             return
-        setpoint = min(1.5 * p.target, max(0.3 * p.target, 2 * p.target - rate))
+        setpoint = min(p.catch_up * p.target, max(0.3 * p.target, 2 * p.target - rate))
         served = max(0, new_live - new_abandoned)
         change = p.step * (served * setpoint / (1 - setpoint) - new_abandoned)
         low, high = math.log(p.overflow_min), math.log(p.overflow_max)
