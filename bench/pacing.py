@@ -3,7 +3,7 @@
 Every method runs in the same seeded simulator (``dialer.sim``) on the grid
 operators x answer rate x mean talk time, wrap-up 10 s, 8-hour shifts, several
 seeds. The baselines below are written from the public descriptions of each
-dialer's pacing rule (see docs/benchmarks-pacing.md); they live here, not in the
+dialer's pacing rule (see docs/benchmarks.md, "Pacing"); they live here, not in the
 product.
 
     python bench/pacing.py                     # the full grid (minutes, 2 workers)
