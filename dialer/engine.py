@@ -177,6 +177,7 @@ class DialEngine:
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
+        self._connected = True  # the phone system's link, as its events report it
         self._outcomes: Counter[str] = Counter()
         self._started = 0
         self._next_reload = 0.0
@@ -294,7 +295,7 @@ class DialEngine:
             self._next_operator_poll = now + self._settings.operator_poll_s
         self._expire_silent(now)
         for run in list(self._campaigns.values()):
-            if self._stop.is_set():
+            if self._stop.is_set() or not self._connected:
                 break
             self._dial_campaign(run, self._clock())
         self._save_pacing(self._clock())
@@ -401,8 +402,11 @@ class DialEngine:
             state = self._membership.on_member(event)
             self._journal.note_member(event.interface, state)
         elif isinstance(event, ConnectionLost):
+            # No new calls until the link is back: each would fail and burn one of the lead's attempts.
+            self._connected = False
             log.warning("connection to the phone system lost; %d calls in flight", len(self._live))
         elif isinstance(event, ConnectionRestored):
+            self._connected = True
             log.info("connection to the phone system restored")
         else:
             self._on_call_event(event)

@@ -385,3 +385,25 @@ def test_two_nodes_never_claim_the_same_lead(store: Engine) -> None:
     assert not {lead.lead_id for lead in first} & {lead.lead_id for lead in second}
     holders = {lead.id: lead.claimed_by for lead in leads(store, cid)}
     assert all(holders[lead.lead_id] == "node-a" for lead in first)
+
+
+async def test_nothing_is_dialed_while_the_phone_system_is_unreachable(store: Engine) -> None:
+    from dialer.telephony import ConnectionLost, ConnectionRestored
+
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0, 1, 2]))
+    [name] = make_operators(store, "spring", 1)
+    login(store, name)  # paused until the link is down, so nothing is dialed before it drops
+    telephony = ScriptedTelephony()
+    engine = DialEngine(store, telephony, FAST)
+    task = asyncio.create_task(engine.run(until_done=True))
+    await asyncio.sleep(0.2)
+    telephony._emit(ConnectionLost(at=0.0))
+    ready(store, name)
+    await asyncio.sleep(0.5)
+    # Leads would only burn attempts as "failed" against a PBX that cannot take the call.
+    assert telephony.dialed == []
+    assert all(lead.attempts == 0 and lead.status == "new" for lead in leads(store, cid))
+    telephony._emit(ConnectionRestored(at=0.0))
+    await asyncio.wait_for(task, 10)
+    assert len(telephony.dialed) == 3
