@@ -289,7 +289,7 @@ class DialEngine:
         now = self._clock()
         if now >= self._next_reload:
             self._load_campaigns(now)
-        if now >= self._next_operator_poll:
+        if now >= self._next_operator_poll and self._connected:
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
             await self._membership.apply(load_assignments(self._store, queues), self._pending_by_campaign())
             self._next_operator_poll = now + self._settings.operator_poll_s
@@ -404,6 +404,7 @@ class DialEngine:
         elif isinstance(event, ConnectionLost):
             # No new calls until the link is back: each would fail and burn one of the lead's attempts.
             self._connected = False
+            self._membership.forget()
             log.warning("connection to the phone system lost; %d calls in flight", len(self._live))
         elif isinstance(event, ConnectionRestored):
             self._connected = True

@@ -131,6 +131,15 @@ class Membership:
         with contextlib.suppress(TelephonyError):  # not a member: nothing to remove
             await self._telephony.queue_remove(queue, interface)
 
+    def forget(self) -> None:
+        """The link to the phone system broke: what was applied and observed may be gone.
+
+        A restarted Asterisk has empty queues. Until it reports members again nobody
+        counts as ready, and the next ``apply`` puts every operator back in their queue.
+        """
+        self._applied.clear()
+        self._observed.clear()
+
     def on_member(self, event: MemberChanged) -> OperatorState:
         self._observed[(event.queue, event.interface)] = event.state
         return OBSERVED[event.state]

@@ -407,3 +407,31 @@ async def test_nothing_is_dialed_while_the_phone_system_is_unreachable(store: En
     telephony._emit(ConnectionRestored(at=0.0))
     await asyncio.wait_for(task, 10)
     assert len(telephony.dialed) == 3
+
+
+async def test_operators_go_back_in_the_queue_after_the_phone_system_restarts(store: Engine) -> None:
+    from dialer.telephony import ConnectionLost, ConnectionRestored
+
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0, 1, 2]))
+    [name] = make_operators(store, "spring", 1)
+    login(store, name)
+    telephony = ScriptedTelephony()
+    engine = DialEngine(store, telephony, FAST)
+    task = asyncio.create_task(engine.run(until_done=True))
+    try:
+        await asyncio.sleep(0.3)
+        assert len(telephony.members) == 1
+        # A restarted Asterisk comes back with empty queues and says nothing about who was in them.
+        telephony._emit(ConnectionLost(at=0.0))
+        await asyncio.sleep(0.1)
+        telephony.members.clear()
+        telephony._emit(ConnectionRestored(at=0.0))
+        ready(store, name)
+        await asyncio.wait_for(task, 10)
+    finally:
+        engine.stop()
+    # Every call was placed with the operator back in the queue and reported available.
+    assert len(telephony.dialed) == 3
+    assert all(d.available_operators >= 1 for d in telephony.dialed)
+    assert [a[0] for a in telephony.actions].count("add") == 2

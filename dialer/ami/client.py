@@ -231,6 +231,8 @@ class AmiTelephony:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_backoff_s)
                 continue
+            # Asterisk may have restarted with empty queues: report members afresh from its snapshot.
+            self._members = MemberTracker()
             self._put(ConnectionRestored(self._clock()))
             log.info("AMI connection restored")
             with contextlib.suppress(TelephonyError):

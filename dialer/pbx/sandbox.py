@@ -238,8 +238,25 @@ class Sandbox:
         install = self.install = self.install or ensure_asterisk()
         self.workdir = Path(tempfile.mkdtemp(prefix="dialer-ast-"))
         self.port = free_port()
-        conf = self._write_config(self.workdir, install)
-        with open(self.log_file, "wb") as out:
+        self._launch(install, self._write_config(self.workdir, install))
+        return self
+
+    def crash(self) -> None:
+        """Kill Asterisk at once (SIGKILL), as a crash would: calls vanish, files stay for ``restart``."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+    def restart(self) -> Sandbox:
+        """Start Asterisk again on the same port and configuration, after ``crash``."""
+        assert self.install is not None and self.workdir is not None, "the sandbox was never started"
+        if self._process is None:
+            self._launch(self.install, self.workdir / "etc/asterisk.conf")
+        return self
+
+    def _launch(self, install: AsteriskInstall, conf: Path) -> None:
+        with open(self.log_file, "ab") as out:
             self._process = subprocess.Popen(
                 [*install.argv, "-C", str(conf), "-f", "-n"],
                 stdin=subprocess.DEVNULL,
@@ -253,7 +270,6 @@ class Sandbox:
             self.stop(keep_files=True)
             raise
         log.info("sandbox Asterisk pid %d, AMI on %s:%d", self._process.pid, self.host, self.port)
-        return self
 
     def _wait_ready(self, install: AsteriskInstall, conf: Path) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
