@@ -86,6 +86,7 @@ class EngineSettings:
     node_id: str = field(default_factory=default_node_id)
     tick_s: float = 0.25
     operator_poll_s: float = 0.25
+    operator_retry_s: float = 5.0  # after the phone system refused a queue action for an operator
     campaign_reload_s: float = 2.0
     shutdown_deadline_s: float = 30.0
     expire_after_s: float = 60.0  # silence after which an unconnected call is presumed lost
@@ -171,7 +172,7 @@ class DialEngine:
         self._names = tuple(campaigns)
         self._pacer_for = pacer_for
         self._clock = clock
-        self._membership = Membership(telephony)
+        self._membership = Membership(telephony, settings.operator_retry_s)
         self._journal = Journal()
         self._campaigns: dict[int, CampaignRun] = {}
         self._live: dict[str, LiveCall] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -69,8 +70,10 @@ def _desired(value: str) -> OperatorState:
 class Membership:
     """Queue membership as this engine applied it and as the phone system reports it."""
 
-    def __init__(self, telephony: Telephony) -> None:
+    def __init__(self, telephony: Telephony, retry_s: float = 5.0) -> None:
         self._telephony = telephony
+        self._retry_s = retry_s  # after a refused queue action, try that member again this much later
+        self._retry_at: dict[tuple[str, str], float] = {}
         self._assignments: list[Assignment] = []
         self._applied: dict[tuple[str, str], OperatorState] = {}
         self._observed: dict[tuple[str, str], MemberState] = {}
@@ -89,7 +92,10 @@ class Membership:
         self._assignments = list(assignments)
         deficit = {cid: n - len(self.ready(cid)) for cid, n in (pending or {}).items()}
         wanted: dict[tuple[str, str], Assignment] = {(a.queue, a.interface): a for a in assignments}
+        now = time.monotonic()
         for key, assignment in wanted.items():
+            if self._retry_at.get(key, 0.0) > now:
+                continue
             current = self._applied.get(key)
             if (
                 current is OperatorState.READY
@@ -125,7 +131,20 @@ class Membership:
                     await self._quietly_remove(queue, interface)
                 await self._telephony.queue_add(queue, interface, name, paused)
         except TelephonyError as exc:
-            log.warning("queue %s member %s: could not apply %s: %s", queue, interface, desired, exc)
+            if desired is OperatorState.LOGGED_OUT:
+                log.info("queue %s member %s: not removed (%s)", queue, interface, exc)
+                return  # most often it was not a member: logged out either way
+            # The member's real state is unknown now: start it afresh later.
+            self._applied.pop((queue, interface), None)
+            self._retry_at[(queue, interface)] = time.monotonic() + self._retry_s
+            log.warning(
+                "queue %s member %s: could not apply %s (retrying in %.0f s): %s",
+                queue,
+                interface,
+                desired,
+                self._retry_s,
+                exc,
+            )
 
     async def _quietly_remove(self, queue: str, interface: str) -> None:
         with contextlib.suppress(TelephonyError):  # not a member: nothing to remove
@@ -139,6 +158,7 @@ class Membership:
         """
         self._applied.clear()
         self._observed.clear()
+        self._retry_at.clear()
 
     def on_member(self, event: MemberChanged) -> OperatorState:
         self._observed[(event.queue, event.interface)] = event.state

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from campaigns.models import CallAttempt, DncEntry, Lead
 from campaigns.store import session_scope
 from dialer.engine import DialEngine, EngineSettings
+from dialer.errors import TelephonyError
 from dialer.operators import login, pause, ready
 from tests.engine_helpers import (
     ScriptedTelephony,
@@ -435,3 +436,28 @@ async def test_operators_go_back_in_the_queue_after_the_phone_system_restarts(st
     assert len(telephony.dialed) == 3
     assert all(d.available_operators >= 1 for d in telephony.dialed)
     assert [a[0] for a in telephony.actions].count("add") == 2
+
+
+async def test_a_refused_queue_add_is_tried_again(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0]))
+    [name] = make_operators(store, "spring", 1)
+    ready(store, name)
+    refusals = [TelephonyError("Unable to add interface: temporary failure")]
+
+    class Flaky(ScriptedTelephony):
+        async def queue_add(self, queue: str, interface: str, member_name: str, paused: bool) -> None:
+            if refusals:
+                self.actions.append(("refused", queue, interface))
+                raise refusals.pop()
+            await super().queue_add(queue, interface, member_name, paused)
+
+    telephony = Flaky()
+    settings = EngineSettings(
+        node_id="test-node", tick_s=0.02, operator_poll_s=0.02, operator_retry_s=0.1, shutdown_deadline_s=5.0
+    )
+    await asyncio.wait_for(DialEngine(store, telephony, settings).run(until_done=True), 10)
+    kinds = [a[0] for a in telephony.actions]
+    assert kinds.index("refused") < kinds.index("add")
+    [row] = attempts(store, cid)
+    assert row.outcome == "connected"
