@@ -167,3 +167,13 @@ class PacingState(SQLModel, table=True):
     node: str = Field(primary_key=True, max_length=64)
     updated_at: datetime = Field(default_factory=utcnow)
     explain: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DialerNode(SQLModel, table=True):
+    """A running dial engine's heartbeat; a node silent for too long is taken over by another."""
+
+    __tablename__ = "dialer_node"
+
+    name: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow, index=True)

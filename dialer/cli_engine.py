@@ -9,7 +9,9 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +23,7 @@ from dialer import operators as ops
 from dialer.attempts_export import export_attempts
 from dialer.cli_support import AMI_HELP, ami_settings, stderr, stdout, store, write_atomically
 from dialer.engine import DialEngine, EngineSettings, RunReport
+from dialer.nodes import DEFAULT_LEASE_S, NodeHealth
 from dialer.pace_store import PacingView
 from dialer.status import StatusReport, collect_status
 
@@ -158,6 +161,7 @@ def print_status(report: StatusReport) -> None:
     operators = ", ".join(f"{k} {v}" for k, v in sorted(report.operators.items())) or "none"
     stdout.print(f"calls in flight: {report.in_flight}; operators: {operators}")
     now = time.time()
+    stdout.print(escape(engines_line(report.nodes, datetime.fromtimestamp(now, UTC))))
     for c in report.campaigns:
         for view in c.pacing:
             stdout.print(escape(pacing_line(c.name, view, now)))
@@ -167,6 +171,20 @@ def print_status(report: StatusReport) -> None:
                 f"[yellow]{escape(c.name)}: {c.no_window} leads can never be called in their calling window;"
                 " set their time zone or region[/yellow]"
             )
+
+
+def engines_line(engines: Sequence[NodeHealth], now: datetime) -> str:
+    """Running engines and how recently each beat its heartbeat."""
+    if not engines:
+        return "engines: none running"
+    parts = []
+    for node in engines:
+        silent = node.silent_for(now)
+        if silent > DEFAULT_LEASE_S:
+            parts.append(f"{node.name} (silent {silent:.0f} s: another engine will take it over)")
+        else:
+            parts.append(f"{node.name} (alive {silent:.0f} s ago)")
+    return "engines: " + ", ".join(parts)
 
 
 # An engine writes its explanation every few seconds: older than this, it is not dialing.

@@ -46,6 +46,7 @@ from dialer.claims import due_count, release_claims
 from dialer.errors import NotFound, TelephonyError
 from dialer.live import LiveCall, busy_operators, deadline, pacing_explain, should_hold, snapshot
 from dialer.membership import Membership, load_assignments
+from dialer.nodes import DEFAULT_LEASE_S, beat, leave, take_over_silent
 from dialer.originate import build_request
 from dialer.pace_store import PACED_MODES, learn, save_explain, warm_estimates
 from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
@@ -95,6 +96,9 @@ class EngineSettings:
     hangup_hold_s: float = 1.0  # how long a causeless pre-answer hang-up waits for the originate's verdict
     abandon_refresh_s: float = 5.0  # how often the abandon rate is re-read from the store (all nodes)
     pacing_save_s: float = 2.0  # how often the pacing explanation is written for `dialer status`
+    heartbeat_s: float = 5.0  # how often this node records that it is alive
+    node_lease_s: float = DEFAULT_LEASE_S  # another node silent this long is taken over
+    takeover_check_s: float = 15.0  # how often to look for silent nodes
     lead_variables: Mapping[str, str] = field(default_factory=_default_lead_variables)
 
     def __post_init__(self) -> None:
@@ -102,6 +106,8 @@ class EngineSettings:
             raise ValueError("node_id must be 1 to 64 characters")
         if min(self.tick_s, self.operator_poll_s, self.campaign_reload_s, self.abandon_refresh_s) <= 0:
             raise ValueError("intervals must be positive")
+        if min(self.heartbeat_s, self.takeover_check_s) <= 0 or self.node_lease_s < 3 * self.heartbeat_s:
+            raise ValueError("heartbeats must be positive and the node lease at least three of them")
 
 
 DIAL_RATE_WINDOW_S = 60.0
@@ -184,6 +190,8 @@ class DialEngine:
         self._next_reload = 0.0
         self._next_operator_poll = 0.0
         self._next_pacing_save = 0.0
+        self._next_beat = 0.0
+        self._next_takeover = 0.0
 
     # --- public -------------------------------------------------------------------
 
@@ -205,6 +213,8 @@ class DialEngine:
 
     async def run(self, until_done: bool = False) -> RunReport:
         reconciled = reconcile_node(self._store, self._settings.node_id, self._clock())
+        beat(self._store, self._settings.node_id, to_dt(self._clock()), starting=True)
+        self._next_beat = self._clock() + self._settings.heartbeat_s
         self._load_campaigns(self._clock())
         events = asyncio.create_task(self._consume_events())
         hung_up = 0
@@ -223,6 +233,7 @@ class DialEngine:
             await asyncio.gather(events, return_exceptions=True)
             self._journal.flush(self._store)
             release_claims(self._store, self._settings.node_id)
+            leave(self._store, self._settings.node_id)
         return RunReport(self._started, dict(self._outcomes), reconciled, hung_up)
 
     # --- campaigns ----------------------------------------------------------------
@@ -294,12 +305,23 @@ class DialEngine:
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
             await self._membership.apply(load_assignments(self._store, queues), self._pending_by_campaign())
             self._next_operator_poll = now + self._settings.operator_poll_s
+        self._keep_alive(now)
         self._expire_silent(now)
         for run in list(self._campaigns.values()):
             if self._stop.is_set() or not self._connected:
                 break
             self._dial_campaign(run, self._clock())
         self._save_pacing(self._clock())
+
+    def _keep_alive(self, now: float) -> None:
+        """Beat this node's heartbeat; take over nodes that stopped beating theirs."""
+        s = self._settings
+        if now >= self._next_beat:
+            beat(self._store, s.node_id, to_dt(now))
+            self._next_beat = now + s.heartbeat_s
+        if now >= self._next_takeover:
+            take_over_silent(self._store, s.node_id, to_dt(now), s.node_lease_s)
+            self._next_takeover = now + s.takeover_check_s
 
     def _pending_by_campaign(self) -> dict[int, int]:
         pending: Counter[int] = Counter()

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 from campaigns.models import CallAttempt, Campaign, Lead, Operator
 from campaigns.retry import LeadStatus
 from dialer.errors import NotFound
+from dialer.nodes import NodeHealth, nodes
 from dialer.pace_store import PACED_MODES, PacingView, load_explains
 from dialer.recorder import NO_WINDOW
 
@@ -39,6 +40,7 @@ class CampaignStatus:
 class StatusReport:
     campaigns: list[CampaignStatus]
     operators: dict[str, int] = field(default_factory=dict)  # observed state -> count
+    nodes: list[NodeHealth] = field(default_factory=list)  # running engines, by heartbeat
 
     @property
     def in_flight(self) -> int:
@@ -60,7 +62,7 @@ def collect_status(store: Engine, names: Sequence[str] = ()) -> StatusReport:
         operators = dict(
             session.exec(select(Operator.state, func.count()).group_by(col(Operator.state))).all()
         )
-    return StatusReport(report, {k: int(v) for k, v in operators.items()})
+    return StatusReport(report, {k: int(v) for k, v in operators.items()}, nodes(store))
 
 
 def _campaign_status(session: Session, campaign: Campaign, pacing: list[PacingView]) -> CampaignStatus:
