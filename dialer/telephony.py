@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol, runtime_checkable
 
+from dialer.errors import HeaderRejected
+
+# Characters that end a header line or a whole action on a line protocol such as AMI.
+LINE_BREAKS = ("\r", "\n", "\0")
+
 
 @dataclass(frozen=True)
 class OriginateRequest:
@@ -28,6 +33,19 @@ class OriginateRequest:
     caller_id: str
     ring_timeout_s: float
     variables: Mapping[str, str] = field(default_factory=dict)
+
+
+def refuse_line_breaks(request: OriginateRequest) -> None:
+    """Every Telephony refuses a request with CR, LF or NUL anywhere a phone system reads a header.
+
+    Lead data reaches the channel variables; on AMI a line break there would let a
+    lead end the Originate and write an action of its own.
+    """
+    fields = [request.attempt_id, request.channel, request.context, request.exten, request.caller_id]
+    for value in [*fields, *request.variables, *request.variables.values()]:
+        if any(c in value for c in LINE_BREAKS):
+            # The value may carry personal data: say what is wrong, not what it was.
+            raise HeaderRejected("originate refused: a header contains CR, LF or NUL")
 
 
 class FailReason(Enum):

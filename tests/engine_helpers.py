@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.store import session_scope
-from dialer.errors import HeaderRejected, TelephonyError
+from dialer.errors import TelephonyError
 from dialer.operators import add_operator
 from dialer.telephony import (
     Answered,
@@ -36,6 +36,7 @@ from dialer.telephony import (
     Ringing,
     SafeHarbourPlayed,
     TelephonyEvent,
+    refuse_line_breaks,
 )
 
 
@@ -176,13 +177,7 @@ class ScriptedTelephony:
 
     # --- the port ---
     async def originate(self, request: OriginateRequest) -> None:
-        for key, value in [
-            ("Channel", request.channel),
-            ("CallerID", request.caller_id),
-            *request.variables.items(),
-        ]:
-            if any(c in f"{key}{value}" for c in "\r\n\0"):
-                raise HeaderRejected(f"{key} carries a line break")
+        refuse_line_breaks(request)  # as every Telephony must
         if self.on_originate is not None:
             self.on_originate(request)
         available = sum(1 for m in self.members.values() if not m.paused and not m.busy)

@@ -10,17 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from dialer.errors import HeaderRejected
+from dialer.telephony import LINE_BREAKS
 
 MAX_LINE_BYTES = 1023  # Asterisk reads header lines into a 1024-byte buffer
-_FORBIDDEN = ("\r", "\n", "\0")
 
 HeaderValue = str | Sequence[str]
 
 
 def check_header(key: str, value: str) -> None:
-    if not key or any(c in key for c in (*_FORBIDDEN, ":", " ")):
+    if not key or any(c in key for c in (*LINE_BREAKS, ":", " ")):
         raise HeaderRejected(f"AMI header name {key!r} is not allowed")
-    if any(c in value for c in _FORBIDDEN):
+    if any(c in value for c in LINE_BREAKS):
         # The value may carry personal data: name the header, not its content.
         raise HeaderRejected(f"AMI header {key} contains a line break or NUL")
     if len(f"{key}: {value}\r\n".encode()) > MAX_LINE_BYTES:
@@ -39,6 +39,6 @@ def check_action(action: Mapping[str, HeaderValue]) -> None:
 
 def variable(name: str, value: str) -> str:
     """One Originate ``Variable`` entry, ``NAME=value``."""
-    if not name or "=" in name or any(c in name for c in (*_FORBIDDEN, " ", ",")):
+    if not name or "=" in name or any(c in name for c in (*LINE_BREAKS, " ", ",")):
         raise HeaderRejected(f"channel variable name {name!r} is not allowed")
     return f"{name}={value}"

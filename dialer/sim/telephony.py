@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
-from dialer.errors import ConnectionFailed, HeaderRejected, TelephonyError
+from dialer.errors import ConnectionFailed, TelephonyError
 from dialer.telephony import (
     Answered,
     FailReason,
@@ -44,10 +44,10 @@ from dialer.telephony import (
     Ringing,
     SafeHarbourPlayed,
     TelephonyEvent,
+    refuse_line_breaks,
 )
 
 NORMAL_CLEARING = 16
-_FORBIDDEN = re.compile(r"[\r\n\0]")
 
 
 @dataclass(frozen=True)
@@ -77,15 +77,6 @@ class _Member:
 class _Queue:
     members: dict[str, _Member] = field(default_factory=dict)
     waiting: deque[tuple[str, asyncio.Future[str]]] = field(default_factory=deque)
-
-
-def check_headers(request: OriginateRequest) -> None:
-    """Refuse CR, LF and NUL anywhere a real PBX would see them as AMI headers."""
-    values = [request.attempt_id, request.channel, request.context, request.exten, request.caller_id]
-    values += [k for k in request.variables] + list(request.variables.values())
-    for value in values:
-        if _FORBIDDEN.search(value):
-            raise HeaderRejected("originate refused: a header contains CR, LF or NUL")
 
 
 def dialed_number(channel: str) -> str:
@@ -120,7 +111,7 @@ class SimTelephony:
     async def originate(self, request: OriginateRequest) -> None:
         if self._closed:
             raise ConnectionFailed("the simulated phone system is closed")
-        check_headers(request)
+        refuse_line_breaks(request)
         if request.attempt_id in self._calls:
             raise TelephonyError(f"attempt {request.attempt_id} already has a call")
         task = asyncio.create_task(self._call(request), name=f"sim-call-{request.attempt_id}")
