@@ -146,6 +146,14 @@ def campaign_create(
     window: Annotated[
         str, typer.Option(help="Calling window in the lead's local time, HH:MM-HH:MM[,weekend HH:MM-HH:MM].")
     ] = "09:00-21:00",
+    contact_limits: Annotated[
+        str,
+        typer.Option(
+            help="Most conversations per number in rolling periods, N/PERIOD comma-separated "
+            "(e.g. 1/1d,2/7d,8/31d; periods in h or d), counted over every campaign; "
+            "profile ru-230fz. Empty: no limits.",
+        ),
+    ] = "",
     ring_timeout: Annotated[int, typer.Option(help="Seconds to ring before giving up (at least 15).")] = 25,
     max_channels: Annotated[int, typer.Option(help="Most calls in progress at once.")] = 10,
     originate_rate: Annotated[float, typer.Option(help="Most new calls per second.")] = 5.0,
@@ -205,6 +213,7 @@ def campaign_create(
         uk_abandon_rule=uk_abandon_rule,
         safe_harbour_sound=safe_harbour_sound,
         machine_message=machine_message,
+        contact_limits=contact_limits,
     )
     campaign = service.create_campaign(store(ctx), spec)
     stdout.print(f"created campaign {escape(campaign.name)} (id {campaign.id})")

@@ -43,6 +43,8 @@ class Campaign(SQLModel, table=True):
     safe_harbour_sound: str | None = Field(default=None, max_length=255)
     machine_message: str | None = Field(default=None, max_length=255)
     uk_abandon_rule: bool = False
+    # N/PERIOD contact-frequency limits per number (campaigns.contact_limits); "" = none.
+    contact_limits: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 

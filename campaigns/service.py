@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from campaigns.contact_limits import ContactLimits, format_limits, parse_limits
 from campaigns.models import Campaign, Lead
 from campaigns.retry import RetryPolicy
 from campaigns.store import session_scope
@@ -27,6 +28,7 @@ MODES = ("preview", "progressive", "ratio", "predictive")
 ABANDON_WINDOWS = ("30d", "24h")
 TEMPLATE_FIELDS = frozenset({"number", "e164"})
 MIN_RING_TIMEOUT_S = 15  # US TSR: ring at least 15 s (or four rings) before giving up
+CONTACT_LIMITS_LENGTH = 64  # the column's size
 LEGAL_CONNECT_LIMIT_S = 2.0  # an answered call not connected within 2 s counts as abandoned
 _NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
@@ -64,6 +66,7 @@ class CampaignSpec:
     uk_abandon_rule: bool = False
     safe_harbour_sound: str = DEFAULT_SAFE_HARBOUR_SOUND
     machine_message: str | None = None
+    contact_limits: str = ""  # canonical N/PERIOD list; "" = no limits
 
     @classmethod
     def build(
@@ -89,6 +92,7 @@ class CampaignSpec:
         uk_abandon_rule: bool = False,
         safe_harbour_sound: str = DEFAULT_SAFE_HARBOUR_SOUND,
         machine_message: str | None = None,
+        contact_limits: str = "",
     ) -> CampaignSpec:
         """Check every setting; raise ``InvalidInput`` naming the first bad one."""
         mode = mode.strip().lower()
@@ -134,6 +138,7 @@ class CampaignSpec:
             uk_abandon_rule=uk_abandon_rule,
             safe_harbour_sound=check_sound("--safe-harbour-sound", safe_harbour_sound),
             machine_message=check_sound("--machine-message", machine_message) if machine_message else None,
+            contact_limits=_check_contact_limits(contact_limits),
         )
 
 
@@ -199,6 +204,11 @@ def retry_policy(campaign: Campaign) -> RetryPolicy:
 
 def calling_window(campaign: Campaign) -> CallingWindow:
     return CallingWindow.parse(campaign.calling_window)
+
+
+def contact_limits(campaign: Campaign) -> ContactLimits:
+    """The contact-frequency limits a stored campaign sets; empty when it sets none."""
+    return parse_limits(campaign.contact_limits or "")
 
 
 # --- store -----------------------------------------------------------------------------
@@ -268,6 +278,7 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         "safe-harbour sound": campaign.safe_harbour_sound or f"{DEFAULT_SAFE_HARBOUR_SOUND} (default)",
         "machine message": campaign.machine_message or "(none: hang up on machines)",
         "uk abandon rule": "on" if campaign.uk_abandon_rule else "off",
+        "contact limits": campaign.contact_limits or "(none)",
     }
 
 
@@ -310,6 +321,16 @@ def _check_window(text: str) -> str:
         return str(CallingWindow.parse(text))
     except ValueError as exc:
         raise InvalidInput(f"--window: {exc}") from None
+
+
+def _check_contact_limits(text: str) -> str:
+    try:
+        canonical = format_limits(parse_limits(text))
+    except ValueError as exc:
+        raise InvalidInput(f"--contact-limits: {exc}") from None
+    if len(canonical) > CONTACT_LIMITS_LENGTH:
+        raise InvalidInput(f"--contact-limits {text!r}: at most {CONTACT_LIMITS_LENGTH} characters")
+    return canonical
 
 
 def _check_retry(items: list[str], max_attempts: int, uk_abandon_rule: bool) -> dict[str, int]:

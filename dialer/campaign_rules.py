@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from campaigns.contact_limits import ContactLimits
 from campaigns.models import Campaign
 from campaigns.retry import RetryPolicy
-from campaigns.service import calling_window, render_dial_template, retry_policy
+from campaigns.service import calling_window, contact_limits, render_dial_template, retry_policy
 from campaigns.window import CallingWindow
 from dialer.errors import InvalidInput
 
@@ -38,6 +39,7 @@ class CampaignRules:
     amd: bool
     safe_harbour_sound: str
     machine_message: str
+    contact_limits: ContactLimits = ()  # per number, counting contacts in every campaign
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> CampaignRules:
@@ -46,6 +48,7 @@ class CampaignRules:
         try:
             window = calling_window(campaign)
             retry = retry_policy(campaign)
+            limits = contact_limits(campaign)
         except ValueError as exc:
             raise InvalidInput(f"campaign {campaign.name}: {exc}") from None
         return cls(
@@ -65,6 +68,7 @@ class CampaignRules:
             amd=campaign.amd,
             safe_harbour_sound=campaign.safe_harbour_sound or "",
             machine_message=campaign.machine_message or "",
+            contact_limits=limits,
         )
 
     def channel_for(self, phone: str) -> str:

@@ -27,6 +27,7 @@ from rich.table import Table
 from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
+from campaigns.contact_limits import format_limits, parse_limits
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
 from campaigns.window import CallingWindow
 from dialer.compliance_checks import (
@@ -39,6 +40,7 @@ from dialer.compliance_checks import (
     dnc_hits,
     live_answers,
     outside_window,
+    over_contact_limits,
     redials_after_abandon,
     ring_stats,
     window_rate,
@@ -72,6 +74,8 @@ class ComplianceReport:
     dnc_hits: tuple[str, ...]
     uk_abandon_rule: bool
     uk_redials: tuple[str, ...]
+    contact_limits: str = ""  # canonical N/PERIOD list; "" when the campaign sets none
+    over_contact_limits: tuple[str, ...] = ()
 
     @property
     def reasons(self) -> list[str]:
@@ -105,6 +109,11 @@ class ComplianceReport:
             reasons.append(
                 f"{_n(len(self.uk_redials), 'redial')} of an abandoned number within "
                 f"{UK_REDIAL_HOLD.total_seconds() / 3600:g} h"
+            )
+        if self.contact_limits and self.over_contact_limits:
+            reasons.append(
+                f"{_n(len(self.over_contact_limits), 'contact')} over the campaign's frequency limits "
+                f"{self.contact_limits} (counting every campaign's calls to the number)"
             )
         return reasons
 
@@ -151,6 +160,8 @@ class ComplianceReport:
             yield from _must_be_zero(redials, self.uk_redials)
         else:
             yield redials, len(self.uk_redials), None, None
+        if self.contact_limits:
+            yield from _must_be_zero("contacts_over_frequency_limits", self.over_contact_limits)
         yield "verdict", self.verdict, None, self.compliant
 
 
@@ -232,6 +243,22 @@ def load_dnc(session: Session, campaign_id: int) -> dict[str, datetime]:
     return {phone: _utc(added) for phone, added in session.exec(query)}
 
 
+def load_other_contacts(session: Session, campaign_id: int, now: datetime) -> dict[str, list[datetime]]:
+    """Contacts by or before ``now`` in other campaigns with the numbers this campaign dialled."""
+    instant = func.coalesce(col(CallAttempt.connected_at), col(CallAttempt.started_at))
+    dialled = select(CallAttempt.phone).where(CallAttempt.campaign_id == campaign_id)
+    query = select(CallAttempt.phone, instant).where(
+        CallAttempt.campaign_id != campaign_id,
+        CallAttempt.outcome == "connected",
+        col(CallAttempt.phone).in_(dialled),
+        instant <= now,
+    )
+    found: dict[str, list[datetime]] = {}
+    for phone, at in session.exec(query):
+        found.setdefault(phone, []).append(_utc(at))
+    return found
+
+
 def compliance_report(session: Session, campaign_name: str, now: datetime) -> ComplianceReport:
     """The compliance record of a campaign as of ``now`` (aware); NotFound for an unknown name."""
     if now.tzinfo is None:
@@ -247,6 +274,7 @@ def compliance_report(session: Session, campaign_name: str, now: datetime) -> Co
         )
     try:
         window = CallingWindow.parse(campaign.calling_window)
+        limits = parse_limits(campaign.contact_limits or "")
     except ValueError as exc:
         raise InvalidInput(f"campaign {campaign_name!r}: {exc}") from None
     rows = [row for row in load_attempts(session, campaign.id) if row.started_at <= now]
@@ -270,6 +298,10 @@ def compliance_report(session: Session, campaign_name: str, now: datetime) -> Co
         dnc_hits=dnc_hits(rows, load_dnc(session, campaign.id)),
         uk_abandon_rule=campaign.uk_abandon_rule,
         uk_redials=redials_after_abandon(rows),
+        contact_limits=format_limits(limits),
+        over_contact_limits=over_contact_limits(
+            rows, limits, load_other_contacts(session, campaign.id, now) if limits else None
+        ),
     )
 
 

@@ -15,6 +15,10 @@ Definitions (the rules are in ``dialer.attempt``):
   ``started_at``). A rolling window of length L ending at ``t`` holds the answers
   in ``(t - L, t]``. The worst window in a history is sought among the windows
   ending at each live answer (see ``worst_window``).
+- A *contact* is an attempt with outcome ``connected``, at its ``connected_at``
+  (else ``started_at``). Contact limits count the contacts with a number in every
+  campaign; a contact is over the limits when the rolling window ending at it
+  holds more than a limit allows (``campaigns.contact_limits.over_limits``).
 - Ring time runs from ``ringing_at`` (else ``started_at``) to the answer, or to
   the end of an unanswered call. Measuring from the ringing signal, when known,
   gives the shorter figure: the early give-up check errs towards flagging.
@@ -28,12 +32,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
+from campaigns.contact_limits import ContactLimits, over_limits
 from campaigns.window import CallingWindow, is_callable
 
 MIN_RING_S = 15.0  # US TSR 310.4(b)(1)(iv): ring at least 15 s before giving up
 UK_REDIAL_HOLD = timedelta(hours=72)  # Ofcom: no repeat call to an abandoned number within 72 h
 
 LIVE_OUTCOMES = frozenset({"connected", "abandoned"})
+CONTACT_OUTCOME = "connected"  # a conversation with an operator
 # Unanswered calls the network ended, not us or the person: not a give-up.
 NOT_A_GIVE_UP = frozenset({"busy", "congestion", "failed", "invalid_number"})
 
@@ -64,6 +70,14 @@ class AttemptRow:
     @property
     def answer_instant(self) -> datetime:
         return self.answered_at if self.answered_at is not None else self.started_at
+
+    @property
+    def is_contact(self) -> bool:
+        return self.outcome == CONTACT_OUTCOME
+
+    @property
+    def contact_instant(self) -> datetime:
+        return self.connected_at if self.connected_at is not None else self.started_at
 
 
 # --- abandon rate ------------------------------------------------------------------
@@ -252,3 +266,27 @@ def redials_after_abandon(rows: Iterable[AttemptRow], hold: timedelta = UK_REDIA
             if row.is_abandoned:
                 marks.append(row.ended_at or row.answered_at or row.started_at)
     return tuple(sorted(redials))
+
+
+def over_contact_limits(
+    rows: Iterable[AttemptRow],
+    limits: ContactLimits,
+    elsewhere: Mapping[str, Sequence[datetime]] | None = None,
+) -> tuple[str, ...]:
+    """The campaign's contacts that left some rolling window over ``limits`` for their number.
+
+    ``elsewhere`` maps a phone to its contact instants in other campaigns: they
+    count towards the limits, but only the campaign's own contacts are reported.
+    """
+    if not limits:
+        return ()
+    own: dict[str, list[AttemptRow]] = {}
+    for row in rows:
+        if row.is_contact:
+            own.setdefault(row.phone, []).append(row)
+    over: list[str] = []
+    for phone, contacts in own.items():
+        others = list((elsewhere or {}).get(phone, ()))
+        flags = over_limits([row.contact_instant for row in contacts] + others, limits)
+        over.extend(row.attempt_id for row, flag in zip(contacts, flags, strict=False) if flag)
+    return tuple(sorted(over))

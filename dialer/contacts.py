@@ -1,0 +1,46 @@
+"""Reading a number's recent contacts from the store, for the contact-frequency limits.
+
+A *contact* is an attempt with outcome ``connected`` to the same E.164 number in
+any campaign at all: a person who was spoken to for one campaign was spoken to.
+Its instant is ``connected_at`` (when the operator took the call), else
+``started_at``. One query per batch, bound parameters only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from campaigns.models import CallAttempt
+
+CONTACT_OUTCOME = "connected"
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands datetimes back without a zone; the store only ever writes UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def recent_contacts(store: Engine, phones: Sequence[str], since: datetime) -> dict[str, list[datetime]]:
+    """The contact instants after ``since``, oldest first, of each of ``phones`` spoken to in any campaign."""
+    if not phones:
+        return {}
+    instant = func.coalesce(col(CallAttempt.connected_at), col(CallAttempt.started_at))
+    query = (
+        select(CallAttempt.phone, instant)
+        .where(
+            col(CallAttempt.phone).in_(sorted(set(phones))),
+            col(CallAttempt.outcome) == CONTACT_OUTCOME,
+            instant > since,
+        )
+        .order_by(instant)
+    )
+    found: dict[str, list[datetime]] = {}
+    with store.connect() as conn:
+        for phone, at in conn.execute(query):
+            found.setdefault(phone, []).append(_utc(at))
+    return found
