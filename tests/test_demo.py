@@ -28,17 +28,8 @@ from campaigns.models import CallAttempt
 from campaigns.store import open_store
 from dialer.attempt import AttemptState
 from dialer.dashboard import CallBoard, DashboardFrame, render_dashboard, summarize
-from dialer.demo import (
-    OUTCOME_MIX,
-    DemoOptions,
-    DemoResult,
-    PbxChoice,
-    demo_command,
-    operator_names,
-    phone_system,
-    run_demo,
-    sample_rows,
-)
+from dialer.demo import DemoOptions, DemoResult, PbxChoice, demo_command, phone_system, run_demo
+from dialer.demo_list import OUTCOME_MIX, operator_names, sample_rows
 from dialer.errors import InvalidInput
 from dialer.telephony import (
     Answered,
