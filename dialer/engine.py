@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from campaigns.models import Campaign
@@ -69,6 +70,9 @@ from dialer.telephony import (
 )
 
 log = logging.getLogger(__name__)
+
+# The store is unreachable (server restarting, network down): worth waiting out, not dying of.
+STORE_DOWN = (OperationalError, InterfaceError)
 
 
 def default_node_id() -> str:
@@ -192,6 +196,8 @@ class DialEngine:
         self._next_pacing_save = 0.0
         self._next_beat = 0.0
         self._next_takeover = 0.0
+        self._store_down = False
+        self._unrecorded: list[LiveCall] = []  # ended while the store was unreachable
 
     # --- public -------------------------------------------------------------------
 
@@ -220,10 +226,13 @@ class DialEngine:
         hung_up = 0
         try:
             while not self._stop.is_set():
-                await self._tick()
-                if until_done and self._done():
-                    log.info("no lead is due and no call is in flight: done")
-                    break
+                try:
+                    await self._tick()
+                    if until_done and self._done():
+                        log.info("no lead is due and no call is in flight: done")
+                        break
+                except STORE_DOWN as exc:
+                    self._on_store_down(exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self._settings.tick_s)
             hung_up = await self._drain()
@@ -296,8 +305,28 @@ class DialEngine:
 
     # --- the tick -----------------------------------------------------------------
 
+    def _on_store_down(self, exc: Exception) -> None:
+        if not self._store_down:
+            log.warning(
+                "the store is unreachable; no new calls until it is back: %s", str(exc).splitlines()[0]
+            )
+        self._store_down = True
+
+    def _after_store_outage(self) -> None:
+        """Record the calls that ended meanwhile; give back leads claimed by a cycle the outage cut short."""
+        while self._unrecorded:
+            call = self._unrecorded[0]
+            finish_attempt(self._store, call.attempt, call.rules.retry, call.operator_name)
+            self._unrecorded.pop(0)
+        if self._store_down:
+            # Between ticks this node holds no claim outside a call: any left was stranded.
+            release_claims(self._store, self._settings.node_id)
+            self._store_down = False
+            log.info("the store is reachable again")
+
     async def _tick(self) -> None:
         self._journal.flush(self._store)
+        self._after_store_outage()
         now = self._clock()
         if now >= self._next_reload:
             self._load_campaigns(now)
@@ -408,7 +437,11 @@ class DialEngine:
             log.info("attempt %s: hang-up failed: %s", attempt_id, exc)
 
     def _done(self) -> bool:
-        return not self._live and due_count(self._store, list(self._campaigns), to_dt(self._clock())) == 0
+        return (
+            not self._live
+            and not self._unrecorded
+            and due_count(self._store, list(self._campaigns), to_dt(self._clock())) == 0
+        )
 
     # --- events -------------------------------------------------------------------
 
@@ -463,7 +496,11 @@ class DialEngine:
         attempt = call.attempt = reclassify_machine(call.attempt, call.amd_cause)
         self._live.pop(attempt.attempt_id, None)
         self._journal.forget(attempt.attempt_id)
-        finish_attempt(self._store, attempt, call.rules.retry, call.operator_name)
+        try:
+            finish_attempt(self._store, attempt, call.rules.retry, call.operator_name)
+        except STORE_DOWN as exc:
+            self._on_store_down(exc)
+            self._unrecorded.append(call)  # written by the first tick that reaches the store
         outcome = attempt.outcome or Outcome.FAILED
         self._outcomes[outcome.value] += 1
         self._learn(call)
