@@ -233,3 +233,28 @@ def test_unusable_store_url_is_a_one_line_error(tmp_path: Path) -> None:
 def test_version(db_url: str) -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.startswith("dialer ")
+
+
+def test_contact_limits_are_set_by_profile_and_shown(db_url: str) -> None:
+    code, out, err = dialer(
+        db_url, "campaign", "create", "collect", "--window", "ru-230fz", "--contact-limits", "ru-230fz"
+    )
+    assert code == 0, err
+    code, out, _ = dialer(db_url, "campaign", "show", "collect")
+    assert code == 0 and "contact limits: 1/1d,2/7d,8/31d" in out
+    code, out, _ = dialer(db_url, "campaign", "create", "hours", "--contact-limits", "3/12h, 1/24h")
+    assert code == 0
+    assert "contact limits: 3/12h,1/1d" in dialer(db_url, "campaign", "show", "hours")[1]
+    assert dialer(db_url, "campaign", "create", "plain")[0] == 0
+    assert "contact limits: (none)" in dialer(db_url, "campaign", "show", "plain")[1]
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [("twice a day", "not N/PERIOD"), ("0/1d", "expected 1 to"), ("1/0h", "more than 0"), ("1/1w", "1w")],
+)
+def test_bad_contact_limits_are_one_line_errors(db_url: str, value: str, fragment: str) -> None:
+    code, out, err = dialer(db_url, "campaign", "create", "c1", "--contact-limits", value)
+    assert_one_line_error(code, out, err, "--contact-limits")
+    assert fragment in err
+    assert "unknown campaign" in dialer(db_url, "campaign", "show", "c1")[2]  # nothing was stored

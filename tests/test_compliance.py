@@ -35,11 +35,19 @@ class Builder:
     """Writes a campaign, its leads and attempts with known instants."""
 
     def __init__(
-        self, session: Session, *, calling_window: str = "09:00-21:00", uk_abandon_rule: bool = False
+        self,
+        session: Session,
+        *,
+        calling_window: str = "09:00-21:00",
+        uk_abandon_rule: bool = False,
+        contact_limits: str = "",
     ) -> None:
         self.session = session
         self.campaign = Campaign(
-            name="spring", calling_window=calling_window, uk_abandon_rule=uk_abandon_rule
+            name="spring",
+            calling_window=calling_window,
+            uk_abandon_rule=uk_abandon_rule,
+            contact_limits=contact_limits,
         )
         session.add(self.campaign)
         session.flush()
@@ -276,6 +284,70 @@ def test_abandoned_number_redialled_within_72h(session: Session, uk_rule: bool) 
         assert report.compliant
 
 
+def _contact_elsewhere(session: Session, phone: str, connected: datetime) -> None:
+    other = Campaign(name=f"autumn-{connected:%Y%m%d%H%M}")
+    session.add(other)
+    session.flush()
+    assert other.id is not None
+    lead = Lead(campaign_id=other.id, phone=phone, time_zones=LONDON)
+    session.add(lead)
+    session.flush()
+    assert lead.id is not None
+    session.add(
+        CallAttempt(
+            id=f"other-{other.id}",
+            campaign_id=other.id,
+            lead_id=lead.id,
+            phone=phone,
+            started_at=connected - timedelta(seconds=10),
+            connected_at=connected,
+            outcome="connected",
+        )
+    )
+
+
+def test_contacts_over_the_frequency_limits_count_calls_in_every_campaign(session: Session) -> None:
+    b = Builder(session, contact_limits="1/1d,2/7d")
+    p, q = "+447700900030", "+447700900031"
+    _contact_elsewhere(session, p, NOW - timedelta(days=3))
+    b.attempt(NOW - timedelta(days=2), "connected", phone=p)  # second in the week: allowed
+    third_in_a_week = b.attempt(NOW - timedelta(days=1), "connected", phone=p)
+    b.attempt(NOW - timedelta(hours=3), "connected", phone=q)
+    b.attempt(NOW - timedelta(hours=2), "no_answer", phone=q, ring_s=20)  # not a conversation
+    second_in_a_day = b.attempt(NOW - timedelta(hours=1), "connected", phone=q)
+    _contact_elsewhere(session, q, NOW + timedelta(minutes=5))  # after the record's instant
+    report = report_of(session)
+
+    assert report.contact_limits == "1/1d,2/7d"
+    assert report.over_contact_limits == (third_in_a_week, second_in_a_day)
+    assert rows_by_metric(report)["contacts_over_frequency_limits"] == (2, 0, False)
+    assert report.reasons == [
+        "2 contacts over the campaign's frequency limits 1/1d,2/7d (counting every campaign's calls "
+        "to the number)"
+    ]
+
+
+def test_contacts_within_the_profile_leave_the_campaign_compliant(session: Session) -> None:
+    b = Builder(session, contact_limits="ru-230fz")
+    phone = "+447700900032"
+    for days in (15, 8, 1):  # never two in 7 days, never more than one a day
+        b.attempt(NOW - timedelta(days=days), "connected", phone=phone)
+    report = report_of(session)
+    assert report.contact_limits == "1/1d,2/7d,8/31d"
+    assert rows_by_metric(report)["contacts_over_frequency_limits"] == (0, 0, True)
+    assert report.compliant
+
+
+def test_without_contact_limits_the_record_has_no_contact_count(session: Session) -> None:
+    b = Builder(session)
+    phone = "+447700900033"
+    b.attempt(NOW - timedelta(hours=2), "connected", phone=phone)
+    b.attempt(NOW - timedelta(hours=1), "connected", phone=phone)
+    report = report_of(session)
+    assert "contacts_over_frequency_limits" not in rows_by_metric(report)
+    assert report.over_contact_limits == () and report.compliant
+
+
 def test_attempts_after_now_are_left_out(session: Session) -> None:
     b = Builder(session)
     b.attempt(NOW - timedelta(hours=1), "connected")
@@ -317,6 +389,17 @@ def test_render_shows_every_metric_and_the_verdict(session: Session) -> None:
     text = console.export_text()
     assert "NOT compliant: abandon rate over the last 30 days is 100.00% (1/1)" in text
     assert "started_outside_calling_window" in text
+
+
+def test_render_shows_the_contact_count_and_its_reason(session: Session) -> None:
+    b = Builder(session, contact_limits="1/1d")
+    b.attempt(NOW - timedelta(hours=2), "connected")
+    b.attempt(NOW - timedelta(hours=1), "connected")
+    console = Console(record=True, width=300)
+    console.print(render(report_of(session)))
+    text = console.export_text()
+    assert "contacts_over_frequency_limits" in text
+    assert "1 contact over the campaign's frequency limits 1/1d" in text
 
 
 # --- pure figures ------------------------------------------------------------------------

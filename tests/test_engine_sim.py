@@ -461,3 +461,49 @@ async def test_a_refused_queue_add_is_tried_again(store: Engine) -> None:
     assert kinds.index("refused") < kinds.index("add")
     [row] = attempts(store, cid)
     assert row.outcome == "connected"
+
+
+def _spoken_to_elsewhere(store: Engine, phone: str, connected: datetime) -> None:
+    """A finished conversation with ``phone`` in a campaign of its own, whose lead is done."""
+    other = make_campaign(store, f"sales-{phone[-4:]}")
+    [lead_id] = make_leads(store, other, [phone], status="done", attempts=1)
+    with session_scope(store) as session:
+        session.add(
+            CallAttempt(
+                id=f"earlier-{phone}",
+                campaign_id=other,
+                lead_id=lead_id,
+                phone=phone,
+                started_at=connected - timedelta(seconds=15),
+                answered_at=connected - timedelta(seconds=1),
+                connected_at=connected,
+                ended_at=connected + timedelta(minutes=3),
+                outcome="connected",
+            )
+        )
+
+
+async def test_a_number_spoken_to_two_hours_ago_waits_22_hours_under_a_daily_limit(store: Engine) -> None:
+    collect = make_campaign(store, "collect", contact_limits="1/1d")
+    plain = make_campaign(store, "plain")
+    held_phone, plain_phone = phones_by_digit([0, 0])
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    _spoken_to_elsewhere(store, held_phone, two_hours_ago)
+    _spoken_to_elsewhere(store, plain_phone, two_hours_ago)
+    [held] = make_leads(store, collect, [held_phone])
+    [dialed] = make_leads(store, plain, [plain_phone])
+    _ready_all(store, make_operators(store, "collect", 1, prefix="c"))
+    _ready_all(store, make_operators(store, "plain", 1, prefix="p"))
+    telephony = ScriptedTelephony()
+
+    await _run(DialEngine(store, telephony, FAST))
+
+    assert [d.request.channel for d in telephony.dialed] == [f"Local/{plain_phone[1:]}@sim-customers"]
+    assert attempts(store, collect) == []
+    with Session(store) as session:
+        lead = session.get(Lead, held)
+        assert lead is not None and lead.next_call_at is not None
+        assert lead.next_call_at.replace(tzinfo=UTC) == two_hours_ago + timedelta(days=1)
+        assert lead.status == "new" and lead.attempts == 0 and lead.claimed_by is None
+        other = session.get(Lead, dialed)
+        assert other is not None and other.status == "done" and other.attempts == 1
