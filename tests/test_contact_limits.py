@@ -121,6 +121,12 @@ def test_the_limit_that_waits_longest_decides_whatever_the_order(order: int) -> 
     assert next_allowed(contacts, limits, NOW) == NOW + 2 * D
 
 
+def test_a_history_already_over_a_limit_waits_until_it_is_under_again() -> None:
+    # Three in a week under 2/7d: two must leave the week before one more is allowed.
+    contacts = [NOW - 3 * D, NOW - 2 * D, NOW - H]
+    assert next_allowed(contacts, (ContactLimit(2, 7 * D),), NOW) == NOW - 2 * D + 7 * D
+
+
 def test_contacts_stamped_after_now_still_count() -> None:
     assert next_allowed([NOW + H], (ContactLimit(1, D),), NOW) == NOW + H + D
 
