@@ -223,6 +223,9 @@ class DialEngine:
         self._next_beat = self._clock() + self._settings.heartbeat_s
         self._load_campaigns(self._clock())
         events = asyncio.create_task(self._consume_events())
+        # Let the event task take in what the phone system reported on connecting (queue
+        # members already present) before the first tick decides what to change.
+        await asyncio.sleep(0)
         hung_up = 0
         try:
             while not self._stop.is_set():

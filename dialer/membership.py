@@ -97,6 +97,8 @@ class Membership:
             if self._retry_at.get(key, 0.0) > now:
                 continue
             current = self._applied.get(key)
+            if current is None:
+                current = self._adopt(key)
             if (
                 current is OperatorState.READY
                 and assignment.desired is not OperatorState.READY
@@ -113,6 +115,23 @@ class Membership:
             if key not in wanted and current is not OperatorState.LOGGED_OUT:
                 await self._move(key[0], key[1], "", current, OperatorState.LOGGED_OUT)
 
+    def _adopt(self, key: tuple[str, str]) -> OperatorState | None:
+        """A member Asterisk already reports (another node added it, or it survived our restart).
+
+        Taking it as it is, rather than removing and adding it again, keeps an
+        operator shared by several nodes from dropping out of the queue whenever
+        one of them starts.
+        """
+        observed = self._observed.get(key)
+        if observed in (MemberState.AVAILABLE, MemberState.IN_CALL):
+            state = OperatorState.READY
+        elif observed is MemberState.PAUSED:
+            state = OperatorState.PAUSED
+        else:
+            return None
+        self._applied[key] = state
+        return state
+
     async def _move(
         self, queue: str, interface: str, name: str, current: OperatorState | None, desired: OperatorState
     ) -> None:
@@ -126,8 +145,8 @@ class Membership:
                 await self._telephony.queue_pause(queue, interface, paused, reason="dialer")
             else:
                 if current is None:
-                    # After a restart the member may still be in the queue from before:
-                    # start clean so that Asterisk reports its state afresh.
+                    # Not reported as a member, yet it may be one (unreachable, or its
+                    # report still on the way): start clean so that Asterisk reports afresh.
                     await self._quietly_remove(queue, interface)
                 await self._telephony.queue_add(queue, interface, name, paused)
         except TelephonyError as exc:

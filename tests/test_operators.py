@@ -129,3 +129,26 @@ def test_operators_cli_adds_and_changes_state(store: Engine, db_url: str) -> Non
     assert ops.get_operator(store, "op101").desired_state == OperatorState.READY.value
     listing = runner.invoke(app, ["operators", "list"], env=env)
     assert "op101" in listing.output and "ready" in listing.output
+
+
+async def test_a_member_already_in_the_queue_is_taken_as_it_is(store: Engine) -> None:
+    """Another node (or our previous run) added it: no remove and re-add, only the pause to match."""
+    from dialer.membership import Membership, load_assignments
+    from dialer.operators import add_operator, login, ready
+    from dialer.telephony import MemberChanged, MemberState
+    from tests.engine_helpers import Member, ScriptedTelephony, make_campaign
+
+    cid = make_campaign(store, "shared", queue="q-shared")
+    add_operator(store, "anna", "Local/anna@sim-operators/n", ["shared"])
+    add_operator(store, "ivan", "Local/ivan@sim-operators/n", ["shared"])
+    ready(store, "anna")
+    login(store, "ivan")  # paused
+    telephony = ScriptedTelephony()
+    membership = Membership(telephony)
+    for name in ("anna", "ivan"):
+        interface = f"Local/{name}@sim-operators/n"
+        telephony.members[("q-shared", interface)] = Member(paused=False)
+        membership.on_member(MemberChanged(0.0, "q-shared", interface, MemberState.AVAILABLE))
+    await membership.apply(load_assignments(store, {cid: "q-shared"}))
+    assert telephony.actions == [("pause", "q-shared", "Local/ivan@sim-operators/n", "True")]
+    assert [a.operator for a in membership.ready(cid)] == ["anna"]
