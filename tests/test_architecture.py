@@ -23,6 +23,7 @@ PURE = (
     "dialer/ami/headers.py",
     "campaigns/window.py",
     "campaigns/retry.py",
+    "campaigns/contact_limits.py",
 )
 IO_MODULES = {"sqlalchemy", "sqlmodel", "asyncio", "panoramisk", "typer", "rich", "socket", "subprocess"}
 # What campaigns/ and lists/ may use of the engine package: its error tree, the port and the pure rules.
