@@ -86,7 +86,10 @@ class Lead(SQLModel, table=True):
 
 class CallAttempt(SQLModel, table=True):
     __tablename__ = "call_attempt"
-    __table_args__ = (Index("ix_attempt_campaign_started", "campaign_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_attempt_campaign_started", "campaign_id", "started_at"),
+        Index("ix_attempt_phone", "phone"),  # a number's conversations, for contact limits
+    )
 
     id: str = Field(primary_key=True, max_length=40)  # also the AMI ChannelId
     campaign_id: int = Field(foreign_key="campaign.id")
@@ -179,3 +182,13 @@ class DialerNode(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CampaignOwner(SQLModel, table=True):
+    """Which dialer node dials a campaign: one pacer per campaign, whatever the number of nodes."""
+
+    __tablename__ = "campaign_owner"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    node: str = Field(max_length=64, index=True)
+    since: datetime = Field(default_factory=utcnow)

@@ -153,10 +153,12 @@ def status_command(
 
 
 def print_status(report: StatusReport) -> None:
-    table = Table("campaign", "mode", "leads left", "no window", "in flight", "outcomes")
+    table = Table("campaign", "mode", "dialed by", "leads left", "no window", "in flight", "outcomes")
     for c in report.campaigns:
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(c.outcomes.items())) or "-"
-        table.add_row(c.name, c.mode, str(c.leads_left), str(c.no_window), str(c.in_flight), outcomes)
+        table.add_row(
+            c.name, c.mode, c.node or "-", str(c.leads_left), str(c.no_window), str(c.in_flight), outcomes
+        )
     stdout.print(table)
     operators = ", ".join(f"{k} {v}" for k, v in sorted(report.operators.items())) or "none"
     stdout.print(f"calls in flight: {report.in_flight}; operators: {operators}")

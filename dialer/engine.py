@@ -49,6 +49,7 @@ from dialer.live import LiveCall, busy_operators, deadline, pacing_explain, shou
 from dialer.membership import Membership, load_assignments
 from dialer.nodes import DEFAULT_LEASE_S, beat, leave, take_over_silent
 from dialer.originate import build_request
+from dialer.ownership import disown_all, own_campaigns
 from dialer.pace_store import PACED_MODES, learn, save_explain, warm_estimates
 from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
 from dialer.ratelimit import TokenBucket
@@ -184,7 +185,8 @@ class DialEngine:
         self._clock = clock
         self._membership = Membership(telephony, settings.operator_retry_s)
         self._journal = Journal()
-        self._campaigns: dict[int, CampaignRun] = {}
+        self._campaigns: dict[int, CampaignRun] = {}  # the campaigns this node dials (owns)
+        self._known: list[int] = []  # every campaign this engine serves, whichever node dials it
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
@@ -245,6 +247,7 @@ class DialEngine:
             await asyncio.gather(events, return_exceptions=True)
             self._journal.flush(self._store)
             release_claims(self._store, self._settings.node_id)
+            disown_all(self._store, self._settings.node_id)
             leave(self._store, self._settings.node_id)
         return RunReport(self._started, dict(self._outcomes), reconciled, hung_up)
 
@@ -259,8 +262,13 @@ class DialEngine:
         missing = set(self._names) - {c.name for c in rows}
         if missing:
             raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
+        self._known = [c.id for c in rows if c.id is not None]
+        s = self._settings
+        owned = own_campaigns(self._store, s.node_id, self._known, to_dt(now), s.node_lease_s)
         seen: set[int] = set()
         for row in rows:
+            if row.id not in owned:
+                continue  # another node dials it
             rules = CampaignRules.from_campaign(row)
             limits = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
             seen.add(rules.campaign_id)
@@ -284,7 +292,10 @@ class DialEngine:
                 run.limits = limits
                 run.bucket.reconfigure(rules.originate_rate, burst)
         for campaign_id in set(self._campaigns) - seen:
-            del self._campaigns[campaign_id]
+            lost = self._campaigns.pop(campaign_id)
+            if campaign_id in self._known:
+                # Another node dials it now and manages its queue: leave the operators there.
+                self._membership.disown(lost.rules.queue)
         self._next_reload = now + self._settings.campaign_reload_s
 
     def _abandon_tracker(self, campaign_id: int, limits: AbandonSettings) -> AbandonTracker:
@@ -443,7 +454,7 @@ class DialEngine:
         return (
             not self._live
             and not self._unrecorded
-            and due_count(self._store, list(self._campaigns), to_dt(self._clock())) == 0
+            and due_count(self._store, self._known, to_dt(self._clock())) == 0
         )
 
     # --- events -------------------------------------------------------------------

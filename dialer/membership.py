@@ -179,6 +179,12 @@ class Membership:
         self._observed.clear()
         self._retry_at.clear()
 
+    def disown(self, queue: str) -> None:
+        """Another node manages ``queue`` now: stop tracking it, and never remove its members."""
+        for table in (self._applied, self._observed, self._retry_at):
+            for key in [k for k in table if k[0] == queue]:
+                del table[key]
+
     def on_member(self, event: MemberChanged) -> OperatorState:
         self._observed[(event.queue, event.interface)] = event.state
         return OBSERVED[event.state]

@@ -18,6 +18,7 @@ from campaigns.models import CallAttempt, Campaign, Lead, Operator
 from campaigns.retry import LeadStatus
 from dialer.errors import NotFound
 from dialer.nodes import NodeHealth, nodes
+from dialer.ownership import owners
 from dialer.pace_store import PACED_MODES, PacingView, load_explains
 from dialer.recorder import NO_WINDOW
 
@@ -34,6 +35,7 @@ class CampaignStatus:
     in_flight: int
     outcomes: dict[str, int]
     pacing: list[PacingView] = field(default_factory=list)  # paced modes only: one per engine node
+    node: str | None = None  # the engine node dialing it, if any
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,20 @@ def collect_status(store: Engine, names: Sequence[str] = ()) -> StatusReport:
             raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
         paced = [c.id for c in campaigns if c.id is not None and c.mode in PACED_MODES]
         explains = load_explains(store, paced)
-        report = [_campaign_status(session, c, explains.get(c.id or 0, [])) for c in campaigns]
+        dialing = owners(store)
+        report = [
+            _campaign_status(session, c, explains.get(c.id or 0, []), dialing.get(c.id or 0))
+            for c in campaigns
+        ]
         operators = dict(
             session.exec(select(Operator.state, func.count()).group_by(col(Operator.state))).all()
         )
     return StatusReport(report, {k: int(v) for k, v in operators.items()}, nodes(store))
 
 
-def _campaign_status(session: Session, campaign: Campaign, pacing: list[PacingView]) -> CampaignStatus:
+def _campaign_status(
+    session: Session, campaign: Campaign, pacing: list[PacingView], node: str | None
+) -> CampaignStatus:
     cid = campaign.id
     leads = {
         status: int(n)
@@ -100,4 +108,5 @@ def _campaign_status(session: Session, campaign: Campaign, pacing: list[PacingVi
         in_flight=int(in_flight),
         outcomes=outcomes,
         pacing=pacing,
+        node=node,
     )
