@@ -1,6 +1,6 @@
 """The sandbox Asterisk for the test session, and helpers to watch a Telephony's events.
 
-One sandbox serves the whole session (queues q1..q8). Without an Asterisk the fixture
+One sandbox serves the whole session (queues q1..q9). Without an Asterisk the fixture
 skips, except in CI (``CI=true``) or with ``DIALER_REQUIRE_ASTERISK=1``, where it fails.
 """
 
@@ -20,7 +20,7 @@ from dialer.errors import TelephonyError
 from dialer.pbx.sandbox import Sandbox, SimTuning
 from dialer.telephony import HungUp, OriginateFailed, Telephony, TelephonyEvent
 
-SANDBOX_QUEUES = [f"q{i}" for i in range(1, 9)]
+SANDBOX_QUEUES = [f"q{i}" for i in range(1, 10)]
 SANDBOX_SIM = SimTuning(impatient_s=1.0, op_answer_s=0.3, talk_s=1.0)
 
 
