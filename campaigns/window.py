@@ -17,7 +17,7 @@ interval, and intersects the zones' interval lists.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -42,25 +42,63 @@ def _check_hours(start: time, end: time, which: str) -> None:
         raise ValueError(f"{which} hours must start before they end, got {start:%H:%M}-{end:%H:%M}")
 
 
+# Russian non-working public holidays (Labour Code art. 112): the New Year holidays and
+# Christmas, Defender of the Fatherland Day, Women's Day, Spring and Labour Day, Victory
+# Day, Russia Day, Unity Day; and 31 December, a day off by decree in recent years.
+_RU_HOLIDAYS = frozenset(
+    [(1, d) for d in range(1, 9)] + [(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4), (12, 31)]
+)
+
+
+def ru_day_off(day: date) -> bool:
+    """A Russian non-working holiday, or the working day it moves to when it falls on a weekend.
+
+    Art. 112 moves a holiday that falls on a Saturday or Sunday to the next working
+    day (the January holidays excepted). Other moves decreed for a given year are
+    not known here; treating more days as days off only narrows the calling hours.
+    """
+    if (day.month, day.day) in _RU_HOLIDAYS:
+        return True
+    if day.weekday() >= 5:
+        return False
+    back = day - timedelta(days=1)
+    while back.weekday() >= 5 or (back.month, back.day) in _RU_HOLIDAYS:
+        if back.weekday() >= 5 and (back.month, back.day) in _RU_HOLIDAYS and back.month not in (1, 12):
+            return True
+        back -= timedelta(days=1)
+    return False
+
+
+HOLIDAY_CALENDARS: dict[str, Callable[[date], bool]] = {"ru": ru_day_off}
+
+
 @dataclass(frozen=True)
 class CallingWindow:
     """Local hours when calls may start: ``start`` inclusive, ``end`` exclusive.
 
-    ``weekend`` (Saturday and Sunday) defaults to the weekday hours.
+    ``weekend`` (Saturday and Sunday) defaults to the weekday hours. With a
+    ``holidays`` calendar (``ru``) its days off keep the weekend hours too.
     """
 
     start: time = time(9, 0)
     end: time = time(21, 0)
     weekend: tuple[time, time] | None = None
+    holidays: str = ""
 
     def __post_init__(self) -> None:
         _check_hours(self.start, self.end, "weekday")
         if self.weekend is not None:
             _check_hours(self.weekend[0], self.weekend[1], "weekend")
+        if self.holidays and self.holidays not in HOLIDAY_CALENDARS:
+            raise ValueError(
+                f"unknown holiday calendar {self.holidays!r} (known: {', '.join(sorted(HOLIDAY_CALENDARS))})"
+            )
 
     def hours_on(self, day: date) -> tuple[time, time]:
         """The opening hours on a local calendar day."""
-        if self.weekend is not None and day.weekday() >= 5:
+        if self.weekend is not None and (
+            day.weekday() >= 5 or (self.holidays and HOLIDAY_CALENDARS[self.holidays](day))
+        ):
             return self.weekend
         return self.start, self.end
 
@@ -69,21 +107,25 @@ class CallingWindow:
         """Parse ``"09:00-21:00"``, ``"08:00-22:00,09:00-20:00"`` (weekdays, weekend) or a profile name.
 
         Profiles: ``default`` (09:00-21:00), ``us-tsr`` (08:00-21:00), ``ru-230fz``
-        (weekdays 08:00-22:00, weekends 09:00-20:00).
+        (weekdays 08:00-22:00; weekends and Russian days off 09:00-20:00).
         """
         key = text.strip().lower()
         if key in PROFILES:
             return PROFILES[key]
-        parts = key.split(",")
-        if len(parts) > 2 or not key:
+        parts = [p.strip() for p in key.split(",")]
+        holidays = ""
+        if parts and parts[-1].startswith("holidays:"):
+            holidays = parts.pop()[len("holidays:") :]
+        if len(parts) > 2 or not parts or not parts[0] or (holidays and len(parts) != 2):
             raise ValueError(
                 f"calling window {text!r}: expected HH:MM-HH:MM, optionally followed by "
-                f"',HH:MM-HH:MM' for weekends, or one of {', '.join(sorted(PROFILES))}"
+                f"',HH:MM-HH:MM' for weekends and then ',holidays:ru' for days off kept at weekend "
+                f"hours, or one of {', '.join(sorted(PROFILES))}"
             )
         start, end = _parse_hours(parts[0], text)
         weekend = _parse_hours(parts[1], text) if len(parts) == 2 else None
         try:
-            return cls(start, end, weekend)
+            return cls(start, end, weekend, holidays)
         except ValueError as exc:
             raise ValueError(f"calling window {text!r}: {exc}") from None
 
@@ -91,13 +133,15 @@ class CallingWindow:
         text = f"{self.start:%H:%M}-{self.end:%H:%M}"
         if self.weekend is not None:
             text += f",{self.weekend[0]:%H:%M}-{self.weekend[1]:%H:%M}"
+        if self.holidays:
+            text += f",holidays:{self.holidays}"
         return text
 
 
 PROFILES: dict[str, CallingWindow] = {
     "default": CallingWindow(),
     "us-tsr": CallingWindow(time(8, 0), time(21, 0)),
-    "ru-230fz": CallingWindow(time(8, 0), time(22, 0), weekend=(time(9, 0), time(20, 0))),
+    "ru-230fz": CallingWindow(time(8, 0), time(22, 0), weekend=(time(9, 0), time(20, 0)), holidays="ru"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import timezone as phone_timezone
 
-from campaigns.window import PROFILES, CallingWindow, is_callable, next_callable, window_problem
+from campaigns.window import PROFILES, CallingWindow, is_callable, next_callable, ru_day_off, window_problem
 
 NINE_TO_NINE = CallingWindow(time(9, 0), time(21, 0))
 RU_230FZ = PROFILES["ru-230fz"]
@@ -34,7 +34,7 @@ def russian_mobile_zones() -> list[str]:
         ("09:00-21:00", CallingWindow(time(9, 0), time(21, 0))),
         (" 8:30 - 20:15 ", CallingWindow(time(8, 30), time(20, 15))),
         ("08:00-22:00,09:00-20:00", CallingWindow(time(8, 0), time(22, 0), (time(9, 0), time(20, 0)))),
-        ("ru-230fz", CallingWindow(time(8, 0), time(22, 0), (time(9, 0), time(20, 0)))),
+        ("ru-230fz", CallingWindow(time(8, 0), time(22, 0), (time(9, 0), time(20, 0)), "ru")),
         ("US-TSR", CallingWindow(time(8, 0), time(21, 0))),
         ("default", CallingWindow()),
     ],
@@ -69,7 +69,8 @@ def test_parse_explains_what_is_wrong(text: str, message: str) -> None:
 
 
 def test_weekend_hours_apply_on_saturday_and_sunday_only() -> None:
-    friday, saturday, sunday, monday = (datetime(2025, 3, d).date() for d in (7, 8, 9, 10))
+    # A week with no holiday near it (8 March 2025, a Saturday, moved a day off to the 10th).
+    friday, saturday, sunday, monday = (datetime(2025, 3, d).date() for d in (14, 15, 16, 17))
     assert RU_230FZ.hours_on(friday) == (time(8, 0), time(22, 0))
     assert RU_230FZ.hours_on(saturday) == (time(9, 0), time(20, 0))
     assert RU_230FZ.hours_on(sunday) == (time(9, 0), time(20, 0))
@@ -294,3 +295,45 @@ def test_next_callable_across_a_clock_change(
     while step < found:
         assert not is_callable(step, [zone], window), step
         step += timedelta(minutes=1)
+
+
+# --- days off (the ru-230fz profile) ---------------------------------------------------
+
+
+def test_russian_days_off_keep_weekend_hours_under_the_230fz_profile() -> None:
+    window = CallingWindow.parse("ru-230fz")
+    assert str(window) == "08:00-22:00,09:00-20:00,holidays:ru"
+    assert CallingWindow.parse(str(window)) == window
+    moscow = ["Europe/Moscow"]
+    # 8 March 2026 is a Sunday: Monday the 9th is the day off it moves to; Tuesday is a working day.
+    assert window.hours_on(date(2026, 3, 9)) == (time(9, 0), time(20, 0))
+    assert window.hours_on(date(2026, 3, 10)) == (time(8, 0), time(22, 0))
+    assert window.hours_on(date(2026, 6, 12)) == (time(9, 0), time(20, 0))  # Russia Day, a Friday
+    at_830 = datetime(2026, 3, 9, 5, 30, tzinfo=UTC)  # 08:30 in Moscow
+    assert not is_callable(at_830, moscow, window)
+    assert is_callable(at_830 + timedelta(days=1), moscow, window)
+    assert next_callable(at_830, moscow, window) == datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
+    # Without the calendar, the same Monday opens at 08:00.
+    plain = CallingWindow.parse("08:00-22:00,09:00-20:00")
+    assert is_callable(at_830, moscow, plain)
+
+
+def test_the_russian_calendar_moves_weekend_holidays_but_not_january_ones() -> None:
+    assert ru_day_off(date(2026, 5, 11))  # 9 May 2026 is a Saturday
+    assert not ru_day_off(date(2026, 5, 12))
+    assert ru_day_off(date(2027, 5, 10))  # 9 May 2027 is a Sunday
+    assert not ru_day_off(date(2026, 1, 12))  # January holidays move only by decree
+    assert ru_day_off(date(2026, 11, 4)) and not ru_day_off(date(2026, 11, 5))
+    assert ru_day_off(date(2026, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("08:00-22:00,holidays:ru", "weekends"),
+        ("08:00-22:00,09:00-20:00,holidays:xx", "unknown holiday calendar"),
+    ],
+)
+def test_a_holiday_calendar_needs_weekend_hours_and_a_known_name(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        CallingWindow.parse(text)
