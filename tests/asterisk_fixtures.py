@@ -28,9 +28,9 @@ def asterisk_required() -> bool:
     return os.environ.get("CI", "").lower() == "true" or os.environ.get("DIALER_REQUIRE_ASTERISK") == "1"
 
 
-@pytest.fixture(scope="session")
-def asterisk_sandbox() -> Iterator[Sandbox]:
-    box = Sandbox(SANDBOX_QUEUES, sim=SANDBOX_SIM)
+@contextlib.contextmanager
+def running(box: Sandbox) -> Iterator[Sandbox]:
+    """Start ``box`` for a test, or skip it (fail it where Asterisk is required); stop it after."""
     try:
         box.start()
     except TelephonyError as exc:
@@ -41,6 +41,20 @@ def asterisk_sandbox() -> Iterator[Sandbox]:
         yield box
     finally:
         box.stop()
+
+
+@pytest.fixture(scope="session")
+def asterisk_sandbox() -> Iterator[Sandbox]:
+    with running(Sandbox(SANDBOX_QUEUES, sim=SANDBOX_SIM)) as box:
+        yield box
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
+    """Poll ``predicate`` until it holds; fail the test after ``timeout`` seconds."""
+    until = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < until, "timed out"
+        await asyncio.sleep(0.05)
 
 
 class EventLog:

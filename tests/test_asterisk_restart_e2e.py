@@ -11,7 +11,6 @@ person answering right after the restart would hear the safe-harbour message.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -20,10 +19,9 @@ from sqlalchemy.engine import Engine
 
 from dialer.ami import AmiTelephony
 from dialer.engine import DialEngine, EngineSettings
-from dialer.errors import TelephonyError
 from dialer.operators import ready
 from dialer.pbx.sandbox import Sandbox, SimTuning
-from tests.asterisk_fixtures import asterisk_required
+from tests.asterisk_fixtures import running, wait_until
 from tests.engine_helpers import (
     assert_no_overlap,
     attempts,
@@ -43,24 +41,8 @@ SETTINGS = EngineSettings(node_id="restart-node", tick_s=0.1, operator_poll_s=0.
 @pytest.fixture
 def own_sandbox() -> Iterator[Sandbox]:
     """An Asterisk this test may kill: talks last 3 s so that calls are up at the crash."""
-    box = Sandbox(["qr"], sim=SimTuning(impatient_s=1.0, op_answer_s=0.3, talk_s=3.0))
-    try:
-        box.start()
-    except TelephonyError as exc:
-        if asterisk_required():
-            pytest.fail(f"the sandbox Asterisk is required here but could not start: {exc}", pytrace=False)
-        pytest.skip(f"no sandbox Asterisk: {exc}")
-    try:
+    with running(Sandbox(["qr"], sim=SimTuning(impatient_s=1.0, op_answer_s=0.3, talk_s=3.0))) as box:
         yield box
-    finally:
-        box.stop()
-
-
-async def _wait(predicate: object, timeout: float) -> None:
-    until = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < until, "timed out"
-        await asyncio.sleep(0.05)
 
 
 @asterisk
@@ -81,8 +63,8 @@ async def test_engine_recovers_from_an_asterisk_crash_and_restart(
     run = asyncio.create_task(engine.run(until_done=True))
     try:
         # Crash while operators are talking, after a few calls have been completed.
-        await _wait(lambda: sum(r.outcome == "connected" for r in attempts(store, cid)) >= 3, 60)
-        await _wait(lambda: engine.live_calls >= 2, 30)
+        await wait_until(lambda: sum(r.outcome == "connected" for r in attempts(store, cid)) >= 3, 60)
+        await wait_until(lambda: engine.live_calls >= 2, 30)
         live_at_crash = {r.id for r in attempts(store, cid) if r.ended_at is None}
         crashed_at = datetime.now(UTC)
         own_sandbox.crash()

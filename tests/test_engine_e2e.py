@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -23,7 +22,7 @@ from dialer.ami import AmiTelephony
 from dialer.engine import DialEngine, EngineSettings
 from dialer.operators import login, pause, ready
 from dialer.pbx.sandbox import Sandbox
-from tests.asterisk_fixtures import SANDBOX_SIM, AmiWitness
+from tests.asterisk_fixtures import SANDBOX_SIM, AmiWitness, wait_until
 from tests.engine_helpers import (
     assert_no_overlap,
     attempts,
@@ -56,13 +55,6 @@ async def sim_tuning(telephony: AmiTelephony, **values: str) -> AsyncIterator[No
     finally:
         for name in values:
             await telephony.action("Setvar", {"Variable": name, "Value": defaults[name]})
-
-
-async def _wait(predicate: object, timeout: float) -> None:
-    until = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < until, "timed out"
-        await asyncio.sleep(0.05)
 
 
 @asterisk
@@ -104,7 +96,7 @@ async def test_progressive_campaign_end_to_end(asterisk_sandbox: Sandbox, store:
 
             for name in operators:
                 ready(store, name)
-            await _wait(lambda: len(attempts(store, cid)) >= 40, 60)
+            await wait_until(lambda: len(attempts(store, cid)) >= 40, 60)
 
             # A pause phase in the middle of the run: no new call starts during it.
             for name in operators:
