@@ -46,7 +46,7 @@ from dialer.campaign_rules import CampaignRules
 from dialer.claims import due_count, release_claims
 from dialer.errors import NotFound, TelephonyError
 from dialer.live import LiveCall, busy_operators, deadline, pacing_explain, should_hold, snapshot
-from dialer.membership import Membership, load_assignments
+from dialer.membership import Assignment, Membership, load_assignments
 from dialer.nodes import DEFAULT_LEASE_S, beat, leave, take_over_silent
 from dialer.originate import build_request
 from dialer.ownership import disown_all, own_campaigns
@@ -56,6 +56,7 @@ from dialer.ratelimit import TokenBucket
 from dialer.reconcile import reconcile_node
 from dialer.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
 from dialer.selection import select_leads
+from dialer.sharing import share_operators
 from dialer.telephony import (
     ConnectionLost,
     ConnectionRestored,
@@ -199,6 +200,7 @@ class DialEngine:
         self._next_beat = 0.0
         self._next_takeover = 0.0
         self._store_down = False
+        self._ticks = 0
         self._unrecorded: list[LiveCall] = []  # ended while the store was unreachable
 
     # --- public -------------------------------------------------------------------
@@ -350,10 +352,18 @@ class DialEngine:
             self._next_operator_poll = now + self._settings.operator_poll_s
         self._keep_alive(now)
         self._expire_silent(now)
-        for run in list(self._campaigns.values()):
-            if self._stop.is_set() or not self._connected:
-                break
-            self._dial_campaign(run, self._clock())
+        if self._campaigns and not self._stop.is_set() and self._connected:
+            busy = busy_operators(self._live.values())
+            ready = {cid: self._membership.ready(cid, busy) for cid in self._campaigns}
+            shares = share_operators(
+                {cid: [a.interface for a in found] for cid, found in ready.items()},
+                self._pending_by_campaign(),
+                self._ticks,
+            )
+            self._ticks += 1
+            for cid, run in list(self._campaigns.items()):
+                mine = set(shares.get(cid, ()))
+                self._dial_campaign(run, self._clock(), [a for a in ready[cid] if a.interface in mine])
         self._save_pacing(self._clock())
 
     def _keep_alive(self, now: float) -> None:
@@ -373,10 +383,10 @@ class DialEngine:
                 pending[call.rules.campaign_id] += 1
         return dict(pending)
 
-    def _dial_campaign(self, run: CampaignRun, now: float) -> None:
+    def _dial_campaign(self, run: CampaignRun, now: float, ready: list[Assignment]) -> None:
+        """Dial for one campaign; ``ready``: its share of the ready operators (see ``dialer.sharing``)."""
         rules = run.rules
         calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
-        ready = self._membership.ready(rules.campaign_id, busy_operators(self._live.values()))
         snap = snapshot(
             now,
             calls,

@@ -233,8 +233,10 @@ class ScriptedTelephony:
         self._emit(MemberChanged(time.time(), queue, interface, state))
 
     def _free_member(self, queue: str) -> str | None:
+        # One phone per operator, as with ringinuse=no: busy in one queue is busy in all.
+        busy = {interface for (_, interface), member in self.members.items() if member.busy}
         for (q, interface), member in self.members.items():
-            if q == queue and not member.paused and not member.busy:
+            if q == queue and not member.paused and interface not in busy:
                 return interface
         return None
 

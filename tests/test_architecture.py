@@ -24,6 +24,7 @@ PURE = (
     "campaigns/window.py",
     "campaigns/retry.py",
     "campaigns/contact_limits.py",
+    "dialer/sharing.py",
 )
 IO_MODULES = {"sqlalchemy", "sqlmodel", "asyncio", "panoramisk", "typer", "rich", "socket", "subprocess"}
 # What campaigns/ and lists/ may use of the engine package: its error tree, the port and the pure rules.

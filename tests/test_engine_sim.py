@@ -14,7 +14,7 @@ from campaigns.models import CallAttempt, DncEntry, Lead
 from campaigns.store import session_scope
 from dialer.engine import DialEngine, EngineSettings
 from dialer.errors import TelephonyError
-from dialer.operators import login, pause, ready
+from dialer.operators import add_operator, login, pause, ready
 from tests.engine_helpers import (
     ScriptedTelephony,
     assert_no_overlap,
@@ -507,3 +507,18 @@ async def test_a_number_spoken_to_two_hours_ago_waits_22_hours_under_a_daily_lim
         assert lead.status == "new" and lead.attempts == 0 and lead.claimed_by is None
         other = session.get(Lead, dialed)
         assert other is not None and other.status == "done" and other.attempts == 1
+
+
+async def test_operators_shared_by_two_campaigns_are_not_counted_twice(store: Engine) -> None:
+    spring, summer = make_campaign(store, "spring"), make_campaign(store, "summer")
+    make_leads(store, spring, phones_by_digit([0] * 8))
+    make_leads(store, summer, phones_by_digit([1] * 8, start=100))
+    for name in ("anna", "ivan"):
+        add_operator(store, name, f"Local/{name}@sim-operators/n", ["spring", "summer"])
+        ready(store, name)
+    telephony = ScriptedTelephony(ring_s=0.05, talk_s=0.5, connect_timeout_s=0.2)
+    await asyncio.wait_for(DialEngine(store, telephony, FAST).run(until_done=True), 30)
+    # Progressive dialing: never more calls in flight than operators free, whatever the campaign.
+    outcomes = [r.outcome for r in attempts(store)]
+    assert len(outcomes) == 16
+    assert outcomes.count("abandoned") == 0, outcomes
