@@ -188,6 +188,7 @@ class DialEngine:
         self._journal = Journal()
         self._campaigns: dict[int, CampaignRun] = {}  # the campaigns this node dials (owns)
         self._known: list[int] = []  # every campaign this engine serves, whichever node dials it
+        self._waiting_for: set[int | None] = set()  # campaigns another node dials
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
@@ -270,7 +271,14 @@ class DialEngine:
         seen: set[int] = set()
         for row in rows:
             if row.id not in owned:
-                continue  # another node dials it
+                if row.id not in self._waiting_for:
+                    log.info(
+                        "campaign %s is dialed by another node; this node takes it if that one stops",
+                        row.name,
+                    )
+                self._waiting_for.add(row.id)
+                continue
+            self._waiting_for.discard(row.id)
             rules = CampaignRules.from_campaign(row)
             limits = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
             seen.add(rules.campaign_id)
