@@ -24,7 +24,7 @@ import logging
 import os
 import socket
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +43,7 @@ from dialer.abandon import (
 )
 from dialer.attempt import Attempt, AttemptState, Outcome, apply, expire
 from dialer.campaign_rules import CampaignRules
+from dialer.campaign_run import CampaignRun, abandon_policy, default_pacer
 from dialer.claims import due_count, release_claims
 from dialer.errors import NotFound, TelephonyError
 from dialer.live import LiveCall, busy_operators, deadline, pacing_explain, should_hold, snapshot
@@ -51,7 +52,7 @@ from dialer.nodes import DEFAULT_LEASE_S, beat, leave, take_over_silent
 from dialer.originate import build_request
 from dialer.ownership import disown_all, own_campaigns
 from dialer.pace_store import PACED_MODES, learn, save_explain, warm_estimates
-from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
+from dialer.pacing import AbandonPolicy, Pacer
 from dialer.ratelimit import TokenBucket
 from dialer.reconcile import reconcile_node
 from dialer.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
@@ -116,56 +117,12 @@ class EngineSettings:
             raise ValueError("heartbeats must be positive and the node lease at least three of them")
 
 
-DIAL_RATE_WINDOW_S = 60.0
-
-
-@dataclass
-class CampaignRun:
-    """Per-campaign state that lives as long as the engine: pacer, rate limit, estimates, abandons."""
-
-    rules: CampaignRules
-    pacer: Pacer
-    bucket: TokenBucket
-    abandon: AbandonTracker
-    limits: AbandonSettings = field(default_factory=AbandonSettings)
-    estimates: EstimatesTracker = field(default_factory=EstimatesTracker)
-    last_explain: dict[str, float | str] = field(default_factory=dict)
-    placed_at: deque[float] = field(default_factory=deque)  # originate instants over the last minute
-
-    def dial_rate(self, now: float) -> float:
-        """Calls placed per minute over the last minute."""
-        while self.placed_at and self.placed_at[0] <= now - DIAL_RATE_WINDOW_S:
-            self.placed_at.popleft()
-        return len(self.placed_at) * 60.0 / DIAL_RATE_WINDOW_S
-
-
 @dataclass(frozen=True)
 class RunReport:
     started: int
     outcomes: dict[str, int]
     reconciled: int
     hung_up_at_shutdown: int
-
-
-def abandon_policy(limits: AbandonSettings) -> AbandonPolicy | None:
-    """The abandonment controller's policy for a campaign's cap and window; None for a zero cap."""
-    if limits.cap <= 0:
-        return None  # no abandon allowed at all: only progressive dialing can promise that
-    # Aim at the same share of the cap as the policy the pacing benchmark measures (2.5% of 3%).
-    share = AbandonPolicy.target / AbandonPolicy.cap
-    return AbandonPolicy(
-        cap=limits.cap,
-        target=limits.cap * share,
-        window_s=window_length(limits.window).total_seconds(),
-    )
-
-
-def default_pacer(rules: CampaignRules, policy: AbandonPolicy | None) -> Pacer:
-    if rules.mode == "ratio":
-        return make_pacer(f"ratio:{rules.ratio:g}")
-    if rules.mode == "predictive" and policy is None:
-        return make_pacer("progressive")
-    return make_pacer(rules.mode, policy)
 
 
 class DialEngine:
