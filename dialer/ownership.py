@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Table, delete, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from campaigns.models import CampaignOwner, DialerNode
+from campaigns.models import CampaignOwner
+from dialer.nodes import NODE_TABLE
 
 log = logging.getLogger(__name__)
 
 OWNER_TABLE: Table = CampaignOwner.__table__  # type: ignore[attr-defined]
-NODE_TABLE: Table = DialerNode.__table__  # type: ignore[attr-defined]
 
 
 def own_campaigns(
@@ -58,10 +58,7 @@ def own_campaigns(
 
 def _silent(heartbeat: datetime | None, cutoff: datetime) -> bool:
     """No heartbeat row (the node left or was taken over), or one older than the lease."""
-    if heartbeat is None:
-        return True
-    # SQLite hands datetimes back without a zone; the store only ever writes UTC.
-    return (heartbeat.replace(tzinfo=UTC) if heartbeat.tzinfo is None else heartbeat) < cutoff
+    return heartbeat is None or heartbeat < cutoff
 
 
 def _insert_owner(store: Engine, campaign_id: int, node: str, now: datetime) -> bool:

@@ -292,6 +292,14 @@ def postgres_db_url(postgres_cluster: PostgresCluster) -> str:
 
 
 @pytest.fixture
+def pg_store(postgres_db_url: str) -> Iterator[Engine]:
+    """The store on PostgreSQL only, for tests of what needs a database server (outages, several nodes)."""
+    engine = open_store(postgres_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def store_backend(request: pytest.FixtureRequest) -> str:
     """``sqlite`` unless the test module is marked ``every_store`` (then both, in turn)."""
     return str(getattr(request, "param", "sqlite"))

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from campaigns.store import open_store
 from dialer.engine import DialEngine, EngineSettings
 from dialer.operators import ready
 from tests.engine_helpers import (
@@ -32,13 +29,6 @@ from tests.engine_helpers import (
 from tests.postgres_fixtures import TEST_DB, PostgresCluster
 
 SETTINGS = EngineSettings(node_id="outage-node", tick_s=0.02, operator_poll_s=0.02, shutdown_deadline_s=10.0)
-
-
-@pytest.fixture
-def pg_store(postgres_cluster: PostgresCluster, postgres_db_url: str) -> Iterator[Engine]:
-    engine = open_store(postgres_db_url)
-    yield engine
-    engine.dispose()
 
 
 def _allow_connections(cluster: PostgresCluster, allowed: bool) -> None:

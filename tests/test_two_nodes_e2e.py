@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from campaigns.store import open_store
 from dialer.ami import AmiTelephony
 from dialer.engine import DialEngine, EngineSettings
 from dialer.operators import ready
@@ -33,13 +31,6 @@ from tests.engine_helpers import (
 )
 
 asterisk = pytest.mark.asterisk
-
-
-@pytest.fixture
-def pg_store(postgres_db_url: str) -> Iterator[Engine]:
-    engine = open_store(postgres_db_url)
-    yield engine
-    engine.dispose()
 
 
 def _settings(node: str) -> EngineSettings:
