@@ -9,7 +9,7 @@ Its instant is ``connected_at`` (when the operator took the call), else
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -18,11 +18,6 @@ from sqlmodel import col, select
 from campaigns.models import CallAttempt
 
 CONTACT_OUTCOME = "connected"
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands datetimes back without a zone; the store only ever writes UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def recent_contacts(store: Engine, phones: Sequence[str], since: datetime) -> dict[str, list[datetime]]:
@@ -42,5 +37,5 @@ def recent_contacts(store: Engine, phones: Sequence[str], since: datetime) -> di
     found: dict[str, list[datetime]] = {}
     with store.connect() as conn:
         for phone, at in conn.execute(query):
-            found.setdefault(phone, []).append(_utc(at))
+            found.setdefault(phone, []).append(at)  # aware UTC: the columns' type
     return found
