@@ -22,7 +22,7 @@ from campaigns.models import Campaign, Lead
 from campaigns.retry import RetryPolicy
 from campaigns.store import session_scope
 from campaigns.window import CallingWindow
-from dialer.errors import InvalidInput, NotFound
+from dialer.core.errors import InvalidInput, NotFound
 
 MODES = ("preview", "progressive", "ratio", "predictive")
 ABANDON_WINDOWS = ("30d", "24h")

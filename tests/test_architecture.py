@@ -12,23 +12,23 @@ PACKAGES = ("dialer", "campaigns", "lists")
 
 # Pure policy: events and clock readings in, decisions out. No I/O, no store, no event loop.
 PURE = (
-    "dialer/telephony.py",
-    "dialer/attempt.py",
-    "dialer/errors.py",
+    "dialer/core/telephony.py",
+    "dialer/core/attempt.py",
+    "dialer/core/errors.py",
     "dialer/pacing",
     "dialer/sim/simulator.py",
     "dialer/sim/world.py",
-    "dialer/compliance_checks.py",
+    "dialer/policy/compliance_checks.py",
     "dialer/ami/tracker.py",
     "dialer/ami/headers.py",
     "campaigns/window.py",
     "campaigns/retry.py",
     "campaigns/contact_limits.py",
-    "dialer/sharing.py",
+    "dialer/policy/sharing.py",
 )
 IO_MODULES = {"sqlalchemy", "sqlmodel", "asyncio", "panoramisk", "typer", "rich", "socket", "subprocess"}
 # What campaigns/ and lists/ may use of the engine package: its error tree, the port and the pure rules.
-ENGINE_BASICS = {"dialer.errors", "dialer.telephony", "dialer.attempt"}
+ENGINE_BASICS = {"dialer.core.errors", "dialer.core.telephony", "dialer.core.attempt"}
 
 
 def sources() -> list[Path]:

@@ -26,12 +26,12 @@ from typer.testing import CliRunner
 
 from campaigns.models import CallAttempt
 from campaigns.store import open_store
-from dialer.attempt import AttemptState
-from dialer.dashboard import CallBoard, DashboardFrame, render_dashboard, summarize
-from dialer.demo import DemoOptions, DemoResult, PbxChoice, demo_command, phone_system, run_demo
-from dialer.demo_list import OUTCOME_MIX, operator_names, sample_rows
-from dialer.errors import InvalidInput
-from dialer.telephony import (
+from dialer.cli.dashboard import CallBoard, DashboardFrame, render_dashboard, summarize
+from dialer.cli.demo import DemoOptions, DemoResult, PbxChoice, demo_command, phone_system, run_demo
+from dialer.cli.demo_list import OUTCOME_MIX, operator_names, sample_rows
+from dialer.core.attempt import AttemptState
+from dialer.core.errors import InvalidInput
+from dialer.core.telephony import (
     Answered,
     HungUp,
     MemberChanged,
