@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from campaigns.contact_limits import ContactLimits
-from campaigns.models import Campaign
 from campaigns.retry import RetryPolicy
-from campaigns.service import calling_window, contact_limits, render_dial_template, retry_policy
+from campaigns.settings import calling_window, contact_limits, render_dial_template, retry_policy
 from campaigns.window import CallingWindow
 from dialer.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from campaigns.models import Campaign
 
 # The US TSR: ring at least 15 seconds (or four rings) before giving up.
 MIN_RING_TIMEOUT_S = 15.0

@@ -36,6 +36,8 @@ from campaigns.contact_limits import ContactLimits, over_limits
 from campaigns.window import CallingWindow, is_callable
 
 MIN_RING_S = 15.0  # US TSR 310.4(b)(1)(iv): ring at least 15 s before giving up
+# The abandon windows a campaign can be held to: US TSR (30 days) and Ofcom (24 hours).
+WINDOWS: dict[str, timedelta] = {"30d": timedelta(days=30), "24h": timedelta(hours=24)}
 UK_REDIAL_HOLD = timedelta(hours=72)  # Ofcom: no repeat call to an abandoned number within 72 h
 
 LIVE_OUTCOMES = frozenset({"connected", "abandoned"})

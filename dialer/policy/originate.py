@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from campaigns.service import DEFAULT_SAFE_HARBOUR_SOUND
+from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND
 from dialer.core.telephony import OriginateRequest
 from dialer.policy.campaign_rules import CampaignRules
 

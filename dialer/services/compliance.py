@@ -19,7 +19,7 @@ import csv
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import IO
 
@@ -34,6 +34,7 @@ from dialer.core.errors import InvalidInput, NotFound
 from dialer.policy.compliance_checks import (
     MIN_RING_S,
     UK_REDIAL_HOLD,
+    WINDOWS,
     AttemptRow,
     RingStats,
     WindowRate,
@@ -48,7 +49,6 @@ from dialer.policy.compliance_checks import (
     worst_window,
 )
 
-WINDOWS: dict[str, timedelta] = {"30d": timedelta(days=30), "24h": timedelta(hours=24)}
 _WINDOW_WORDS = {"30d": "30 days", "24h": "24 hours"}
 _WINDOW_ADJ = {"30d": "30-day", "24h": "24-hour"}
 

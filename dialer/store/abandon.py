@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from campaigns.models import CallAttempt
 from dialer.core.attempt import Attempt, Outcome, counts_toward_abandon_rate
 from dialer.pacing import AbandonStats
-from dialer.services.compliance import WINDOWS
+from dialer.policy.compliance_checks import WINDOWS
 from dialer.store.recorder import to_dt
 
 # An attempt is answered at most a ring timeout after it starts (300 s at most, see
