@@ -43,7 +43,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "dialer/policy": ("dialer.core", "dialer.pacing", "dialer.policy", *PURE_CAMPAIGNS),
     "dialer/store": (*RULES, "dialer.store", "campaigns"),
     "dialer/engine": (*RULES, "dialer.store", "dialer.engine", "campaigns"),
-    "dialer/services": (*RULES, "dialer.store", "dialer.services", "campaigns"),
+    "dialer/services": (*RULES, "dialer.store", "dialer.services", "campaigns", "lists"),
     "dialer/ami": ("dialer.core", "dialer.ami"),
     "dialer/sim": ("dialer.core", "dialer.pacing", "dialer.sim"),
     "dialer/pbx": ("dialer.core", "dialer.ami", "dialer.pbx"),
