@@ -1,7 +1,7 @@
 """Campaign settings: validated once into a ``CampaignSpec``, then stored and read back.
 
 Every setting is checked here with a message that names the option and the
-allowed values, so the CLI only converts ``ValueError`` into one line.
+allowed values, so the CLI only prints an ``InvalidInput`` as one line.
 """
 
 from __future__ import annotations

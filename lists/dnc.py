@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from campaigns.models import Campaign, DncEntry, utcnow
 from campaigns.service import find_campaign
-from dialer.core.errors import InvalidInput
-from lists.phones import PhoneNormalizer, PhoneRejected
+from dialer.core.errors import FieldRejected, InvalidInput
+from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
 
 DNC_TABLE: Table = DncEntry.__table__  # type: ignore[attr-defined]
@@ -57,7 +57,7 @@ def add_numbers(
         for raw in numbers:
             try:
                 phone = normalizer.normalize(raw).e164
-            except PhoneRejected as exc:
+            except FieldRejected as exc:
                 change.rejected.append((raw, str(exc)))
                 continue
             if phone in present:
@@ -161,13 +161,13 @@ def normalize_or_fail(number: str, region: str = "RU") -> str:
     """The number in E.164, or ``InvalidInput`` saying why it is not one."""
     try:
         return PhoneNormalizer(region).normalize(number).e164
-    except PhoneRejected as exc:
+    except FieldRejected as exc:
         raise InvalidInput(f"{number!r}: {exc}") from None
 
 
 def _looks_like_number(value: str, region: str) -> bool:
     try:
         PhoneNormalizer(region).normalize(value)
-    except PhoneRejected:
+    except FieldRejected:
         return False
     return True

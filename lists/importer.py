@@ -26,9 +26,9 @@ from campaigns.models import Lead, LeadList, utcnow
 from campaigns.retry import LeadStatus
 from campaigns.service import find_campaign
 from campaigns.window import CallingWindow, window_problem
-from dialer.core.errors import InvalidInput
+from dialer.core.errors import FieldRejected, InvalidInput
 from lists.dnc import dnc_phones
-from lists.phones import PhoneNormalizer, PhoneRejected, check_region
+from lists.phones import PhoneNormalizer, check_region
 from lists.reader import find_phone_column, open_table
 
 LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
@@ -195,7 +195,7 @@ class _RowJudge:
                 phone = self._normalizer.normalize(raw)
                 zones = _own_zone(values[tz_at][i]) if tz_at is not None else ""
                 consent = _consent(values[consent_at][i]) if consent_at is not None else None
-            except PhoneRejected as exc:
+            except FieldRejected as exc:
                 summary.invalid += 1
                 self._reject(rejects, row, str(exc), values, i)
                 continue
@@ -246,7 +246,7 @@ def _own_zone(value: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise PhoneRejected(f"unknown time zone {name!r}") from None
+        raise FieldRejected(f"unknown time zone {name!r}") from None
     return name
 
 
@@ -258,7 +258,7 @@ def _consent(value: str) -> bool | None:
         return True
     if text in _NO:
         return False
-    raise PhoneRejected(f"consent {value!r}: expected yes or no")
+    raise FieldRejected(f"consent {value!r}: expected yes or no")
 
 
 class _RejectsWriter:

@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from campaigns.models import Campaign
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, expire
-from dialer.core.errors import NotFound, TelephonyError
+from dialer.core.errors import InvalidInput, NotFound, TelephonyError
 from dialer.core.telephony import (
     ConnectionLost,
     ConnectionRestored,
@@ -110,11 +110,11 @@ class EngineSettings:
 
     def __post_init__(self) -> None:
         if not self.node_id or len(self.node_id) > 64:
-            raise ValueError("node_id must be 1 to 64 characters")
+            raise InvalidInput("node_id must be 1 to 64 characters")
         if min(self.tick_s, self.operator_poll_s, self.campaign_reload_s, self.abandon_refresh_s) <= 0:
-            raise ValueError("intervals must be positive")
+            raise InvalidInput("intervals must be positive")
         if min(self.heartbeat_s, self.takeover_check_s) <= 0 or self.node_lease_s < 3 * self.heartbeat_s:
-            raise ValueError("heartbeats must be positive and the node lease at least three of them")
+            raise InvalidInput("heartbeats must be positive and the node lease at least three of them")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
+from dialer.core.errors import InvalidInput
 from dialer.pacing.base import AbandonStats
 
 DAY_S = 86400.0
@@ -42,13 +43,13 @@ class AbandonPolicy:
 
     def __post_init__(self) -> None:
         if not 0 < self.target < self.cap <= 1:
-            raise ValueError("need 0 < target < cap <= 1")
+            raise InvalidInput("need 0 < target < cap <= 1")
         if not 0 < self.resume_at <= self.fallback_at <= self.progressive_at <= 1:
-            raise ValueError("need 0 < resume_at <= fallback_at <= progressive_at <= 1")
+            raise InvalidInput("need 0 < resume_at <= fallback_at <= progressive_at <= 1")
         if self.catch_up < 1:
-            raise ValueError("catch_up must be at least 1 (x target)")
+            raise InvalidInput("catch_up must be at least 1 (x target)")
         if not 0 < self.overflow_min <= self.overflow_start <= self.overflow_max:
-            raise ValueError("need 0 < overflow_min <= overflow_start <= overflow_max")
+            raise InvalidInput("need 0 < overflow_min <= overflow_start <= overflow_max")
 
     @classmethod
     def uk(cls) -> AbandonPolicy:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from dialer.core.errors import InvalidInput
+
 FloatArray = npt.NDArray[np.float64]
 
 # Standard normal upper tail on a fine grid: numpy has no erfc, and the pacer
@@ -44,7 +46,7 @@ class LogNormal:
     @classmethod
     def from_mean(cls, mean: float, sigma: float) -> LogNormal:
         if mean <= 0:
-            raise ValueError(f"mean must be positive, got {mean}")
+            raise InvalidInput(f"mean must be positive, got {mean}")
         sigma = max(sigma, MIN_SIGMA)
         return cls(mu=math.log(mean) - sigma * sigma / 2.0, sigma=sigma)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from dialer.core.errors import InvalidInput
 from dialer.pacing.base import PacingDecision, PacingSnapshot, within_limits
 
 
@@ -28,7 +29,7 @@ class RatioPacer:
 
     def __post_init__(self) -> None:
         if not self.lines >= 1.0:
-            raise ValueError(f"ratio must be at least 1, got {self.lines}")
+            raise InvalidInput(f"ratio must be at least 1, got {self.lines}")
 
     def decide(self, snap: PacingSnapshot) -> PacingDecision:
         mode = "progressive" if self.lines == 1.0 else f"ratio:{self.lines:g}"

@@ -47,7 +47,7 @@ class CampaignRules:
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> CampaignRules:
         if campaign.id is None:
-            raise ValueError("campaign has no id: store it before dialing")
+            raise InvalidInput("campaign has no id: store it before dialing")
         try:
             window = calling_window(campaign)
             retry = retry_policy(campaign)

@@ -34,6 +34,7 @@ from fractions import Fraction
 
 from campaigns.contact_limits import ContactLimits, over_limits
 from campaigns.window import CallingWindow, is_callable
+from dialer.core.errors import InvalidInput
 
 MIN_RING_S = 15.0  # US TSR 310.4(b)(1)(iv): ring at least 15 s before giving up
 # The abandon windows a campaign can be held to: US TSR (30 days) and Ofcom (24 hours).
@@ -186,7 +187,7 @@ def ring_seconds(row: AttemptRow) -> float | None:
 def percentile(ordered: Sequence[float], p: float) -> float:
     """Nearest-rank percentile of sorted values: the smallest value with p% at or below it."""
     if not ordered:
-        raise ValueError("percentile of no values")
+        raise InvalidInput("percentile of no values")
     rank = max(1, math.ceil(p / 100 * len(ordered)))
     return ordered[rank - 1]
 

@@ -262,7 +262,7 @@ def load_other_contacts(session: Session, campaign_id: int, now: datetime) -> di
 def compliance_report(session: Session, campaign_name: str, now: datetime) -> ComplianceReport:
     """The compliance record of a campaign as of ``now`` (aware); NotFound for an unknown name."""
     if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
+        raise InvalidInput("now must be an aware datetime")
     now = now.astimezone(UTC)
     campaign = session.exec(select(Campaign).where(Campaign.name == campaign_name)).first()
     if campaign is None or campaign.id is None:

@@ -25,6 +25,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, counts_toward_abandon_rate
+from dialer.core.errors import InvalidInput
 from dialer.core.telephony import (
     Answered,
     CallEvent,
@@ -75,9 +76,9 @@ class SimParams:
 
     def __post_init__(self) -> None:
         if self.operators < 1 or self.hours <= 0 or self.tick <= 0:
-            raise ValueError("need at least one operator, a positive shift and a positive tick")
+            raise InvalidInput("need at least one operator, a positive shift and a positive tick")
         if self.talk_mean <= 0 or self.wrap < 0:
-            raise ValueError("talk mean must be positive and wrap-up non-negative")
+            raise InvalidInput("talk mean must be positive and wrap-up non-negative")
 
 
 def run_simulation(params: SimParams, pacer: Pacer | None = None) -> SimResult:
