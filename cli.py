@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from typer.core import TyperGroup
 
 from campaigns import service
+from campaigns.settings import DEFAULTS
 from dialer.cli import demo
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import tool_commands as cli_tools
@@ -137,7 +138,7 @@ def campaign_create(
     name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
     mode: Annotated[
         str, typer.Option(help="Pacing: progressive, predictive, ratio or preview.")
-    ] = "progressive",
+    ] = DEFAULTS.mode.value,
     ratio: Annotated[float | None, typer.Option(help="Lines per ready operator (--mode ratio only).")] = None,
     queue: Annotated[str, typer.Option(help="Asterisk queue that answered calls join.")] = "",
     dial_template: Annotated[
@@ -147,7 +148,7 @@ def campaign_create(
     caller_id: Annotated[str, typer.Option(help="Caller ID presented to the called person.")] = "",
     window: Annotated[
         str, typer.Option(help="Calling window in the lead's local time, HH:MM-HH:MM[,weekend HH:MM-HH:MM].")
-    ] = "09:00-21:00",
+    ] = DEFAULTS.calling_window,
     contact_limits: Annotated[
         str,
         typer.Option(
@@ -156,22 +157,30 @@ def campaign_create(
             "profile ru-230fz. Empty: no limits.",
         ),
     ] = "",
-    ring_timeout: Annotated[int, typer.Option(help="Seconds to ring before giving up (at least 15).")] = 25,
-    max_channels: Annotated[int, typer.Option(help="Most calls in progress at once.")] = 10,
-    originate_rate: Annotated[float, typer.Option(help="Most new calls per second.")] = 5.0,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per lead before it is exhausted.")] = 5,
+    ring_timeout: Annotated[
+        int, typer.Option(help="Seconds to ring before giving up (at least 15).")
+    ] = DEFAULTS.ring_timeout_s,
+    max_channels: Annotated[
+        int, typer.Option(help="Most calls in progress at once.")
+    ] = DEFAULTS.max_channels,
+    originate_rate: Annotated[
+        float, typer.Option(help="Most new calls per second.")
+    ] = DEFAULTS.originate_rate,
+    max_attempts: Annotated[
+        int, typer.Option(help="Attempts per lead before it is exhausted.")
+    ] = DEFAULTS.max_attempts,
     retry: Annotated[
         list[str] | None, typer.Option(help="OUTCOME=DURATION retry delay, repeatable (e.g. busy=15m).")
     ] = None,
     connect_limit: Annotated[
         float, typer.Option(help="Seconds to connect an answered call before it counts as abandoned (<= 2).")
-    ] = 2.0,
+    ] = DEFAULTS.connect_limit_s,
     abandon_cap: Annotated[
         float, typer.Option(help="Most abandoned calls as a fraction of answered.")
-    ] = 0.03,
+    ] = DEFAULTS.abandon_cap,
     abandon_window: Annotated[
         str, typer.Option(help="Period the abandon cap is measured over: 30d (US) or 24h (UK).")
-    ] = "30d",
+    ] = DEFAULTS.abandon_window,
     amd: Annotated[bool, typer.Option("--amd/--no-amd", help="Answering-machine detection.")] = False,
     uk_abandon_rule: Annotated[
         bool,
@@ -180,14 +189,16 @@ def campaign_create(
             help="No repeat call within 72 h after an abandoned call.",
         ),
     ] = False,
-    region: Annotated[str, typer.Option(help="Default country for numbers without a country code.")] = "RU",
+    region: Annotated[
+        str, typer.Option(help="Default country for numbers without a country code.")
+    ] = DEFAULTS.region,
     safe_harbour_sound: Annotated[
         str,
         typer.Option(
             help="Sound played when no operator takes an answered call within the connect limit: "
             "a name or path as Asterisk's Playback() sees it, without extension.",
         ),
-    ] = service.DEFAULT_SAFE_HARBOUR_SOUND,
+    ] = DEFAULTS.safe_harbour_sound,
     machine_message: Annotated[
         str | None,
         typer.Option(help="Sound left on answering machines (with --amd), without extension; default none."),
@@ -224,14 +235,13 @@ def campaign_create(
 @campaign_app.command("list")
 def campaign_list(ctx: typer.Context) -> None:
     """List campaigns with their mode, calling window and lead count."""
-    engine = store(ctx)
-    campaigns = service.list_campaigns(engine)
+    campaigns = service.list_campaigns(store(ctx))
     if not campaigns:
         stdout.print("no campaigns yet: dialer campaign create NAME")
         return
     for campaign in campaigns:
         assert campaign.id is not None
-        leads = sum(service.lead_counts(engine, campaign.id).values())
+        leads = sum(service.lead_counts(store(ctx), campaign.id).values())
         stdout.print(
             f"{escape(campaign.name)}\t{campaign.mode}\t{campaign.calling_window}\t{leads} leads",
             markup=True,
@@ -241,12 +251,11 @@ def campaign_list(ctx: typer.Context) -> None:
 @campaign_app.command("show")
 def campaign_show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Campaign name.")]) -> None:
     """Show a campaign's settings and its leads by status."""
-    engine = store(ctx)
-    campaign = service.get_campaign(engine, name)
+    campaign = service.get_campaign(store(ctx), name)
     assert campaign.id is not None
     for key, value in service.describe(campaign).items():
         stdout.print(f"{key}: {escape(str(value))}")
-    counts = service.lead_counts(engine, campaign.id)
+    counts = service.lead_counts(store(ctx), campaign.id)
     total = sum(counts.values())
     detail = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     stdout.print(f"leads: {total}" + (f" ({detail})" if detail else ""))
@@ -292,12 +301,11 @@ def lists_import(
         encoding=encoding,
         delimiter=delimiter,
     )
-    engine = store(ctx)
     if _large(file):
         with _progress_bar(f"importing {file.name}") as advance:
-            summary = import_leads(engine, request, advance)
+            summary = import_leads(store(ctx), request, advance)
     else:
-        summary = import_leads(engine, request)
+        summary = import_leads(store(ctx), request)
     _print_summary(summary)
 
 
@@ -443,12 +451,11 @@ def export_leads_command(
     output: Output,
 ) -> None:
     """Export a campaign's leads with their status and original columns."""
-    engine = store(ctx)
-    service.get_campaign(engine, campaign)  # an unknown campaign must not leave an empty file behind
+    service.get_campaign(store(ctx), campaign)  # an unknown campaign must not leave an empty file behind
     if output == "-":
-        export_leads(engine, campaign, sys.stdout)
+        export_leads(store(ctx), campaign, sys.stdout)
         return
-    count = write_atomically(Path(output), lambda handle: export_leads(engine, campaign, handle))
+    count = write_atomically(Path(output), lambda handle: export_leads(store(ctx), campaign, handle))
     stderr.print(f"exported {count} leads to {escape(output)}")
 
 

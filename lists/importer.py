@@ -18,21 +18,21 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from campaigns.models import Lead, LeadList, utcnow
+from campaigns.models import utcnow
+from campaigns.region import check_region
 from campaigns.retry import LeadStatus
 from campaigns.service import find_campaign
+from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from campaigns.window import CallingWindow, window_problem
 from dialer.core.errors import FieldRejected, InvalidInput
 from lists.dnc import dnc_phones
-from lists.phones import PhoneNormalizer, check_region
+from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
 
-LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
-LIST_TABLE: Table = LeadList.__table__  # type: ignore[attr-defined]
 MAP_FIELDS = ("phone", "timezone", "consent")
 _AUTO_HEADERS = {
     "timezone": ("timezone", "time zone", "time_zone", "tz", "часовой пояс"),
@@ -97,9 +97,9 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
     return mapping
 
 
-def import_leads(engine: Engine, request: ImportRequest, progress: Progress | None = None) -> ImportSummary:
+def import_leads(store: Engine, request: ImportRequest, progress: Progress | None = None) -> ImportSummary:
     """Import one file into a campaign; ``InvalidInput``/``NotFound`` for anything unusable."""
-    with Session(engine) as session:
+    with Session(store) as session:
         campaign = find_campaign(session, request.campaign)
     assert campaign.id is not None
     table = open_table(request.path, request.encoding, request.delimiter)
@@ -110,7 +110,7 @@ def import_leads(engine: Engine, request: ImportRequest, progress: Progress | No
     )
     rejects = _RejectsWriter(request.rejects_path, table.columns)
     try:
-        with engine.begin() as conn:
+        with store.begin() as conn:
             list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
             rows.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id))
             summary = ImportSummary(list_id=list_id)

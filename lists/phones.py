@@ -38,6 +38,7 @@ from phonenumbers.phonenumberutil import is_number_type_geographical
 from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
+from campaigns.region import check_region as check_region
 from dialer.core.errors import FieldRejected, InvalidInput
 
 DEFAULT_REGION = "RU"
@@ -72,14 +73,6 @@ class Phone(NamedTuple):
     @property
     def time_zones(self) -> tuple[str, ...]:
         return tuple(self.zones.split(",")) if self.zones else ()
-
-
-def check_region(region: str) -> str:
-    """The upper-cased region code, or ``InvalidInput`` if libphonenumber does not know it."""
-    code = region.strip().upper()
-    if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidInput(f"unknown region {region!r}: use a two-letter country code such as RU")
-    return code
 
 
 def repair_spreadsheet_value(raw: str) -> str:

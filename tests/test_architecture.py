@@ -30,6 +30,7 @@ PURE = (
     "campaigns/retry.py",
     "campaigns/contact_limits.py",
     "campaigns/settings.py",
+    "campaigns/region.py",
 )
 IO_MODULES = {"sqlalchemy", "sqlmodel", "asyncio", "panoramisk", "typer", "rich", "socket", "subprocess"}
 PURE_CAMPAIGNS = ("campaigns.window", "campaigns.retry", "campaigns.contact_limits", "campaigns.settings")
@@ -76,6 +77,7 @@ LOADS_NOTHING_OF: dict[str, tuple[str, ...]] = {
     "campaigns/retry.py": PURE_FORBIDDEN,
     "campaigns/contact_limits.py": PURE_FORBIDDEN,
     "campaigns/settings.py": PURE_FORBIDDEN,
+    "campaigns/region.py": PURE_FORBIDDEN,
     # The engine talks to the phone system through the port and never to the terminal.
     "dialer/engine": NO_TERMINAL,
     "dialer/store": NO_TERMINAL,

@@ -14,9 +14,9 @@ from dialer.pacing import (
     AbandonController,
     AbandonPolicy,
     AbandonStats,
+    DialCaps,
     Estimates,
     EstimatesTracker,
-    Limits,
     LogNormal,
     PacingSnapshot,
     PredictivePacer,
@@ -63,7 +63,7 @@ def snapshots(draw: st.DrawFn, ready: st.SearchStrategy[int] = ANY_READY) -> Pac
         ringing=tuple(draw(st.lists(st.floats(0, 40), max_size=200))),
         waiting=draw(st.integers(0, 5)),
         abandon=AbandonStats(draw(st.integers(0, live)), live),
-        limits=Limits(draw(st.integers(1, 2000)), draw(st.integers(1, 200))),
+        limits=DialCaps(draw(st.integers(1, 2000)), draw(st.integers(1, 200))),
     )
 
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialer.core.errors import FieldRejected, InvalidInput
+from dialer.core.errors import FieldRejected as PhoneRejected
+from dialer.core.errors import InvalidInput
 from lists.phones import (
     Phone,
     PhoneNormalizer,
@@ -59,7 +60,7 @@ def outcome(normalize: object, raw: str) -> Phone | str:
         result = normalize(raw)
         assert isinstance(result, Phone)
         return result
-    except FieldRejected:
+    except PhoneRejected:
         return "rejected"
 
 
@@ -113,7 +114,7 @@ def test_moscow_landline_has_one_zone() -> None:
 
 @pytest.mark.parametrize("raw", ["7.91612E+10", "7.9E+10", "7,916E+10", "+7.91612345E+10"])
 def test_scientific_notation_with_lost_digits_is_rejected(raw: str) -> None:
-    with pytest.raises(FieldRejected, match="digits were lost"):
+    with pytest.raises(PhoneRejected, match="digits were lost"):
         normalize_phone(raw)
 
 
@@ -128,7 +129,7 @@ def test_spreadsheet_float_suffix_is_dropped() -> None:
 
 @pytest.mark.parametrize("raw", ["", "   ", "abc", "123", "8 (916) 123-45", "+7 916 123 45 67 89 00"])
 def test_non_numbers_are_rejected_with_a_reason(raw: str) -> None:
-    with pytest.raises(FieldRejected) as info:
+    with pytest.raises(PhoneRejected) as info:
         normalize_phone(raw)
     assert str(info.value)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from dialer.core.modes import PacingMode
 from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.ratelimit import TokenBucket
@@ -26,7 +27,7 @@ class CampaignRun:
     pacer: Pacer
     bucket: TokenBucket
     abandon: AbandonTracker
-    limits: AbandonSettings = field(default_factory=AbandonSettings)
+    abandon_settings: AbandonSettings = field(default_factory=AbandonSettings)
     estimates: EstimatesTracker = field(default_factory=EstimatesTracker)
     last_explain: dict[str, float | str] = field(default_factory=dict)
     placed_at: deque[float] = field(default_factory=deque)  # originate instants over the last minute
@@ -38,22 +39,22 @@ class CampaignRun:
         return len(self.placed_at) * 60.0 / DIAL_RATE_WINDOW_S
 
 
-def abandon_policy(limits: AbandonSettings) -> AbandonPolicy | None:
+def abandon_policy(settings: AbandonSettings) -> AbandonPolicy | None:
     """The abandonment controller's policy for a campaign's cap and window; None for a zero cap."""
-    if limits.cap <= 0:
+    if settings.cap <= 0:
         return None  # no abandon allowed at all: only progressive dialing can promise that
     # Aim at the same share of the cap as the policy the pacing benchmark measures (2.5% of 3%).
     share = AbandonPolicy.target / AbandonPolicy.cap
     return AbandonPolicy(
-        cap=limits.cap,
-        target=limits.cap * share,
-        window_s=window_length(limits.window).total_seconds(),
+        cap=settings.cap,
+        target=settings.cap * share,
+        window_s=window_length(settings.window).total_seconds(),
     )
 
 
 def default_pacer(rules: CampaignRules, policy: AbandonPolicy | None) -> Pacer:
-    if rules.mode == "ratio":
-        return make_pacer(f"ratio:{rules.ratio:g}")
-    if rules.mode == "predictive" and policy is None:
-        return make_pacer("progressive")
+    if rules.mode == PacingMode.RATIO:
+        return make_pacer(f"{PacingMode.RATIO}:{rules.ratio:g}")
+    if rules.mode == PacingMode.PREDICTIVE and policy is None:
+        return make_pacer(PacingMode.PROGRESSIVE)
     return make_pacer(rules.mode, policy)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dialer.core.attempt import Attempt, AttemptState, Outcome, outcome_for_cause
 from dialer.core.telephony import HungUp
-from dialer.pacing import AbandonStats, Estimates, Limits, PacingDecision, PacingSnapshot
+from dialer.pacing import AbandonStats, DialCaps, Estimates, PacingDecision, PacingSnapshot
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.store.claims import ClaimedLead
 
@@ -59,7 +59,7 @@ def snapshot(
         ringing=tuple(now - c.attempt.started_at for c in calls if c.attempt.state in _UNANSWERED),
         waiting=sum(1 for c in calls if c.attempt.state in _WAITING),
         abandon=abandon,
-        limits=Limits(max_channels=max_channels, max_originate_per_tick=max_originate),
+        limits=DialCaps(max_channels=max_channels, max_originate_per_tick=max_originate),
     )
 
 

@@ -34,8 +34,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from campaigns.models import Campaign
+from campaigns.service import find_campaigns
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, expire
-from dialer.core.errors import InvalidInput, NotFound, TelephonyError
+from dialer.core.errors import InvalidInput, TelephonyError
+from dialer.core.modes import PACED_MODES
 from dialer.core.telephony import (
     ConnectionLost,
     ConnectionRestored,
@@ -68,7 +70,7 @@ from dialer.store.abandon import (
 from dialer.store.claims import due_count, release_claims
 from dialer.store.nodes import DEFAULT_LEASE_S, beat, leave, take_over_silent
 from dialer.store.ownership import disown_all, own_campaigns
-from dialer.store.pace import PACED_MODES, learn, save_explain, warm_estimates
+from dialer.store.pace import learn, save_explain, warm_estimates
 from dialer.store.reconcile import reconcile_node
 from dialer.store.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
 
@@ -215,13 +217,10 @@ class DialEngine:
 
     def _load_campaigns(self, now: float) -> None:
         with Session(self._store) as session:
-            query = select(Campaign).where(col(Campaign.active).is_(True))
             if self._names:
-                query = select(Campaign).where(col(Campaign.name).in_(self._names))
-            rows = session.exec(query).all()
-        missing = set(self._names) - {c.name for c in rows}
-        if missing:
-            raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
+                rows = find_campaigns(session, self._names)
+            else:
+                rows = list(session.exec(select(Campaign).where(col(Campaign.active).is_(True))).all())
         self._known = [c.id for c in rows if c.id is not None]
         s = self._settings
         owned = own_campaigns(self._store, s.node_id, self._known, to_dt(now), s.node_lease_s)
@@ -237,26 +236,27 @@ class DialEngine:
                 continue
             self._waiting_for.discard(row.id)
             rules = CampaignRules.from_campaign(row)
-            limits = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
+            abandon_settings = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
             seen.add(rules.campaign_id)
             run = self._campaigns.get(rules.campaign_id)
             burst = max(1.0, rules.originate_rate)
             if run is None:
                 self._campaigns[rules.campaign_id] = CampaignRun(
                     rules,
-                    self._pacer_for(rules, abandon_policy(limits)),
+                    self._pacer_for(rules, abandon_policy(abandon_settings)),
                     TokenBucket(rules.originate_rate, burst),
-                    self._abandon_tracker(rules.campaign_id, limits),
-                    limits,
+                    self._abandon_tracker(rules.campaign_id, abandon_settings),
+                    abandon_settings,
                     warm_estimates(self._store, rules.campaign_id),
                 )
             else:
-                if (run.rules.mode, run.rules.ratio, run.limits) != (rules.mode, rules.ratio, limits):
-                    run.pacer = self._pacer_for(rules, abandon_policy(limits))
-                if run.limits.window != limits.window:
-                    run.abandon = self._abandon_tracker(rules.campaign_id, limits)
+                was = (run.rules.mode, run.rules.ratio, run.abandon_settings)
+                if was != (rules.mode, rules.ratio, abandon_settings):
+                    run.pacer = self._pacer_for(rules, abandon_policy(abandon_settings))
+                if run.abandon_settings.window != abandon_settings.window:
+                    run.abandon = self._abandon_tracker(rules.campaign_id, abandon_settings)
                 run.rules = rules
-                run.limits = limits
+                run.abandon_settings = abandon_settings
                 run.bucket.reconfigure(rules.originate_rate, burst)
         for campaign_id in set(self._campaigns) - seen:
             lost = self._campaigns.pop(campaign_id)
@@ -265,8 +265,8 @@ class DialEngine:
                 self._membership.disown(lost.rules.queue)
         self._next_reload = now + self._settings.campaign_reload_s
 
-    def _abandon_tracker(self, campaign_id: int, limits: AbandonSettings) -> AbandonTracker:
-        length = window_length(limits.window)
+    def _abandon_tracker(self, campaign_id: int, abandon_settings: AbandonSettings) -> AbandonTracker:
+        length = window_length(abandon_settings.window)
         return AbandonTracker(
             lambda now: stored_abandon_stats(self._store, campaign_id, length, now),
             self._settings.abandon_refresh_s,
@@ -373,7 +373,7 @@ class DialEngine:
                 self._place(run, placement)
                 placed += 1
         run.last_explain = pacing_explain(
-            decision, snap, placed, run.dial_rate(now), run.limits.cap, run.limits.window
+            decision, snap, placed, run.dial_rate(now), run.abandon_settings.cap, run.abandon_settings.window
         )
 
     def _place(self, run: CampaignRun, placement: Placement) -> None:

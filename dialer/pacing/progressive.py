@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from dialer.core.errors import InvalidInput
-from dialer.pacing.base import PacingDecision, PacingSnapshot, within_limits
+from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class RatioPacer:
         if snap.ready <= 0:
             return PacingDecision(0, {"mode": mode, "reason": "no ready operator"})
         wanted = math.floor(self.lines * snap.ready + 1e-9) - snap.in_flight
-        calls = within_limits(snap, wanted)
+        calls = within_caps(snap, wanted)
         return PacingDecision(
             calls, {"mode": mode, "ready": float(snap.ready), "in_flight": float(snap.in_flight)}
         )

@@ -28,11 +28,12 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from campaigns.contact_limits import format_limits, parse_limits
-from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
+from campaigns.models import CallAttempt, DncEntry, Lead
+from campaigns.service import find_campaign
+from campaigns.settings import MIN_RING_TIMEOUT_S
 from campaigns.window import CallingWindow
-from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.errors import InvalidInput
 from dialer.policy.compliance_checks import (
-    MIN_RING_S,
     UK_REDIAL_HOLD,
     WINDOWS,
     AttemptRow,
@@ -96,7 +97,7 @@ class ComplianceReport:
         if self.ring.early_give_ups:
             reasons.append(
                 f"{_n(len(self.ring.early_give_ups), 'unanswered call')} given up "
-                f"before {MIN_RING_S:g} s of ringing"
+                f"before {MIN_RING_TIMEOUT_S:g} s of ringing"
             )
         if self.outside_window:
             reasons.append(
@@ -152,7 +153,8 @@ class ComplianceReport:
             ("min", self.ring.minimum),
         ):
             yield f"ring_{name}_s", None if seconds is None else round(seconds, 3), None, None
-        yield from _must_be_zero(f"unanswered_given_up_before_{MIN_RING_S:g}s", self.ring.early_give_ups)
+        early = f"unanswered_given_up_before_{MIN_RING_TIMEOUT_S:g}s"
+        yield from _must_be_zero(early, self.ring.early_give_ups)
         yield from _must_be_zero("started_outside_calling_window", self.outside_window)
         yield from _must_be_zero("dialled_on_do_not_call_list", self.dnc_hits)
         redials = f"abandoned_redialled_within_{UK_REDIAL_HOLD.total_seconds() / 3600:g}h"
@@ -264,9 +266,8 @@ def compliance_report(session: Session, campaign_name: str, now: datetime) -> Co
     if now.tzinfo is None:
         raise InvalidInput("now must be an aware datetime")
     now = now.astimezone(UTC)
-    campaign = session.exec(select(Campaign).where(Campaign.name == campaign_name)).first()
-    if campaign is None or campaign.id is None:
-        raise NotFound(f"no campaign named {campaign_name!r}")
+    campaign = find_campaign(session, campaign_name)
+    assert campaign.id is not None  # a stored campaign
     if campaign.abandon_window not in WINDOWS:
         raise InvalidInput(
             f"campaign {campaign_name!r}: abandon window {campaign.abandon_window!r} is not one of "

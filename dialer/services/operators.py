@@ -19,12 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from campaigns.models import Campaign, Operator, OperatorCampaign, utcnow
+from campaigns.service import find_campaign
 from campaigns.store import session_scope
+from campaigns.tables import OPERATOR_TABLE
 from dialer.core.errors import InvalidInput, NotFound
 
 
@@ -38,7 +40,6 @@ class OperatorState(StrEnum):
 
 DESIRED_STATES = (OperatorState.LOGGED_OUT, OperatorState.PAUSED, OperatorState.READY)
 
-OPERATOR_TABLE: Table = Operator.__table__  # type: ignore[attr-defined]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 # Tech/resource, e.g. PJSIP/101, SIP/alice, Local/op101@sim-operators/n.
@@ -52,13 +53,6 @@ class OperatorView:
     desired_state: str
     state: str
     campaigns: tuple[str, ...]
-
-
-def _campaign(session: Session, name: str) -> Campaign:
-    campaign = session.exec(select(Campaign).where(Campaign.name == name)).first()
-    if campaign is None:
-        raise NotFound(f"no campaign named {name!r}")
-    return campaign
 
 
 def _operator(session: Session, name: str) -> Operator:
@@ -84,7 +78,7 @@ def add_operator(store: Engine, name: str, interface: str, campaigns: Sequence[s
             raise InvalidInput(f"operator {name} already uses interface {operator.interface}")
         assert operator.id is not None
         for campaign_name in campaigns:
-            campaign = _campaign(session, campaign_name)
+            campaign = find_campaign(session, campaign_name)
             assert campaign.id is not None
             if session.get(OperatorCampaign, (operator.id, campaign.id)) is None:
                 session.add(OperatorCampaign(operator_id=operator.id, campaign_id=campaign.id))

@@ -38,7 +38,7 @@ from dialer.core.telephony import (
     Ringing,
     SafeHarbourPlayed,
 )
-from dialer.pacing import AbandonStats, EstimatesTracker, Limits, Pacer, PacingSnapshot, make_pacer
+from dialer.pacing import AbandonStats, DialCaps, EstimatesTracker, Pacer, PacingSnapshot, make_pacer
 from dialer.sim.report import SimResult, Tally
 from dialer.sim.world import CallPlan, Customers, Fate, Operators
 
@@ -102,7 +102,7 @@ class _Shift:
             amd_s=params.amd_s,
         )
         self.operators = Operators(talk_mean=params.talk_mean, wrap_mean=params.wrap)
-        self.limits = Limits(params.max_channels, params.max_originate_per_tick)
+        self.limits = DialCaps(params.max_channels, params.max_originate_per_tick)
         self.shift_s = params.hours * 3600.0
         self.tally = Tally(self.shift_s, params.bucket_s, params.operators)
         self.tracker = EstimatesTracker()

@@ -25,20 +25,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table, bindparam, case, insert, update
+from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 
-from campaigns.models import CallAttempt, Lead
+from campaigns.models import CallAttempt
 from campaigns.retry import LeadDisposition, LeadStatus, RetryPolicy, after_attempt
 from campaigns.store import session_scope
+from campaigns.tables import ATTEMPT_TABLE, LEAD_TABLE
 from dialer.core.attempt import Attempt, AttemptState, Outcome
 from dialer.services.operators import OperatorState, write_observed_states
 from dialer.store.claims import ClaimedLead
-
-ATTEMPT_TABLE: Table = CallAttempt.__table__  # type: ignore[attr-defined]
-LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
 
 # A lead whose zones never share an open hour is looked at again a day later:
 # daylight saving time or a corrected zone may open a window.
