@@ -19,7 +19,7 @@ from dialer.pacing.base import (
     PacingSnapshot,
     within_caps,
 )
-from dialer.pacing.controller import AbandonController, AbandonPolicy, RollingAbandons, Steering
+from dialer.pacing.controller import AbandonController, AbandonPolicy, Steering
 from dialer.pacing.estimates import Estimates, EstimatesTracker, LogNormal, Priors
 from dialer.pacing.predictive import PredictivePacer, PredictiveSettings
 from dialer.pacing.progressive import PreviewPacer, ProgressivePacer, RatioPacer
@@ -65,7 +65,6 @@ __all__ = [
     "Priors",
     "ProgressivePacer",
     "RatioPacer",
-    "RollingAbandons",
     "Steering",
     "make_pacer",
     "within_caps",

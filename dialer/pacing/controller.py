@@ -17,7 +17,6 @@ final figure is what the rules judge, and early abandons get diluted by it.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 from dialer.core.errors import InvalidInput
@@ -111,27 +110,3 @@ class AbandonController:
         change = p.step * (served * setpoint / (1 - setpoint) - new_abandoned)
         low, high = math.log(p.overflow_min), math.log(p.overflow_max)
         self._log_overflow = min(high, max(low, self._log_overflow + change))
-
-
-class RollingAbandons:
-    """Live answers and abandons over a sliding window of time (mutable).
-
-    For the engine: record each live answer as its outcome becomes known, ask
-    for ``stats(now)`` each tick. Old entries are dropped as the window slides.
-    """
-
-    def __init__(self, window_s: float) -> None:
-        self.window_s = window_s
-        self._events: deque[tuple[float, bool]] = deque()
-        self._abandoned = 0
-
-    def record(self, at: float, abandoned: bool) -> None:
-        self._events.append((at, abandoned))
-        self._abandoned += abandoned
-
-    def stats(self, now: float) -> AbandonStats:
-        horizon = now - self.window_s
-        while self._events and self._events[0][0] < horizon:
-            _, abandoned = self._events.popleft()
-            self._abandoned -= abandoned
-        return AbandonStats(abandoned=self._abandoned, live_answers=len(self._events))

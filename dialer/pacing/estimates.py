@@ -18,7 +18,6 @@ cap on the effective sample size) so it follows a list whose answer rate drifts.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,7 +202,3 @@ class EstimatesTracker:
                 resolved=self._resolved,
             )
         return self._cache
-
-
-def as_array(values: Sequence[float]) -> FloatArray:
-    return np.asarray(values, dtype=np.float64)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
@@ -29,8 +29,7 @@ COLUMNS = (
 def _iso(value: datetime | None) -> str:
     if value is None:
         return ""
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat()
+    return value.isoformat()  # every datetime column reads back as aware UTC
 
 
 def export_attempts(store: Engine, campaign: str, out: TextIO) -> int:

@@ -197,15 +197,6 @@ def _n(count: int, noun: str) -> str:
 # --- reading the store ---------------------------------------------------------------
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands datetimes back without a zone; the store only ever writes UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _opt_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
-
-
 def load_attempts(session: Session, campaign_id: int) -> list[AttemptRow]:
     """The campaign's attempts with the candidate zones of their leads, oldest first."""
     query = (
@@ -221,11 +212,11 @@ def load_attempts(session: Session, campaign_id: int) -> list[AttemptRow]:
                 attempt_id=attempt.id,
                 phone=attempt.phone,
                 zones=tuple(z.strip() for z in zones.split(",") if z.strip()),
-                started_at=_utc(attempt.started_at),
-                ringing_at=_opt_utc(attempt.ringing_at),
-                answered_at=_opt_utc(attempt.answered_at),
-                connected_at=_opt_utc(attempt.connected_at),
-                ended_at=_opt_utc(attempt.ended_at),
+                started_at=attempt.started_at,  # every datetime column reads back as aware UTC
+                ringing_at=attempt.ringing_at,
+                answered_at=attempt.answered_at,
+                connected_at=attempt.connected_at,
+                ended_at=attempt.ended_at,
                 outcome=attempt.outcome,
                 abandoned=attempt.abandoned,
             )
@@ -242,7 +233,7 @@ def load_dnc(session: Session, campaign_id: int) -> dict[str, datetime]:
         .where(col(DncEntry.phone).in_(dialled))
         .group_by(col(DncEntry.phone))
     )
-    return {phone: _utc(added) for phone, added in session.exec(query)}
+    return dict(session.exec(query).all())  # MIN keeps the column's type: aware UTC
 
 
 def load_other_contacts(session: Session, campaign_id: int, now: datetime) -> dict[str, list[datetime]]:
@@ -257,7 +248,7 @@ def load_other_contacts(session: Session, campaign_id: int, now: datetime) -> di
     )
     found: dict[str, list[datetime]] = {}
     for phone, at in session.exec(query):
-        found.setdefault(phone, []).append(_utc(at))
+        found.setdefault(phone, []).append(at)  # COALESCE keeps the columns' type: aware UTC
     return found
 
 
