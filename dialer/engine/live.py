@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,15 @@ class LiveCall:
     held_hangup: HungUp | None = None
     hold_until: float = 0.0
     amd_cause: str | None = None  # why AMD said what it said (AMDCAUSE), e.g. INITIALSILENCE-2500-2500
+
+
+def pending_by_campaign(calls: Iterable[LiveCall]) -> dict[int, int]:
+    """Per campaign, calls placed that no operator has taken yet."""
+    pending: Counter[int] = Counter()
+    for call in calls:
+        if call.attempt.state is not AttemptState.CONNECTED:
+            pending[call.rules.campaign_id] += 1
+    return dict(pending)
 
 
 def busy_operators(calls: Iterable[LiveCall]) -> set[str]:

@@ -15,28 +15,17 @@ queue events. The engine dials only for operators that are ready in BOTH.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from campaigns.models import Campaign, Operator, OperatorCampaign, utcnow
+from campaigns.models import Campaign, Operator, OperatorCampaign
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
-from campaigns.tables import OPERATOR_TABLE
 from dialer.core.errors import InvalidInput, NotFound
-
-
-class OperatorState(StrEnum):
-    LOGGED_OUT = "logged_out"
-    PAUSED = "paused"  # logged in, not taking calls
-    READY = "ready"
-    IN_CALL = "in_call"  # observed only
-    UNAVAILABLE = "unavailable"  # observed only: the phone is unreachable
-
+from dialer.core.operators import OperatorState as OperatorState
 
 DESIRED_STATES = (OperatorState.LOGGED_OUT, OperatorState.PAUSED, OperatorState.READY)
 
@@ -121,32 +110,6 @@ def list_operators(store: Engine) -> list[OperatorView]:
     with Session(store) as session:
         operators = session.exec(select(Operator).order_by(col(Operator.name))).all()
         return [_view(session, op) for op in operators]
-
-
-_OBSERVED = (
-    update(OPERATOR_TABLE)
-    .where(
-        OPERATOR_TABLE.c.interface == bindparam("o_interface"),
-        OPERATOR_TABLE.c.state != bindparam("o_state"),
-    )
-    .values(state=bindparam("o_state"), state_changed_at=bindparam("o_at"))
-)
-
-
-def write_observed_states(conn: Connection, states: Mapping[str, OperatorState]) -> None:
-    """Store, inside the caller's transaction, what the phone system reported per interface."""
-    if states:
-        at = utcnow()
-        conn.execute(
-            _OBSERVED,
-            [{"o_interface": i, "o_state": s.value, "o_at": at} for i, s in states.items()],
-        )
-
-
-def record_observed_state(store: Engine, interface: str, state: OperatorState) -> None:
-    """Store what the phone system reported for the operator on ``interface``, at once."""
-    with store.begin() as conn:
-        write_observed_states(conn, {interface: state})
 
 
 def _view(session: Session, operator: Operator) -> OperatorView:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy import select as core_select
@@ -35,21 +35,15 @@ from campaigns.retry import LeadDisposition, LeadStatus, RetryPolicy, after_atte
 from campaigns.store import session_scope
 from campaigns.tables import ATTEMPT_TABLE, LEAD_TABLE
 from dialer.core.attempt import Attempt, AttemptState, Outcome
-from dialer.services.operators import OperatorState, write_observed_states
+from dialer.core.clock import to_dt, to_ts
+from dialer.core.operators import OperatorState
 from dialer.store.claims import ClaimedLead
+from dialer.store.operators import write_observed_states
 
 # A lead whose zones never share an open hour is looked at again a day later:
 # daylight saving time or a corrected zone may open a window.
 NO_WINDOW_RECHECK = timedelta(days=1)
 NO_WINDOW = "no_window"
-
-
-def to_dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def to_ts(dt: datetime) -> float:
-    return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def _opt_dt(ts: float | None) -> datetime | None:
