@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from campaigns.settings import DEFAULTS
 from dialer.core.attempt import Attempt, Outcome, counts_toward_abandon_rate
 from dialer.pacing import AbandonStats
 from dialer.policy.compliance_checks import WINDOWS
@@ -71,8 +72,8 @@ class AbandonTracker:
 class AbandonSettings:
     """A campaign's cap and window, as the engine reads them from its row."""
 
-    cap: float = 0.03
-    window: str = "30d"
+    cap: float = DEFAULTS.abandon_cap
+    window: str = DEFAULTS.abandon_window
 
 
 def silent_machine(status: str | None, cause: str | None) -> bool:
