@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from typer.core import TyperGroup
 
 from campaigns import service
-from dialer import cli_engine, cli_tools, demo
+from dialer import cli_engine, cli_numbering, cli_tools, demo
 from dialer.cli_support import DB_KEY, stderr, stdout, store, write_atomically
 from dialer.errors import NotFound, UserError
 from lists import dnc as dnc_lists
@@ -339,6 +339,31 @@ def _print_summary(summary: ImportSummary) -> None:
         stdout.print(f"rejected rows: {escape(str(summary.rejects_path))}")
     for reason, count in summary.window_problems.most_common():
         stderr.print(f"[yellow]warning:[/yellow] {count} leads have {escape(reason)}; they were imported")
+    _print_zones(summary)
+
+
+def _print_zones(summary: ImportSummary) -> None:
+    sources = ", ".join(f"{source.value} {count}" for source, count in summary.zone_sources.most_common())
+    if sources:
+        stdout.print(f"time zones from: {sources}")
+    hours = summary.hours
+    if hours is None or not hours.leads:
+        return
+    stdout.print(
+        f"callable hours a day under the window ({hours.window_hours:g} h): "
+        f"median lead {hours.median:.1f} h, fewest {hours.fewest:.1f} h, any lead {hours.any_lead:.1f} h"
+    )
+    if summary.strict_intersection:
+        stderr.print(
+            f"[yellow]warning:[/yellow] {summary.strict_intersection} leads have only their number's "
+            "candidate zones and are called only when the window is open in all of them"
+        )
+    if hours.is_short:
+        stderr.print(
+            f"[yellow]warning:[/yellow] {hours.short} leads are callable less than half the window a day; "
+            "give them a time-zone, city or region column, or load the numbering plan "
+            "(dialer numbering import)"
+        )
 
 
 # --- dialer dnc -----------------------------------------------------------------------
@@ -458,6 +483,7 @@ app.command("run")(cli_engine.run_command)
 app.command("status")(cli_engine.status_command)
 app.add_typer(cli_tools.pbx_app, name="pbx")
 app.add_typer(cli_tools.report_app, name="report")
+app.add_typer(cli_numbering.numbering_app, name="numbering")
 app.command("simulate")(cli_tools.simulate_command)
 app.command("demo")(demo.demo_command)
 
