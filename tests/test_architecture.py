@@ -19,6 +19,7 @@ PURE = (
     "dialer/sim/simulator.py",
     "dialer/sim/world.py",
     "dialer/compliance_checks.py",
+    "dialer/abandon_rules.py",
     "dialer/ami/tracker.py",
     "dialer/ami/headers.py",
     "campaigns/window.py",
