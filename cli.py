@@ -343,6 +343,11 @@ def _print_summary(summary: ImportSummary) -> None:
 
 
 def _print_zones(summary: ImportSummary) -> None:
+    for kind, count in summary.service_numbers.most_common():
+        stderr.print(
+            f"[yellow]warning:[/yellow] {count} service numbers ({escape(kind)}) were imported: "
+            "they reach a business line, not a person"
+        )
     sources = ", ".join(f"{source.value} {count}" for source, count in summary.zone_sources.most_common())
     if sources:
         stdout.print(f"time zones from: {sources}")

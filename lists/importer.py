@@ -77,6 +77,7 @@ class ImportSummary:
     # Imported leads by where their zones came from (lists.lead_zones: the order of precedence).
     zone_sources: Counter[ZoneSource] = field(default_factory=Counter)
     hours: ListHours | None = None  # callable hours a day under the campaign's window
+    service_numbers: Counter[str] = field(default_factory=Counter)  # imported, by kind (8-800 ...)
     rejects_path: Path | None = None
     list_id: int | None = None
 
@@ -233,6 +234,8 @@ class _RowJudge:
                 continue
             self._seen[e164] = row
             summary.zone_sources[source] += 1
+            if phone.service:
+                summary.service_numbers[phone.service] += 1
             self.zone_counts[zones] += 1
             problem = self._problem(zones)
             if problem is not None:
