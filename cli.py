@@ -279,6 +279,10 @@ def lists_import(
     delimiter: Annotated[
         str | None, typer.Option(help="CSV delimiter: , ; or tab (default: detected).")
     ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(help="Row number of the header, counting title rows above it (default: found)."),
+    ] = None,
 ) -> None:
     """Import leads: normalise numbers to E.164, drop duplicates and do-not-call numbers, keep all columns."""
     request = ImportRequest(
@@ -289,6 +293,7 @@ def lists_import(
         rejects=rejects,
         encoding=encoding,
         delimiter=delimiter,
+        header_row=header_row,
     )
     engine = store(ctx)
     if _large(file):

@@ -59,6 +59,7 @@ class ImportRequest:
     rejects: Path | None = None  # None: FILE.rejected.csv
     encoding: str | None = None
     delimiter: str | None = None
+    header_row: int | None = None  # 1-based; None: the first row naming a phone column
 
     @property
     def rejects_path(self) -> Path:
@@ -114,7 +115,7 @@ def import_leads(engine: Engine, request: ImportRequest, progress: Progress | No
     with Session(engine) as session:
         campaign = find_campaign(session, request.campaign)
     assert campaign.id is not None
-    table = open_table(request.path, request.encoding, request.delimiter)
+    table = open_table(request.path, request.encoding, request.delimiter, header_row=request.header_row)
     columns = _resolve_columns(table.columns, request.mapping, request.path)
     region = check_region(request.region or campaign.region)
     window = CallingWindow.parse(campaign.calling_window)
@@ -164,7 +165,8 @@ def _resolve_columns(headers: list[str], mapping: dict[str, str], path: Path) ->
     phone = mapping.get("phone") or find_phone_column(headers)
     if phone is None:
         raise InvalidInput(
-            f"{path}: no phone column among {', '.join(headers)}; name one with --map phone=COLUMN"
+            f"{path}: no phone column among {', '.join(headers)}; name one with --map phone=COLUMN, "
+            "or the header row with --header-row N"
         )
     found = {key: mapping.get(key) or _auto_column(headers, names) for key, names in _AUTO_HEADERS.items()}
     data = [h for h in headers if h != phone]

@@ -226,3 +226,29 @@ def test_look_alikes_service_and_foreign_numbers(store: Engine, campaign: str, t
     with store.connect() as conn:
         zones = conn.execute(select(Lead.time_zones).where(Lead.phone == "+375291234567")).scalar_one()
     assert zones == "Europe/Minsk"
+
+
+def test_a_1c_style_workbook_with_title_rows_and_a_footer(
+    store: Engine, campaign: str, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (
+        ["Контрагенты", None, None],
+        ["Дата: 01.11.2026", None, None],
+        ["ФИО", "Телефон", "Город"],
+        ["Иван Петров", "8 (916) 123-45-67", "Новосибирск"],
+        ["Анна Смирнова", "8 (903) 100-20-34", "Москва"],
+        ["Итого: 2", None, None],
+    ):
+        sheet.append(row)
+    path = tmp_path / "1c.xlsx"
+    book.save(path)
+    summary = import_leads(store, ImportRequest(path, campaign))
+    assert (summary.read, summary.imported, summary.invalid) == (3, 2, 1)  # the footer is reported
+    with store.connect() as conn:
+        zones = dict(conn.execute(select(Lead.phone, Lead.time_zones)).all())  # type: ignore[arg-type]
+    assert zones == {"+79161234567": "Asia/Novosibirsk", "+79031002034": "Europe/Moscow"}
