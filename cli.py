@@ -350,7 +350,7 @@ def _print_summary(summary: ImportSummary) -> None:
 def _print_zones(summary: ImportSummary) -> None:
     for kind, count in summary.service_numbers.most_common():
         stderr.print(
-            f"[yellow]warning:[/yellow] {count} service numbers ({escape(kind)}) were imported: "
+            f"[yellow]warning:[/yellow] service numbers ({escape(kind)}) imported: {count}; "
             "they reach a business line, not a person"
         )
     sources = ", ".join(f"{source.value} {count}" for source, count in summary.zone_sources.most_common())
@@ -365,12 +365,12 @@ def _print_zones(summary: ImportSummary) -> None:
     )
     if summary.strict_intersection:
         stderr.print(
-            f"[yellow]warning:[/yellow] {summary.strict_intersection} leads have only their number's "
-            "candidate zones and are called only when the window is open in all of them"
+            f"[yellow]warning:[/yellow] leads with only their number's candidate zones: "
+            f"{summary.strict_intersection}; they are called only when the window is open in all of them"
         )
     if hours.is_short:
         stderr.print(
-            f"[yellow]warning:[/yellow] {hours.short} leads are callable less than half the window a day; "
+            f"[yellow]warning:[/yellow] leads callable less than half the window a day: {hours.short}; "
             "give them a time-zone, city or region column, or load the numbering plan "
             "(dialer numbering import)"
         )

@@ -47,7 +47,7 @@ def numbering_import(
 
 
 def _skipped(count: int) -> str:
-    return f", {count} lines skipped" if count else ""
+    return f", {count} line{'' if count == 1 else 's'} skipped" if count else ""
 
 
 @numbering_app.command("status")

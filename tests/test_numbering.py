@@ -215,5 +215,5 @@ def test_the_import_summary_says_how_long_the_list_is_callable(db_url: str, tmp_
     result = runner.invoke(app, ["lists", "import", str(path), "--campaign", "spring", "--db", db_url])
     assert result.exit_code == 0, result.output
     assert "callable hours a day under the window (12 h): median lead 2.0 h" in result.output
-    assert "2 leads have only their number's candidate zones" in result.output
-    assert "2 leads are callable less than half the window a day" in result.output
+    assert "leads with only their number's candidate zones: 2;" in result.output
+    assert "leads callable less than half the window a day: 2;" in result.output
