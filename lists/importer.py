@@ -25,7 +25,7 @@ from campaigns.models import Lead, LeadList, utcnow
 from campaigns.retry import LeadStatus
 from campaigns.service import find_campaign
 from campaigns.window import CallingWindow, window_problem
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.dnc import dnc_phones
 from lists.lead_zones import LeadZones, ListHours, ZoneSource, list_hours, next_week_start
 from lists.numbering import NumberingPlan

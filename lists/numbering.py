@@ -20,7 +20,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from campaigns.models import NumberingFile, NumberingRange, utcnow
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.numbering_file import RangeFile, read_range_file
 from lists.ru_regions import subject_zones
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 
 _REQUIRED = ("code", "first", "last", "region")
 _MAX_SUBSCRIBER = 9_999_999

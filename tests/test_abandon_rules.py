@@ -8,8 +8,8 @@ from itertools import pairwise
 
 import pytest
 
-from dialer.abandon_rules import UK_RULE, US_RULE, Rule, RuleVerdict, campaign_span, judge, periods
-from dialer.compliance_checks import AttemptRow, LiveAnswer, live_answers
+from dialer.policy.abandon_rules import UK_RULE, US_RULE, Rule, RuleVerdict, campaign_span, judge, periods
+from dialer.policy.compliance_checks import AttemptRow, LiveAnswer, live_answers
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CAP = Fraction(3, 100)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from campaigns.models import Lead
 from campaigns.service import CampaignSpec, create_campaign
 from cli import app
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.importer import ImportRequest, ImportSummary, import_leads
 from lists.lead_zones import ZoneSource
 from lists.numbering import NumberingPlan, load_numbering, loaded_ranges, numbering_status
