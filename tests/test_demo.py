@@ -362,7 +362,6 @@ def test_the_sandbox_is_stopped_when_the_demo_is_interrupted(
     assert not any(_alive(pid) for pid in started & _asterisk_pids())
 
 
-
 def test_the_demo_run_passes_its_own_compliance_report_unless_it_abandoned_too_many(tmp_path: Path) -> None:
     from dialer.services.compliance import compliance_report
 

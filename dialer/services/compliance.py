@@ -52,7 +52,6 @@ from dialer.policy.compliance_checks import (
     window_rate,
 )
 
-
 Value = str | int | float | bool | None
 Row = dict[str, Value]
 Metric = tuple[str, Value, Value, bool | None, str | None, str | None, str | None]
