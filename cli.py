@@ -25,6 +25,7 @@ from campaigns.settings import DEFAULTS
 from dialer.cli import demo
 from dialer.cli import dnc_commands as cli_dnc
 from dialer.cli import engine_commands as cli_engine
+from dialer.cli import numbering_commands as cli_numbering
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.support import DB_KEY, stderr, stdout, store, write_atomically
 from dialer.core.errors import UserError
@@ -290,6 +291,10 @@ def lists_import(
     delimiter: Annotated[
         str | None, typer.Option(help="CSV delimiter: , ; or tab (default: detected).")
     ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(help="Row number of the header, counting title rows above it (default: found)."),
+    ] = None,
 ) -> None:
     """Import leads: normalise numbers to E.164, drop duplicates and do-not-call numbers, keep all columns."""
     request = ImportRequest(
@@ -300,6 +305,7 @@ def lists_import(
         rejects=rejects,
         encoding=encoding,
         delimiter=delimiter,
+        header_row=header_row,
     )
     if _large(file):
         with _progress_bar(f"importing {file.name}") as advance:
@@ -349,6 +355,36 @@ def _print_summary(summary: ImportSummary) -> None:
         stdout.print(f"rejected rows: {escape(str(summary.rejects_path))}")
     for reason, count in summary.window_problems.most_common():
         stderr.print(f"[yellow]warning:[/yellow] {count} leads have {escape(reason)}; they were imported")
+    _print_zones(summary)
+
+
+def _print_zones(summary: ImportSummary) -> None:
+    for kind, count in summary.service_numbers.most_common():
+        stderr.print(
+            f"[yellow]warning:[/yellow] service numbers ({escape(kind)}) imported: {count}; "
+            "they reach a business line, not a person"
+        )
+    sources = ", ".join(f"{source.value} {count}" for source, count in summary.zone_sources.most_common())
+    if sources:
+        stdout.print(f"time zones from: {sources}")
+    hours = summary.hours
+    if hours is None or not hours.leads:
+        return
+    stdout.print(
+        f"callable hours a day under the window ({hours.window_hours:g} h): "
+        f"median lead {hours.median:.1f} h, fewest {hours.fewest:.1f} h, any lead {hours.any_lead:.1f} h"
+    )
+    if summary.strict_intersection:
+        stderr.print(
+            f"[yellow]warning:[/yellow] leads with only their number's candidate zones: "
+            f"{summary.strict_intersection}; they are called only when the window is open in all of them"
+        )
+    if hours.is_short:
+        stderr.print(
+            f"[yellow]warning:[/yellow] leads callable less than half the window a day: {hours.short}; "
+            "give them a time-zone, city or region column, or load the numbering plan "
+            "(dialer numbering import)"
+        )
 
 
 # --- dialer dnc -----------------------------------------------------------------------
@@ -387,6 +423,7 @@ app.command("run")(cli_engine.run_command)
 app.command("status")(cli_engine.status_command)
 app.add_typer(cli_tools.pbx_app, name="pbx")
 app.add_typer(cli_tools.report_app, name="report")
+app.add_typer(cli_numbering.numbering_app, name="numbering")
 app.command("simulate")(cli_tools.simulate_command)
 app.command("demo")(demo.demo_command)
 

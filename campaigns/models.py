@@ -194,3 +194,33 @@ class CampaignOwner(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
     node: str = Field(max_length=64, index=True)
     since: datetime = Field(default_factory=utcnow)
+
+
+class NumberingRange(SQLModel, table=True):
+    """One range of the Russian numbering plan (ABC/DEF registry): +7 ``code`` ``first``..``last``."""
+
+    __tablename__ = "numbering_range"
+    __table_args__ = (Index("ix_numbering_range_code_first", "code", "first"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: int  # the three-digit ABC or DEF code
+    first: int  # the seven-digit subscriber number where the range starts, inclusive
+    last: int  # ... and ends, inclusive
+    capacity: int = 0
+    operator: str = Field(default="", max_length=255)
+    region: str = Field(default="", max_length=255)  # as the registry names it
+    territory: str = Field(default="", max_length=500)  # the address registry's territory, newer files
+    inn: str = Field(default="", max_length=20)  # the operator's tax number, newer files
+
+
+class NumberingFile(SQLModel, table=True):
+    """A registry file behind the loaded ranges: what ``dialer numbering status`` shows."""
+
+    __tablename__ = "numbering_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=255)
+    rows: int = 0
+    skipped: int = 0  # lines that could not be read, reported at load time
+    modified_at: datetime | None = None  # the file's own date
+    loaded_at: datetime = Field(default_factory=utcnow)

@@ -232,6 +232,24 @@ def next_callable(now_utc: datetime, zones: Sequence[str], window: CallingWindow
     return None
 
 
+def callable_intervals(
+    zones: Sequence[str], window: CallingWindow, since_utc: datetime
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The stretches of the eight days from ``since_utc`` when every zone is inside the window.
+
+    Empty for an unknown zone or zones that never share an open hour. Used to say
+    how many hours a day a list can be called.
+    """
+    _require_aware(since_utc)
+    if _zones(zones) is None:
+        return ()
+    since = int(since_utc.timestamp())
+    return tuple(
+        (datetime.fromtimestamp(lo, UTC), datetime.fromtimestamp(hi, UTC))
+        for lo, hi in _shared_intervals(tuple(sorted(set(zones))), window, since)
+    )
+
+
 def window_problem(
     zones: Sequence[str], window: CallingWindow | None = None, now_utc: datetime | None = None
 ) -> str | None:

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -30,12 +29,16 @@ from campaigns.window import CallingWindow, window_problem
 from dialer.core.errors import FieldRejected, InvalidInput
 from lists.dnc import dnc_phones
 from lists.inserter import LeadInserter, widen_sqlite_cache
+from lists.lead_zones import LeadZones, ListHours, ZoneSource, list_hours, next_week_start
+from lists.numbering import NumberingPlan
 from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
 
-MAP_FIELDS = ("phone", "timezone", "consent")
+MAP_FIELDS = ("phone", "timezone", "city", "region", "consent")
 _AUTO_HEADERS = {
-    "timezone": ("timezone", "time zone", "time_zone", "tz", "часовой пояс"),
+    "timezone": ("timezone", "time zone", "time_zone", "tz", "часовой пояс", "часовая зона"),
+    "city": ("city", "town", "город", "населенный пункт", "населённый пункт"),
+    "region": ("region", "регион", "область", "субъект", "субъект рф", "край", "республика"),
     "consent": ("consent", "согласие"),
 }
 _YES = frozenset({"1", "yes", "y", "true", "on", "+", "да", "д"})
@@ -54,6 +57,7 @@ class ImportRequest:
     rejects: Path | None = None  # None: FILE.rejected.csv
     encoding: str | None = None
     delimiter: str | None = None
+    header_row: int | None = None  # 1-based; None: the first row naming a phone column
 
     @property
     def rejects_path(self) -> Path:
@@ -69,6 +73,10 @@ class ImportSummary:
     invalid: int = 0
     # Imported leads whose candidate zones never share an open hour: reason -> count.
     window_problems: Counter[str] = field(default_factory=Counter)
+    # Imported leads by where their zones came from (lists.lead_zones: the order of precedence).
+    zone_sources: Counter[ZoneSource] = field(default_factory=Counter)
+    hours: ListHours | None = None  # callable hours a day under the campaign's window
+    service_numbers: Counter[str] = field(default_factory=Counter)  # imported, by kind (8-800 ...)
     rejects_path: Path | None = None
     list_id: int | None = None
 
@@ -77,12 +85,17 @@ class ImportSummary:
         return self.duplicates + self.dnc + self.invalid
 
     @property
+    def strict_intersection(self) -> int:
+        """Leads left with several candidate zones, callable only when the window holds in all."""
+        return self.zone_sources[ZoneSource.INTERSECTION]
+
+    @property
     def no_common_window(self) -> int:
         return sum(self.window_problems.values())
 
 
 def parse_mapping(items: list[str]) -> dict[str, str]:
-    """``FIELD=COLUMN`` items into a mapping; fields are phone, timezone and consent."""
+    """``FIELD=COLUMN`` items into a mapping; fields are phone, timezone, city, region and consent."""
     mapping: dict[str, str] = {}
     for item in items:
         name, sep, column = item.partition("=")
@@ -100,17 +113,17 @@ def import_leads(store: Engine, request: ImportRequest, progress: Progress | Non
     with Session(store) as session:
         campaign = find_campaign(session, request.campaign)
     assert campaign.id is not None
-    table = open_table(request.path, request.encoding, request.delimiter)
+    table = open_table(request.path, request.encoding, request.delimiter, header_row=request.header_row)
     columns = _resolve_columns(table.columns, request.mapping, request.path)
     region = check_region(request.region or campaign.region)
-    rows = _RowJudge(
-        PhoneNormalizer(region), CallingWindow.parse(campaign.calling_window), columns, table.columns
-    )
+    window = CallingWindow.parse(campaign.calling_window)
+    rows = _RowJudge(PhoneNormalizer(region), window, columns, table.columns)
     rejects = _RejectsWriter(request.rejects_path, table.columns)
     try:
         with store.begin() as conn:
             list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
             rows.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id))
+            rows.zones = LeadZones(NumberingPlan(conn))
             summary = ImportSummary(list_id=list_id)
             widen_sqlite_cache(conn)
             inserter = LeadInserter(conn, campaign.id, list_id)
@@ -119,6 +132,7 @@ def import_leads(store: Engine, request: ImportRequest, progress: Progress | Non
                 if progress is not None:
                     progress(done, table.total)
             _check_outcome(summary, rows, request.path)
+            summary.hours = list_hours(rows.zone_counts, window, next_week_start(utcnow()))
             conn.execute(
                 update(LIST_TABLE)
                 .where(LIST_TABLE.c.id == list_id)
@@ -136,6 +150,8 @@ def import_leads(store: Engine, request: ImportRequest, progress: Progress | Non
 class _Columns:
     phone: str
     timezone: str | None
+    city: str | None
+    region: str | None
     consent: str | None
     data: list[str]  # every column but the phone column, kept on the lead
 
@@ -147,10 +163,12 @@ def _resolve_columns(headers: list[str], mapping: dict[str, str], path: Path) ->
     phone = mapping.get("phone") or find_phone_column(headers)
     if phone is None:
         raise InvalidInput(
-            f"{path}: no phone column among {', '.join(headers)}; name one with --map phone=COLUMN"
+            f"{path}: no phone column among {', '.join(headers)}; name one with --map phone=COLUMN, "
+            "or the header row with --header-row N"
         )
     found = {key: mapping.get(key) or _auto_column(headers, names) for key, names in _AUTO_HEADERS.items()}
-    return _Columns(phone, found["timezone"], found["consent"], [h for h in headers if h != phone])
+    data = [h for h in headers if h != phone]
+    return _Columns(phone, found["timezone"], found["city"], found["region"], found["consent"], data)
 
 
 def _auto_column(headers: list[str], names: tuple[str, ...]) -> str | None:
@@ -173,6 +191,8 @@ class _RowJudge:
         self._blocked: set[str] = set()
         self._seen: dict[str, int] = {}  # E.164 -> first data row, 0 for leads already in the campaign
         self._zone_problems: dict[str, str | None] = {}
+        self.zones = LeadZones(None)
+        self.zone_counts: Counter[str] = Counter()  # imported leads by zones text
         self.first_invalid: list[str] = []
 
     def start(self, blocked: set[str], existing: set[str]) -> None:
@@ -183,7 +203,11 @@ class _RowJudge:
         values = [chunk[h].tolist() for h in self._headers]
         phone_at = self._headers.index(self._cols.phone)
         data_at = [i for i, h in enumerate(self._headers) if h != self._cols.phone]
-        tz_at = self._headers.index(self._cols.timezone) if self._cols.timezone else None
+        empty = [""] * len(values[phone_at])
+        place = [
+            values[self._headers.index(c)] if c else empty
+            for c in (self._cols.timezone, self._cols.city, self._cols.region)
+        ]
         consent_at = self._headers.index(self._cols.consent) if self._cols.consent else None
         leads: list[dict[str, Any]] = []
         base = summary.read
@@ -191,7 +215,7 @@ class _RowJudge:
             row = base + i + 1
             try:
                 phone = self._normalizer.normalize(raw)
-                zones = _own_zone(values[tz_at][i]) if tz_at is not None else ""
+                zones, source = self.zones.resolve(phone, place[0][i], place[1][i], place[2][i])
                 consent = _consent(values[consent_at][i]) if consent_at is not None else None
             except FieldRejected as exc:
                 summary.invalid += 1
@@ -209,7 +233,10 @@ class _RowJudge:
                 rejects.write(row, reason, [col[i] for col in values])
                 continue
             self._seen[e164] = row
-            zones = zones or phone.zones
+            summary.zone_sources[source] += 1
+            if phone.service:
+                summary.service_numbers[phone.service] += 1
+            self.zone_counts[zones] += 1
             problem = self._problem(zones)
             if problem is not None:
                 summary.window_problems[problem] += 1
@@ -234,18 +261,6 @@ class _RowJudge:
                 problem = "no common calling time across their candidate zones"
             self._zone_problems[zones] = problem
         return self._zone_problems[zones]
-
-
-def _own_zone(value: str) -> str:
-    """A lead's own IANA zone, which replaces the number's candidates; empty if none given."""
-    name = value.strip()
-    if not name:
-        return ""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FieldRejected(f"unknown time zone {name!r}") from None
-    return name
 
 
 def _consent(value: str) -> bool | None:

@@ -40,6 +40,14 @@ from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 from campaigns.region import check_region as check_region
 from dialer.core.errors import FieldRejected, InvalidInput
+from lists.phone_checks import (
+    PREMIUM_REASON,
+    SERVICE_TYPES,
+    lookalike_reason,
+    own_country_zones,
+    region_of,
+    short_number_reason,
+)
 
 DEFAULT_REGION = "RU"
 UNKNOWN_ZONE = "Etc/Unknown"
@@ -69,6 +77,7 @@ _TYPE_ORDER = (
 class Phone(NamedTuple):
     e164: str
     zones: str  # candidate IANA zones, comma-separated (the form the store keeps)
+    service: str = ""  # a kept service-number kind (lists.phone_checks.SERVICE_TYPES), else ""
 
     @property
     def time_zones(self) -> tuple[str, ...]:
@@ -102,12 +111,26 @@ def reference_normalize(raw: str, region: str = DEFAULT_REGION) -> Phone:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise FieldRejected(f"not a phone number: {_parse_error(exc)}") from None
+        raise FieldRejected(_why_not(text, region, f"not a phone number: {_parse_error(exc)}")) from None
     if not phonenumbers.is_valid_number(number):
-        raise FieldRejected("not a valid number")
+        raise FieldRejected(_why_not(text, region, "not a valid number"))
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    zones = time_zones_for_number(number)
-    return Phone(e164, _zones_text(zones))
+    zones = _zones_text(time_zones_for_number(number))
+    number_region = region_of(number)
+    return _checked(e164, zones, phonenumbers.number_type(number), number_region)
+
+
+def _why_not(text: str, region: str, reason: str) -> str:
+    """A look-alike letter or a short number explains a refusal better than the parser's reason."""
+    return lookalike_reason(text) or short_number_reason(text, region) or reason
+
+
+def _checked(e164: str, zones: str, number_type: int, region: str) -> Phone:
+    if number_type == PhoneNumberType.PREMIUM_RATE:
+        raise FieldRejected(PREMIUM_REASON)
+    if region and region != DEFAULT_REGION:
+        zones = own_country_zones(region, zones)
+    return Phone(e164, zones, SERVICE_TYPES.get(number_type, ""))
 
 
 class PhoneNormalizer:
@@ -162,9 +185,10 @@ class PhoneNormalizer:
 
     def _fast_result(self, nsn: str) -> Phone:
         number_type = PhoneNumberType.UNKNOWN
+        region = ""
         for matcher in self._matchers:
             if matcher.claims(nsn):
-                number_type = matcher.number_type(nsn)
+                number_type, region = matcher.number_type(nsn), matcher.region
                 break
         if number_type == PhoneNumberType.UNKNOWN:
             raise FieldRejected("not a valid number")
@@ -174,7 +198,8 @@ class PhoneNormalizer:
             geographic = self._geographic[number_type] = is_number_type_geographical(
                 number_type, self._country_code
             )
-        return Phone(e164, _zones_for(e164 if geographic else f"+{self._cc_text}", geographic))
+        zones = _zones_for(e164 if geographic else f"+{self._cc_text}", geographic)
+        return _checked(e164, zones, number_type, region)
 
 
 class _RegionMatcher:
@@ -186,6 +211,7 @@ class _RegionMatcher:
     """
 
     def __init__(self, region: str) -> None:
+        self.region = region
         metadata = _metadata(region)
         self._leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
         self._general = _Desc.of(metadata.general_desc)

@@ -2,6 +2,11 @@
 
 Every cell comes back as a string, exactly as written: a phone column must never
 pass through float parsing. Rows are yielded in chunks so memory stays bounded.
+
+Lists exported from 1C or Excel often carry title rows above the header ("Выгрузка
+клиентов от ..."). The header row is the first of the first ``HEADER_SEARCH_ROWS``
+rows that names a phone column; without one, the first row. ``header_row`` (1-based,
+as a spreadsheet numbers its rows, or a text editor its lines) names it outright.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dialer.core.errors import InvalidInput
 DELIMITERS = (",", ";", "\t")
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1251")
 _SAMPLE_BYTES = 256 * 1024
+HEADER_SEARCH_ROWS = 30
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
 _ENCODING_ALIASES = {"utf8": "utf-8", "utf-8-bom": "utf-8-sig", "windows-1251": "cp1251", "win1251": "cp1251"}
@@ -68,10 +74,13 @@ def detect_delimiter(text: str) -> str:
         except csv.Error:
             continue
         widths = [len(row) for row in rows if row]
-        if not widths or widths[0] < 2:
+        if not widths:
             continue
-        consistent = sum(1 for w in widths if w == widths[0])
-        score = (consistent, widths[0])
+        # The most common width, not the first row's: title rows above the header are narrower.
+        width = max(set(widths), key=lambda w: (widths.count(w), w))
+        if width < 2:
+            continue
+        score = (widths.count(width), width)
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -100,11 +109,17 @@ def sniff(path: Path, encoding: str | None = None, delimiter: str | None = None)
 class Table:
     """An open lead table: its header and its rows as chunks of string DataFrames."""
 
-    def __init__(self, path: Path, fmt: TableFormat, header: bool = True) -> None:
+    def __init__(
+        self, path: Path, fmt: TableFormat, header: bool = True, header_row: int | None = None
+    ) -> None:
         self.path = path
         self.format = fmt
         self.size = path.stat().st_size
         self._header = header
+        if header_row is not None and header_row < 1:
+            raise InvalidInput(f"--header-row {header_row}: rows are numbered from 1")
+        # Rows above the header (title rows): skipped, never read as data.
+        self.skip = header_row - 1 if header_row is not None else (self._find_header() if header else 0)
         self.columns: list[str] = self._read_columns()
 
     def chunks(self, rows: int = 50_000) -> Iterator[tuple[pd.DataFrame, int]]:
@@ -126,6 +141,7 @@ class Table:
             sep=self.format.delimiter,
             encoding=self.format.encoding,
             header=0 if self._header else None,
+            skiprows=self.skip,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
@@ -144,6 +160,25 @@ class Table:
             except (pd.errors.ParserError, UnicodeDecodeError) as exc:
                 raise InvalidInput(f"{self.path}: {_csv_problem(exc)}") from None
 
+    def _find_header(self) -> int:
+        """How many rows stand above the first one that names a phone column; 0 if none does."""
+        for index, cells in enumerate(self._first_rows()):
+            if find_phone_column([c for c in cells if c]) is not None:
+                return index
+        return 0
+
+    def _first_rows(self) -> list[list[str]]:
+        if self.format.kind == "xlsx":
+            book, sheet = self._open_sheet()
+            try:
+                rows = sheet.iter_rows(values_only=True, max_row=HEADER_SEARCH_ROWS)
+                return [[cell_text(v) for v in row] for row in rows]
+            finally:
+                book.close()
+        text = _read_sample(self.path).decode(self.format.encoding, errors="replace")
+        lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+        return [next(csv.reader([line], delimiter=self.format.delimiter), []) for line in lines]
+
     def _read_columns(self) -> list[str]:
         if self.format.kind == "xlsx":
             return self._xlsx_columns()
@@ -151,7 +186,8 @@ class Table:
             try:
                 head = self._csv_reader(handle, None, nrows=0)
             except pd.errors.EmptyDataError:
-                raise InvalidInput(f"{self.path} is empty") from None
+                where = f" at row {self.skip + 1}" if self.skip else ""
+                raise InvalidInput(f"{self.path} is empty{where}") from None
             except (pd.errors.ParserError, UnicodeDecodeError) as exc:
                 raise InvalidInput(f"{self.path}: {_csv_problem(exc)}") from None
         if not self._header:
@@ -179,7 +215,7 @@ class Table:
     def _xlsx_columns(self) -> list[str]:
         book, sheet = self._open_sheet()
         try:
-            first = next(sheet.iter_rows(values_only=True), None)
+            first = next(sheet.iter_rows(values_only=True, min_row=self.skip + 1), None)
         finally:
             book.close()
         if first is None or all(cell is None for cell in first):
@@ -194,7 +230,7 @@ class Table:
         try:
             batch: list[list[str]] = []
             done = 0
-            for index, values in enumerate(sheet.iter_rows(values_only=True)):
+            for index, values in enumerate(sheet.iter_rows(values_only=True, min_row=self.skip + 1)):
                 if index == 0 and self._header:
                     continue
                 cells = [cell_text(v) for v in values[:width]]
@@ -252,9 +288,13 @@ def find_phone_column(columns: list[str]) -> str | None:
 
 
 def open_table(
-    path: Path, encoding: str | None = None, delimiter: str | None = None, header: bool = True
+    path: Path,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header: bool = True,
+    header_row: int | None = None,
 ) -> Table:
-    return Table(path, sniff(path, encoding, delimiter), header)
+    return Table(path, sniff(path, encoding, delimiter), header, header_row)
 
 
 def cell_text(value: object) -> str:

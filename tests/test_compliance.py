@@ -147,12 +147,35 @@ def test_empty_campaign_is_compliant_with_no_rates(session: Session) -> None:
     report = report_of(session)
     assert report.compliant and report.verdict == "compliant"
     metrics = rows_by_metric(report)
-    assert metrics["abandon_rate_30d"] == (None, 0.03, True)
-    assert metrics["worst_abandon_rate_30d"] == (None, 0.03, True)
+    assert metrics["us_rule"][0] == "compliant" and metrics["us_rule"][2] is True
+    assert "us_abandon_pct_period_1" not in metrics
+    assert metrics["abandon_pct_last_30d"] == (None, None, None)
     assert metrics["ring_count"] == (0, None, None)
+    assert [v.text() for v in report.rules] == [
+        "compliant: US TSR 16 CFR 310.4(b)(4)(i): at most 3.00% of calls answered by a person abandoned, "
+        "over the campaign's duration if under 30 days, else over each successive 30-day period or part "
+        "of one. no calls yet"
+    ]
 
 
-def test_rate_fine_now_but_over_the_cap_in_an_earlier_window_is_not_compliant(session: Session) -> None:
+def test_an_early_abandon_in_a_short_campaign_is_judged_over_the_whole_campaign(session: Session) -> None:
+    b = Builder(session)
+    start = NOW - timedelta(days=3)
+    b.attempt(start, "abandoned")  # one of the first six answers: 17% of the first minutes
+    for i, at in enumerate(minutes(start + timedelta(minutes=1), 90)):
+        b.attempt(at, "connected", phone=f"+4479000001{i:02d}")
+    report = report_of(session)
+    (us,) = report.rules
+    assert len(us.periods) == 1
+    period = us.periods[0]
+    assert (period.abandoned, period.live, period.start) == (1, 91, start)
+    assert report.compliant
+    row = rows_by_metric(report)["us_abandon_pct_period_1"]
+    assert row == (1.1, 3.0, True)
+    assert "highest 1.10% (1 abandoned of 91 live answers)" in us.text()
+
+
+def test_a_first_thirty_day_period_over_the_cap_is_not_compliant(session: Session) -> None:
     b = Builder(session)
     # January: connected, abandoned, connected five minutes apart; then 46 days of silence.
     b.attempt(JAN10, "connected")
@@ -164,43 +187,46 @@ def test_rate_fine_now_but_over_the_cap_in_an_earlier_window_is_not_compliant(se
     b.attempt(FEB25 + timedelta(hours=2), "machine")  # not a live answer
     report = report_of(session)
 
-    now_30d = report.current["30d"]
-    assert (now_30d.abandoned, now_30d.live) == (1, 41)
-    # The worst 30-day window ends right after January's abandoned call: 1 of 2 live answers.
-    assert report.worst["30d"] == WindowRate(
-        JAN10 + timedelta(minutes=5, seconds=5), timedelta(days=30), 1, 2
-    )
+    (us,) = report.rules
+    assert [(p.start, p.end, p.abandoned, p.live) for p in us.periods] == [
+        (JAN10, JAN10 + timedelta(days=30), 1, 3),
+        (JAN10 + timedelta(days=30), FEB25 + timedelta(hours=2, seconds=60), 1, 41),
+    ]
     metrics = rows_by_metric(report)
-    assert metrics["abandon_rate_30d"] == (round(1 / 41, 6), 0.03, True)
-    assert metrics["worst_abandon_rate_30d"] == (0.5, 0.03, False)
-    assert metrics["worst_abandon_rate_30d_window_end"][0] == "2025-01-10T10:05:05+00:00"
-    # 24 h is not the campaign's window: shown without a limit.
-    assert metrics["abandon_rate_24h"] == (None, None, None)
-    assert metrics["worst_abandon_rate_24h"] == (0.5, None, None)
+    assert metrics["us_abandon_pct_period_1"] == (33.33, 3.0, False)
+    assert metrics["us_abandon_pct_period_2"] == (2.44, 3.0, True)
+    # The last 30 days are shown for information, without a limit.
+    assert metrics["abandon_pct_last_30d"] == (2.44, None, None)
     assert metrics["machine_answers"] == (1, None, None)
     assert not report.compliant
-    assert report.reasons == [
-        "worst 30-day window, ending 2025-01-10 10:05:05 UTC, had 50.00% (1/2), above the cap of 3.00%"
-    ]
+    assert report.reasons == [us.text()]
+    assert us.text().endswith(
+        "33.33% (1 abandoned of 3 live answers) from 2025-01-10 10:00 to 2025-02-09 10:00 UTC is over the cap"
+    )
     assert metrics["verdict"] == (report.verdict, None, False)
 
 
-def test_rate_over_the_cap_now_is_flagged_against_the_24h_window_under_the_uk_rule(
-    session: Session,
-) -> None:
+def test_the_uk_rule_judges_each_24_hours(session: Session) -> None:
     b = Builder(session, uk_abandon_rule=True)
-    day = NOW - timedelta(hours=3)
-    for i, at in enumerate(minutes(day, 20)):
+    day1 = NOW - timedelta(days=2)
+    for i, at in enumerate(minutes(day1, 20)):  # day 1: 1 of 20 abandoned, 5%
         b.attempt(at, "abandoned" if i == 10 else "connected", phone=f"+4420700000{i:02d}")
+    for i, at in enumerate(minutes(day1 + timedelta(hours=30), 40)):  # day 2: 1 of 40, 2.5%
+        b.attempt(at, "abandoned" if i == 0 else "connected", phone=f"+4420700001{i:02d}")
     report = report_of(session)
-    assert report.binding_windows == frozenset({"30d", "24h"})
-    assert (report.current["24h"].abandoned, report.current["24h"].live) == (1, 20)
-    assert rows_by_metric(report)["abandon_rate_24h"] == (0.05, 0.03, False)
-    assert report.reasons[:2] == [
-        "abandon rate over the last 30 days is 5.00% (1/20), above the cap of 3.00%",
-        # The window holding only the first eleven answers is the worst: 1/11.
-        "worst 30-day window, ending 2025-03-20 09:10:05 UTC, had 9.09% (1/11), above the cap of 3.00%",
-    ]
+    us, uk = report.rules
+    assert [(p.abandoned, p.live) for p in uk.periods] == [(1, 20), (1, 40)]
+    assert uk.periods[0].end == day1 + timedelta(hours=24)
+    assert [p.over(uk.cap) for p in uk.periods] == [True, False]
+    assert [(p.abandoned, p.live) for p in us.periods] == [(2, 60)]  # 3.33% over the whole run
+    metrics = rows_by_metric(report)
+    assert metrics["uk_abandon_pct_period_1"] == (5.0, 3.0, False)
+    assert metrics["uk_abandon_pct_period_2"] == (2.5, 3.0, True)
+    assert metrics["uk_rule"][0] == "NOT compliant"
+    assert "UK Ofcom persistent misuse policy: at most 3.00% of live calls abandoned in each 24-hour" in (
+        uk.text()
+    )
+    assert len(report.reasons) == 2
 
 
 def test_connect_share_and_ring_distribution(session: Session) -> None:
@@ -373,9 +399,10 @@ def test_write_report_to_a_file_and_to_stdout(
     write_report(report, "-")
     from_stdout = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert from_file == from_stdout
-    assert from_file[0] == ["metric", "value", "limit", "ok"]
-    assert ["abandon_rate_30d", "0.0", "0.03", "true"] in from_file
-    assert ["verdict", "compliant", "", "true"] in from_file
+    assert from_file[0] == ["metric", "value", "limit", "ok", "counts", "period_start", "period_end"]
+    start, end = (NOW - timedelta(hours=1)).isoformat(), (NOW - timedelta(minutes=59)).isoformat()
+    assert ["us_abandon_pct_period_1", "0.0", "3.0", "true", "0/1", start, end] in from_file
+    assert ["verdict", "compliant", "", "true", "", "", ""] in from_file
     assert len(from_file) == len(report.to_rows()) + 1
     assert json.loads(json.dumps(report.to_rows())) == report.to_rows()
 
@@ -387,7 +414,8 @@ def test_render_shows_every_metric_and_the_verdict(session: Session) -> None:
     console = Console(record=True, width=200)
     console.print(render(report))
     text = console.export_text()
-    assert "NOT compliant: abandon rate over the last 30 days is 100.00% (1/1)" in text
+    assert "NOT compliant: US TSR 16 CFR 310.4(b)(4)(i)" in text
+    assert "us_abandon_pct_period_1" in text and "1/1" in text
     assert "started_outside_calling_window" in text
 
 

@@ -206,3 +206,49 @@ def test_imported_leads_read_back_through_the_model(store: Engine, campaign: str
     assert lead.created_at.tzinfo is not None
     assert before - timedelta(seconds=1) <= lead.created_at <= datetime.now(UTC)
     assert (lead.list_id, lead.status, lead.consent, lead.next_call_at) == (1, "new", None, None)
+
+
+def test_look_alikes_service_and_foreign_numbers(store: Engine, campaign: str, tmp_path: Path) -> None:
+    rows = [
+        ["ФИО", "Телефон"],
+        ["Иван", "8 (916) 12О-45-67"],
+        ["Горячая линия", "8 800 555-35-35"],
+        ["Справочная", "900"],
+        ["Ян", "+375 29 123-45-67"],
+    ]
+    summary = import_leads(store, ImportRequest(write_csv(tmp_path / "odd.csv", rows), campaign))
+    assert (summary.imported, summary.invalid) == (2, 2)
+    assert summary.service_numbers == {"toll-free (8-800)": 1}
+    with (tmp_path / "odd.csv.rejected.csv").open(encoding="utf-8", newline="") as handle:
+        reasons = {r["row"]: r["reason"] for r in csv.DictReader(handle)}
+    assert "the letter 'О' stands among the digits where '0' would be" in reasons["1"]
+    assert reasons["3"] == "short number 900: a service number, not a subscriber's"
+    with store.connect() as conn:
+        zones = conn.execute(select(Lead.time_zones).where(Lead.phone == "+375291234567")).scalar_one()
+    assert zones == "Europe/Minsk"
+
+
+def test_a_1c_style_workbook_with_title_rows_and_a_footer(
+    store: Engine, campaign: str, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (
+        ["Контрагенты", None, None],
+        ["Дата: 01.11.2026", None, None],
+        ["ФИО", "Телефон", "Город"],
+        ["Иван Петров", "8 (916) 123-45-67", "Новосибирск"],
+        ["Анна Смирнова", "8 (903) 100-20-34", "Москва"],
+        ["Итого: 2", None, None],
+    ):
+        sheet.append(row)
+    path = tmp_path / "1c.xlsx"
+    book.save(path)
+    summary = import_leads(store, ImportRequest(path, campaign))
+    assert (summary.read, summary.imported, summary.invalid) == (3, 2, 1)  # the footer is reported
+    with store.connect() as conn:
+        zones = dict(conn.execute(select(Lead.phone, Lead.time_zones)).all())  # type: ignore[arg-type]
+    assert zones == {"+79161234567": "Asia/Novosibirsk", "+79031002034": "Europe/Moscow"}

@@ -43,6 +43,20 @@ def test_bad_names_and_interfaces_are_refused(store: Engine, name: str, interfac
         ops.add_operator(store, name, interface, ["spring"])
 
 
+@pytest.mark.parametrize("name", ["Анна", "анна.петрова", "李娜", "Zoë-1"])
+def test_operator_names_may_be_written_in_any_script(store: Engine, name: str) -> None:
+    make_campaign(store, "spring")
+    assert ops.add_operator(store, name, IFACE, ["spring"]).name == name
+    assert [v.name for v in ops.list_operators(store)] == [name]
+
+
+@pytest.mark.parametrize("name", ["_anna", "Анна\nAction: Logoff", "Анна\n", "Анна Петрова", "-op"])
+def test_names_with_spaces_controls_or_a_leading_mark_are_refused(store: Engine, name: str) -> None:
+    make_campaign(store, "spring")
+    with pytest.raises(InvalidInput):
+        ops.add_operator(store, name, IFACE, ["spring"])
+
+
 def test_unknown_operator_or_campaign_is_not_found(store: Engine) -> None:
     with pytest.raises(NotFound):
         ops.ready(store, "nobody")

@@ -109,3 +109,56 @@ def test_cell_text_keeps_non_integral_floats() -> None:
 )
 def test_phone_column_is_found_by_name(headers: list[str], expected: str | None) -> None:
     assert find_phone_column(headers) == expected
+
+
+TITLED = (
+    "Выгрузка клиентов от 01.11.2026\n"
+    "\n"
+    "Организация: ООО Ромашка;;\n"
+    "ФИО;Телефон;Город\n"
+    "Иван;8 (916) 123-45-67;Москва\n"
+    "Анна;8 913 050 00 01;Новосибирск\n"
+)
+
+
+def test_title_rows_above_the_header_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "1c.csv"
+    path.write_bytes(TITLED.encode("cp1251"))
+    table = open_table(path)
+    assert (table.skip, table.columns, table.format.delimiter) == (3, ["ФИО", "Телефон", "Город"], ";")
+    assert read_all(path) == [
+        ["Иван", "8 (916) 123-45-67", "Москва"],
+        ["Анна", "8 913 050 00 01", "Новосибирск"],
+    ]
+
+
+def test_the_header_row_can_be_named(tmp_path: Path) -> None:
+    path = tmp_path / "named.csv"
+    path.write_text("Отчёт\nИмя;Номер клиента\nИван;89161234567\n", encoding="utf-8")
+    assert open_table(path).columns == ["Отчёт"]  # no header names a phone column: the first row
+    table = open_table(path, header_row=2)
+    assert (table.skip, table.columns) == (1, ["Имя", "Номер клиента"])
+    with pytest.raises(InvalidInput, match="numbered from 1"):
+        open_table(path, header_row=0)
+    with pytest.raises(InvalidInput, match="empty at row 9"):
+        open_table(path, header_row=9)
+
+
+def test_title_rows_above_an_xlsx_header_are_skipped(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (
+        ["Выгрузка из 1С", None, None],
+        [None, None, None],
+        ["ФИО", "Телефон", "Город"],
+        ["Иван", "8 (916) 123-45-67", "Москва"],
+        ["Итого", 1, None],
+    ):
+        sheet.append(row)
+    path = tmp_path / "1c.xlsx"
+    book.save(path)
+    table = open_table(path)
+    assert (table.skip, table.columns) == (2, ["ФИО", "Телефон", "Город"])
+    assert read_all(path) == [["Иван", "8 (916) 123-45-67", "Москва"], ["Итого", "1", ""]]
+    assert open_table(path, header_row=3).columns == table.columns

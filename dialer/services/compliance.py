@@ -5,12 +5,14 @@ that concern them, and ``dialer.policy.compliance_checks`` computes the figures.
 record is a list of ``metric, value, limit, ok`` rows (CSV or JSON) and a
 one-line verdict; a metric with no limit is shown for information.
 
-Which abandon window binds is the campaign's ``abandon_window`` (US TSR: 30
-days); the UK rule adds the 24-hour window (Ofcom). The other window is still
-shown, without a limit. The record is as of ``now``: attempts started later are
-left out, and the worst window is sought over the whole history (the window
-ending at each live answer), so it answers "was the cap ever broken", not only
-"is it broken today".
+The abandon rate is judged as each rule words it (``dialer.abandon_rules``):
+the US rule (a campaign's ``abandon_window`` of 30 days) over the campaign's
+duration if under 30 days, else each successive 30-day period; the UK rule
+(``uk_abandon_rule``, or a 24-hour window) over each 24-hour period. Every
+period's rate is shown with its counts and its dates, and each rule gets a
+verdict that states the rule. The rates over the last 30 days and 24 hours,
+which the pacer steers by, are shown for information. The record is as of
+``now``: attempts started later are left out.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import IO
+from typing import IO, Protocol
 
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
@@ -33,6 +36,7 @@ from campaigns.service import find_campaign
 from campaigns.settings import MIN_RING_TIMEOUT_S
 from campaigns.window import CallingWindow
 from dialer.core.errors import InvalidInput
+from dialer.policy.abandon_rules import UK_RULE, US_RULE, RuleVerdict, campaign_span, judge
 from dialer.policy.compliance_checks import (
     UK_REDIAL_HOLD,
     WINDOWS,
@@ -47,14 +51,12 @@ from dialer.policy.compliance_checks import (
     redials_after_abandon,
     ring_stats,
     window_rate,
-    worst_window,
 )
-
-_WINDOW_WORDS = {"30d": "30 days", "24h": "24 hours"}
-_WINDOW_ADJ = {"30d": "30-day", "24h": "24-hour"}
 
 Value = str | int | float | bool | None
 Row = dict[str, Value]
+Metric = tuple[str, Value, Value, bool | None, str | None, str | None, str | None]
+COLUMNS = ("metric", "value", "limit", "ok", "counts", "period_start", "period_end")
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,8 @@ class ComplianceReport:
     now: datetime
     calling_window: str
     abandon_cap: Fraction
-    binding_windows: frozenset[str]  # keys of WINDOWS whose cap applies
-    current: dict[str, WindowRate]  # per window key: the window ending now
-    worst: dict[str, WindowRate | None]  # per window key: the worst window ending at a live answer
+    rules: tuple[RuleVerdict, ...]  # the abandon-rate rules that apply, each over its own periods
+    current: dict[str, WindowRate]  # per window key: the window ending now, for information
     machine_answers: int
     connected_in_time: int
     live_answers: int
@@ -81,19 +82,7 @@ class ComplianceReport:
     @property
     def reasons(self) -> list[str]:
         """Why the campaign is not compliant; empty when it is."""
-        reasons: list[str] = []
-        for key in sorted(self.binding_windows, key=list(WINDOWS).index):
-            now_rate, worst = self.current[key], self.worst[key]
-            if now_rate.over(self.abandon_cap):
-                reasons.append(
-                    f"abandon rate over the last {_WINDOW_WORDS[key]} is {_rate_text(now_rate)}, "
-                    f"above the cap of {_pct(self.abandon_cap)}"
-                )
-            if worst is not None and worst.over(self.abandon_cap):
-                reasons.append(
-                    f"worst {_WINDOW_ADJ[key]} window, ending {worst.end:%Y-%m-%d %H:%M:%S} UTC, "
-                    f"had {_rate_text(worst)}, above the cap of {_pct(self.abandon_cap)}"
-                )
+        reasons = [verdict.text() for verdict in self.rules if not verdict.compliant]
         if self.ring.early_give_ups:
             reasons.append(
                 f"{_n(len(self.ring.early_give_ups), 'unanswered call')} given up "
@@ -129,19 +118,17 @@ class ComplianceReport:
 
     def to_rows(self) -> list[Row]:
         """``metric, value, limit, ok`` rows; ``limit`` and ``ok`` are None for information."""
-        return [{"metric": m, "value": v, "limit": lim, "ok": ok} for m, v, lim, ok in self._metrics()]
+        return [dict(zip(COLUMNS, metric, strict=True)) for metric in self._metrics()]
 
-    def _metrics(self) -> Iterator[tuple[str, Value, Value, bool | None]]:
-        cap = float(self.abandon_cap)
-        for key in WINDOWS:
-            binding = key in self.binding_windows
-            now_rate, worst = self.current[key], self.worst[key]
-            yield from _rate_metrics(f"abandon_rate_{key}", now_rate, cap if binding else None)
-            if worst is None:
-                yield f"worst_abandon_rate_{key}", None, cap if binding else None, True if binding else None
-            else:
-                yield from _rate_metrics(f"worst_abandon_rate_{key}", worst, cap if binding else None)
-                yield f"worst_abandon_rate_{key}_window_end", worst.end.isoformat(), None, None
+    def _metrics(self) -> Iterator[Metric]:
+        for verdict in self.rules:
+            yield from _rule_metrics(verdict)
+        for key, now_rate in self.current.items():
+            yield _rate_metric(f"abandon_pct_last_{key}", now_rate.rate, None, now_rate)
+        for name, value, limit, ok in self._other_metrics():
+            yield name, value, limit, ok, None, None, None
+
+    def _other_metrics(self) -> Iterator[tuple[str, Value, Value, bool | None]]:
         yield "machine_answers", self.machine_answers, None, None
         share = round(self.connected_in_time / self.live_answers, 6) if self.live_answers else None
         yield f"connected_within_{self.connect_limit_s:g}s_share", share, None, None
@@ -167,27 +154,42 @@ class ComplianceReport:
         yield "verdict", self.verdict, None, self.compliant
 
 
-def _rate_metrics(
-    name: str, window: WindowRate, cap: float | None
-) -> Iterator[tuple[str, Value, Value, bool | None]]:
-    rate = window.rate
-    ok = None if cap is None else not window.over(Fraction(str(cap)))
-    yield name, None if rate is None else round(float(rate), 6), cap, ok
-    yield f"{name}_abandoned", window.abandoned, None, None
-    yield f"{name}_live_answers", window.live, None, None
+def _rule_metrics(verdict: RuleVerdict) -> Iterator[Metric]:
+    key = verdict.rule.key
+    yield (
+        f"{key}_rule",
+        "compliant" if verdict.compliant else "NOT compliant",
+        verdict.statement,
+        (verdict.compliant),
+        None,
+        None,
+        None,
+    )
+    for number, period in enumerate(verdict.periods, start=1):
+        yield _rate_metric(f"{key}_abandon_pct_period_{number}", period.rate, verdict.cap, period)
+
+
+def _rate_metric(name: str, rate: Fraction | None, cap: Fraction | None, span: _Span) -> Metric:
+    value = None if rate is None else round(float(rate) * 100, 2)
+    limit = None if cap is None else round(float(cap) * 100, 2)
+    ok = None if cap is None else not (rate is not None and rate > cap)
+    counts = f"{span.abandoned}/{span.live}"
+    return name, value, limit, ok, counts, span.start.isoformat(), span.end.isoformat()
+
+
+class _Span(Protocol):
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def abandoned(self) -> int: ...
+    @property
+    def live(self) -> int: ...
 
 
 def _must_be_zero(name: str, ids: tuple[str, ...]) -> Iterator[tuple[str, Value, Value, bool | None]]:
     yield name, len(ids), 0, not ids
-
-
-def _pct(rate: Fraction) -> str:
-    return f"{float(rate) * 100:.2f}%"
-
-
-def _rate_text(window: WindowRate) -> str:
-    rate = window.rate
-    return "n/a" if rate is None else f"{_pct(rate)} ({window.abandoned}/{window.live})"
 
 
 def _n(count: int, noun: str) -> str:
@@ -271,16 +273,18 @@ def compliance_report(session: Session, campaign_name: str, now: datetime) -> Co
         raise InvalidInput(f"campaign {campaign_name!r}: {exc}") from None
     rows = [row for row in load_attempts(session, campaign.id) if row.started_at <= now]
     answers = [a for a in live_answers(rows) if a[0] <= now]
-    binding = {campaign.abandon_window} | ({"24h"} if campaign.uk_abandon_rule else set())
+    span = campaign_span(rows, now)
+    cap = Fraction(str(campaign.abandon_cap))
+    rules = [US_RULE] if campaign.abandon_window == "30d" else []
+    rules += [UK_RULE] if campaign.uk_abandon_rule or campaign.abandon_window == "24h" else []
     within, live = connected_within(rows, campaign.connect_limit_s)
     return ComplianceReport(
         campaign=campaign.name,
         now=now,
         calling_window=str(window),
-        abandon_cap=Fraction(str(campaign.abandon_cap)),
-        binding_windows=frozenset(binding),
+        abandon_cap=cap,
+        rules=tuple(judge(rule, cap, answers, span) for rule in rules),
         current={key: window_rate(answers, now, length) for key, length in WINDOWS.items()},
-        worst={key: worst_window(answers, length, now) for key, length in WINDOWS.items()},
         machine_answers=sum(row.outcome == "machine" for row in rows),
         connected_in_time=within,
         live_answers=live,
@@ -319,22 +323,38 @@ def write_report(report: ComplianceReport, path_or_dash: str) -> None:
 
 def write_csv(report: ComplianceReport, out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["metric", "value", "limit", "ok"])
+    writer.writerow(COLUMNS)
     for row in report.to_rows():
-        writer.writerow([_cell(row["metric"]), _cell(row["value"]), _cell(row["limit"]), _cell(row["ok"])])
+        writer.writerow([_cell(row[column]) for column in COLUMNS])
 
 
 def render(report: ComplianceReport) -> Table:
     """The record as a table for the terminal, the verdict as its caption."""
     table = Table(title=f"Compliance of campaign {report.campaign} as of {report.now:%Y-%m-%d %H:%M:%S} UTC")
-    for header in ("metric", "value", "limit", "ok"):
-        table.add_column(header, justify="left" if header == "metric" else "right")
+    for header in ("metric", "value", "limit", "ok", "counts", "period (UTC)"):
+        table.add_column(header, justify="left" if header in ("metric", "period (UTC)") else "right")
     for row in report.to_rows():
-        if row["metric"] == "verdict":
+        if row["metric"] == "verdict" or str(row["metric"]).endswith("_rule"):
             continue
         ok = row["ok"]
         mark = "" if ok is None else ("[green]yes[/]" if ok else "[bold red]NO[/]")
-        table.add_row(_cell(row["metric"]), _cell(row["value"]), _cell(row["limit"]), mark)
+        table.add_row(
+            _cell(row["metric"]),
+            _cell(row["value"]),
+            _cell(row["limit"]),
+            mark,
+            _cell(row["counts"]),
+            _period(row),
+        )
+    lines = [f"[{'green' if v.compliant else 'bold red'}]{escape(v.text())}[/]" for v in report.rules]
     style = "green" if report.compliant else "bold red"
-    table.caption = f"[{style}]{report.verdict}[/]"
+    lines.append(f"[{style}]{escape(report.verdict)}[/]")
+    table.caption = "\n".join(lines)
     return table
+
+
+def _period(row: Row) -> str:
+    start, end = row["period_start"], row["period_end"]
+    if not isinstance(start, str) or not isinstance(end, str):
+        return ""
+    return f"{start[:16].replace('T', ' ')} - {end[:16].replace('T', ' ')}"

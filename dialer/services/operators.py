@@ -30,7 +30,8 @@ from dialer.core.operators import OperatorState as OperatorState
 DESIRED_STATES = (OperatorState.LOGGED_OUT, OperatorState.PAUSED, OperatorState.READY)
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+# Letters and digits of any script (Анна, 李娜), then also '_', '.', '@' or '-'; never a space or a control.
+_NAME = re.compile(r"^[^\W_][\w.@-]{0,99}\Z")
 # Tech/resource, e.g. PJSIP/101, SIP/alice, Local/op101@sim-operators/n.
 _INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9_.@/+-]{1,190}$")
 
