@@ -18,7 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns.contact_limits import format_limits, parse_limits
+from campaigns.lifecycle import CampaignState
 from campaigns.models import Campaign, Lead
+from campaigns.queue_sharing import check_queue_free
 from campaigns.retry import RetryPolicy
 from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND as DEFAULT_SAFE_HARBOUR_SOUND
 from campaigns.settings import calling_window as calling_window
@@ -196,10 +198,12 @@ def check_sound(option: str, sound: str) -> str:
 # --- store -----------------------------------------------------------------------------
 
 
-def create_campaign(engine: Engine, spec: CampaignSpec) -> Campaign:
+def create_campaign(engine: Engine, spec: CampaignSpec, share_queue: bool = False) -> Campaign:
+    """Store a new campaign; a queue another campaign uses is refused unless ``share_queue``."""
     with session_scope(engine) as session:
         if _find(session, spec.name) is not None:
             raise InvalidInput(f"campaign {spec.name!r} already exists")
+        check_queue_free(session, spec.name, spec.queue, share_queue)
         campaign = Campaign(**asdict(spec))
         session.add(campaign)
         session.flush()
@@ -207,9 +211,13 @@ def create_campaign(engine: Engine, spec: CampaignSpec) -> Campaign:
         return campaign
 
 
-def list_campaigns(engine: Engine) -> list[Campaign]:
+def list_campaigns(engine: Engine, archived: bool = False) -> list[Campaign]:
+    """Campaigns by name; archived ones only when asked for."""
+    query = select(Campaign).order_by(Campaign.name)
+    if not archived:
+        query = query.where(Campaign.state != CampaignState.ARCHIVED.value)
     with Session(engine) as session:
-        return list(session.exec(select(Campaign).order_by(Campaign.name)).all())
+        return list(session.exec(query).all())
 
 
 def get_campaign(engine: Engine, name: str) -> Campaign:
@@ -242,6 +250,7 @@ def describe(campaign: Campaign) -> dict[str, Any]:
     """The settings as a user sees them, in option order."""
     return {
         "name": campaign.name,
+        "state": campaign.state,
         "mode": campaign.mode + (f" (ratio {campaign.ratio:g})" if campaign.mode == "ratio" else ""),
         "queue": campaign.queue or "(not set)",
         "dial template": campaign.dial_template or "(not set)",

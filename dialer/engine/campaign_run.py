@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from campaigns.lifecycle import CampaignState
 from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.ratelimit import TokenBucket
@@ -30,12 +31,18 @@ class CampaignRun:
     estimates: EstimatesTracker = field(default_factory=EstimatesTracker)
     last_explain: dict[str, float | str] = field(default_factory=dict)
     placed_at: deque[float] = field(default_factory=deque)  # originate instants over the last minute
+    state: CampaignState = CampaignState.ACTIVE  # only an active campaign places calls
 
     def dial_rate(self, now: float) -> float:
         """Calls placed per minute over the last minute."""
         while self.placed_at and self.placed_at[0] <= now - DIAL_RATE_WINDOW_S:
             self.placed_at.popleft()
         return len(self.placed_at) * 60.0 / DIAL_RATE_WINDOW_S
+
+
+def halted_explain(last: dict[str, float | str], state: CampaignState) -> dict[str, float | str]:
+    """The pacing explanation of a campaign that places no calls because a manager halted it."""
+    return {**last, "placed": 0, "reason": f"campaign {state}: no new calls"}
 
 
 def abandon_policy(limits: AbandonSettings) -> AbandonPolicy | None:

@@ -31,8 +31,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import Session, col, select
 
+from campaigns.lifecycle import KEPT, CampaignState, dials, parse_state
 from campaigns.models import Campaign
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, expire
 from dialer.core.errors import NotFound, TelephonyError
@@ -49,7 +49,7 @@ from dialer.core.telephony import (
     Telephony,
     TelephonyEvent,
 )
-from dialer.engine.campaign_run import CampaignRun, abandon_policy, default_pacer
+from dialer.engine.campaign_run import CampaignRun, abandon_policy, default_pacer, halted_explain
 from dialer.engine.live import LiveCall, busy_operators, deadline, pacing_explain, should_hold, snapshot
 from dialer.engine.membership import Assignment, Membership, load_assignments
 from dialer.engine.selection import select_leads
@@ -67,10 +67,11 @@ from dialer.store.abandon import (
 )
 from dialer.store.claims import due_count, release_claims
 from dialer.store.nodes import DEFAULT_LEASE_S, beat, leave, take_over_silent
-from dialer.store.ownership import disown_all, own_campaigns
-from dialer.store.pace import PACED_MODES, learn, save_explain, warm_estimates
+from dialer.store.ownership import disown, disown_all, own_campaigns
+from dialer.store.pace import PACED_MODES, forget_explain, learn, save_explain, warm_estimates
 from dialer.store.reconcile import reconcile_node
 from dialer.store.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
+from dialer.store.served import served_campaigns, served_versions
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,8 @@ class DialEngine:
         self._campaigns: dict[int, CampaignRun] = {}  # the campaigns this node dials (owns)
         self._known: list[int] = []  # every campaign this engine serves, whichever node dials it
         self._waiting_for: set[int | None] = set()  # campaigns another node dials
+        self._versions: dict[int, int] = {}  # campaign id -> version, as last loaded
+        self._states: dict[int, CampaignState] = {}  # as last loaded, to log changes
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
@@ -214,19 +217,18 @@ class DialEngine:
     # --- campaigns ----------------------------------------------------------------
 
     def _load_campaigns(self, now: float) -> None:
-        with Session(self._store) as session:
-            query = select(Campaign).where(col(Campaign.active).is_(True))
-            if self._names:
-                query = select(Campaign).where(col(Campaign.name).in_(self._names))
-            rows = session.exec(query).all()
+        rows = served_campaigns(self._store, self._names)
         missing = set(self._names) - {c.name for c in rows}
         if missing:
             raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
-        self._known = [c.id for c in rows if c.id is not None]
+        self._versions = {c.id: c.version for c in rows if c.id is not None}
+        self._note_states(rows)
+        kept = [c for c in rows if parse_state(c.state) in KEPT]
+        self._known = [c.id for c in kept if c.id is not None]
         s = self._settings
         owned = own_campaigns(self._store, s.node_id, self._known, to_dt(now), s.node_lease_s)
         seen: set[int] = set()
-        for row in rows:
+        for row in kept:
             if row.id not in owned:
                 if row.id not in self._waiting_for:
                     log.info(
@@ -236,34 +238,65 @@ class DialEngine:
                 self._waiting_for.add(row.id)
                 continue
             self._waiting_for.discard(row.id)
-            rules = CampaignRules.from_campaign(row)
-            limits = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
-            seen.add(rules.campaign_id)
-            run = self._campaigns.get(rules.campaign_id)
-            burst = max(1.0, rules.originate_rate)
-            if run is None:
-                self._campaigns[rules.campaign_id] = CampaignRun(
-                    rules,
-                    self._pacer_for(rules, abandon_policy(limits)),
-                    TokenBucket(rules.originate_rate, burst),
-                    self._abandon_tracker(rules.campaign_id, limits),
-                    limits,
-                    warm_estimates(self._store, rules.campaign_id),
-                )
-            else:
-                if (run.rules.mode, run.rules.ratio, run.limits) != (rules.mode, rules.ratio, limits):
-                    run.pacer = self._pacer_for(rules, abandon_policy(limits))
-                if run.limits.window != limits.window:
-                    run.abandon = self._abandon_tracker(rules.campaign_id, limits)
-                run.rules = rules
-                run.limits = limits
-                run.bucket.reconfigure(rules.originate_rate, burst)
+            seen.add(self._apply_row(row))
         for campaign_id in set(self._campaigns) - seen:
-            lost = self._campaigns.pop(campaign_id)
-            if campaign_id in self._known:
-                # Another node dials it now and manages its queue: leave the operators there.
-                self._membership.disown(lost.rules.queue)
+            self._let_go(campaign_id)
         self._next_reload = now + self._settings.campaign_reload_s
+
+    def _apply_row(self, row: Campaign) -> int:
+        """Start dialing a campaign this node owns, or bring its run up to its row's settings."""
+        rules = CampaignRules.from_campaign(row)
+        limits = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
+        run = self._campaigns.get(rules.campaign_id)
+        burst = max(1.0, rules.originate_rate)
+        if run is None:
+            run = self._campaigns[rules.campaign_id] = CampaignRun(
+                rules,
+                self._pacer_for(rules, abandon_policy(limits)),
+                TokenBucket(rules.originate_rate, burst),
+                self._abandon_tracker(rules.campaign_id, limits),
+                limits,
+                warm_estimates(self._store, rules.campaign_id),
+            )
+        else:
+            if (run.rules.mode, run.rules.ratio, run.limits) != (rules.mode, rules.ratio, limits):
+                run.pacer = self._pacer_for(rules, abandon_policy(limits))
+            if run.limits.window != limits.window:
+                run.abandon = self._abandon_tracker(rules.campaign_id, limits)
+            run.rules = rules
+            run.limits = limits
+            run.bucket.reconfigure(rules.originate_rate, burst)
+        run.state = parse_state(row.state)
+        return rules.campaign_id
+
+    def _let_go(self, campaign_id: int) -> None:
+        """Stop dialing a campaign: another node owns it now, or it was stopped or archived."""
+        run = self._campaigns[campaign_id]
+        if campaign_id in self._known:
+            # Another node dials it now and manages its queue: leave the operators there.
+            self._campaigns.pop(campaign_id)
+            self._membership.disown(run.rules.queue)
+            return
+        run.state = CampaignState.STOPPED
+        if any(c.rules.campaign_id == campaign_id for c in self._live.values()):
+            return  # its operators stay in the queue until its live calls end
+        # Stopped: its operators leave the queue at the next operator poll (no longer assigned).
+        self._campaigns.pop(campaign_id)
+        disown(self._store, self._settings.node_id, campaign_id)
+        forget_explain(self._store, self._settings.node_id, campaign_id)
+        log.info("campaign %s: no call left in flight; this node lets it go", run.rules.name)
+
+    def _note_states(self, rows: Sequence[Campaign]) -> None:
+        for row in rows:
+            state = parse_state(row.state)
+            if row.id is not None and self._states.get(row.id) is not state:
+                if row.id in self._states or state is not CampaignState.ACTIVE:
+                    log.info("campaign %s is %s", row.name, state)
+                self._states[row.id] = state
+
+    def _steered(self) -> bool:
+        """Whether a campaign served was edited, paused, resumed, stopped or added since the last load."""
+        return served_versions(self._store, self._names) != self._versions
 
     def _abandon_tracker(self, campaign_id: int, limits: AbandonSettings) -> AbandonTracker:
         length = window_length(limits.window)
@@ -309,7 +342,7 @@ class DialEngine:
         self._journal.flush(self._store)
         self._after_store_outage()
         now = self._clock()
-        if now >= self._next_reload:
+        if now >= self._next_reload or self._steered():
             self._load_campaigns(now)
         if now >= self._next_operator_poll and self._connected:
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
@@ -317,16 +350,20 @@ class DialEngine:
             self._next_operator_poll = now + self._settings.operator_poll_s
         self._keep_alive(now)
         self._expire_silent(now)
-        if self._campaigns and not self._stop.is_set() and self._connected:
+        dialing = {cid: run for cid, run in self._campaigns.items() if dials(run.state)}
+        for run in self._campaigns.values():
+            if not dials(run.state):
+                run.last_explain = halted_explain(run.last_explain, run.state)
+        if dialing and not self._stop.is_set() and self._connected:
             busy = busy_operators(self._live.values())
-            ready = {cid: self._membership.ready(cid, busy) for cid in self._campaigns}
+            ready = {cid: self._membership.ready(cid, busy) for cid in dialing}
             shares = share_operators(
                 {cid: [a.interface for a in found] for cid, found in ready.items()},
                 self._pending_by_campaign(),
                 self._ticks,
             )
             self._ticks += 1
-            for cid, run in list(self._campaigns.items()):
+            for cid, run in dialing.items():
                 mine = set(shares.get(cid, ()))
                 self._dial_campaign(run, self._clock(), [a for a in ready[cid] if a.interface in mine])
         self._save_pacing(self._clock())
