@@ -344,6 +344,8 @@ class DialEngine:
         now = self._clock()
         if now >= self._next_reload or self._steered():
             self._load_campaigns(now)
+        for cid in [cid for cid, run in self._campaigns.items() if run.state is CampaignState.STOPPED]:
+            self._let_go(cid)  # once its last call has ended
         if now >= self._next_operator_poll and self._connected:
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
             await self._membership.apply(load_assignments(self._store, queues), self._pending_by_campaign())
