@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from typer.core import TyperGroup
 
 from campaigns import service
-from dialer.cli import campaign_commands, demo
+from dialer.cli import campaign_commands, demo, status_view
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.support import DB_KEY, stderr, stdout, store, write_atomically
@@ -335,7 +335,7 @@ def export_leads_command(
 export_app.command("attempts")(cli_engine.export_attempts_command)
 app.add_typer(cli_engine.operators_app, name="operators")
 app.command("run")(cli_engine.run_command)
-app.command("status")(cli_engine.status_command)
+app.command("status")(status_view.status_command)
 app.add_typer(cli_tools.pbx_app, name="pbx")
 app.add_typer(cli_tools.report_app, name="report")
 app.command("simulate")(cli_tools.simulate_command)
