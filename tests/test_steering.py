@@ -183,3 +183,22 @@ def test_next_due_is_the_earliest_due_lead_of_each_campaign(store: Engine) -> No
     with Session(store) as session:
         first = next_due(session, [spring.id])[spring.id]
     assert first <= datetime.now(UTC) and first.tzinfo is not None
+
+
+def test_the_leads_export_carries_each_leads_next_call_time(store: Engine) -> None:
+    import csv
+    import io
+
+    from lists.export import export_leads
+
+    spring = create(store, "spring")
+    assert spring.id is not None
+    later = datetime(2030, 1, 1, 9, 30, tzinfo=UTC)
+    with session_scope(store) as session:
+        session.add(Lead(campaign_id=spring.id, phone="+79160000001", status="scheduled", next_call_at=later))
+        session.add(Lead(campaign_id=spring.id, phone="+79160000002"))
+    out = io.StringIO()
+    assert export_leads(store, "spring", out) == 2
+    rows = {r["phone"]: r for r in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert rows["+79160000001"]["next_call_at"] == "2030-01-01T09:30:00+00:00"
+    assert rows["+79160000002"]["next_call_at"] == ""
