@@ -6,8 +6,13 @@ Runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Table, column, insert, table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -16,11 +21,14 @@ from campaigns.lifecycle import CampaignState
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.schedule import next_due
 from campaigns.steering import change_state, edit_campaign
-from campaigns.store import session_scope
+from campaigns.store import MIGRATIONS, make_engine, open_store, session_scope
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.store.served import served_campaigns, served_versions
+from tests.postgres_fixtures import PostgresCluster
 
 pytestmark = pytest.mark.every_store
+
+CAMPAIGN_TABLE: Table = Campaign.__table__  # type: ignore[attr-defined]
 
 
 def create(store: Engine, name: str, **options: object) -> Campaign:
@@ -202,3 +210,39 @@ def test_the_leads_export_carries_each_leads_next_call_time(store: Engine) -> No
     rows = {r["phone"]: r for r in csv.DictReader(io.StringIO(out.getvalue()))}
     assert rows["+79160000001"]["next_call_at"] == "2030-01-01T09:30:00+00:00"
     assert rows["+79160000002"]["next_call_at"] == ""
+
+
+@pytest.fixture
+def empty_db_url(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if store_backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    url = cluster.create_database("dialer_campaign_state")
+    request.addfinalizer(lambda: cluster.drop_database("dialer_campaign_state"))
+    return url
+
+
+def test_the_upgrade_keeps_inactive_campaigns_from_dialing(empty_db_url: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    before = ScriptDirectory.from_config(cfg).get_revision("0008").down_revision
+    assert isinstance(before, str)
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, before)
+        with engine.begin() as conn:
+            for name, active in (("running", True), ("halted", False)):
+                # A campaign as a release before 0008 stored it: an ``active`` flag, no state.
+                row = Campaign(name=name).model_dump(exclude={"id", "contact_limits", "state", "version"})
+                old = table("campaign", *(column(k, CAMPAIGN_TABLE.c[k].type) for k in row), column("active"))
+                conn.execute(insert(old).values(**row, active=active))
+    finally:
+        engine.dispose()
+    upgraded = open_store(empty_db_url)
+    try:
+        states = {c.name: (c.state, c.version) for c in service.list_campaigns(upgraded, archived=True)}
+    finally:
+        upgraded.dispose()
+    assert states == {"running": ("active", 0), "halted": ("stopped", 0)}
