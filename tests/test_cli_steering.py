@@ -126,3 +126,25 @@ def test_a_second_campaign_on_a_queue_needs_share_queue(db_url: str, spring: str
     )
     code, out, _ = dialer(db_url, "campaign", "edit", "winter", "--queue", "sales", "--share-queue")
     assert code == 0 and "queue: (not set) -> sales" in out
+
+
+def test_show_says_when_the_next_lead_is_due(db_url: str, spring: str) -> None:
+    from datetime import UTC, datetime
+
+    from campaigns.models import Lead
+    from campaigns.service import get_campaign
+    from campaigns.store import open_store, session_scope
+
+    engine = open_store(db_url)
+    try:
+        campaign_id = get_campaign(engine, spring).id
+        assert campaign_id is not None
+        with session_scope(engine) as session:
+            due = datetime(2030, 1, 2, 8, 15, tzinfo=UTC)
+            session.add(
+                Lead(campaign_id=campaign_id, phone="+79160000001", status="scheduled", next_call_at=due)
+            )
+    finally:
+        engine.dispose()
+    code, out, _ = dialer(db_url, "campaign", "show", spring)
+    assert code == 0 and "next call due: 2030-01-02 08:15 UTC" in out

@@ -88,7 +88,7 @@ def operators_list(ctx: typer.Context) -> None:
 def run_command(
     ctx: typer.Context,
     campaign: Annotated[
-        list[str] | None, typer.Option(help="Campaign to dial (repeatable); default every active one.")
+        list[str] | None, typer.Option(help="Campaign to dial (repeatable); default every one not archived.")
     ] = None,
     ami: Annotated[
         str | None,
