@@ -24,7 +24,6 @@ from tests.engine_helpers import make_campaign
 pytestmark = pytest.mark.every_store
 
 runner = CliRunner()
-NOW = datetime.now(UTC)
 
 
 def dialer(db_url: str, *args: str) -> tuple[int, str, str]:
@@ -34,7 +33,7 @@ def dialer(db_url: str, *args: str) -> tuple[int, str, str]:
 
 def engine_row(store: Engine, node: str, silent_s: float, campaign_id: int, explain_node: str) -> None:
     with session_scope(store) as session:
-        session.add(DialerNode(name=node, heartbeat_at=NOW - timedelta(seconds=silent_s)))
+        session.add(DialerNode(name=node, heartbeat_at=datetime.now(UTC) - timedelta(seconds=silent_s)))
         session.flush()
         session.add(CampaignOwner(campaign_id=campaign_id, node=node))
         session.add(PacingState(campaign_id=campaign_id, node=explain_node, explain={"mode": "predictive"}))
@@ -44,7 +43,7 @@ def test_status_shows_state_and_next_due_and_hides_archived(store: Engine) -> No
     spring = make_campaign(store, "spring")
     make_campaign(store, "autumn")
     make_campaign(store, "old")
-    later = (NOW + timedelta(days=2)).replace(microsecond=0)
+    later = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
     with session_scope(store) as session:
         session.add(Lead(campaign_id=spring, phone="+79160000001", status="scheduled", next_call_at=later))
     change_state(store, "autumn", "pause")
@@ -87,7 +86,7 @@ def test_the_live_view_fits_the_terminal(store: Engine) -> None:
     report = collect_status(store)
     buffer = io.StringIO()
     console = Console(file=buffer, width=70, height=15, force_terminal=True, color_system=None)
-    console.print(fitted(report, NOW.timestamp(), 15, 70))
+    console.print(fitted(report, datetime.now(UTC).timestamp(), 15, 70))
     lines = buffer.getvalue().splitlines()
     assert len(lines) <= 15
     assert all(console.measure(line).maximum <= 70 for line in lines)
