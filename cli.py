@@ -22,11 +22,11 @@ from typer.core import TyperGroup
 
 from campaigns import service
 from dialer.cli import campaign_commands, demo, status_view
+from dialer.cli import dnc_commands as cli_dnc
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.support import DB_KEY, stderr, stdout, store, write_atomically
-from dialer.core.errors import NotFound, UserError
-from lists import dnc as dnc_lists
+from dialer.core.errors import UserError
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
 
@@ -170,12 +170,11 @@ def lists_import(
         encoding=encoding,
         delimiter=delimiter,
     )
-    engine = store(ctx)
     if _large(file):
         with _progress_bar(f"importing {file.name}") as advance:
-            summary = import_leads(engine, request, advance)
+            summary = import_leads(store(ctx), request, advance)
     else:
-        summary = import_leads(engine, request)
+        summary = import_leads(store(ctx), request)
     _print_summary(summary)
 
 
@@ -223,87 +222,7 @@ def _print_summary(summary: ImportSummary) -> None:
 
 # --- dialer dnc -----------------------------------------------------------------------
 
-dnc_app = typer.Typer(
-    help="Do-not-call lists: global, or per campaign with --campaign.", no_args_is_help=True
-)
-app.add_typer(dnc_app, name="dnc")
-
-CampaignScope = Annotated[
-    str | None, typer.Option("--campaign", help="The campaign's own list instead of the global one.")
-]
-Region = Annotated[str, typer.Option(help="Country for numbers without a country code.")]
-
-
-@dnc_app.command("add")
-def dnc_add(
-    ctx: typer.Context,
-    numbers: Annotated[list[str], typer.Argument(help="Numbers to block, in any common format.")],
-    campaign: CampaignScope = None,
-    region: Region = "RU",
-) -> None:
-    """Put numbers on a do-not-call list."""
-    change = dnc_lists.add_numbers(store(ctx), numbers, campaign, region)
-    _print_dnc_change(change)
-
-
-@dnc_app.command("import")
-def dnc_import(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV/XLSX with a phone column, or a bare list of numbers.")],
-    campaign: CampaignScope = None,
-    region: Region = "RU",
-    encoding: Annotated[str | None, typer.Option(help="File encoding (default: detected).")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: detected).")] = None,
-) -> None:
-    """Put every number in a file on a do-not-call list."""
-    change = dnc_lists.import_file(store(ctx), file, campaign, region, encoding, delimiter)
-    _print_dnc_change(change)
-
-
-@dnc_app.command("check")
-def dnc_check(
-    ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Number to look up.")],
-    campaign: Annotated[
-        str | None, typer.Option("--campaign", help="Check the global list and this campaign's list.")
-    ] = None,
-    region: Region = "RU",
-) -> None:
-    """Say which do-not-call lists a number is on."""
-    phone = dnc_lists.normalize_or_fail(number, region)
-    listings = dnc_lists.check_number(store(ctx), number, campaign, region)
-    if not listings:
-        stdout.print(f"{phone}: not on any do-not-call list")
-    for listing in listings:
-        where = "the global list" if listing.campaign is None else f"campaign {listing.campaign}'s list"
-        stdout.print(
-            f"{phone}: on {escape(where)}" + (f" (from {escape(listing.source)})" if listing.source else "")
-        )
-
-
-@dnc_app.command("remove")
-def dnc_remove(
-    ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Number to unblock.")],
-    campaign: CampaignScope = None,
-    region: Region = "RU",
-) -> None:
-    """Take a number off a do-not-call list."""
-    phone = dnc_lists.normalize_or_fail(number, region)
-    removed = dnc_lists.remove_number(store(ctx), number, campaign, region)
-    scope = "the global list" if campaign is None else f"campaign {campaign}'s list"
-    if removed:
-        stdout.print(f"removed {phone} from {escape(scope)}")
-    else:
-        raise NotFound(f"{phone} is not on {scope}")
-
-
-def _print_dnc_change(change: dnc_lists.DncChange) -> None:
-    stdout.print(f"added: {change.added}")
-    stdout.print(f"already listed: {change.already}")
-    stdout.print(f"invalid: {len(change.rejected)}")
-    for value, reason in change.rejected[:20]:
-        stderr.print(f"[yellow]skipped[/yellow] {escape(value)!r}: {escape(reason)}")
+app.add_typer(cli_dnc.dnc_app, name="dnc")
 
 
 # --- dialer export --------------------------------------------------------------------
@@ -321,12 +240,11 @@ def export_leads_command(
     output: Output,
 ) -> None:
     """Export a campaign's leads with their status and original columns."""
-    engine = store(ctx)
-    service.get_campaign(engine, campaign)  # an unknown campaign must not leave an empty file behind
+    service.get_campaign(store(ctx), campaign)  # an unknown campaign must not leave an empty file behind
     if output == "-":
-        export_leads(engine, campaign, sys.stdout)
+        export_leads(store(ctx), campaign, sys.stdout)
         return
-    count = write_atomically(Path(output), lambda handle: export_leads(engine, campaign, handle))
+    count = write_atomically(Path(output), lambda handle: export_leads(store(ctx), campaign, handle))
     stderr.print(f"exported {count} leads to {escape(output)}")
 
 

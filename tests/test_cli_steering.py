@@ -61,7 +61,7 @@ def test_edit_with_the_same_values_says_nothing_changed(db_url: str, spring: str
         (("--max-channels", "0"), "--max-channels 0"),
         (("--abandon-cap", "0.9"), "--abandon-cap 0.9"),
         (("--connect-limit", "3"), "--connect-limit 3"),
-        (("--region", "XX"), "--region 'XX'"),
+        (("--region", "XX"), "unknown region 'XX'"),
         (("--machine-message", "a;b"), "--machine-message"),
     ],
 )

@@ -105,7 +105,7 @@ def test_watch_redraws_and_stops_after_count(store: Engine, db_url: str) -> None
     [
         (("--watch", "--interval", "0"), "--interval 0"),
         (("--watch", "--count", "0"), "--count 0"),
-        (("--campaign", "nope"), "no campaign named nope"),
+        (("--campaign", "nope"), "unknown campaign 'nope'"),
     ],
 )
 def test_status_bad_input_is_one_line(

@@ -12,7 +12,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Table, column, insert, table
+from sqlalchemy import column, insert, table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -21,14 +21,14 @@ from campaigns.lifecycle import CampaignState
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.schedule import next_due
 from campaigns.steering import change_state, edit_campaign
-from campaigns.store import MIGRATIONS, make_engine, open_store, session_scope
+from campaigns.store import MIGRATIONS, make_store, open_store, session_scope
+from campaigns.tables import CAMPAIGN_TABLE
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.store.served import served_campaigns, served_versions
 from tests.postgres_fixtures import PostgresCluster
 
 pytestmark = pytest.mark.every_store
 
-CAMPAIGN_TABLE: Table = Campaign.__table__  # type: ignore[attr-defined]
 
 
 def create(store: Engine, name: str, **options: object) -> Campaign:
@@ -227,7 +227,7 @@ def test_the_upgrade_keeps_inactive_campaigns_from_dialing(empty_db_url: str) ->
     cfg.set_main_option("script_location", str(MIGRATIONS))
     before = ScriptDirectory.from_config(cfg).get_revision("0008").down_revision
     assert isinstance(before, str)
-    engine = make_engine(empty_db_url)
+    engine = make_store(empty_db_url)
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn

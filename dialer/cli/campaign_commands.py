@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from campaigns import service, steering
+from campaigns.settings import DEFAULTS
 from dialer.cli.support import stdout, store
 
 campaign_app = typer.Typer(help="Create, inspect and steer campaigns.", no_args_is_help=True)
@@ -81,26 +82,26 @@ MachineMessage = Annotated[
 def campaign_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
-    mode: Mode = "progressive",
+    mode: Mode = DEFAULTS.mode.value,
     ratio: Ratio = None,
     queue: Queue = "",
     share_queue: ShareQueue = False,
     dial_template: DialTemplate = "",
     caller_id: CallerId = "",
-    window: Window = "09:00-21:00",
+    window: Window = DEFAULTS.calling_window,
     contact_limits: ContactLimits = "",
-    ring_timeout: RingTimeout = 25,
-    max_channels: MaxChannels = 10,
-    originate_rate: OriginateRate = 5.0,
-    max_attempts: MaxAttempts = 5,
+    ring_timeout: RingTimeout = DEFAULTS.ring_timeout_s,
+    max_channels: MaxChannels = DEFAULTS.max_channels,
+    originate_rate: OriginateRate = DEFAULTS.originate_rate,
+    max_attempts: MaxAttempts = DEFAULTS.max_attempts,
     retry: Retry = None,
-    connect_limit: ConnectLimit = 2.0,
-    abandon_cap: AbandonCap = 0.03,
-    abandon_window: AbandonWindow = "30d",
+    connect_limit: ConnectLimit = DEFAULTS.connect_limit_s,
+    abandon_cap: AbandonCap = DEFAULTS.abandon_cap,
+    abandon_window: AbandonWindow = DEFAULTS.abandon_window,
     amd: Amd = False,
     uk_abandon_rule: UkRule = False,
-    region: Region = "RU",
-    safe_harbour_sound: SafeHarbour = service.DEFAULT_SAFE_HARBOUR_SOUND,
+    region: Region = DEFAULTS.region,
+    safe_harbour_sound: SafeHarbour = DEFAULTS.safe_harbour_sound,
     machine_message: MachineMessage = None,
 ) -> None:
     """Create a campaign; every setting is checked before anything is stored."""

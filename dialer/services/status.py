@@ -22,10 +22,11 @@ from campaigns.lifecycle import CampaignState
 from campaigns.models import CallAttempt, Campaign, Lead, Operator
 from campaigns.retry import LeadStatus
 from campaigns.schedule import next_due
-from dialer.core.errors import NotFound
+from campaigns.service import find_campaigns
+from dialer.core.modes import PACED_MODES
 from dialer.store.nodes import DEFAULT_LEASE_S, NodeHealth, nodes
 from dialer.store.ownership import owners
-from dialer.store.pace import PACED_MODES, PacingView, load_explains
+from dialer.store.pace import PacingView, load_explains
 from dialer.store.recorder import NO_WINDOW
 
 LEFT = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value, LeadStatus.IN_CALL.value)
@@ -61,15 +62,11 @@ def collect_status(store: Engine, names: Sequence[str] = (), now: datetime | Non
     """The status of the named campaigns, else of every campaign not archived."""
     moment = now or datetime.now(UTC)
     with Session(store) as session:
-        query = select(Campaign).order_by(col(Campaign.name))
         if names:
-            query = query.where(col(Campaign.name).in_(list(names)))
+            campaigns = find_campaigns(session, names)
         else:
-            query = query.where(col(Campaign.state) != CampaignState.ARCHIVED.value)
-        campaigns = session.exec(query).all()
-        missing = set(names) - {c.name for c in campaigns}
-        if missing:
-            raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
+            query = select(Campaign).where(col(Campaign.state) != CampaignState.ARCHIVED.value)
+            campaigns = list(session.exec(query.order_by(col(Campaign.name))).all())
         ids = [c.id for c in campaigns if c.id is not None]
         engines = nodes(store)
         dialing = _dialing(owners(store), engines, moment)
