@@ -21,8 +21,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from typer.core import TyperGroup
 
 from campaigns import service
-from campaigns.settings import DEFAULTS
-from dialer.cli import demo
+from dialer.cli import campaign_commands, demo, status_view
 from dialer.cli import dnc_commands as cli_dnc
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import numbering_commands as cli_numbering
@@ -127,139 +126,9 @@ def main(
         ctx.meta[DB_KEY] = db
 
 
-# --- dialer campaign ------------------------------------------------------------------
+# --- dialer campaign (dialer/cli/campaign_commands.py) ----------------------------------
 
-campaign_app = typer.Typer(help="Create and inspect campaigns.", no_args_is_help=True)
-app.add_typer(campaign_app, name="campaign")
-
-
-@campaign_app.command("create")
-def campaign_create(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
-    mode: Annotated[
-        str, typer.Option(help="Pacing: progressive, predictive, ratio or preview.")
-    ] = DEFAULTS.mode.value,
-    ratio: Annotated[float | None, typer.Option(help="Lines per ready operator (--mode ratio only).")] = None,
-    queue: Annotated[str, typer.Option(help="Asterisk queue that answered calls join.")] = "",
-    dial_template: Annotated[
-        str,
-        typer.Option(help="Channel to originate: {number} = E.164 digits without +, {e164} = with +."),
-    ] = "",
-    caller_id: Annotated[str, typer.Option(help="Caller ID presented to the called person.")] = "",
-    window: Annotated[
-        str, typer.Option(help="Calling window in the lead's local time, HH:MM-HH:MM[,weekend HH:MM-HH:MM].")
-    ] = DEFAULTS.calling_window,
-    contact_limits: Annotated[
-        str,
-        typer.Option(
-            help="Most conversations per number in rolling periods, N/PERIOD comma-separated "
-            "(e.g. 1/1d,2/7d,8/31d; periods in h or d), counted over every campaign; "
-            "profile ru-230fz. Empty: no limits.",
-        ),
-    ] = "",
-    ring_timeout: Annotated[
-        int, typer.Option(help="Seconds to ring before giving up (at least 15).")
-    ] = DEFAULTS.ring_timeout_s,
-    max_channels: Annotated[
-        int, typer.Option(help="Most calls in progress at once.")
-    ] = DEFAULTS.max_channels,
-    originate_rate: Annotated[
-        float, typer.Option(help="Most new calls per second.")
-    ] = DEFAULTS.originate_rate,
-    max_attempts: Annotated[
-        int, typer.Option(help="Attempts per lead before it is exhausted.")
-    ] = DEFAULTS.max_attempts,
-    retry: Annotated[
-        list[str] | None, typer.Option(help="OUTCOME=DURATION retry delay, repeatable (e.g. busy=15m).")
-    ] = None,
-    connect_limit: Annotated[
-        float, typer.Option(help="Seconds to connect an answered call before it counts as abandoned (<= 2).")
-    ] = DEFAULTS.connect_limit_s,
-    abandon_cap: Annotated[
-        float, typer.Option(help="Most abandoned calls as a fraction of answered.")
-    ] = DEFAULTS.abandon_cap,
-    abandon_window: Annotated[
-        str, typer.Option(help="Period the abandon cap is measured over: 30d (US) or 24h (UK).")
-    ] = DEFAULTS.abandon_window,
-    amd: Annotated[bool, typer.Option("--amd/--no-amd", help="Answering-machine detection.")] = False,
-    uk_abandon_rule: Annotated[
-        bool,
-        typer.Option(
-            "--uk-abandon-rule/--no-uk-abandon-rule",
-            help="No repeat call within 72 h after an abandoned call.",
-        ),
-    ] = False,
-    region: Annotated[
-        str, typer.Option(help="Default country for numbers without a country code.")
-    ] = DEFAULTS.region,
-    safe_harbour_sound: Annotated[
-        str,
-        typer.Option(
-            help="Sound played when no operator takes an answered call within the connect limit: "
-            "a name or path as Asterisk's Playback() sees it, without extension.",
-        ),
-    ] = DEFAULTS.safe_harbour_sound,
-    machine_message: Annotated[
-        str | None,
-        typer.Option(help="Sound left on answering machines (with --amd), without extension; default none."),
-    ] = None,
-) -> None:
-    """Create a campaign; every setting is checked before anything is stored."""
-    spec = service.CampaignSpec.build(
-        name,
-        mode=mode,
-        ratio=ratio,
-        queue=queue,
-        dial_template=dial_template,
-        caller_id=caller_id,
-        region=region,
-        window=window,
-        ring_timeout_s=ring_timeout,
-        max_channels=max_channels,
-        originate_rate=originate_rate,
-        max_attempts=max_attempts,
-        retry=retry or [],
-        connect_limit_s=connect_limit,
-        abandon_cap=abandon_cap,
-        abandon_window=abandon_window,
-        amd=amd,
-        uk_abandon_rule=uk_abandon_rule,
-        safe_harbour_sound=safe_harbour_sound,
-        machine_message=machine_message,
-        contact_limits=contact_limits,
-    )
-    campaign = service.create_campaign(store(ctx), spec)
-    stdout.print(f"created campaign {escape(campaign.name)} (id {campaign.id})")
-
-
-@campaign_app.command("list")
-def campaign_list(ctx: typer.Context) -> None:
-    """List campaigns with their mode, calling window and lead count."""
-    campaigns = service.list_campaigns(store(ctx))
-    if not campaigns:
-        stdout.print("no campaigns yet: dialer campaign create NAME")
-        return
-    for campaign in campaigns:
-        assert campaign.id is not None
-        leads = sum(service.lead_counts(store(ctx), campaign.id).values())
-        stdout.print(
-            f"{escape(campaign.name)}\t{campaign.mode}\t{campaign.calling_window}\t{leads} leads",
-            markup=True,
-        )
-
-
-@campaign_app.command("show")
-def campaign_show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Campaign name.")]) -> None:
-    """Show a campaign's settings and its leads by status."""
-    campaign = service.get_campaign(store(ctx), name)
-    assert campaign.id is not None
-    for key, value in service.describe(campaign).items():
-        stdout.print(f"{key}: {escape(str(value))}")
-    counts = service.lead_counts(store(ctx), campaign.id)
-    total = sum(counts.values())
-    detail = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
-    stdout.print(f"leads: {total}" + (f" ({detail})" if detail else ""))
+app.add_typer(campaign_commands.campaign_app, name="campaign")
 
 
 # --- dialer lists ---------------------------------------------------------------------
@@ -420,7 +289,7 @@ def export_leads_command(
 export_app.command("attempts")(cli_engine.export_attempts_command)
 app.add_typer(cli_engine.operators_app, name="operators")
 app.command("run")(cli_engine.run_command)
-app.command("status")(cli_engine.status_command)
+app.command("status")(status_view.status_command)
 app.add_typer(cli_tools.pbx_app, name="pbx")
 app.add_typer(cli_tools.report_app, name="report")
 app.add_typer(cli_numbering.numbering_app, name="numbering")

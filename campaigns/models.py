@@ -47,7 +47,10 @@ class Campaign(SQLModel, table=True):
     uk_abandon_rule: bool = False
     # N/PERIOD contact-frequency limits per number (campaigns.contact_limits); "" = none.
     contact_limits: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
-    active: bool = True
+    # campaigns.lifecycle.CampaignState: active | paused | stopped | archived
+    state: str = Field(default="active", max_length=16, sa_column_kwargs={"server_default": "active"})
+    # Raised by every change of settings or state, so a running engine notices it cheaply each tick.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
 
 

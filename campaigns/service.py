@@ -18,7 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from campaigns.contact_limits import format_limits, parse_limits
+from campaigns.lifecycle import CampaignState
 from campaigns.models import Campaign, Lead
+from campaigns.queue_sharing import check_queue_free
 from campaigns.region import check_region
 from campaigns.retry import RetryPolicy
 from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND as DEFAULT_SAFE_HARBOUR_SOUND
@@ -197,10 +199,12 @@ def check_sound(option: str, sound: str) -> str:
 # --- store -----------------------------------------------------------------------------
 
 
-def create_campaign(store: Engine, spec: CampaignSpec) -> Campaign:
+def create_campaign(store: Engine, spec: CampaignSpec, share_queue: bool = False) -> Campaign:
+    """Store a new campaign; a queue another campaign uses is refused unless ``share_queue``."""
     with session_scope(store) as session:
         if _find(session, spec.name) is not None:
             raise InvalidInput(f"campaign {spec.name!r} already exists")
+        check_queue_free(session, spec.name, spec.queue, share_queue)
         campaign = Campaign(**asdict(spec))
         session.add(campaign)
         session.flush()
@@ -208,9 +212,13 @@ def create_campaign(store: Engine, spec: CampaignSpec) -> Campaign:
         return campaign
 
 
-def list_campaigns(store: Engine) -> list[Campaign]:
+def list_campaigns(store: Engine, archived: bool = False) -> list[Campaign]:
+    """Campaigns by name; archived ones only when asked for."""
+    query = select(Campaign).order_by(Campaign.name)
+    if not archived:
+        query = query.where(Campaign.state != CampaignState.ARCHIVED.value)
     with Session(store) as session:
-        return list(session.exec(select(Campaign).order_by(Campaign.name)).all())
+        return list(session.exec(query).all())
 
 
 def get_campaign(store: Engine, name: str) -> Campaign:
@@ -255,6 +263,7 @@ def describe(campaign: Campaign) -> dict[str, Any]:
     """The settings as a user sees them, in option order."""
     return {
         "name": campaign.name,
+        "state": campaign.state,
         "mode": campaign.mode + (f" (ratio {campaign.ratio:g})" if campaign.mode == PacingMode.RATIO else ""),
         "queue": campaign.queue or "(not set)",
         "dial template": campaign.dial_template or "(not set)",

@@ -1,7 +1,7 @@
 """Lead export: a campaign's leads as CSV, with the columns they were imported with.
 
 Fixed columns first (``lead_id``, ``phone``, ``status``, ``attempts``,
-``last_outcome``, ``time_zones``), then every original column under its own
+``last_outcome``, ``next_call_at``, ``time_zones``), then every original column under its own
 header, in the order the lists were imported. Rows are streamed, so a large
 campaign never sits in memory.
 """
@@ -9,16 +9,18 @@ campaign never sits in memory.
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from campaigns.schedule import aware
 from campaigns.service import find_campaign
 from campaigns.tables import LEAD_TABLE, LIST_TABLE
 
-LEAD_COLUMNS = ("lead_id", "phone", "status", "attempts", "last_outcome", "time_zones")
+LEAD_COLUMNS = ("lead_id", "phone", "status", "attempts", "last_outcome", "next_call_at", "time_zones")
 _FETCH = 5000
 
 
@@ -37,6 +39,7 @@ def export_leads(store: Engine, campaign: str, out: TextIO) -> int:
                 LEAD_TABLE.c.status,
                 LEAD_TABLE.c.attempts,
                 LEAD_TABLE.c.last_outcome,
+                LEAD_TABLE.c.next_call_at,
                 LEAD_TABLE.c.time_zones,
                 LEAD_TABLE.c.data,
             )
@@ -53,6 +56,7 @@ def export_leads(store: Engine, campaign: str, out: TextIO) -> int:
                     row.status,
                     row.attempts,
                     row.last_outcome or "",
+                    _utc(row.next_call_at),
                     row.time_zones,
                     *(_cell(data.get(name)) for name in extra),
                 ]
@@ -70,6 +74,11 @@ def _original_columns(conn: Any, campaign_id: int | None) -> list[str]:
     for columns in lists:
         seen.update(dict.fromkeys(columns or []))
     return list(seen)
+
+
+def _utc(moment: datetime | None) -> str:
+    """An instant as ISO 8601 UTC; empty when there is none (a lead never scheduled is due at once)."""
+    return "" if moment is None else aware(moment).astimezone(UTC).isoformat()
 
 
 def _cell(value: Any) -> str:

@@ -202,6 +202,7 @@ def test_export_leads_to_file_and_stdout(db_url: str, campaign: str, leads_csv: 
         "status",
         "attempts",
         "last_outcome",
+        "next_call_at",
         "time_zones",
         "Имя",
         "Город",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import column, insert, table
+from sqlalchemy import Boolean, column, insert, table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -151,9 +151,13 @@ def test_campaigns_made_before_the_upgrade_have_no_limits(empty_db_url: str) -> 
             command.upgrade(cfg, "0003")
         with engine.begin() as conn:
             # The columns revision 0003 knows: a campaign as an older release stored it.
-            row = Campaign(name="old").model_dump(exclude={"id", "contact_limits"})
-            old_table = table("campaign", *(column(name, CAMPAIGN_TABLE.c[name].type) for name in row))
-            conn.execute(insert(old_table).values(**row))
+            row = Campaign(name="old").model_dump(exclude={"id", "contact_limits", "state", "version"})
+            old_table = table(
+                "campaign",
+                *(column(name, CAMPAIGN_TABLE.c[name].type) for name in row),
+                column("active", Boolean()),
+            )
+            conn.execute(insert(old_table).values(**row, active=True))
     finally:
         engine.dispose()
 

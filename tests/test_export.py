@@ -77,7 +77,8 @@ def test_import_then_export_keeps_every_cell(
     assert exported[0] == [*LEAD_COLUMNS, *headers[1:]]
     got = {line[1]: line[len(LEAD_COLUMNS) :] for line in exported[1:]}
     assert got == expected
-    assert all(line[2] == "new" and line[3] == "0" and line[5] for line in exported[1:])
+    zones = LEAD_COLUMNS.index("time_zones")
+    assert all(line[2] == "new" and line[3] == "0" and line[zones] for line in exported[1:])
 
 
 def test_export_of_an_empty_campaign_is_just_the_header(store: Engine) -> None:

@@ -109,7 +109,7 @@ async def test_the_engine_dials_the_leads_a_crashed_node_held(store: Engine) -> 
 
 
 def test_status_names_running_engines_and_flags_a_silent_one(store: Engine) -> None:
-    from dialer.cli.engine_commands import engines_line
+    from dialer.cli.status_view import engines_line
     from dialer.services.status import collect_status
 
     now = datetime.now(UTC)

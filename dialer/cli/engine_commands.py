@@ -8,10 +8,7 @@ import asyncio
 import logging
 import signal
 import sys
-import time
-from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -23,9 +20,6 @@ from dialer.cli.support import AMI_HELP, ami_settings, stderr, stdout, store, wr
 from dialer.engine.loop import DialEngine, EngineSettings, RunReport
 from dialer.services import operators as ops
 from dialer.services.attempts_export import export_attempts
-from dialer.services.status import StatusReport, collect_status
-from dialer.store.nodes import DEFAULT_LEASE_S, NodeHealth
-from dialer.store.pace import PacingView
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +88,7 @@ def operators_list(ctx: typer.Context) -> None:
 def run_command(
     ctx: typer.Context,
     campaign: Annotated[
-        list[str] | None, typer.Option(help="Campaign to dial (repeatable); default every active one.")
+        list[str] | None, typer.Option(help="Campaign to dial (repeatable); default every one not archived.")
     ] = None,
     ami: Annotated[
         str | None,
@@ -139,88 +133,6 @@ def run_command(
     report = asyncio.run(main())
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or "none"
     stderr.print(f"placed {report.started} calls; outcomes: {outcomes}")
-
-
-# --- dialer status ----------------------------------------------------------------
-
-
-def status_command(
-    ctx: typer.Context,
-    campaign: Annotated[list[str] | None, typer.Option(help="Only these campaigns (repeatable).")] = None,
-) -> None:
-    """Campaigns with leads left, calls in flight, operators by state, outcomes so far."""
-    print_status(collect_status(store(ctx), campaign or ()))
-
-
-def print_status(report: StatusReport) -> None:
-    table = Table("campaign", "mode", "dialed by", "leads left", "no window", "in flight", "outcomes")
-    for c in report.campaigns:
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(c.outcomes.items())) or "-"
-        table.add_row(
-            c.name, c.mode, c.node or "-", str(c.leads_left), str(c.no_window), str(c.in_flight), outcomes
-        )
-    stdout.print(table)
-    operators = ", ".join(f"{k} {v}" for k, v in sorted(report.operators.items())) or "none"
-    stdout.print(f"calls in flight: {report.in_flight}; operators: {operators}")
-    now = time.time()
-    stdout.print(escape(engines_line(report.nodes, datetime.fromtimestamp(now, UTC))))
-    for c in report.campaigns:
-        for view in c.pacing:
-            stdout.print(escape(pacing_line(c.name, view, now)))
-    for c in report.campaigns:
-        if c.no_window:
-            stdout.print(
-                f"[yellow]{escape(c.name)}: {c.no_window} leads can never be called in their calling window;"
-                " set their time zone or region[/yellow]"
-            )
-
-
-def engines_line(engines: Sequence[NodeHealth], now: datetime) -> str:
-    """Running engines and how recently each beat its heartbeat."""
-    if not engines:
-        return "engines: none running"
-    parts = []
-    for node in engines:
-        silent = node.silent_for(now)
-        if silent > DEFAULT_LEASE_S:
-            parts.append(f"{node.name} (silent {silent:.0f} s: another engine will take it over)")
-        else:
-            parts.append(f"{node.name} (alive {silent:.0f} s ago)")
-    return "engines: " + ", ".join(parts)
-
-
-# An engine writes its explanation every few seconds: older than this, it is not dialing.
-STALE_PACING_S = 30.0
-
-
-def _pct(value: object) -> str:
-    return f"{float(value) * 100:.1f}%" if isinstance(value, int | float) else "-"
-
-
-def pacing_line(campaign: str, view: PacingView, now: float) -> str:
-    """One engine's last pacing decision for a campaign, in one line."""
-    e = view.explain
-    age = view.age_s(now)
-    mode = str(e.get("mode", "?"))
-    if e.get("fallback"):
-        mode += f" (fallen back to {e['fallback']}: abandon rate near the cap)"
-    parts = [
-        f"{campaign} pacing on {view.node}: {mode}",
-        f"dial rate {e.get('dial_rate_per_min', 0)}/min, placed {e.get('placed', 0)} last tick",
-        f"answer rate {_pct(e.get('answer_rate'))} over {e.get('answered_seen', 0)} answers",
-        f"ring {e.get('ring_mean_s', '-')} s, talk {e.get('talk_mean_s', '-')} s",
-        f"operators ready {e.get('ready', 0)} of {e.get('staffed', 0)}",
-    ]
-    if "free_expected" in e:
-        parts.append(f"expected free {e['free_expected']}, expected answers {e.get('answers_expected', '-')}")
-    parts.append(
-        f"abandoned {e.get('abandoned', 0)}/{e.get('live_answers', 0)} = {_pct(e.get('abandon_rate'))}"
-        f" (cap {_pct(e.get('abandon_cap'))} per {e.get('abandon_window', '?')})"
-    )
-    if "reason" in e:
-        parts.append(str(e["reason"]))
-    stale = " [not running]" if age > STALE_PACING_S else ""
-    return "; ".join(parts) + f"; {age:.0f} s ago{stale}"
 
 
 # --- dialer export attempts ---------------------------------------------------------

@@ -1,5 +1,6 @@
 """What the engine keeps per campaign it dials, how it picks the campaign's pacer, and which
-campaigns it dials (``CampaignRuns``: reloaded every few seconds, one node per campaign).
+campaigns it dials (``CampaignRuns``: reloaded every few seconds, or at the next tick when a
+campaign's version moved, one node per campaign).
 
 A ``CampaignRun`` lives as long as the engine dials the campaign: its rules as last
 loaded, its pacer (which keeps a little state between ticks), its originate
@@ -14,8 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from campaigns.lifecycle import KEPT, CampaignState, dials, parse_state
 from campaigns.models import Campaign
 from campaigns.service import find_campaigns
 from dialer.core.attempt import Attempt
@@ -28,8 +30,9 @@ from dialer.policy.abandon import AbandonSettings, AbandonTracker, window_length
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.ratelimit import TokenBucket
 from dialer.store.abandon import stored_abandon_stats
-from dialer.store.ownership import own_campaigns
-from dialer.store.pace import learn, save_explain, warm_estimates
+from dialer.store.ownership import disown, own_campaigns
+from dialer.store.pace import forget_explain, learn, save_explain, warm_estimates
+from dialer.store.served import served_campaigns, served_versions
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class CampaignRun:
     estimates: EstimatesTracker = field(default_factory=EstimatesTracker)
     last_explain: dict[str, float | str] = field(default_factory=dict)
     placed_at: deque[float] = field(default_factory=deque)  # originate instants over the last minute
+    state: CampaignState = CampaignState.ACTIVE  # only an active campaign places calls
 
     def learn(self, attempt: Attempt) -> None:
         """Take an attempt this engine ended into the abandon figures and the estimates."""
@@ -69,6 +73,11 @@ class CampaignRun:
         while self.placed_at and self.placed_at[0] <= now - DIAL_RATE_WINDOW_S:
             self.placed_at.popleft()
         return len(self.placed_at) * 60.0 / DIAL_RATE_WINDOW_S
+
+
+def halted_explain(last: dict[str, float | str], state: CampaignState) -> dict[str, float | str]:
+    """The pacing explanation of a campaign that places no calls because a manager halted it."""
+    return {**last, "placed": 0, "reason": f"campaign {state}: no new calls"}
 
 
 def abandon_policy(settings: AbandonSettings) -> AbandonPolicy | None:
@@ -112,24 +121,30 @@ class CampaignRuns:
         self.runs: dict[int, CampaignRun] = {}  # the campaigns this node dials (owns)
         self.known: list[int] = []  # every campaign this engine serves, whichever node dials it
         self._waiting_for: set[int | None] = set()  # campaigns another node dials
+        self._versions: dict[int, int] = {}  # campaign id -> version, as last loaded
+        self._states: dict[int, CampaignState] = {}  # as last loaded, to log changes
         self._reload = Periodic(settings.campaign_reload_s)
         self._pacing_save = Periodic(settings.pacing_save_s)
 
     def reload_due(self, now: float) -> bool:
-        return self._reload.due(now)
+        """Time for the periodic reload, or a campaign served was edited, steered or added since."""
+        return self._reload.due(now) or served_versions(self._store, self._names) != self._versions
 
     def load(self, now: float) -> None:
         """Read the campaigns again: take the ones this node may dial, follow their settings."""
-        with Session(self._store) as session:
-            if self._names:
+        if self._names:
+            with Session(self._store) as session:
                 rows = find_campaigns(session, self._names)
-            else:
-                rows = list(session.exec(select(Campaign).where(col(Campaign.active).is_(True))).all())
-        self.known = [c.id for c in rows if c.id is not None]
+        else:
+            rows = served_campaigns(self._store)
+        self._versions = {c.id: c.version for c in rows if c.id is not None}
+        self._note_states(rows)
+        kept = [c for c in rows if parse_state(c.state) in KEPT]
+        self.known = [c.id for c in kept if c.id is not None]
         s = self._settings
         owned = own_campaigns(self._store, s.node_id, self.known, to_dt(now), s.node_lease_s)
         seen: set[int] = set()
-        for row in rows:
+        for row in kept:
             if row.id not in owned:
                 if row.id not in self._waiting_for:
                     log.info(
@@ -139,35 +154,69 @@ class CampaignRuns:
                 self._waiting_for.add(row.id)
                 continue
             self._waiting_for.discard(row.id)
-            rules = CampaignRules.from_campaign(row)
-            abandon_settings = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
-            seen.add(rules.campaign_id)
-            run = self.runs.get(rules.campaign_id)
-            burst = max(1.0, rules.originate_rate)
-            if run is None:
-                self.runs[rules.campaign_id] = CampaignRun(
-                    rules,
-                    self._pacer_for(rules, abandon_policy(abandon_settings)),
-                    TokenBucket(rules.originate_rate, burst),
-                    self._abandon_tracker(rules.campaign_id, abandon_settings),
-                    abandon_settings,
-                    warm_estimates(self._store, rules.campaign_id),
-                )
-            else:
-                was = (run.rules.mode, run.rules.ratio, run.abandon_settings)
-                if was != (rules.mode, rules.ratio, abandon_settings):
-                    run.pacer = self._pacer_for(rules, abandon_policy(abandon_settings))
-                if run.abandon_settings.window != abandon_settings.window:
-                    run.abandon = self._abandon_tracker(rules.campaign_id, abandon_settings)
-                run.rules = rules
-                run.abandon_settings = abandon_settings
-                run.bucket.reconfigure(rules.originate_rate, burst)
+            seen.add(self._follow(row))
         for campaign_id in set(self.runs) - seen:
-            lost = self.runs.pop(campaign_id)
             if campaign_id in self.known:
                 # Another node dials it now and manages its queue: leave the operators there.
-                self._membership.disown(lost.rules.queue)
+                self._membership.disown(self.runs.pop(campaign_id).rules.queue)
+            else:
+                self.runs[campaign_id].state = CampaignState.STOPPED  # let go once its calls end
         self._reload.restart(now)
+
+    def _follow(self, row: Campaign) -> int:
+        """Start a run for a campaign this node owns, or bring its run up to the row's settings."""
+        rules = CampaignRules.from_campaign(row)
+        abandon_settings = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
+        run = self.runs.get(rules.campaign_id)
+        burst = max(1.0, rules.originate_rate)
+        if run is None:
+            run = self.runs[rules.campaign_id] = CampaignRun(
+                rules,
+                self._pacer_for(rules, abandon_policy(abandon_settings)),
+                TokenBucket(rules.originate_rate, burst),
+                self._abandon_tracker(rules.campaign_id, abandon_settings),
+                abandon_settings,
+                warm_estimates(self._store, rules.campaign_id),
+            )
+        else:
+            was = (run.rules.mode, run.rules.ratio, run.abandon_settings)
+            if was != (rules.mode, rules.ratio, abandon_settings):
+                run.pacer = self._pacer_for(rules, abandon_policy(abandon_settings))
+            if run.abandon_settings.window != abandon_settings.window:
+                run.abandon = self._abandon_tracker(rules.campaign_id, abandon_settings)
+            run.rules = rules
+            run.abandon_settings = abandon_settings
+            run.bucket.reconfigure(rules.originate_rate, burst)
+        run.state = parse_state(row.state)
+        return rules.campaign_id
+
+    def dialing(self) -> dict[int, CampaignRun]:
+        """The runs that may place calls now: active ones. The others say why they place none."""
+        for run in self.runs.values():
+            if not dials(run.state):
+                run.last_explain = halted_explain(run.last_explain, run.state)
+        return {cid: run for cid, run in self.runs.items() if dials(run.state)}
+
+    def let_go_stopped(self, live: set[int]) -> None:
+        """Drop the runs of stopped (or archived) campaigns with no call in ``live`` any more.
+
+        The node gives up owning the campaign and its pacing line; its operators leave the
+        queue at the next operator poll, since no run assigns them to it.
+        """
+        for campaign_id, run in list(self.runs.items()):
+            if run.state is CampaignState.STOPPED and campaign_id not in live:
+                del self.runs[campaign_id]
+                disown(self._store, self._settings.node_id, campaign_id)
+                forget_explain(self._store, self._settings.node_id, campaign_id)
+                log.info("campaign %s: no call left in flight; this node lets it go", run.rules.name)
+
+    def _note_states(self, rows: Sequence[Campaign]) -> None:
+        for row in rows:
+            state = parse_state(row.state)
+            if row.id is not None and self._states.get(row.id) is not state:
+                if row.id in self._states or state is not CampaignState.ACTIVE:
+                    log.info("campaign %s is %s", row.name, state)
+                self._states[row.id] = state
 
     def _abandon_tracker(self, campaign_id: int, abandon_settings: AbandonSettings) -> AbandonTracker:
         length = window_length(abandon_settings.window)

@@ -186,6 +186,7 @@ class DialEngine:
         now = self._clock()
         if self._book.reload_due(now):
             self._book.load(now)
+        self._book.let_go_stopped({call.rules.campaign_id for call in self._live.values()})
         if self._operator_poll.due(now) and self._connected:
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
             pending = pending_by_campaign(self._live.values())
@@ -193,16 +194,17 @@ class DialEngine:
             self._operator_poll.restart(now)
         self._keep_alive(now)
         self._expire_silent(now)
-        if self._campaigns and not self._stop.is_set() and self._connected:
+        dialing = self._book.dialing()
+        if dialing and not self._stop.is_set() and self._connected:
             busy = busy_operators(self._live.values())
-            ready = {cid: self._membership.ready(cid, busy) for cid in self._campaigns}
+            ready = {cid: self._membership.ready(cid, busy) for cid in dialing}
             shares = share_operators(
                 {cid: [a.interface for a in found] for cid, found in ready.items()},
                 pending_by_campaign(self._live.values()),
                 self._ticks,
             )
             self._ticks += 1
-            for cid, run in list(self._campaigns.items()):
+            for cid, run in dialing.items():
                 mine = set(shares.get(cid, ()))
                 self._dial_campaign(run, self._clock(), [a for a in ready[cid] if a.interface in mine])
         self._book.save_pacing(self._clock())

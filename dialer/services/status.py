@@ -1,24 +1,30 @@
-"""What ``dialer status`` shows: campaigns with leads left, calls in flight, operators, outcomes,
-and, for paced campaigns (predictive, ratio), each engine's last pacing decision.
+"""What ``dialer status`` shows: campaigns with their state, leads left and when the next is due,
+calls in flight, operators, outcomes, and, for paced campaigns (predictive, ratio), the last
+pacing decision of the engine dialing each one.
 
 Read from the store only, so it works with or without a running engine and
 shows every node's calls. Engines write their pacing explanation every few
-seconds (``dialer.store.pace``); an old one means that engine has stopped.
+seconds (``dialer.store.pace``); only the explanation of a campaign's owner, while
+that node's heartbeat is fresh, is shown, so a campaign nobody dials has no pacing line.
+Archived campaigns are left out unless named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from campaigns.lifecycle import CampaignState
 from campaigns.models import CallAttempt, Campaign, Lead, Operator
 from campaigns.retry import LeadStatus
+from campaigns.schedule import next_due
 from campaigns.service import find_campaigns
 from dialer.core.modes import PACED_MODES
-from dialer.store.nodes import NodeHealth, nodes
+from dialer.store.nodes import DEFAULT_LEASE_S, NodeHealth, nodes
 from dialer.store.ownership import owners
 from dialer.store.pace import PacingView, load_explains
 from dialer.store.recorder import NO_WINDOW
@@ -37,6 +43,8 @@ class CampaignStatus:
     outcomes: dict[str, int]
     pacing: list[PacingView] = field(default_factory=list)  # paced modes only: one per engine node
     node: str | None = None  # the engine node dialing it, if any
+    state: str = CampaignState.ACTIVE.value
+    next_due: datetime | None = None  # the earliest due time of its dialable leads
 
 
 @dataclass(frozen=True)
@@ -50,27 +58,45 @@ class StatusReport:
         return sum(c.in_flight for c in self.campaigns)
 
 
-def collect_status(store: Engine, names: Sequence[str] = ()) -> StatusReport:
+def collect_status(store: Engine, names: Sequence[str] = (), now: datetime | None = None) -> StatusReport:
+    """The status of the named campaigns, else of every campaign not archived."""
+    moment = now or datetime.now(UTC)
     with Session(store) as session:
         if names:
             campaigns = find_campaigns(session, names)
         else:
-            campaigns = list(session.exec(select(Campaign).order_by(col(Campaign.name))).all())
+            query = select(Campaign).where(col(Campaign.state) != CampaignState.ARCHIVED.value)
+            campaigns = list(session.exec(query.order_by(col(Campaign.name))).all())
+        ids = [c.id for c in campaigns if c.id is not None]
+        engines = nodes(store)
+        dialing = _dialing(owners(store), engines, moment)
         paced = [c.id for c in campaigns if c.id is not None and c.mode in PACED_MODES]
         explains = load_explains(store, paced)
-        dialing = owners(store)
+        due = next_due(session, ids)
         report = [
-            _campaign_status(session, c, explains.get(c.id or 0, []), dialing.get(c.id or 0))
+            _campaign_status(
+                session,
+                c,
+                [v for v in explains.get(c.id or 0, []) if v.node == dialing.get(c.id or 0)],
+                dialing.get(c.id or 0),
+                due.get(c.id or 0),
+            )
             for c in campaigns
         ]
         operators = dict(
             session.exec(select(Operator.state, func.count()).group_by(col(Operator.state))).all()
         )
-    return StatusReport(report, {k: int(v) for k, v in operators.items()}, nodes(store))
+    return StatusReport(report, {k: int(v) for k, v in operators.items()}, engines)
+
+
+def _dialing(owned: dict[int, str], engines: Sequence[NodeHealth], now: datetime) -> dict[int, str]:
+    """Campaign id -> the node dialing it: its owner, if that node's heartbeat is fresh."""
+    alive = {n.name for n in engines if n.silent_for(now) <= DEFAULT_LEASE_S}
+    return {cid: node for cid, node in owned.items() if node in alive}
 
 
 def _campaign_status(
-    session: Session, campaign: Campaign, pacing: list[PacingView], node: str | None
+    session: Session, campaign: Campaign, pacing: list[PacingView], node: str | None, due: datetime | None
 ) -> CampaignStatus:
     cid = campaign.id
     leads = {
@@ -107,4 +133,6 @@ def _campaign_status(
         outcomes=outcomes,
         pacing=pacing,
         node=node,
+        state=campaign.state,
+        next_due=due,
     )

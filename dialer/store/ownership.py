@@ -90,3 +90,11 @@ def owners(store: Engine) -> dict[int, str]:
     o = OWNER_TABLE.c
     with store.connect() as conn:
         return {cid: node for cid, node in conn.execute(core_select(o.campaign_id, o.node)).all()}
+
+
+def disown(store: Engine, node: str, campaign_id: int) -> bool:
+    """Give back one campaign (it was stopped or archived); whether ``node`` owned it."""
+    o = OWNER_TABLE.c
+    with store.begin() as conn:
+        gone = conn.execute(delete(OWNER_TABLE).where(o.campaign_id == campaign_id, o.node == node)).rowcount
+    return bool(gone == 1)

@@ -107,3 +107,11 @@ def load_explains(store: Engine, campaign_ids: Sequence[int]) -> dict[int, list[
     for row in rows:
         found.setdefault(row.campaign_id, []).append(PacingView(row.node, row.updated_at, dict(row.explain)))
     return found
+
+
+def forget_explain(store: Engine, node: str, campaign_id: int) -> None:
+    """Drop ``node``'s explanation of a campaign it no longer dials, so status shows no stale line."""
+    with session_scope(store) as session:
+        row = session.get(PacingState, (campaign_id, node))
+        if row is not None:
+            session.delete(row)
