@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 from campaigns import service
 from dialer.cli import demo
 from dialer.cli import engine_commands as cli_engine
+from dialer.cli import schedule_commands as cli_schedule
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.support import DB_KEY, stderr, stdout, store, write_atomically
 from dialer.core.errors import NotFound, UserError
@@ -250,6 +251,11 @@ def campaign_show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="
     total = sum(counts.values())
     detail = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     stdout.print(f"leads: {total}" + (f" ({detail})" if detail else ""))
+    cli_schedule.print_rules(engine, name)
+
+
+campaign_app.command("schedule")(cli_schedule.schedule_command)
+campaign_app.command("unschedule")(cli_schedule.unschedule_command)
 
 
 # --- dialer lists ---------------------------------------------------------------------
