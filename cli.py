@@ -24,6 +24,7 @@ from campaigns import service
 from dialer.cli import demo
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import schedule_commands as cli_schedule
+from dialer.cli import service_commands as cli_service
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.support import DB_KEY, stderr, stdout, store, write_atomically
 from dialer.core.errors import NotFound, UserError
@@ -463,6 +464,8 @@ def export_leads_command(
 export_app.command("attempts")(cli_engine.export_attempts_command)
 app.add_typer(cli_engine.operators_app, name="operators")
 app.command("run")(cli_engine.run_command)
+app.command("serve")(cli_service.serve_command)
+lists_app.add_typer(cli_service.source_app, name="source")
 app.command("status")(cli_engine.status_command)
 app.add_typer(cli_tools.pbx_app, name="pbx")
 app.add_typer(cli_tools.report_app, name="report")

@@ -42,8 +42,8 @@ class ScheduleRule:
 
     @property
     def hours_text(self) -> str:
-        end = "24:00" if self.end is None else self.end.strftime("%H:%M")
-        return f"{self.start.strftime('%H:%M')}-{end}"
+        end = "24:00" if self.end is None else _clock_text(self.end)
+        return f"{_clock_text(self.start)}-{end}"
 
     def describe(self) -> str:
         text = f"{self.days_text} {self.hours_text} {self.zone}"
@@ -66,6 +66,10 @@ class ScheduleRule:
             datetime.combine(day, self.end, tz)
         )
         return opens, closes
+
+
+def _clock_text(value: time) -> str:
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
 
 
 def parse_days(text: str) -> frozenset[int]:
@@ -118,7 +122,7 @@ def format_days(days: Iterable[int]) -> str:
 
 
 def parse_hours(text: str) -> tuple[time, time | None]:
-    """``09:00-18:00`` → (09:00, 18:00); ``18:00-24:00`` ends at midnight (None)."""
+    """``09:00-18:00`` → (09:00, 18:00); ``18:00-24:00`` ends at midnight (None); seconds allowed."""
     parts = text.strip().split("-")
     if len(parts) != 2:
         raise InvalidInput(f"bad hours {text!r}: use HH:MM-HH:MM, e.g. 09:00-18:00")
@@ -132,9 +136,12 @@ def parse_hours(text: str) -> tuple[time, time | None]:
 
 
 def _clock(value: str, text: str) -> time:
+    parts = value.strip().split(":")
     try:
-        hours, minutes = value.strip().split(":")
-        return time(int(hours), int(minutes))
+        if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+            raise ValueError(value)
+        numbers = [int(p) for p in parts] + [0]
+        return time(numbers[0], numbers[1], numbers[2])
     except ValueError:
         raise InvalidInput(f"bad hours {text!r}: use HH:MM-HH:MM, e.g. 09:00-18:00") from None
 

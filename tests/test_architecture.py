@@ -51,6 +51,17 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "dialer/store": (*RULES, "dialer.store", "campaigns"),
     "dialer/engine": (*RULES, "dialer.store", "dialer.engine", "campaigns"),
     "dialer/services": (*RULES, "dialer.store", "dialer.services", "campaigns", "lists"),
+    # The long-running service wires the engine, the scheduler and HTTP; it never picks the AMI
+    # adapter (the command does) and never draws on the terminal.
+    "dialer/service": (
+        *RULES,
+        "dialer.store",
+        "dialer.engine",
+        "dialer.services",
+        "dialer.service",
+        "campaigns",
+        "lists",
+    ),
     "dialer/ami": ("dialer.core", "dialer.ami"),
     "dialer/sim": ("dialer.core", "dialer.pacing", "dialer.sim"),
     "dialer/pbx": ("dialer.core", "dialer.ami", "dialer.pbx"),
@@ -89,6 +100,7 @@ LOADS_NOTHING_OF: dict[str, tuple[str, ...]] = {
     "dialer/store": NO_TERMINAL,
     # The compliance record still renders its own rich table; the services never load typer.
     "dialer/services": ("panoramisk", "typer"),
+    "dialer/service": NO_TERMINAL,
     "campaigns": NO_TERMINAL,
     "lists": NO_TERMINAL,
 }

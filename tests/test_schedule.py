@@ -69,6 +69,7 @@ def test_bad_days_are_refused_in_one_line(text: str, message: str) -> None:
         ("09:00-18:00", time(9), time(18)),
         ("18:00-24:00", time(18), None),
         ("00:00-06:30", time(0), time(6, 30)),
+        ("09:00:30-09:01:15", time(9, 0, 30), time(9, 1, 15)),
     ],
 )
 def test_hours_parse(text: str, start: time, end: time | None) -> None:

@@ -149,7 +149,11 @@ def status_command(
     campaign: Annotated[list[str] | None, typer.Option(help="Only these campaigns (repeatable).")] = None,
 ) -> None:
     """Campaigns with leads left, calls in flight, operators by state, outcomes so far."""
+    from dialer.cli.schedule_commands import schedule_lines
+
     print_status(collect_status(store(ctx), campaign or ()))
+    for line in schedule_lines(store(ctx), campaign or []):
+        stdout.print(escape(line))
 
 
 def print_status(report: StatusReport) -> None:

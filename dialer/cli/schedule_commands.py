@@ -80,3 +80,31 @@ def print_rules(engine: Engine, name: str) -> None:
     verb = "closes" if state == "open" else "opens"
     when = f"; {verb} {change.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if change else ""
     stdout.print(f"  now: {state}{when}")
+
+
+def schedule_lines(engine: Engine, names: list[str]) -> list[str]:
+    """For ``dialer status``: each scheduled campaign, open or closed now, its last opening or
+    closing as the dialing node recorded it, and its next change."""
+    from campaigns.service import list_campaigns
+
+    campaigns = {
+        c.id: c.name for c in list_campaigns(engine) if c.id is not None and (not names or c.name in names)
+    }
+    rules = schedules.rules_by_campaign(engine, list(campaigns))
+    events = schedules.last_events(engine, list(rules))
+    now = datetime.now(UTC)
+    lines = []
+    for cid, found in sorted(rules.items(), key=lambda item: campaigns[item[0]]):
+        state = "on schedule" if is_open(found, now) else "off schedule"
+        line = f"{campaigns[cid]}: {state}"
+        event = events.get(cid)
+        if event is not None:
+            verb = "opened" if event.kind == "open" else "closed"
+            at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
+            line += f"; {verb} {at:%Y-%m-%d %H:%M:%S} UTC on {event.node}"
+        change = next_change(found, now)
+        if change is not None:
+            verb = "closes" if state == "on schedule" else "opens"
+            line += f"; {verb} {change.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        lines.append(line)
+    return lines

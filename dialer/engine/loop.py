@@ -134,8 +134,12 @@ class DialEngine:
         campaigns: Sequence[str] = (),
         pacer_for: Callable[[CampaignRules, AbandonPolicy | None], Pacer] = default_pacer,
         clock: Callable[[], float] = time.time,
+        gate: Callable[[int, float], bool] | None = None,
     ) -> None:
         self._store = store
+        # Whether a campaign may place new calls now (its schedule); None: always. Its live calls
+        # carry on either way.
+        self._gate = gate
         self._telephony = telephony
         self._settings = settings
         self._names = tuple(campaigns)
@@ -174,6 +178,19 @@ class DialEngine:
     @property
     def outcomes(self) -> dict[str, int]:
         return dict(self._outcomes)
+
+    @property
+    def started(self) -> int:
+        """Calls this engine has placed since it started."""
+        return self._started
+
+    @property
+    def phone_link_up(self) -> bool:
+        return self._connected
+
+    @property
+    def store_reachable(self) -> bool:
+        return not self._store_down
 
     def explain(self) -> dict[str, dict[str, float | str]]:
         """The last pacing decision of each campaign, for logs and status."""
@@ -319,17 +336,21 @@ class DialEngine:
         self._expire_silent(now)
         if self._campaigns and not self._stop.is_set() and self._connected:
             busy = busy_operators(self._live.values())
-            ready = {cid: self._membership.ready(cid, busy) for cid in self._campaigns}
+            dialing = {cid: run for cid, run in self._campaigns.items() if self._may_dial(cid, now)}
+            ready = {cid: self._membership.ready(cid, busy) for cid in dialing}
             shares = share_operators(
                 {cid: [a.interface for a in found] for cid, found in ready.items()},
                 self._pending_by_campaign(),
                 self._ticks,
             )
             self._ticks += 1
-            for cid, run in list(self._campaigns.items()):
+            for cid, run in dialing.items():
                 mine = set(shares.get(cid, ()))
                 self._dial_campaign(run, self._clock(), [a for a in ready[cid] if a.interface in mine])
         self._save_pacing(self._clock())
+
+    def _may_dial(self, campaign_id: int, now: float) -> bool:
+        return self._gate is None or self._gate(campaign_id, now)
 
     def _keep_alive(self, now: float) -> None:
         """Beat this node's heartbeat; take over nodes that stopped beating theirs."""
