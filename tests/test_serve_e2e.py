@@ -131,4 +131,5 @@ async def test_a_schedule_opening_in_two_seconds_starts_and_its_close_stops_dial
     operators = samples(metrics, "dialer_operators")
     assert sum(operators.values()) == 3
     lines = schedule_lines(store, ["sched"])
-    assert len(lines) == 1 and lines[0].startswith("sched: off schedule; closed ") and "on serve-a" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("sched: off schedule; closed ")
+    assert "on serve-a" in lines[0]

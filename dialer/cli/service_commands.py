@@ -85,7 +85,7 @@ def serve_command(
 ) -> None:
     """Run the service: dial campaigns on schedule, import drop folders, serve metrics and health."""
     from dialer.ami.client import AmiTelephony  # the one place the AMI adapter is chosen
-    from dialer.service.serve import ServeSettings, Service, extra_mounts
+    from dialer.service.serve import ServeSettings, Service, extra_mounts, listen
 
     target = ami_settings(ami)
     bind = None if no_http else parse_bind(http)
@@ -97,11 +97,13 @@ def serve_command(
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    sock = listen(*bind) if bind else None  # a taken port fails before anything else starts
+
     async def main() -> RunReport:
         telephony = await AmiTelephony.connect(target)
         log.info("connected to %s as node %s", target.masked_url, engine_settings.node_id)
         try:
-            return await Service(engine_store, telephony, settings, extra_mounts()).run()
+            return await Service(engine_store, telephony, settings, extra_mounts(), sock).run()
         finally:
             await telephony.close()
 

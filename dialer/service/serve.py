@@ -67,7 +67,9 @@ class Service:
         telephony: Telephony,
         settings: ServeSettings,
         mounts: Mapping[str, ASGIApp] | None = None,
+        sock: socket.socket | None = None,  # bound already (by ``listen``), so a taken port fails first
     ) -> None:
+        self._sock = sock
         node = settings.engine.node_id
         self.gate = ScheduleGate(store, node, settings.engine.campaign_reload_s)
         self.engine = DialEngine(
@@ -114,7 +116,7 @@ class Service:
                 loop.add_signal_handler(sig, self.stop)
         http_task = None
         if self._server is not None and self._settings.http is not None:
-            sock = listen(*self._settings.http)
+            sock = self._sock or listen(*self._settings.http)
             http_task = asyncio.create_task(self._server.serve(sockets=[sock]))
             await self._wait_for_http(http_task)
             log.info("metrics and health on http://%s:%d/metrics", *self._settings.http)
