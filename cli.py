@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 from campaigns import service
 from dialer.cli import demo
 from dialer.cli import engine_commands as cli_engine
+from dialer.cli import report_commands as cli_reports
 from dialer.cli import schedule_commands as cli_schedule
 from dialer.cli import service_commands as cli_service
 from dialer.cli import tool_commands as cli_tools
@@ -468,6 +469,7 @@ app.command("serve")(cli_service.serve_command)
 lists_app.add_typer(cli_service.source_app, name="source")
 app.command("status")(cli_engine.status_command)
 app.add_typer(cli_tools.pbx_app, name="pbx")
+cli_tools.report_app.command("campaign")(cli_reports.report_campaign_command)
 app.add_typer(cli_tools.report_app, name="report")
 app.command("simulate")(cli_tools.simulate_command)
 app.command("demo")(demo.demo_command)

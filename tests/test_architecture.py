@@ -62,6 +62,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "campaigns",
         "lists",
     ),
+    "dialer/reports": (*RULES, "dialer.store", "dialer.reports", "campaigns"),
     "dialer/ami": ("dialer.core", "dialer.ami"),
     "dialer/sim": ("dialer.core", "dialer.pacing", "dialer.sim"),
     "dialer/pbx": ("dialer.core", "dialer.ami", "dialer.pbx"),
@@ -101,6 +102,7 @@ LOADS_NOTHING_OF: dict[str, tuple[str, ...]] = {
     # The compliance record still renders its own rich table; the services never load typer.
     "dialer/services": ("panoramisk", "typer"),
     "dialer/service": NO_TERMINAL,
+    "dialer/reports": NO_TERMINAL,
     "campaigns": NO_TERMINAL,
     "lists": NO_TERMINAL,
 }
