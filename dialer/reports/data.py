@@ -22,14 +22,18 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
+from sqlalchemy import Table
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import find_campaign
 from dialer.core.errors import InvalidInput
 
 LIVE = ("connected", "abandoned")
+ATTEMPTS: Table = CallAttempt.__table__  # type: ignore[attr-defined]
+LEADS: Table = Lead.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -61,38 +65,51 @@ def _zone(zones: str) -> str:
 def load_attempts(
     store: Engine, campaign: Campaign, start: datetime | None, end: datetime | None
 ) -> pd.DataFrame:
+    a, lead = ATTEMPTS.c, LEADS.c
     query = (
-        select(CallAttempt, Lead.time_zones)
-        .where(CallAttempt.campaign_id == campaign.id, CallAttempt.lead_id == Lead.id)
-        .order_by(col(CallAttempt.started_at))
+        sa_select(
+            a.id,
+            a.operator,
+            a.started_at,
+            a.answered_at,
+            a.connected_at,
+            a.ended_at,
+            a.outcome,
+            a.disposition,
+            a.abandoned,
+            lead.time_zones,
+        )
+        .where(a.campaign_id == campaign.id, a.lead_id == lead.id)
+        .order_by(a.started_at)
     )
     if start is not None:
-        query = query.where(col(CallAttempt.started_at) >= start)
+        query = query.where(a.started_at >= start)
     if end is not None:
-        query = query.where(col(CallAttempt.started_at) < end)
-    with Session(store) as session:
-        rows = session.exec(query).all()
+        query = query.where(a.started_at < end)
+    with store.connect() as conn:
+        rows = conn.execute(query).all()
+    zones = {text: _zone(text) for text in {r[9] for r in rows}}  # a few distinct zone lists
     records = [
         {
-            "attempt_id": a.id,
-            "operator": a.operator or "",
-            "started_at": _aware(a.started_at),
-            "answered_at": _aware(a.answered_at),
-            "connected_at": _aware(a.connected_at),
-            "ended_at": _aware(a.ended_at),
-            "outcome": a.outcome or "in_progress",
-            "disposition": a.disposition or "",
-            "abandoned": bool(a.abandoned) or a.outcome == "abandoned",
-            "zone": _zone(zones),
+            "attempt_id": r[0],
+            "operator": r[1] or "",
+            "started_at": _aware(r[2]),
+            "answered_at": _aware(r[3]),
+            "connected_at": _aware(r[4]),
+            "ended_at": _aware(r[5]),
+            "outcome": r[6] or "in_progress",
+            "disposition": r[7] or "",
+            "abandoned": bool(r[8]) or r[6] == "abandoned",
+            "zone": zones[r[9]],
         }
-        for a, zones in rows
+        for r in rows
     ]
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
         return frame
+    tz = {z: UTC if z == "unknown" else ZoneInfo(z) for z in zones.values()}
     frame["local_hour"] = [
-        t.astimezone(UTC if z == "unknown" else ZoneInfo(z)).hour
-        for t, z in zip(frame.started_at, frame.zone, strict=True)
+        t.astimezone(tz[z]).hour for t, z in zip(frame.started_at, frame.zone, strict=True)
     ]
     return frame
 
