@@ -44,12 +44,12 @@ from sqlalchemy.engine import Engine
 
 from campaigns.store import open_store
 from dialer.ami.client import AmiTelephony
+from dialer.core.clock import to_ts
 from dialer.engine.loop import EngineSettings
 from dialer.pbx.sandbox import Sandbox, SimTuning
 from dialer.service import runs
 from dialer.service.jobs import source_job_id
 from dialer.service.serve import ServeSettings, Service
-from dialer.store.recorder import to_ts
 from lists.sources import add_source
 
 

@@ -110,3 +110,16 @@ def serve_command(
     report = asyncio.run(main())
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or "none"
     stderr.print(f"placed {report.started} calls; outcomes: {outcomes}")
+
+
+def register(
+    app: typer.Typer, campaign_app: typer.Typer, lists_app: typer.Typer, report_app: typer.Typer
+) -> None:
+    """Put the service's commands in the tree: serve, lists source, campaign (un)schedule, report campaign."""
+    from dialer.cli import report_commands, schedule_commands
+
+    app.command("serve")(serve_command)
+    lists_app.add_typer(source_app, name="source")
+    campaign_app.command("schedule")(schedule_commands.schedule_command)
+    campaign_app.command("unschedule")(schedule_commands.unschedule_command)
+    report_app.command("campaign")(report_commands.report_campaign_command)

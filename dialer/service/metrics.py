@@ -20,7 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
 from campaigns.models import CallAttempt, Campaign, Operator, OperatorCampaign
-from dialer.store.abandon import stored_abandon_stats, window_length
+from dialer.policy.abandon import window_length
+from dialer.store.abandon import stored_abandon_stats
 from dialer.store.pace import load_explains
 
 PACER_FIELDS = {
@@ -39,7 +40,6 @@ class NodeState:
 
     node: str
     phone_link_up: Callable[[], bool] = lambda: False
-    store_reachable: Callable[[], bool] = lambda: True
     placed: Callable[[], int] = lambda: 0
     on_schedule: Callable[[], dict[str, bool]] = dict
     schedule_changes: Callable[[], dict[str, datetime | None]] = dict
@@ -74,12 +74,6 @@ class DialerCollector(Collector):
         s, node = self._state, [self._state.node]
         yield _gauge(
             "dialer_ami_up", "1 while the link to Asterisk is up", ["node"], [(node, s.phone_link_up())]
-        )
-        yield _gauge(
-            "dialer_engine_store_reachable",
-            "0 while the engine cannot reach the store",
-            ["node"],
-            [(node, s.store_reachable())],
         )
         placed = CounterMetricFamily(
             "dialer_node_calls_placed", "Calls this node placed since start", labels=["node"]

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from dialer.core.errors import InvalidInput
 from dialer.core.telephony import Telephony
@@ -27,6 +29,7 @@ from dialer.engine.loop import DialEngine, EngineSettings, RunReport
 from dialer.service.gate import ScheduleGate
 from dialer.service.http import ASGIApp, build_app
 from dialer.service.jobs import drop_folder_jobs
+from dialer.service.link import WatchedLink
 from dialer.service.metrics import NodeState, build_registry
 from dialer.service.scheduler import JobScheduler
 
@@ -72,17 +75,17 @@ class Service:
         self._sock = sock
         node = settings.engine.node_id
         self.gate = ScheduleGate(store, node, settings.engine.campaign_reload_s)
+        self.link = WatchedLink(telephony)
         self.engine = DialEngine(
-            store, telephony, settings.engine, campaigns=settings.campaigns, gate=self.gate
+            store, self.link, settings.engine, campaigns=settings.campaigns, gate=self.gate
         )
         self.scheduler = JobScheduler(
             store, node, lambda: drop_folder_jobs(store, settings.settle_s), settings.sync_s
         )
         self.state = NodeState(
             node,
-            phone_link_up=lambda: self.engine.phone_link_up,
-            store_reachable=lambda: self.engine.store_reachable,
-            placed=lambda: self.engine.started,
+            phone_link_up=lambda: self.link.up,
+            placed=lambda: sum(self.engine.outcomes.values()) + self.engine.live_calls,
             on_schedule=self.gate.states,
             schedule_changes=lambda: self.gate.next_changes(time.time()),
             next_runs=self.scheduler.next_runs,
@@ -100,8 +103,19 @@ class Service:
             self._server = _QuietServer(config)
 
     def health(self) -> dict[str, Any]:
-        link, store = self.engine.phone_link_up, self.engine.store_reachable
-        return {"ok": link and store, "ami": link, "store": store, "node": self.state.node}
+        """For ``/healthz`` (runs on a worker thread): the AMI link as the engine sees it, and the store."""
+        try:
+            with self._store.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            store_ok = True
+        except SQLAlchemyError:
+            store_ok = False
+        return {
+            "ok": self.link.up and store_ok,
+            "ami": self.link.up,
+            "store": store_ok,
+            "node": self.state.node,
+        }
 
     def stop(self) -> None:
         """No new calls; live calls finish; then the scheduler and HTTP stop (``run`` returns)."""
