@@ -25,6 +25,7 @@ from dialer.cli import campaign_commands, demo, status_view
 from dialer.cli import dnc_commands as cli_dnc
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import numbering_commands as cli_numbering
+from dialer.cli import service_commands as cli_service
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.support import DB_KEY, stderr, stdout, store, write_atomically
 from dialer.core.errors import UserError
@@ -291,6 +292,7 @@ app.add_typer(cli_engine.operators_app, name="operators")
 app.command("run")(cli_engine.run_command)
 app.command("status")(status_view.status_command)
 app.add_typer(cli_tools.pbx_app, name="pbx")
+cli_service.register(app, campaign_commands.campaign_app, lists_app, cli_tools.report_app)
 app.add_typer(cli_tools.report_app, name="report")
 app.add_typer(cli_numbering.numbering_app, name="numbering")
 app.command("simulate")(cli_tools.simulate_command)

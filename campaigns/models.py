@@ -7,7 +7,7 @@ Schema changes go through Alembic (``campaigns/migrations``), never ``create_all
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -227,3 +227,70 @@ class NumberingFile(SQLModel, table=True):
     skipped: int = 0  # lines that could not be read, reported at load time
     modified_at: datetime | None = None  # the file's own date
     loaded_at: datetime = Field(default_factory=utcnow)
+
+
+class CampaignSchedule(SQLModel, table=True):
+    """One opening-hours rule of a campaign (``campaigns.schedule``); no rule: always on schedule."""
+
+    __tablename__ = "campaign_schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    days: str = Field(max_length=40)  # mon-fri, sat,sun ...
+    hours: str = Field(max_length=16)  # 09:00-18:00, end may be 24:00
+    zone: str = Field(max_length=64)  # the call centre's IANA zone the hours are read in
+    first_day: date | None = None
+    last_day: date | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScheduleEvent(SQLModel, table=True):
+    """A campaign opening or closing on its schedule, as the node dialing it saw it."""
+
+    __tablename__ = "schedule_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    kind: str = Field(max_length=8)  # open | close
+    at: datetime = Field(default_factory=utcnow)
+    node: str = Field(default="", max_length=64)
+
+
+class ListSource(SQLModel, table=True):
+    """A drop folder whose files are imported into a campaign every ``every_s`` seconds."""
+
+    __tablename__ = "list_source"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    folder: str = Field(max_length=1000)
+    pattern: str = Field(default="*.csv", max_length=100)
+    every_s: int = 300
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ImportedFile(SQLModel, table=True):
+    """A file a drop folder imported, by content: the same file dropped again adds nothing."""
+
+    __tablename__ = "imported_file"
+    __table_args__ = (UniqueConstraint("source_id", "sha256", name="uq_imported_file_content"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="list_source.id", index=True)
+    sha256: str = Field(max_length=64)
+    name: str = Field(max_length=255)
+    list_id: int | None = Field(default=None, foreign_key="lead_list.id")
+    imported_at: datetime = Field(default_factory=utcnow)
+
+
+class JobRun(SQLModel, table=True):
+    """A scheduled job's run, claimed by the first node to insert it: each run happens once."""
+
+    __tablename__ = "job_run"
+
+    job_id: str = Field(primary_key=True, max_length=100)
+    fire_at: datetime = Field(primary_key=True)  # the scheduled instant, the same on every node
+    node: str = Field(max_length=64)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    result: str = Field(default="", max_length=1000)

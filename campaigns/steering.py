@@ -17,8 +17,8 @@ from sqlmodel import Session, col, func, select
 
 from campaigns.lifecycle import CampaignState, next_state, parse_state
 from campaigns.models import CallAttempt, Campaign
+from campaigns.next_call import next_due as due_times
 from campaigns.queue_sharing import check_queue_free, effective_queue, queue_partners
-from campaigns.schedule import next_due as due_times
 from campaigns.service import DEFAULT_SAFE_HARBOUR_SOUND, CampaignSpec, describe, find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput

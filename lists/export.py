@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from campaigns.schedule import aware
+from campaigns.next_call import aware
 from campaigns.service import find_campaign
 from campaigns.tables import LEAD_TABLE, LIST_TABLE
 

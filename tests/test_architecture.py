@@ -30,6 +30,7 @@ PURE = (
     "campaigns/retry.py",
     "campaigns/contact_limits.py",
     "campaigns/settings.py",
+    "campaigns/schedule.py",
     "campaigns/region.py",
     "campaigns/lifecycle.py",
 )
@@ -40,6 +41,7 @@ PURE_CAMPAIGNS = (
     "campaigns.contact_limits",
     "campaigns.settings",
     "campaigns.lifecycle",
+    "campaigns.schedule",
 )
 RULES = ("dialer.core", "dialer.pacing", "dialer.policy")  # the pure layers every other one may use
 
@@ -52,6 +54,18 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "dialer/store": (*RULES, "dialer.store", "campaigns"),
     "dialer/engine": (*RULES, "dialer.store", "dialer.engine", "campaigns"),
     "dialer/services": (*RULES, "dialer.store", "dialer.services", "campaigns", "lists"),
+    # The long-running service wires the engine, the scheduler and HTTP; it never picks the AMI
+    # adapter (the command does) and never draws on the terminal.
+    "dialer/service": (
+        *RULES,
+        "dialer.store",
+        "dialer.engine",
+        "dialer.services",
+        "dialer.service",
+        "campaigns",
+        "lists",
+    ),
+    "dialer/reports": (*RULES, "dialer.store", "dialer.reports", "campaigns"),
     "dialer/ami": ("dialer.core", "dialer.ami"),
     "dialer/sim": ("dialer.core", "dialer.pacing", "dialer.sim"),
     "dialer/pbx": ("dialer.core", "dialer.ami", "dialer.pbx"),
@@ -78,6 +92,7 @@ LOADS_NOTHING_OF: dict[str, tuple[str, ...]] = {
     "campaigns/retry.py": PURE_FORBIDDEN,
     "campaigns/contact_limits.py": PURE_FORBIDDEN,
     "campaigns/settings.py": PURE_FORBIDDEN,
+    "campaigns/schedule.py": PURE_FORBIDDEN,
     "campaigns/region.py": PURE_FORBIDDEN,
     "campaigns/lifecycle.py": PURE_FORBIDDEN,
     # The engine talks to the phone system through the port and never to the terminal.
@@ -85,6 +100,8 @@ LOADS_NOTHING_OF: dict[str, tuple[str, ...]] = {
     "dialer/store": NO_TERMINAL,
     # The compliance record still renders its own rich table; the services never load typer.
     "dialer/services": ("panoramisk", "typer"),
+    "dialer/service": NO_TERMINAL,
+    "dialer/reports": NO_TERMINAL,
     "campaigns": NO_TERMINAL,
     "lists": NO_TERMINAL,
 }

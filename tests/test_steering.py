@@ -19,7 +19,7 @@ from sqlmodel import Session
 from campaigns import service
 from campaigns.lifecycle import CampaignState
 from campaigns.models import CallAttempt, Campaign, Lead
-from campaigns.schedule import next_due
+from campaigns.next_call import next_due
 from campaigns.steering import change_state, edit_campaign
 from campaigns.store import MIGRATIONS, make_store, open_store, session_scope
 from campaigns.tables import CAMPAIGN_TABLE

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from campaigns import service, steering
 from campaigns.settings import DEFAULTS
+from dialer.cli import schedule_commands
 from dialer.cli.support import stdout, store
 
 campaign_app = typer.Typer(help="Create, inspect and steer campaigns.", no_args_is_help=True)
@@ -257,3 +258,4 @@ def campaign_show(ctx: typer.Context, name: CampaignName) -> None:
     due = steering.next_due(engine, campaign.id)
     if due is not None:
         stdout.print(f"next call due: {due:%Y-%m-%d %H:%M} UTC")
+    schedule_commands.print_rules(engine, name)

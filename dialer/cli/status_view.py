@@ -17,10 +17,12 @@ import typer
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from dialer.cli import schedule_commands
 from dialer.cli.support import stdout, store
 from dialer.core.errors import InvalidInput
 from dialer.services.status import CampaignStatus, StatusReport, collect_status
@@ -51,6 +53,8 @@ def status_command(
     report = collect_status(engine, names)  # an unknown campaign fails here, before any redraw
     if not watch:
         print_status(report)
+        for line in schedule_commands.schedule_lines(engine, list(names)):
+            stdout.print(escape(line))
         return
     watch_status(lambda: collect_status(engine, names), interval, count, first=report)
 

@@ -87,8 +87,10 @@ class DialEngine:
         campaigns: Sequence[str] = (),
         pacer_for: Callable[[CampaignRules, AbandonPolicy | None], Pacer] = default_pacer,
         clock: Callable[[], float] = time.time,
+        gate: Callable[[int, float], bool] | None = None,
     ) -> None:
         self._store = store
+        self._gate = gate or (lambda _cid, _now: True)  # may it place new calls now? (live ones go on)
         self._telephony = telephony
         self._settings = settings
         self._clock = clock
@@ -197,6 +199,7 @@ class DialEngine:
         dialing = self._book.dialing()
         if dialing and not self._stop.is_set() and self._connected:
             busy = busy_operators(self._live.values())
+            dialing = {cid: run for cid, run in dialing.items() if self._gate(cid, now)}
             ready = {cid: self._membership.ready(cid, busy) for cid in dialing}
             shares = share_operators(
                 {cid: [a.interface for a in found] for cid, found in ready.items()},

@@ -20,8 +20,8 @@ from sqlmodel import Session, col, func, select
 
 from campaigns.lifecycle import CampaignState
 from campaigns.models import CallAttempt, Campaign, Lead, Operator
+from campaigns.next_call import next_due
 from campaigns.retry import LeadStatus
-from campaigns.schedule import next_due
 from campaigns.service import find_campaigns
 from dialer.core.modes import PACED_MODES
 from dialer.store.nodes import DEFAULT_LEASE_S, NodeHealth, nodes

@@ -1,0 +1,53 @@
+"""``dialer report campaign``: a campaign report as HTML or XLSX. ``cli.py`` registers it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from dialer.cli.support import stderr, store
+from dialer.core.errors import InvalidInput
+
+
+def _instant(option: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"bad {option} {value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def report_campaign_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Campaign name.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="FILE.html or FILE.xlsx.")],
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First instant, YYYY-MM-DD[THH:MM] UTC (default: the start).")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="End instant, excluded (default: now).")] = None,
+    lang: Annotated[str, typer.Option(help="Labels: en or ru.")] = "en",
+) -> None:
+    """Funnel, hours, abandon rate, operators, list penetration and answer rates of a campaign."""
+    from dialer.reports.data import build_report
+    from dialer.reports.labels import check_lang
+
+    checked = check_lang(lang)
+    suffix = output.suffix.lower()
+    if suffix not in (".html", ".xlsx"):
+        raise InvalidInput(f"-o {output}: the report is written as .html or .xlsx")
+    report = build_report(store(ctx), name, _instant("--from", from_), _instant("--to", to))
+    if suffix == ".html":
+        from dialer.reports.html import write_html
+
+        write_html(report, output, checked)
+    else:
+        from dialer.reports.xlsx import write_xlsx
+
+        write_xlsx(report, output, checked)
+    stderr.print(f"wrote the report on {escape(name)} to {escape(str(output))}")
