@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns.contact_limits import format_limits, parse_limits
-from campaigns.models import Campaign, Lead
+from campaigns.dispositions import DEFAULT_CODES
+from campaigns.models import Campaign, DispositionCode, Lead
 from campaigns.retry import RetryPolicy
 from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND as DEFAULT_SAFE_HARBOUR_SOUND
 from campaigns.settings import calling_window as calling_window
@@ -203,6 +204,20 @@ def create_campaign(engine: Engine, spec: CampaignSpec) -> Campaign:
         campaign = Campaign(**asdict(spec))
         session.add(campaign)
         session.flush()
+        for position, code in enumerate(DEFAULT_CODES, start=1):
+            session.add(
+                DispositionCode(
+                    campaign_id=campaign.id,
+                    code=code.code,
+                    label=code.label,
+                    label_ru=code.label_ru,
+                    final=code.final and code.retry_in_s is None,
+                    retry_in_s=code.retry_in_s,
+                    dnc=code.dnc,
+                    callback=code.callback,
+                    position=position,
+                )
+            )
         session.refresh(campaign)
         return campaign
 
