@@ -23,8 +23,9 @@ class DefaultCode:
 DEFAULT_CODES: tuple[DefaultCode, ...] = (
     DefaultCode("sale", "Sale / agreed", "Продажа / согласие"),
     DefaultCode("refused", "Refused", "Отказ"),
-    DefaultCode("callback", "Call back later", "Перезвонить позже", final=False, retry_in_s=2 * 3600,
-                callback=True),
+    DefaultCode(
+        "callback", "Call back later", "Перезвонить позже", final=False, retry_in_s=2 * 3600, callback=True
+    ),
     DefaultCode("not_interested", "Not interested", "Не интересно"),
     DefaultCode("wrong_number", "Wrong number", "Ошибочный номер"),
     DefaultCode("dnc", "Do not call again", "Больше не звонить", dnc=True),

@@ -144,7 +144,7 @@ class DispositionCode(SQLModel, table=True):
     final: bool = True  # a final disposition closes the lead
     label_ru: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     retry_in_s: int | None = None  # not final: call the lead again after this many seconds
-    dnc: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})  # the number goes on DNC
+    dnc: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})  # number to DNC
     callback: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})  # asks for a time
     position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # its number key
 

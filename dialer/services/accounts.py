@@ -178,6 +178,7 @@ def login(store: Engine, name: str, password: str) -> LoginSession:
             raise LoginRefused("wrong user name or password")
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
+        assert user.id is not None
         session.execute(delete(LoginFailure).where(col(LoginFailure.name) == name))
         session.execute(delete(WebSession).where(col(WebSession.expires_at) < now))
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)

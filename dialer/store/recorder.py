@@ -31,12 +31,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 
 from campaigns.models import CallAttempt, Lead
-from dialer.store.console_events import CONNECTED, ENDED, STATE, write_events
 from campaigns.retry import LeadDisposition, LeadStatus, RetryPolicy, after_attempt
 from campaigns.store import session_scope
 from dialer.core.attempt import Attempt, AttemptState, Outcome
 from dialer.services.operators import OperatorState, write_observed_states
 from dialer.store.claims import ClaimedLead
+from dialer.store.console_events import CONNECTED, ENDED, STATE, write_events
 
 ATTEMPT_TABLE: Table = CallAttempt.__table__  # type: ignore[attr-defined]
 LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
