@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from typer.core import TyperGroup
 
 from campaigns import service
+from dialer.cli import console_commands as cli_console
 from dialer.cli import demo
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import tool_commands as cli_tools
@@ -462,6 +463,11 @@ app.add_typer(cli_tools.pbx_app, name="pbx")
 app.add_typer(cli_tools.report_app, name="report")
 app.command("simulate")(cli_tools.simulate_command)
 app.command("demo")(demo.demo_command)
+app.add_typer(cli_console.users_app, name="users")
+app.add_typer(cli_console.pause_codes_app, name="pause-codes")
+app.add_typer(cli_console.dispositions_app, name="dispositions")
+app.add_typer(cli_console.scripts_app, name="scripts")
+app.command("console")(cli_console.console_command)
 
 
 if __name__ == "__main__":
