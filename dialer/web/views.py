@@ -34,9 +34,9 @@ def _epoch(value: datetime | None) -> str:
     return "" if value is None else f"{value.timestamp():.3f}"
 
 
-def render(env: Environment, name: str, language: str, **context: Any) -> str:
+def render(env: Environment, template: str, language: str, **context: Any) -> str:
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-    return env.get_template(name).render(language=language, **context)
+    return env.get_template(template).render(language=language, **context)
 
 
 def screen_fragments(env: Environment, store: Engine, login: LoginSession) -> dict[str, str]:
