@@ -1,0 +1,213 @@
+"""The console end to end: a real console process, the real engine (`dialer run`) and Asterisk.
+
+An operator logs in in Chromium and goes ready; Asterisk connects a customer to them; the page
+pops that lead; a disposition picked with a number key lands on the attempt and in the exports.
+The console and the engine are separate processes that share only the store.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from campaigns.models import CallAttempt, Lead
+from dialer.pbx.sandbox import Sandbox, free_port
+from tests.console_helpers import PASSWORD
+from tests.engine_helpers import open_zone
+
+DIALER = Path(sys.executable).with_name("dialer")
+DOCS = Path(__file__).parent.parent / "docs"
+PHONE = "+79001234560"  # last digit 0: the sandbox customer answers
+
+
+def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run([str(DIALER), *args], env=env, input=stdin, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _wait_http(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    until = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            assert time.monotonic() < until, "the console did not start"
+            time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
+@pytest.fixture
+def shift(asterisk_sandbox: Sandbox, store: Engine, db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    env = {**os.environ, "DIALER_DB": db_url, "DIALER_AMI_URL": asterisk_sandbox.ami_url}
+    _cli(
+        env,
+        "campaign",
+        "create",
+        "winter",
+        "--queue",
+        "q6",
+        "--dial-template",
+        "Local/{number}@sim-customers",
+        "--safe-harbour-sound",
+        asterisk_sandbox.safe_harbour_sound,
+    )
+    leads = tmp_path / "leads.csv"
+    leads.write_text(f"phone,name,city,tz\n{PHONE},Ирина Петрова,Казань,{open_zone()}\n", encoding="utf-8")
+    _cli(env, "lists", "import", str(leads), "--campaign", "winter", "--map", "timezone=tz")
+    script = tmp_path / "script.txt"
+    script.write_text("Здравствуйте, {name}! Вы из города {city}?", encoding="utf-8")
+    _cli(env, "scripts", "set", "winter", str(script))
+    _cli(
+        env, "operators", "add", "op601", "--interface", "Local/op601@sim-operators/n", "--campaign", "winter"
+    )
+    _cli(
+        env,
+        "users",
+        "add",
+        "irina",
+        "--role",
+        "operator",
+        "--operator",
+        "op601",
+        "--language",
+        "en",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    _cli(env, "pause-codes", "add", "lunch", "--label", "Lunch")
+    port = free_port()
+    console = subprocess.Popen(
+        [str(DIALER), "console", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    engine = subprocess.Popen(
+        [str(DIALER), "run", "--campaign", "winter", "--node", "console-e2e", "--shutdown-deadline", "10"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    logs: dict[str, str] = {}
+
+    def stop() -> dict[str, str]:
+        if not logs:
+            logs["engine"] = "".join(_stop(engine))
+            logs["console"] = "".join(_stop(console))
+        return logs
+
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/login", console)
+        yield {"url": f"http://127.0.0.1:{port}", "env": env, "stop": stop, "store": store}
+    finally:
+        stop()
+
+
+@pytest.mark.asterisk
+@pytest.mark.browser
+def test_an_operator_goes_ready_gets_the_pop_and_disposes_with_a_number_key(
+    shift: dict[str, Any], chromium: Any
+) -> None:
+    context = chromium.new_context(viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    from playwright.sync_api import expect
+
+    page.goto(shift["url"] + "/")
+    assert page.url.endswith("/login")
+    page.fill("#name", "irina")
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("#link.up")  # the event stream is open
+    assert page.inner_text("#observed") == "logged_out"
+
+    page.click("#go-ready")
+    expect(page.locator("#observed")).to_have_text("ready", timeout=30_000)
+    page.wait_for_selector("#call")  # Asterisk connected the customer: the pop
+    assert page.inner_text("#call-phone") == PHONE
+    assert page.inner_text("#call-campaign") == "winter"
+    fields = page.inner_text("#lead-fields")
+    assert "Ирина Петрова" in fields and "Казань" in fields
+    assert "Здравствуйте, Ирина Петрова! Вы из города Казань?" in page.inner_text("#script")
+    assert "local time" in page.inner_text("#call")
+    page.screenshot(path=str(DOCS / "console-pop.png"))
+
+    page.fill("#note", "wants the brochure")
+    page.click("#call h2")  # number keys are read outside the notes box
+    page.keyboard.press("1")  # 1: sale
+    page.wait_for_selector("#waiting")
+
+    page.select_option("#reason", "lunch")
+    page.click("#go-pause")
+    expect(page.locator("#observed")).to_have_text("paused", timeout=30_000)
+    assert page.inner_text("#pause-reason") == "lunch"
+    page.screenshot(path=str(DOCS / "console-paused.png"))
+    context.close()
+
+    store = shift["store"]
+    with Session(store) as session:
+        attempt = session.exec(select(CallAttempt).where(CallAttempt.phone == PHONE)).one()
+        lead = session.exec(select(Lead).where(Lead.phone == PHONE)).one()
+    assert (attempt.operator, attempt.disposition, attempt.note) == ("op601", "sale", "wants the brochure")
+    assert lead.status == "done"
+    rows = list(
+        csv.DictReader(
+            io.StringIO(_cli(shift["env"], "export", "attempts", "--campaign", "winter", "-o", "-"))
+        )
+    )
+    assert [(r["phone"], r["disposition"], r["note"]) for r in rows] == [
+        (PHONE, "sale", "wants the brochure")
+    ]
+    exported = list(
+        csv.DictReader(io.StringIO(_cli(shift["env"], "export", "leads", "--campaign", "winter", "-o", "-")))
+    )
+    assert [r["status"] for r in exported] == ["done"]
+
+
+@pytest.mark.asterisk
+@pytest.mark.browser
+def test_the_console_logs_neither_passwords_nor_session_tokens(shift: dict[str, Any], chromium: Any) -> None:
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(shift["url"] + "/login")
+    page.fill("#name", "irina")
+    page.fill("#password", "wrong-" + PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("#login-error")
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("#link.up")
+    token = next(c["value"] for c in context.cookies() if c["name"] == "dialer_session")
+    csrf = page.get_attribute('meta[name="csrf"]', "content")
+    context.close()
+    logs = shift["stop"]()
+    assert "login" in logs["console"] and "GET /events" in logs["console"]  # it does log requests
+    for secret in (PASSWORD, token, csrf):
+        assert secret and secret not in logs["console"] and secret not in logs["engine"]
