@@ -82,7 +82,8 @@ def test_state_changes_need_the_csrf_token(client: TestClient, app_store: Engine
     ok = client.post("/state", data={"state": "ready"}, headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 200
     page = client.get("/").text
-    assert 'id="desired">ready<' in page and 'id="observed">logged_out<' in page
+    assert 'id="desired" data-state="ready">ready<' in page
+    assert 'id="observed" data-state="logged_out">logged_out<' in page
     assert client.post("/logout", data={}).status_code == 403
 
 
@@ -146,3 +147,13 @@ def test_passwords_and_session_tokens_are_never_logged(
     assert "login" in caplog.text
     for secret in (PASSWORD, token, csrf):
         assert secret not in caplog.text
+
+
+def test_a_russian_speaking_operator_gets_the_russian_screen(client: TestClient, app_store: Engine) -> None:
+    from dialer.services import accounts
+
+    accounts.add_user(app_store, "olga", "operator", PASSWORD, operator="op2", language="ru")
+    log_in(client, "olga")
+    page = client.get("/").text
+    assert ">Готов<" in page and ">Пауза<" in page and 'data-state="logged_out">не в очереди<' in page
+    assert 'lang="ru"' in page
