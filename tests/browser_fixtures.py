@@ -71,6 +71,7 @@ def chromium_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         stderr=subprocess.PIPE,
         text=True,
     )
+    drains: list[threading.Thread] = []
     try:
         try:
             url = _devtools_url(proc)
@@ -78,7 +79,9 @@ def chromium_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
             _unavailable(str(exc))
             raise
         # Chromium's later chatter is drained, so it never blocks on a full pipe.
-        threading.Thread(target=proc.stderr.read, daemon=True).start()  # type: ignore[union-attr]
+        drain = threading.Thread(target=proc.stderr.read, daemon=True)  # type: ignore[union-attr]
+        drains.append(drain)
+        drain.start()
         yield url
     finally:
         proc.terminate()
@@ -87,6 +90,10 @@ def chromium_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        for drain in drains:
+            drain.join(timeout=10)
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +76,6 @@ def shift(asterisk_sandbox: Sandbox, store: Engine, db_url: str, tmp_path: Path)
         "--safe-harbour-sound",
         asterisk_sandbox.safe_harbour_sound,
     )
-    leads = tmp_path / "leads.csv"
-    leads.write_text(f"phone,name,city,tz\n{PHONE},Ирина Петрова,Казань,{open_zone()}\n", encoding="utf-8")
-    _cli(env, "lists", "import", str(leads), "--campaign", "winter", "--map", "timezone=tz")
     script = tmp_path / "script.txt"
     script.write_text("Здравствуйте, {name}! Вы из города {city}?", encoding="utf-8")
     _cli(env, "scripts", "set", "winter", str(script))
@@ -101,13 +98,17 @@ def shift(asterisk_sandbox: Sandbox, store: Engine, db_url: str, tmp_path: Path)
     )
     _cli(env, "pause-codes", "add", "lunch", "--label", "Lunch")
     port = free_port()
-    console = subprocess.Popen(
-        [str(DIALER), "console", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+
+    def start_console() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [str(DIALER), "console", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    consoles = [start_console()]
     engine = subprocess.Popen(
         [str(DIALER), "run", "--campaign", "winter", "--node", "console-e2e", "--shutdown-deadline", "10"],
         env=env,
@@ -120,12 +121,30 @@ def shift(asterisk_sandbox: Sandbox, store: Engine, db_url: str, tmp_path: Path)
     def stop() -> dict[str, str]:
         if not logs:
             logs["engine"] = "".join(_stop(engine))
-            logs["console"] = "".join(_stop(console))
+            logs["console"] = "".join("".join(_stop(c)) for c in consoles)
         return logs
 
+    def restart_console(between: Callable[[], None]) -> None:
+        _stop(consoles[-1])
+        between()
+        consoles.append(start_console())
+        _wait_http(f"http://127.0.0.1:{port}/login", consoles[-1])
+
+    def add_lead(phone: str, name: str, city: str) -> None:
+        leads = tmp_path / f"leads-{phone}.csv"
+        leads.write_text(f"phone,name,city,tz\n{phone},{name},{city},{open_zone()}\n", encoding="utf-8")
+        _cli(env, "lists", "import", str(leads), "--campaign", "winter", "--map", "timezone=tz")
+
     try:
-        _wait_http(f"http://127.0.0.1:{port}/login", console)
-        yield {"url": f"http://127.0.0.1:{port}", "env": env, "stop": stop, "store": store}
+        _wait_http(f"http://127.0.0.1:{port}/login", consoles[0])
+        yield {
+            "url": f"http://127.0.0.1:{port}",
+            "env": env,
+            "stop": stop,
+            "store": store,
+            "restart_console": restart_console,
+            "add_lead": add_lead,
+        }
     finally:
         stop()
 
@@ -148,6 +167,7 @@ def test_an_operator_goes_ready_gets_the_pop_and_disposes_with_a_number_key(
     page.wait_for_selector("#link.up")  # the event stream is open
     assert page.inner_text("#observed") == "logged_out"
 
+    shift["add_lead"](PHONE, "Ирина Петрова", "Казань")
     page.click("#go-ready")
     expect(page.locator("#observed")).to_have_text("ready", timeout=30_000)
     page.wait_for_selector("#call")  # Asterisk connected the customer: the pop
@@ -211,3 +231,43 @@ def test_the_console_logs_neither_passwords_nor_session_tokens(shift: dict[str, 
     assert "login" in logs["console"] and "GET /events" in logs["console"]  # it does log requests
     for secret in (PASSWORD, token, csrf):
         assert secret and secret not in logs["console"] and secret not in logs["engine"]
+
+
+@pytest.mark.asterisk
+@pytest.mark.browser
+def test_a_call_connected_while_the_console_restarts_still_pops(shift: dict[str, Any], chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = chromium.new_context().new_page()
+    page.set_default_timeout(30_000)
+    page.goto(shift["url"] + "/login")
+    page.fill("#name", "irina")
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("#link.up")
+    page.click("#go-ready")
+    expect(page.locator("#observed")).to_have_text("ready", timeout=30_000)
+    phone = "+79001234570"
+
+    def customer_connects_while_down() -> None:
+        page.wait_for_selector("#link.down")
+        shift["add_lead"](phone, "Олег Смирнов", "Томск")
+        until = time.monotonic() + 60
+        while True:
+            with Session(shift["store"]) as session:
+                row = session.exec(select(CallAttempt).where(CallAttempt.phone == phone)).first()
+            if row is not None and row.connected_at is not None:
+                return
+            assert time.monotonic() < until, "the engine connected no call"
+            time.sleep(0.2)
+
+    shift["restart_console"](customer_connects_while_down)
+    page.wait_for_selector("#link.up")  # the page reconnected by itself
+    expect(page.locator("#call-phone")).to_have_text(phone)
+    assert "Олег Смирнов" in page.inner_text("#lead-fields")
+    page.click("#call h2")
+    page.keyboard.press("2")  # 2: refused
+    page.wait_for_selector("#waiting")
+    with Session(shift["store"]) as session:
+        row = session.exec(select(CallAttempt).where(CallAttempt.phone == phone)).one()
+    assert row.disposition == "refused"
