@@ -204,6 +204,9 @@ def get_script(store: Engine, campaign: str) -> str:
         return row.body if row else ""
 
 
+listen_for_events = console_events.listen
+
+
 def last_event_id(store: Engine) -> int:
     with store.connect() as conn:
         return console_events.last_event_id(conn)

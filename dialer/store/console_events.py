@@ -9,10 +9,12 @@ store a console may also simply watch the highest id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from campaigns.models import ConsoleEvent, utcnow
 
@@ -48,3 +50,29 @@ def events_after(conn: Connection, after: int, limit: int = 500) -> list[tuple[i
         .limit(limit)
     ).all()
     return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+
+
+def listen(store: Engine, woken: Callable[[], None], stop: threading.Event) -> bool:
+    """On PostgreSQL, call ``woken`` on each NOTIFY of the feed until ``stop`` is set (blocking).
+
+    Returns False at once on any other store, or when the connection drops: the caller's wait
+    loop on the feed's id goes on regardless, so a lost listener only costs latency.
+    """
+    if store.dialect.name != "postgresql":
+        return False
+    try:
+        raw = store.raw_connection()
+    except Exception:
+        return False
+    try:
+        driver: Any = raw.driver_connection
+        driver.autocommit = True
+        driver.execute(f"LISTEN {CHANNEL}")
+        while not stop.is_set():
+            for _ in driver.notifies(timeout=1.0, stop_after=1):
+                woken()
+    except Exception:
+        return False
+    finally:
+        raw.invalidate()  # LISTEN state must not go back to the pool
+    return True

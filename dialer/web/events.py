@@ -4,9 +4,9 @@ A console process runs one ``EventHub``. It watches the highest id of the store'
 (``dialer.store.console_events``), written by the engine in the transactions that record a
 connection, a hang-up or a queue state; a short wait loop on the store, so it works the same on
 SQLite and PostgreSQL, and with the console and the engine in separate processes or on separate
-nodes. The hub wakes only the pages of the operators an event names. A page then re-reads its
-whole state from the store, so a missed or repeated wake-up costs nothing and a reconnecting page
-is in sync at once.
+nodes. On PostgreSQL a listener thread also wakes the loop on the feed's NOTIFY at once. The hub
+wakes only the pages of the operators an event names. A page then re-reads its whole state from
+the store, so a missed or repeated wake-up costs nothing and a reconnecting page is in sync at once.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections import defaultdict
 
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from dialer.services.console import last_event_id, operators_touched
+from dialer.services.console import last_event_id, listen_for_events, operators_touched
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,35 @@ class EventHub:
         self._poll_s = poll_s
         self._pages: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
+        self._nudge = asyncio.Event()
+        self._stop_listening = threading.Event()
+        self._listener: threading.Thread | None = None
         self.cursor = 0
 
     async def start(self) -> None:
         self.cursor = await run_in_threadpool(last_event_id, self._store)
         self._task = asyncio.create_task(self._watch(), name="console-events")
+        if self._store.dialect.name == "postgresql":
+            loop = asyncio.get_running_loop()
+            self._listener = threading.Thread(
+                target=self._listen, args=(loop,), name="console-listen", daemon=True
+            )
+            self._listener.start()
+
+    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        """PostgreSQL's NOTIFY wakes the watch loop at once; reconnects after a drop."""
+
+        def woken() -> None:
+            loop.call_soon_threadsafe(self._nudge.set)
+
+        while not self._stop_listening.is_set():
+            listen_for_events(self._store, woken, self._stop_listening)
+            self._stop_listening.wait(1.0)
 
     async def stop(self) -> None:
+        self._stop_listening.set()
+        if self._listener is not None:
+            await run_in_threadpool(self._listener.join, 5.0)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -73,4 +96,6 @@ class EventHub:
                 continue
             for name in names:
                 self.poke(name)
-            await asyncio.sleep(self._poll_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nudge.wait(), self._poll_s)
+            self._nudge.clear()
