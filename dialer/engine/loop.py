@@ -480,6 +480,12 @@ class DialEngine:
             AttemptState.CONNECTED,
         ):
             self._journal.note_progress(call.attempt, call.operator_name)
+            if call.attempt.state is AttemptState.CONNECTED:
+                # Written now, not at the next tick: the operator's console pops from this row.
+                try:
+                    self._journal.flush(self._store)
+                except STORE_DOWN as exc:
+                    self._on_store_down(exc)
 
     def _end(self, call: LiveCall) -> None:
         attempt = call.attempt = reclassify_machine(call.attempt, call.amd_cause)

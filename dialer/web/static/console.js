@@ -106,6 +106,13 @@
   });
 
   // --- pushed screen updates ---
+  // Each pop's wall-clock time (ms) is kept on the page, for the screen-pop benchmark.
+  function notePop(attempt) {
+    const pops = JSON.parse(document.body.dataset.pops || "[]");
+    pops.push([attempt, performance.timeOrigin + performance.now()]);
+    document.body.dataset.pops = JSON.stringify(pops.slice(-200));
+  }
+
   function apply(data) {
     const statePanel = document.getElementById("state-panel");
     const callPanel = document.getElementById("call-panel");
@@ -117,7 +124,7 @@
     if (callPanel.dataset.attempt !== data.attempt || !document.getElementById("call") !== !data.attempt) {
       callPanel.innerHTML = data.call;
       callPanel.dataset.attempt = data.attempt;
-      if (data.attempt) window.dialerPopAt = performance.now();
+      if (data.attempt) notePop(data.attempt);
     } else if (data.attempt) {
       const note = document.getElementById("note");
       const kept = note ? note.value : "";
