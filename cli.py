@@ -467,6 +467,8 @@ app.add_typer(cli_console.users_app, name="users")
 app.add_typer(cli_console.pause_codes_app, name="pause-codes")
 app.add_typer(cli_console.dispositions_app, name="dispositions")
 app.add_typer(cli_console.scripts_app, name="scripts")
+app.add_typer(cli_console.survey_app, name="survey")
+export_app.command("answers")(cli_console.export_answers_command)
 app.command("console")(cli_console.console_command)
 
 

@@ -273,3 +273,27 @@ class ConsoleEvent(SQLModel, table=True):
     kind: str = Field(max_length=16)  # connected | ended | state
     subject: str = Field(default="", max_length=200)  # operator name, or interface for state
     attempt_id: str | None = Field(default=None, max_length=40)
+
+
+class SurveyQuestion(SQLModel, table=True):
+    """A question the operator asks on a campaign's calls (market research, surveys)."""
+
+    __tablename__ = "survey_question"
+    __table_args__ = (UniqueConstraint("campaign_id", "key", name="uq_survey_campaign_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    key: str = Field(max_length=32)  # the export's column
+    text: str = Field(max_length=1000)
+    kind: str = Field(max_length=16)  # text | single | multi | number
+    choices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    required: bool = False
+    position: int = 0
+
+
+class SurveyAnswer(SQLModel, table=True):
+    __tablename__ = "survey_answer"
+
+    attempt_id: str = Field(foreign_key="call_attempt.id", primary_key=True, max_length=40)
+    question_id: int = Field(foreign_key="survey_question.id", primary_key=True)
+    value: str = Field(default="", max_length=2000)  # multi: choices joined by "; "

@@ -97,6 +97,23 @@ def shift(asterisk_sandbox: Sandbox, store: Engine, db_url: str, tmp_path: Path)
         stdin=PASSWORD + "\n",
     )
     _cli(env, "pause-codes", "add", "lunch", "--label", "Lunch")
+    _cli(
+        env,
+        "survey",
+        "add",
+        "winter",
+        "heating",
+        "--text",
+        "How do you heat your home?",
+        "--kind",
+        "single",
+        "--choice",
+        "Gas",
+        "--choice",
+        "Electric",
+        "--required",
+    )
+    _cli(env, "survey", "add", "winter", "rooms", "--text", "How many rooms?", "--kind", "number")
     port = free_port()
 
     def start_console() -> subprocess.Popen[str]:
@@ -180,8 +197,16 @@ def test_an_operator_goes_ready_gets_the_pop_and_disposes_with_a_number_key(
     page.screenshot(path=str(DOCS / "console-pop.png"))
 
     page.fill("#note", "wants the brochure")
-    page.click("#call h2")  # number keys are read outside the notes box
+    page.fill("#q_rooms", "three")
+    page.click("#call h2")  # number keys are read outside the notes and answers
     page.keyboard.press("1")  # 1: sale
+    expect(page.locator("#error-heating")).to_have_text("an answer is required")
+    expect(page.locator("#error-rooms")).to_have_text("a number is expected")
+    page.screenshot(path=str(DOCS / "console-survey-errors.png"))
+    page.check("input[name=q_heating][value=Electric]")
+    page.fill("#q_rooms", "3")
+    page.click("#call h2")
+    page.keyboard.press("1")
     page.wait_for_selector("#waiting")
 
     page.select_option("#reason", "lunch")
@@ -209,6 +234,14 @@ def test_an_operator_goes_ready_gets_the_pop_and_disposes_with_a_number_key(
         csv.DictReader(io.StringIO(_cli(shift["env"], "export", "leads", "--campaign", "winter", "-o", "-")))
     )
     assert [r["status"] for r in exported] == ["done"]
+    answers = list(
+        csv.DictReader(
+            io.StringIO(_cli(shift["env"], "export", "answers", "--campaign", "winter", "-o", "-"))
+        )
+    )
+    assert [(r["phone"], r["disposition"], r["heating"], r["rooms"]) for r in answers] == [
+        (PHONE, "sale", "Electric", "3")
+    ]
 
 
 @pytest.mark.asterisk
@@ -265,6 +298,7 @@ def test_a_call_connected_while_the_console_restarts_still_pops(shift: dict[str,
     page.wait_for_selector("#link.up")  # the page reconnected by itself
     expect(page.locator("#call-phone")).to_have_text(phone)
     assert "Олег Смирнов" in page.inner_text("#lead-fields")
+    page.check("input[name=q_heating][value=Gas]")
     page.click("#call h2")
     page.keyboard.press("2")  # 2: refused
     page.wait_for_selector("#waiting")

@@ -157,3 +157,25 @@ def test_a_russian_speaking_operator_gets_the_russian_screen(client: TestClient,
     page = client.get("/").text
     assert ">Готов<" in page and ">Пауза<" in page and 'data-state="logged_out">не в очереди<' in page
     assert 'lang="ru"' in page
+
+
+def test_wrong_survey_answers_come_back_per_field_and_nothing_is_stored(
+    client: TestClient, app_store: Engine
+) -> None:
+    from dialer.services import survey
+
+    survey.add_question(app_store, "spring", "age", "Your age?", "number", [], True)
+    attempt, _ = connected_call(app_store, 1, "op1", "+79005550003")
+    csrf = log_in(client, "anna")
+    assert 'name="q_age"' in client.get("/").text
+    bad = client.post(
+        f"/calls/{attempt}/disposition", data={"code": "sale", "q_age": "old"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert bad.status_code == 400 and bad.json()["problems"] == {"age": "a number is expected"}
+    with Session(app_store) as session:
+        row = session.get(CallAttempt, attempt)
+        assert row is not None and row.disposition is None
+    good = client.post(
+        f"/calls/{attempt}/disposition", data={"code": "sale", "q_age": "33"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert good.status_code == 200

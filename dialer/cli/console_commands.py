@@ -11,14 +11,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from dialer.cli.support import stdout, store
+from dialer.cli.support import stdout, store, write_atomically
 from dialer.core.errors import InvalidInput
-from dialer.services import accounts, console, dispositions, pause_codes
+from dialer.services import accounts, console, dispositions, pause_codes, survey
 
 users_app = typer.Typer(help="Console accounts: operators, supervisors, admins.", no_args_is_help=True)
 pause_codes_app = typer.Typer(help="Reasons an operator may give for a pause.", no_args_is_help=True)
 dispositions_app = typer.Typer(help="A campaign's disposition codes.", no_args_is_help=True)
 scripts_app = typer.Typer(help="A campaign's call script.", no_args_is_help=True)
+survey_app = typer.Typer(help="A campaign's survey questions.", no_args_is_help=True)
 
 UserName = Annotated[str, typer.Argument(help="User name (the console login).")]
 PasswordStdin = Annotated[
@@ -194,6 +195,46 @@ def scripts_set(
 def scripts_show(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Campaign name.")]) -> None:
     """Print a campaign's call script."""
     stdout.print(escape(console.get_script(store(ctx), campaign)), markup=True, highlight=False)
+
+
+@survey_app.command("add")
+def survey_add(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Argument(help="Campaign name.")],
+    key: Annotated[str, typer.Argument(help="Short key: the answers export's column, e.g. age.")],
+    text: Annotated[str, typer.Option(help="The question as the operator reads it.")],
+    kind: Annotated[str, typer.Option(help="text, single, multi or number.")] = "text",
+    choice: Annotated[list[str] | None, typer.Option(help="A choice (repeatable; single and multi).")] = None,
+    required: Annotated[bool, typer.Option("--required", help="No disposition without an answer.")] = False,
+) -> None:
+    """Add a survey question to a campaign; answers are stored per attempt."""
+    q = survey.add_question(store(ctx), campaign, key, text, kind, choice or [], required)
+    stdout.print(f"{escape(q.key)} ({q.kind}{', required' if q.required else ''}): {escape(q.text)}")
+
+
+@survey_app.command("list")
+def survey_list(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Campaign name.")]) -> None:
+    """List a campaign's survey questions."""
+    for q in survey.list_questions(store(ctx), campaign):
+        choices = f" [{escape(' | '.join(q.choices))}]" if q.choices else ""
+        stdout.print(
+            f"{escape(q.key)} ({q.kind}{', required' if q.required else ''}): {escape(q.text)}{choices}"
+        )
+
+
+def export_answers_command(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Option(help="Campaign whose answers to export.")],
+    output: Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")],
+) -> None:
+    """Export survey answers: one row per connected attempt, a column per question."""
+    engine = store(ctx)
+    survey.list_questions(engine, campaign)  # an unknown campaign leaves no empty file behind
+    if output == "-":
+        survey.export_answers(engine, campaign, sys.stdout)
+        return
+    count = write_atomically(Path(output), lambda handle: survey.export_answers(engine, campaign, handle))
+    stdout.print(f"exported {count} attempts to {escape(output)}")
 
 
 def console_command(

@@ -21,6 +21,7 @@ from dialer.core.errors import InvalidInput, NotFound
 from dialer.policy.script import ScriptPart, fill
 from dialer.services.accounts import Role, UserView
 from dialer.services.dispositions import CodeView, campaign_codes
+from dialer.services.survey import QuestionView, campaign_questions
 from dialer.store import console_events
 
 POP_WINDOW = timedelta(hours=14)  # an undisposed call older than a shift no longer pops
@@ -62,6 +63,7 @@ class CallCard:
     history: list[HistoryRow]
     script: list[ScriptPart]
     codes: list[CodeView] = field(default_factory=list)
+    questions: list[QuestionView] = field(default_factory=list)
 
 
 def _aware(value: datetime) -> datetime:
@@ -135,6 +137,7 @@ def call_card(store: Engine, user: UserView, attempt_id: str) -> CallCard:
             history=_history(session, lead.id, exclude=attempt.id),
             script=fill(script.body, values) if script else [],
             codes=campaign_codes(session, campaign.id),
+            questions=campaign_questions(session, campaign.id),
         )
 
 

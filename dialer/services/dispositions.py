@@ -9,6 +9,7 @@ changes nothing, so a browser may safely resend a disposition it is not sure arr
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from campaigns.retry import LeadStatus, parse_duration
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.services.survey import campaign_questions, check_answers, store_answers
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_NOTE = 2000
@@ -130,8 +132,16 @@ class Disposed:
     lead_status: str
 
 
-def dispose(store: Engine, operator: str, attempt_id: str, code: str, note: str = "") -> Disposed:
-    """Record ``operator``'s disposition of their call ``attempt_id`` and move the lead on."""
+def dispose(
+    store: Engine,
+    operator: str,
+    attempt_id: str,
+    code: str,
+    note: str = "",
+    answers: Mapping[str, Sequence[str]] | None = None,
+) -> Disposed:
+    """Record ``operator``'s disposition of their call ``attempt_id`` (with the survey's answers,
+    checked first: ``AnswersRejected``) and move the lead on, in one transaction."""
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"the note is longer than {MAX_NOTE} characters")
     with session_scope(store) as session:
@@ -147,6 +157,8 @@ def dispose(store: Engine, operator: str, attempt_id: str, code: str, note: str 
             if attempt.disposition == code:
                 return Disposed(attempt.id, code, lead.status)  # a resend of what is recorded
             raise InvalidInput(f"this call already has the disposition {attempt.disposition!r}")
+        values = check_answers(campaign_questions(session, attempt.campaign_id), answers or {})
+        store_answers(session, attempt.id, values)
         attempt.disposition, attempt.note, attempt.disposed_at = code, note.strip() or None, utcnow()
         _apply_to_lead(session, lead, chosen)
         session.add(attempt)

@@ -16,6 +16,7 @@ from dialer.services import accounts, console, dispositions
 from dialer.services.accounts import LoginSession, Role
 from dialer.services.operators import OperatorState, list_operators, set_desired_state
 from dialer.services.pause_codes import check_pause_code
+from dialer.services.survey import AnswersRejected
 from dialer.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -168,13 +169,22 @@ async def dispose(request: Request) -> Response:
         return _forbidden()
     form = await request.form()
     code, note = str(form.get("code") or ""), str(form.get("note") or "")
+    answers = {k[2:]: [str(v) for v in form.getlist(k)] for k in form if k.startswith("q_")}
     attempt_id = request.path_params["attempt_id"]
     try:
         done = await run_in_threadpool(
-            dispositions.dispose, request.app.state.store, login.user.operator, attempt_id, code, note
+            dispositions.dispose,
+            request.app.state.store,
+            login.user.operator,
+            attempt_id,
+            code,
+            note,
+            answers,
         )
     except NotFound:
         return JSONResponse({"ok": False, "error": "not found"}, status_code=404)
+    except AnswersRejected as exc:
+        return JSONResponse({"ok": False, "problems": exc.problems, "error": str(exc)}, status_code=400)
     except InvalidInput as exc:
         field = "note" if "note" in str(exc) else "code"
         return JSONResponse({"ok": False, "field": field, "error": str(exc)}, status_code=400)

@@ -1,4 +1,4 @@
-"""console: accounts, sessions, pause codes, scripts, disposition options, console events
+"""console: accounts, sessions, pause codes, scripts, dispositions, surveys, console events
 
 Revision ID: 0009
 Revises: 0008
@@ -75,6 +75,30 @@ def upgrade() -> None:
         sa.Column("attempt_id", sa.String(length=40), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "survey_question",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("text", sa.String(length=1000), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("choices", sa.JSON(), nullable=False),
+        sa.Column("required", sa.Boolean(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaign.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("campaign_id", "key", name="uq_survey_campaign_key"),
+    )
+    op.create_index(op.f("ix_survey_question_campaign_id"), "survey_question", ["campaign_id"], unique=False)
+    op.create_table(
+        "survey_answer",
+        sa.Column("attempt_id", sa.String(length=40), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.String(length=2000), nullable=False),
+        sa.ForeignKeyConstraint(["attempt_id"], ["call_attempt.id"]),
+        sa.ForeignKeyConstraint(["question_id"], ["survey_question.id"]),
+        sa.PrimaryKeyConstraint("attempt_id", "question_id"),
+    )
     with op.batch_alter_table("call_attempt") as batch:
         batch.add_column(sa.Column("note", sa.String(length=2000), nullable=True))
         batch.add_column(sa.Column("disposed_at", sa.DateTime(timezone=True), nullable=True))
@@ -99,6 +123,9 @@ def downgrade() -> None:
     with op.batch_alter_table("call_attempt") as batch:
         batch.drop_column("disposed_at")
         batch.drop_column("note")
+    op.drop_table("survey_answer")
+    op.drop_index(op.f("ix_survey_question_campaign_id"), table_name="survey_question")
+    op.drop_table("survey_question")
     op.drop_table("console_event")
     op.drop_table("campaign_script")
     op.drop_table("pause_code")

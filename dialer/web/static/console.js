@@ -37,6 +37,7 @@
     const body = new FormData();
     body.set("code", item.code);
     body.set("note", item.note);
+    (item.answers || []).forEach(function (pair) { body.append(pair[0], pair[1]); });
     let response;
     try {
       response = await post("/calls/" + encodeURIComponent(item.attempt) + "/disposition", body);
@@ -46,11 +47,25 @@
     if (response.ok || response.status === 404) return "done";
     if (response.status === 400) {
       const answer = await response.json();
-      const err = document.getElementById("disposition-error");
-      if (err) err.textContent = answer.error || "";
+      showProblems(answer);
       return "done";
     }
     return "later";
+  }
+
+  function showProblems(answer) {
+    document.querySelectorAll("#disposition .field-error").forEach(function (el) { el.textContent = ""; });
+    const call = document.getElementById("call");
+    if (call) call.classList.remove("sent");
+    const problems = answer.problems || {};
+    Object.keys(problems).forEach(function (key) {
+      const el = document.getElementById("error-" + key);
+      if (el) el.textContent = problems[key];
+    });
+    if (!Object.keys(problems).length) {
+      const err = document.getElementById("disposition-error");
+      if (err) err.textContent = answer.error || "";
+    }
   }
 
   async function flushOutbox() {
@@ -67,7 +82,11 @@
     if (!call) return;
     const note = document.getElementById("note");
     const items = outbox().filter(function (i) { return i.attempt !== call.dataset.attempt; });
-    items.push({ attempt: call.dataset.attempt, code: code, note: note ? note.value : "" });
+    const answers = [];
+    new FormData(document.getElementById("disposition")).forEach(function (value, name) {
+      if (name.startsWith("q_")) answers.push([name, value]);
+    });
+    items.push({ attempt: call.dataset.attempt, code: code, note: note ? note.value : "", answers: answers });
     saveOutbox(items);
     call.classList.add("sent");
     flushOutbox();
@@ -126,15 +145,32 @@
       callPanel.dataset.attempt = data.attempt;
       if (data.attempt) notePop(data.attempt);
     } else if (data.attempt) {
-      const note = document.getElementById("note");
-      const kept = note ? note.value : "";
+      const kept = formState();
       callPanel.innerHTML = data.call;
-      const fresh = document.getElementById("note");
-      if (fresh) fresh.value = kept;
+      restoreForm(kept);
     } else {
       callPanel.innerHTML = data.call;
     }
     drawTimers();
+  }
+
+  // What the operator typed or ticked survives a redraw of the same call.
+  function formState() {
+    const state = [];
+    document.querySelectorAll("#disposition input, #disposition textarea").forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") state.push([el.name + "=" + el.value, el.checked]);
+      else state.push([el.name, el.value]);
+    });
+    return state;
+  }
+  function restoreForm(state) {
+    const byKey = new Map(state);
+    document.querySelectorAll("#disposition input, #disposition textarea").forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") {
+        const key = el.name + "=" + el.value;
+        if (byKey.has(key)) el.checked = byKey.get(key);
+      } else if (byKey.has(el.name)) { el.value = byKey.get(el.name); }
+    });
   }
 
   function connect() {
