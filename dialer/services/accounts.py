@@ -40,6 +40,8 @@ THROTTLE_FAILURES = 5  # failures within the window before a name is refused
 MIN_PASSWORD = 8
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 _hasher = PasswordHasher()
+# Checked against when the user does not exist, so a wrong name costs the time a wrong password does.
+_DUMMY_HASH = _hasher.hash("no such user, no such password")
 
 
 class LoginRefused(UserError):
@@ -172,7 +174,8 @@ def login(store: Engine, name: str, password: str) -> LoginSession:
         if _recent_failures(session, name, now) >= THROTTLE_FAILURES:
             raise LoginThrottled("too many failed logins: wait a few minutes")
         user = session.exec(select(UserAccount).where(UserAccount.name == name)).first()
-        if user is None or user.disabled or not _verify(user.password_hash, password):
+        verified = _verify(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None or user.disabled or not verified:
             session.add(LoginFailure(name=name, at=now))
             session.commit()
             raise LoginRefused("wrong user name or password")
