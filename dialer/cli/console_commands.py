@@ -255,3 +255,14 @@ def console_command(
     app = create_app(store(ctx), secure_cookies=secure_cookies)
     stdout.print(f"console on http://{escape(host)}:{port}/ (Ctrl+C stops it)")
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+
+
+def register(app: typer.Typer, export_app: typer.Typer) -> None:
+    """Add the console's commands to the root command and ``dialer export``."""
+    app.add_typer(users_app, name="users")
+    app.add_typer(pause_codes_app, name="pause-codes")
+    app.add_typer(dispositions_app, name="dispositions")
+    app.add_typer(scripts_app, name="scripts")
+    app.add_typer(survey_app, name="survey")
+    export_app.command("answers")(export_answers_command)
+    app.command("console")(console_command)

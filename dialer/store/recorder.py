@@ -20,39 +20,33 @@ CPU than the writes themselves.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, case, insert, update
+from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from campaigns.models import CallAttempt, Lead
+from campaigns.models import CallAttempt
 from campaigns.retry import LeadDisposition, LeadStatus, RetryPolicy, after_attempt
 from campaigns.store import session_scope
+from campaigns.tables import ATTEMPT_TABLE, LEAD_TABLE
 from dialer.core.attempt import Attempt, AttemptState, Outcome
-from dialer.services.operators import OperatorState, write_observed_states
+from dialer.core.clock import to_dt, to_ts
+from dialer.core.operators import OperatorState
 from dialer.store.claims import ClaimedLead
 from dialer.store.console_events import CONNECTED, ENDED, STATE, write_events
-
-ATTEMPT_TABLE: Table = CallAttempt.__table__  # type: ignore[attr-defined]
-LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
+from dialer.store.operators import write_observed_states
 
 # A lead whose zones never share an open hour is looked at again a day later:
 # daylight saving time or a corrected zone may open a window.
 NO_WINDOW_RECHECK = timedelta(days=1)
 NO_WINDOW = "no_window"
-
-
-def to_dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def to_ts(dt: datetime) -> float:
-    return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def _opt_dt(ts: float | None) -> datetime | None:
@@ -141,13 +135,20 @@ def record_progress(store: Engine, attempt: Attempt, operator: str | None) -> No
 class Journal:
     """Call progress and operator states noted as events arrive, written once per tick."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Engine | None = None) -> None:
+        self._store = store  # given: a connection is written at once, not at the next flush
         self._progress: dict[str, tuple[Attempt, str | None]] = {}
         self._members: dict[str, OperatorState] = {}
         self._announced: set[str] = set()  # attempts whose connection the consoles were told of
 
     def note_progress(self, attempt: Attempt, operator: str | None) -> None:
         self._progress[attempt.attempt_id] = (attempt, operator)
+        connected = attempt.connected_at is not None and attempt.attempt_id not in self._announced
+        if self._store is not None and operator and connected:
+            # The operator's console pops from this row. Best effort: a failed write stays noted
+            # and the next flush, which handles a store outage, writes it.
+            with contextlib.suppress(SQLAlchemyError):
+                self.flush(self._store)
 
     def note_member(self, interface: str, state: OperatorState) -> None:
         self._members[interface] = state
