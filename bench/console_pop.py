@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,64 @@ def _log_in(browser: Any, url: str, user: str) -> Any:
     return page
 
 
+def _wait_calls_ended(db_url: str, calls: int, timeout: float) -> None:
+    store = open_store(db_url)
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        with Session(store) as session:
+            ended = session.exec(select(CallAttempt).where(col(CallAttempt.ended_at).is_not(None))).all()
+        if len(ended) >= calls:
+            break
+        time.sleep(1.0)
+    store.dispose()
+    time.sleep(2.0)
+
+
+def _browse(
+    url: str, env: dict[str, str], workdir: Path, operators: int, calls: int, talk_s: float
+) -> dict[str, float]:
+    """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s)."""
+    pops: dict[str, float] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        pages = [_log_in(browser, url, f"user{101 + i}") for i in range(operators)]
+        for page in pages:
+            page.wait_for_selector("#observed[data-state=ready]")
+        _leads(workdir / "leads.csv", calls)
+        command = [str(DIALER), "lists", "import", str(workdir / "leads.csv"), "--campaign", "pop"]
+        subprocess.run([*command, "--map", "timezone=timezone"], env=env, check=True, capture_output=True)
+        _wait_calls_ended(env["DIALER_DB"], calls, 60 + calls * (talk_s + 2) / max(1, operators) * 2)
+        for page in pages:
+            for attempt, at_ms in json.loads(page.get_attribute("body", "data-pops") or "[]"):
+                pops.setdefault(attempt, at_ms / 1000.0)
+        browser.close()
+    return pops
+
+
+def _summary(db_url: str, operators: int, pops: dict[str, float]) -> dict[str, Any]:
+    store = open_store(db_url)
+    with Session(store) as session:
+        rows = session.exec(select(CallAttempt).where(col(CallAttempt.connected_at).is_not(None))).all()
+    store.dispose()
+    latencies = []
+    for row in rows:
+        assert row.connected_at is not None
+        at = row.connected_at if row.connected_at.tzinfo else row.connected_at.replace(tzinfo=UTC)
+        if row.id in pops:
+            latencies.append((pops[row.id] - at.timestamp()) * 1000.0)
+    figures = {f"p{q}_ms": round(percentile(latencies, q), 1) if latencies else None for q in (50, 95, 99)}
+    return {
+        "operators": operators,
+        "calls_connected": len(rows),
+        "pops_seen": len(latencies),
+        **figures,
+        "max_ms": round(max(latencies), 1) if latencies else None,
+        "min_ms": round(min(latencies), 1) if latencies else None,
+    }
+
+
 def run(operators: int, calls: int, talk_s: float) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="console-pop-"))
     db_url = f"sqlite:///{workdir / 'pop.db'}"
@@ -102,59 +161,14 @@ def run(operators: int, calls: int, talk_s: float) -> dict[str, Any]:
         _setup(db_url, workdir, operators, box)
         env = {**os.environ, "DIALER_DB": db_url, "DIALER_AMI_URL": box.ami_url}
         port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        log = open(workdir / "processes.log", "wb")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen([str(DIALER), "console", "--port", str(port)], env=env, stdout=log, stderr=log)
-        )
-        procs.append(
-            subprocess.Popen(
-                [str(DIALER), "run", "--campaign", "pop", "--node", "bench"], env=env, stdout=log, stderr=log
-            )
-        )
-        _wait_http(url + "/login")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
-            )
-            pages = [_log_in(browser, url, f"user{101 + i}") for i in range(operators)]
-            for page in pages:
-                page.wait_for_selector("#observed[data-state=ready]")
-            _leads(workdir / "leads.csv", calls)
-            subprocess.run(
-                [
-                    str(DIALER),
-                    "lists",
-                    "import",
-                    str(workdir / "leads.csv"),
-                    "--campaign",
-                    "pop",
-                    "--map",
-                    "timezone=timezone",
-                ],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            store = open_store(db_url)
-            until = time.monotonic() + 60 + calls * (talk_s + 2) / max(1, operators) * 2
-            while time.monotonic() < until:
-                with Session(store) as session:
-                    ended = session.exec(
-                        select(CallAttempt).where(col(CallAttempt.ended_at).is_not(None))
-                    ).all()
-                if len(ended) >= calls:
-                    break
-                time.sleep(1.0)
-            time.sleep(2.0)
-            pops: dict[str, float] = {}
-            for page in pages:
-                for attempt, at_ms in json.loads(page.get_attribute("body", "data-pops") or "[]"):
-                    pops.setdefault(attempt, at_ms / 1000.0)
-            browser.close()
-        with Session(store) as session:
-            rows = session.exec(select(CallAttempt).where(col(CallAttempt.connected_at).is_not(None))).all()
-        store.dispose()
+        with open(workdir / "processes.log", "wb") as log:
+            for command in (
+                ["console", "--port", str(port)],
+                ["run", "--campaign", "pop", "--node", "bench"],
+            ):
+                procs.append(subprocess.Popen([str(DIALER), *command], env=env, stdout=log, stderr=log))
+            _wait_http(f"http://127.0.0.1:{port}/login")
+            pops = _browse(f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s)
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -164,26 +178,7 @@ def run(operators: int, calls: int, talk_s: float) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         box.stop()
-    latencies = []
-    for row in rows:
-        assert row.connected_at is not None
-        connected = (
-            row.connected_at.timestamp()
-            if row.connected_at.tzinfo
-            else row.connected_at.replace(tzinfo=__import__("datetime").UTC).timestamp()
-        )
-        if row.id in pops:
-            latencies.append((pops[row.id] - connected) * 1000.0)
-    return {
-        "operators": operators,
-        "calls_connected": len(rows),
-        "pops_seen": len(latencies),
-        "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
-        "p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
-        "p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
-        "max_ms": round(max(latencies), 1) if latencies else None,
-        "min_ms": round(min(latencies), 1) if latencies else None,
-    }
+    return _summary(db_url, operators, pops)
 
 
 def main() -> None:
