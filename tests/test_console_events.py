@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -61,3 +62,31 @@ async def test_on_postgresql_notify_wakes_the_hub_without_waiting_for_its_loop(p
         await asyncio.wait_for(page.wait(), 10)
     finally:
         await hub.stop()
+
+
+def test_a_connection_is_written_at_once_and_a_disposition_given_during_the_call_holds(store: Engine) -> None:
+    from campaigns.retry import RetryPolicy
+    from dialer.core.attempt import Outcome
+    from dialer.services.dispositions import dispose
+    from dialer.store.claims import claim_due_leads
+    from dialer.store.recorder import begin_attempts, finish_attempt
+    from tests.engine_helpers import attempts, leads, make_leads, phones_by_digit
+
+    cid = console_campaign(store)
+    make_leads(store, cid, phones_by_digit([0]))
+    [placement] = begin_attempts(
+        store, claim_due_leads(store, cid, "n", datetime.now(UTC), 1), "n", lambda: 1.0
+    )
+    connected = replace(Attempt.dial(placement.attempt_id, 1.0), connected_at=2.0, operator="Local/x")
+    journal = Journal(store)
+    journal.note_progress(connected, "op1")  # no flush: a journal with a store writes a connection now
+    [row] = attempts(store, cid)
+    assert row.connected_at is not None and row.operator == "op1"
+    assert operators_touched(store, 0)[1] == {"op1"}
+
+    dispose(store, "op1", placement.attempt_id, "callback")  # "call back later", while on the line
+    ended = replace(connected, ended_at=9.0, outcome=Outcome.CONNECTED)
+    finish_attempt(store, ended, RetryPolicy(), "op1")
+    [lead] = leads(store, cid)
+    assert lead.status == "scheduled" and lead.next_call_at is not None  # not closed as "connected"
+    assert lead.attempts == 1 and lead.claimed_by is None
