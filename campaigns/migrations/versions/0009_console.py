@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"  # 0006-0008 land from other branches; until then this needs "0005"
 branch_labels = None
 depends_on = None
 
