@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from campaigns import service
 from dialer.cli import campaign_commands, demo, status_view
+from dialer.cli import console_commands as cli_console
 from dialer.cli import dnc_commands as cli_dnc
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import numbering_commands as cli_numbering
@@ -297,6 +298,7 @@ app.add_typer(cli_tools.report_app, name="report")
 app.add_typer(cli_numbering.numbering_app, name="numbering")
 app.command("simulate")(cli_tools.simulate_command)
 app.command("demo")(demo.demo_command)
+cli_console.register(app, export_app)  # console, users, pause-codes, dispositions, scripts, survey
 
 
 if __name__ == "__main__":

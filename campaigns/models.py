@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from campaigns.settings import DEFAULTS
@@ -110,6 +111,8 @@ class CallAttempt(SQLModel, table=True):
     hangup_cause: int | None = None
     operator: str | None = Field(default=None, max_length=100)
     disposition: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, max_length=2000)  # the operator's words on the call
+    disposed_at: datetime | None = None
     abandoned: bool = False
     safe_harbour: bool = False
     amd_status: str | None = Field(default=None, max_length=16)
@@ -124,6 +127,8 @@ class Operator(SQLModel, table=True):
     desired_state: str = Field(default="logged_out", max_length=16)  # set by the CLI/console
     state: str = Field(default="logged_out", max_length=16)  # observed by the engine
     state_changed_at: datetime = Field(default_factory=utcnow)
+    desired_at: datetime | None = None  # when desired_state last changed (the console's timer)
+    pause_reason: str | None = Field(default=None, max_length=32)  # a pause code
 
 
 class OperatorCampaign(SQLModel, table=True):
@@ -142,6 +147,11 @@ class DispositionCode(SQLModel, table=True):
     code: str = Field(max_length=32)
     label: str = Field(max_length=200)
     final: bool = True  # a final disposition closes the lead
+    label_ru: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    retry_in_s: int | None = None  # not final: call the lead again after this many seconds
+    dnc: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})  # number to DNC
+    callback: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})  # asks for a time
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # its number key
 
 
 class DncEntry(SQLModel, table=True):
@@ -294,3 +304,98 @@ class JobRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     result: str = Field(default="", max_length=1000)
+
+
+class UserAccount(SQLModel, table=True):
+    """A person who logs in to the console; an operator's account names its queue member."""
+
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=100)
+    password_hash: str = Field(max_length=255)  # argon2
+    role: str = Field(max_length=16)  # operator | supervisor | admin
+    operator_id: int | None = Field(default=None, foreign_key="operator.id")
+    language: str = Field(default="ru", max_length=8)
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebSession(SQLModel, table=True):
+    """A console login. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed console login, counted to throttle guessing."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_name_at", "name", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class PauseCode(SQLModel, table=True):
+    __tablename__ = "pause_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    label: str = Field(max_length=200)
+
+
+class CampaignScript(SQLModel, table=True):
+    """The words an operator reads, with {column} placeholders filled from the lead."""
+
+    __tablename__ = "campaign_script"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    body: str = Field(default="", max_length=20000)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsoleEvent(SQLModel, table=True):
+    """Something the consoles must look at: an operator connected or freed, a queue state changed.
+
+    The id only grows: a console remembers the last one it saw and reads what came after.
+    """
+
+    __tablename__ = "console_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    kind: str = Field(max_length=16)  # connected | ended | state
+    subject: str = Field(default="", max_length=200)  # operator name, or interface for state
+    attempt_id: str | None = Field(default=None, max_length=40)
+
+
+class SurveyQuestion(SQLModel, table=True):
+    """A question the operator asks on a campaign's calls (market research, surveys)."""
+
+    __tablename__ = "survey_question"
+    __table_args__ = (UniqueConstraint("campaign_id", "key", name="uq_survey_campaign_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    key: str = Field(max_length=32)  # the export's column
+    text: str = Field(max_length=1000)
+    kind: str = Field(max_length=16)  # text | single | multi | number
+    choices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    required: bool = False
+    position: int = 0
+
+
+class SurveyAnswer(SQLModel, table=True):
+    __tablename__ = "survey_answer"
+
+    attempt_id: str = Field(foreign_key="call_attempt.id", primary_key=True, max_length=40)
+    question_id: int = Field(foreign_key="survey_question.id", primary_key=True)
+    value: str = Field(default="", max_length=2000)  # multi: choices joined by "; "

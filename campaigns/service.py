@@ -18,8 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from campaigns.contact_limits import format_limits, parse_limits
+from campaigns.dispositions import DEFAULT_CODES
 from campaigns.lifecycle import CampaignState
-from campaigns.models import Campaign, Lead
+from campaigns.models import Campaign, DispositionCode, Lead
 from campaigns.queue_sharing import check_queue_free
 from campaigns.region import check_region
 from campaigns.retry import RetryPolicy
@@ -208,6 +209,20 @@ def create_campaign(store: Engine, spec: CampaignSpec, share_queue: bool = False
         campaign = Campaign(**asdict(spec))
         session.add(campaign)
         session.flush()
+        for position, code in enumerate(DEFAULT_CODES, start=1):
+            session.add(
+                DispositionCode(
+                    campaign_id=campaign.id,
+                    code=code.code,
+                    label=code.label,
+                    label_ru=code.label_ru,
+                    final=code.final and code.retry_in_s is None,
+                    retry_in_s=code.retry_in_s,
+                    dnc=code.dnc,
+                    callback=code.callback,
+                    position=position,
+                )
+            )
         session.refresh(campaign)
         return campaign
 

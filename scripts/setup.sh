@@ -30,6 +30,15 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[dev]'
 
+# The console's browser tests drive Debian's chromium through Playwright (never `playwright install`).
+if [ "${DIALER_SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "warning: /usr/bin/chromium is missing (apt-get install chromium): browser tests cannot run" >&2
+    fi
+fi
+
 if [ "${DIALER_SKIP_ASTERISK:-0}" != 1 ]; then
     bash scripts/install-asterisk.sh
 fi

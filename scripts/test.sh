@@ -7,6 +7,7 @@ bash scripts/setup.sh
 bash scripts/install-postgres.sh
 export DIALER_REQUIRE_ASTERISK=1
 export DIALER_REQUIRE_POSTGRES=1
+export DIALER_REQUIRE_BROWSER=1
 .venv/bin/ruff check .
 .venv/bin/mypy
 set +e

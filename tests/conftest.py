@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from campaigns.store import open_store
 
-pytest_plugins = ["tests.asterisk_fixtures", "tests.postgres_fixtures"]
+pytest_plugins = ["tests.asterisk_fixtures", "tests.postgres_fixtures", "tests.browser_fixtures"]
 
 
 @pytest.fixture

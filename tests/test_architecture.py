@@ -69,6 +69,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "dialer/ami": ("dialer.core", "dialer.ami"),
     "dialer/sim": ("dialer.core", "dialer.pacing", "dialer.sim"),
     "dialer/pbx": ("dialer.core", "dialer.ami", "dialer.pbx"),
+    # The console sees the product only through the services (and the error tree).
+    "dialer/web": ("dialer.core", "dialer.services", "dialer.web"),
     "dialer/cli": ("dialer", "campaigns", "lists"),
     "dialer": ("dialer",),
     # What campaigns/ and lists/ may use of the dial engine: its error tree, the port and the attempt.
@@ -102,6 +104,7 @@ LOADS_NOTHING_OF: dict[str, tuple[str, ...]] = {
     "dialer/services": ("panoramisk", "typer"),
     "dialer/service": NO_TERMINAL,
     "dialer/reports": NO_TERMINAL,
+    "dialer/web": NO_TERMINAL,
     "campaigns": NO_TERMINAL,
     "lists": NO_TERMINAL,
 }

@@ -95,7 +95,7 @@ class DialEngine:
         self._settings = settings
         self._clock = clock
         self._membership = Membership(telephony, settings.operator_retry_s, clock)
-        self._journal = Journal()
+        self._journal = Journal(store)  # writes a connection at once: consoles pop from it
         self._book = CampaignRuns(store, settings, campaigns, pacer_for, self._membership)
         self._campaigns = self._book.runs  # the campaigns this node dials (owns)
         self._live: dict[str, LiveCall] = {}

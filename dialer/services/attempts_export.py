@@ -23,6 +23,8 @@ COLUMNS = (
     "outcome",
     "hangup_cause",
     "operator",
+    "disposition",
+    "note",
 )
 
 
@@ -56,6 +58,8 @@ def export_attempts(store: Engine, campaign: str, out: TextIO) -> int:
                 a.outcome or "",
                 "" if a.hangup_cause is None else a.hangup_cause,
                 _safe_text(a.operator),
+                a.disposition or "",
+                _safe_text(a.note),
             ]
         )
     return len(attempts)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from campaigns.models import Campaign, Operator, OperatorCampaign
+from campaigns.models import Campaign, Operator, OperatorCampaign, utcnow
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
@@ -75,13 +75,21 @@ def add_operator(store: Engine, name: str, interface: str, campaigns: Sequence[s
     return get_operator(store, name)
 
 
-def set_desired_state(store: Engine, name: str, state: OperatorState) -> OperatorView:
-    """Ask for ``state``; a running engine applies it to the queues within a second."""
+def set_desired_state(
+    store: Engine, name: str, state: OperatorState, reason: str | None = None
+) -> OperatorView:
+    """Ask for ``state``; a running engine applies it to the queues within a second.
+
+    ``reason`` is the pause code of a pause (the console asks for one); other states clear it.
+    """
     if state not in DESIRED_STATES:
         raise InvalidInput(f"an operator can be asked to be {', '.join(DESIRED_STATES)}, not {state}")
     with session_scope(store) as session:
         operator = _operator(session, name)
+        if operator.desired_state != state.value or operator.desired_at is None:
+            operator.desired_at = utcnow()
         operator.desired_state = state.value
+        operator.pause_reason = reason if state is OperatorState.PAUSED else None
     return get_operator(store, name)
 
 

@@ -20,6 +20,7 @@ CPU than the writes themselves.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from campaigns.models import CallAttempt
@@ -38,6 +40,7 @@ from dialer.core.attempt import Attempt, AttemptState, Outcome
 from dialer.core.clock import to_dt, to_ts
 from dialer.core.operators import OperatorState
 from dialer.store.claims import ClaimedLead
+from dialer.store.console_events import CONNECTED, ENDED, STATE, write_events
 from dialer.store.operators import write_observed_states
 
 # A lead whose zones never share an open hour is looked at again a day later:
@@ -132,12 +135,20 @@ def record_progress(store: Engine, attempt: Attempt, operator: str | None) -> No
 class Journal:
     """Call progress and operator states noted as events arrive, written once per tick."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Engine | None = None) -> None:
+        self._store = store  # given: a connection is written at once, not at the next flush
         self._progress: dict[str, tuple[Attempt, str | None]] = {}
         self._members: dict[str, OperatorState] = {}
+        self._announced: set[str] = set()  # attempts whose connection the consoles were told of
 
     def note_progress(self, attempt: Attempt, operator: str | None) -> None:
         self._progress[attempt.attempt_id] = (attempt, operator)
+        connected = attempt.connected_at is not None and attempt.attempt_id not in self._announced
+        if self._store is not None and operator and connected:
+            # The operator's console pops from this row. Best effort: a failed write stays noted
+            # and the next flush, which handles a store outage, writes it.
+            with contextlib.suppress(SQLAlchemyError):
+                self.flush(self._store)
 
     def note_member(self, interface: str, state: OperatorState) -> None:
         self._members[interface] = state
@@ -145,14 +156,22 @@ class Journal:
     def forget(self, attempt_id: str) -> None:
         """The attempt ended: its end record supersedes any pending progress."""
         self._progress.pop(attempt_id, None)
+        self._announced.discard(attempt_id)
 
     def flush(self, store: Engine) -> None:
         if not self._progress and not self._members:
             return
         progress, members = list(self._progress.values()), dict(self._members)
+        connected = [
+            (CONNECTED, operator, a.attempt_id)
+            for a, operator in progress
+            if operator and a.connected_at is not None and a.attempt_id not in self._announced
+        ]
         with store.begin() as conn:
             _write_progress(conn, progress)
             write_observed_states(conn, members)
+            write_events(conn, connected + [(STATE, interface, None) for interface in members])
+        self._announced.update(attempt_id for _, _, attempt_id in connected if attempt_id)
         # Cleared only once written: a failed flush is retried at the next tick.
         for attempt, _ in progress:
             if self._progress.get(attempt.attempt_id, (None, None))[0] is attempt:
@@ -171,13 +190,13 @@ def finish_attempt(
     a, lead = ATTEMPT_TABLE.c, LEAD_TABLE.c
     with store.begin() as conn:
         found = conn.execute(
-            core_select(lead.id, lead.attempts)
+            core_select(lead.id, lead.attempts, a.disposition)
             .join_from(ATTEMPT_TABLE, LEAD_TABLE, a.lead_id == lead.id)
             .where(a.id == attempt.attempt_id, a.ended_at.is_(None))
         ).first()
         if found is None:
             return None  # already recorded (a duplicate end, or reconciled), or no such attempt
-        lead_id, attempts = found
+        lead_id, attempts, disposed = found
         ended = conn.execute(
             update(ATTEMPT_TABLE)
             .where(a.id == attempt.attempt_id, a.ended_at.is_(None))
@@ -193,22 +212,32 @@ def finish_attempt(
         if ended.rowcount != 1:
             return None  # ended by someone else between the read and the write
         disposition = after_attempt(policy, outcome, attempts + 1, ended_at)
+        # An operator's disposition given during the call already decided the lead's fate.
+        fate: dict[str, object] = (
+            {}
+            if disposed is not None
+            else {
+                # A lead put on a do-not-call list during the call stays there.
+                "status": case(
+                    (lead.status == LeadStatus.DNC.value, lead.status),
+                    else_=disposition.status.value,
+                ),
+                "next_call_at": disposition.next_call_at,
+            }
+        )
         conn.execute(
             update(LEAD_TABLE)
             .where(lead.id == lead_id)
             .values(
                 attempts=lead.attempts + 1,
                 last_outcome=outcome.value,
-                # A lead put on a do-not-call list during the call stays there.
-                status=case(
-                    (lead.status == LeadStatus.DNC.value, lead.status),
-                    else_=disposition.status.value,
-                ),
-                next_call_at=disposition.next_call_at,
                 claimed_by=None,
                 claimed_at=None,
+                **fate,
             )
         )
+        if operator and attempt.connected_at is not None:
+            write_events(conn, [(ENDED, operator, attempt.attempt_id)])
         return disposition
 
 

@@ -1,0 +1,197 @@
+"""Screen-pop latency: from the engine's receipt of Asterisk's AgentConnect to the lead on the page.
+
+Runs a real sandbox Asterisk, `dialer run` and `dialer console` as separate processes on one
+SQLite store, and one headless Chromium page per operator (Debian's chromium, through Playwright).
+Every operator logs in and goes ready; then the leads arrive and every customer answers. For each
+connected call the latency is the page's wall clock when the new lead was put in the DOM
+(``performance.timeOrigin + performance.now()``) minus the attempt's ``connected_at``, which the
+engine takes from its clock when the AgentConnect event arrives over AMI. Same host, same clock.
+
+    python bench/console_pop.py --operators 10 --calls 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+from sqlmodel import Session, col, select
+
+from bench._engine_setup import make_campaign, noon_zone, percentile
+from campaigns.models import CallAttempt
+from campaigns.store import open_store
+from dialer.pbx.sandbox import Sandbox, SimTuning, free_port
+from dialer.services.accounts import add_user
+from dialer.services.operators import add_operator
+
+DIALER = Path(sys.executable).with_name("dialer")
+PASSWORD = "bench-password-1"
+RESULTS = Path(__file__).parent / "results"
+
+
+def _wait_http(url: str, timeout: float = 30) -> None:
+    until = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > until:
+                raise
+            time.sleep(0.2)
+
+
+def _setup(db_url: str, workdir: Path, operators: int, box: Sandbox) -> list[str]:
+    store = open_store(db_url)
+    make_campaign(
+        store,
+        "pop",
+        "qpop",
+        max_channels=operators * 2,
+        originate_rate=20.0,
+        safe_harbour_sound=box.safe_harbour_sound,
+    )
+    names = []
+    for i in range(operators):
+        name = f"op{101 + i}"
+        add_operator(store, name, f"Local/{name}@sim-operators/n", ["pop"])
+        add_user(store, f"user{101 + i}", "operator", PASSWORD, operator=name, language="en")
+        names.append(name)
+    store.dispose()
+    return names
+
+
+def _leads(path: Path, calls: int) -> None:
+    zone = noon_zone()
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["phone", "timezone", "name", "city"])
+        for i in range(calls):
+            writer.writerow([f"+7901{i:05d}10", zone, f"Lead {i}", "Kazan"])
+
+
+def _log_in(browser: Any, url: str, user: str) -> Any:
+    page = browser.new_context().new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url + "/login")
+    page.fill("#name", user)
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("#link.up")
+    page.click("#go-ready")
+    return page
+
+
+def _wait_calls_ended(db_url: str, calls: int, timeout: float) -> None:
+    store = open_store(db_url)
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        with Session(store) as session:
+            ended = session.exec(select(CallAttempt).where(col(CallAttempt.ended_at).is_not(None))).all()
+        if len(ended) >= calls:
+            break
+        time.sleep(1.0)
+    store.dispose()
+    time.sleep(2.0)
+
+
+def _browse(
+    url: str, env: dict[str, str], workdir: Path, operators: int, calls: int, talk_s: float
+) -> dict[str, float]:
+    """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s)."""
+    pops: dict[str, float] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        pages = [_log_in(browser, url, f"user{101 + i}") for i in range(operators)]
+        for page in pages:
+            page.wait_for_selector("#observed[data-state=ready]")
+        _leads(workdir / "leads.csv", calls)
+        command = [str(DIALER), "lists", "import", str(workdir / "leads.csv"), "--campaign", "pop"]
+        subprocess.run([*command, "--map", "timezone=timezone"], env=env, check=True, capture_output=True)
+        _wait_calls_ended(env["DIALER_DB"], calls, 60 + calls * (talk_s + 2) / max(1, operators) * 2)
+        for page in pages:
+            for attempt, at_ms in json.loads(page.get_attribute("body", "data-pops") or "[]"):
+                pops.setdefault(attempt, at_ms / 1000.0)
+        browser.close()
+    return pops
+
+
+def _summary(db_url: str, operators: int, pops: dict[str, float]) -> dict[str, Any]:
+    store = open_store(db_url)
+    with Session(store) as session:
+        rows = session.exec(select(CallAttempt).where(col(CallAttempt.connected_at).is_not(None))).all()
+    store.dispose()
+    latencies = []
+    for row in rows:
+        assert row.connected_at is not None
+        at = row.connected_at if row.connected_at.tzinfo else row.connected_at.replace(tzinfo=UTC)
+        if row.id in pops:
+            latencies.append((pops[row.id] - at.timestamp()) * 1000.0)
+    figures = {f"p{q}_ms": round(percentile(latencies, q), 1) if latencies else None for q in (50, 95, 99)}
+    return {
+        "operators": operators,
+        "calls_connected": len(rows),
+        "pops_seen": len(latencies),
+        **figures,
+        "max_ms": round(max(latencies), 1) if latencies else None,
+        "min_ms": round(min(latencies), 1) if latencies else None,
+    }
+
+
+def run(operators: int, calls: int, talk_s: float) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="console-pop-"))
+    db_url = f"sqlite:///{workdir / 'pop.db'}"
+    box = Sandbox(["qpop"], sim=SimTuning(impatient_s=5.0, op_answer_s=0.3, talk_s=talk_s)).start()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        _setup(db_url, workdir, operators, box)
+        env = {**os.environ, "DIALER_DB": db_url, "DIALER_AMI_URL": box.ami_url}
+        port = free_port()
+        with open(workdir / "processes.log", "wb") as log:
+            for command in (
+                ["console", "--port", str(port)],
+                ["run", "--campaign", "pop", "--node", "bench"],
+            ):
+                procs.append(subprocess.Popen([str(DIALER), *command], env=env, stdout=log, stderr=log))
+            _wait_http(f"http://127.0.0.1:{port}/login")
+            pops = _browse(f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        box.stop()
+    return _summary(db_url, operators, pops)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--operators", type=int, default=10)
+    parser.add_argument("--calls", type=int, default=60)
+    parser.add_argument("--talk", type=float, default=2.0, help="seconds each simulated call lasts")
+    args = parser.parse_args()
+    result = run(args.operators, args.calls, args.talk)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "console_pop.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

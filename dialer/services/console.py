@@ -1,0 +1,234 @@
+"""What the operator console shows: an operator's state and the call Asterisk connected to them.
+
+The console calls these functions and renders their values; it holds no rules of its own. An
+operator sees only calls connected to them and the leads of those calls: anything else is
+``NotFound``, which the console answers with 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from campaigns.models import CallAttempt, Campaign, CampaignScript, Lead, LeadList, Operator, utcnow
+from campaigns.store import session_scope
+from dialer.core.errors import InvalidInput, NotFound
+from dialer.policy.script import ScriptPart, fill
+from dialer.services.accounts import Role, UserView
+from dialer.services.dispositions import CodeView, campaign_codes
+from dialer.services.survey import QuestionView, campaign_questions
+from dialer.store import console_events
+
+POP_WINDOW = timedelta(hours=14)  # an undisposed call older than a shift no longer pops
+MAX_SCRIPT = 20000
+
+
+@dataclass(frozen=True)
+class StateView:
+    operator: str
+    desired: str
+    desired_at: datetime | None
+    pause_reason: str | None
+    observed: str
+    observed_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    started_at: datetime
+    outcome: str | None
+    disposition: str | None
+    note: str | None
+    operator: str | None
+
+
+@dataclass(frozen=True)
+class CallCard:
+    """The screen pop: one connected call with its lead, campaign, history, script and codes."""
+
+    attempt_id: str
+    live: bool
+    connected_at: datetime | None
+    disposition: str | None
+    lead_id: int
+    phone: str
+    columns: list[tuple[str, str]]
+    local_times: list[tuple[str, datetime]]
+    campaign: str
+    history: list[HistoryRow]
+    script: list[ScriptPart]
+    codes: list[CodeView] = field(default_factory=list)
+    questions: list[QuestionView] = field(default_factory=list)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _operator(session: Session, name: str) -> Operator:
+    operator = session.exec(select(Operator).where(Operator.name == name)).first()
+    if operator is None:
+        raise NotFound(f"no operator named {name!r}")
+    return operator
+
+
+def operator_state(store: Engine, operator: str) -> StateView:
+    with Session(store) as session:
+        op = _operator(session, operator)
+        return StateView(
+            op.name,
+            op.desired_state,
+            _aware(op.desired_at) if op.desired_at else None,
+            op.pause_reason,
+            op.state,
+            _aware(op.state_changed_at),
+        )
+
+
+def current_attempt(store: Engine, operator: str) -> str | None:
+    """The newest call connected to ``operator`` that still awaits their disposition."""
+    with Session(store) as session:
+        return session.exec(
+            select(CallAttempt.id)
+            .where(
+                CallAttempt.operator == operator,
+                col(CallAttempt.connected_at).is_not(None),
+                col(CallAttempt.disposition).is_(None),
+                col(CallAttempt.started_at) > utcnow() - POP_WINDOW,
+            )
+            .order_by(col(CallAttempt.connected_at).desc())
+            .limit(1)
+        ).first()
+
+
+def _visible_attempt(session: Session, user: UserView, attempt_id: str) -> CallAttempt:
+    attempt = session.get(CallAttempt, attempt_id)
+    if attempt is None or attempt.connected_at is None:
+        raise NotFound("no such call")
+    if user.role is Role.OPERATOR and attempt.operator != user.operator:
+        raise NotFound("no such call")
+    return attempt
+
+
+def call_card(store: Engine, user: UserView, attempt_id: str) -> CallCard:
+    with Session(store) as session:
+        attempt = _visible_attempt(session, user, attempt_id)
+        lead = session.get(Lead, attempt.lead_id)
+        campaign = session.get(Campaign, attempt.campaign_id)
+        assert lead is not None and lead.id is not None and campaign is not None and campaign.id is not None
+        columns = _columns(session, lead)
+        script = session.get(CampaignScript, campaign.id)
+        values = {name: value for name, value in columns} | {"phone": lead.phone, "campaign": campaign.name}
+        return CallCard(
+            attempt_id=attempt.id,
+            live=attempt.ended_at is None,
+            connected_at=_aware(attempt.connected_at) if attempt.connected_at else None,
+            disposition=attempt.disposition,
+            lead_id=lead.id,
+            phone=lead.phone,
+            columns=columns,
+            local_times=local_times(lead.time_zones, utcnow()),
+            campaign=campaign.name,
+            history=_history(session, lead.id, exclude=attempt.id),
+            script=fill(script.body, values) if script else [],
+            codes=campaign_codes(session, campaign.id),
+            questions=campaign_questions(session, campaign.id),
+        )
+
+
+def lead_card(store: Engine, user: UserView, lead_id: int) -> CallCard:
+    """A lead an operator may see: one of their own calls was with it."""
+    with Session(store) as session:
+        query = select(CallAttempt.id).where(
+            CallAttempt.lead_id == lead_id, col(CallAttempt.connected_at).is_not(None)
+        )
+        if user.role is Role.OPERATOR:
+            query = query.where(CallAttempt.operator == user.operator)
+        attempt_id = session.exec(query.order_by(col(CallAttempt.started_at).desc()).limit(1)).first()
+    if attempt_id is None:
+        raise NotFound("no such lead")
+    return call_card(store, user, attempt_id)
+
+
+def _columns(session: Session, lead: Lead) -> list[tuple[str, str]]:
+    order: list[str] = []
+    if lead.list_id is not None:
+        lead_list = session.get(LeadList, lead.list_id)
+        order = list(lead_list.columns) if lead_list else []
+    names = order + [k for k in lead.data if k not in order]
+    return [(name, "" if lead.data.get(name) is None else str(lead.data.get(name))) for name in names]
+
+
+def _history(session: Session, lead_id: int, exclude: str) -> list[HistoryRow]:
+    rows = session.exec(
+        select(CallAttempt)
+        .where(CallAttempt.lead_id == lead_id, CallAttempt.id != exclude)
+        .order_by(col(CallAttempt.started_at).desc())
+        .limit(50)
+    ).all()
+    return [HistoryRow(_aware(r.started_at), r.outcome, r.disposition, r.note, r.operator) for r in rows]
+
+
+def local_times(time_zones: str, now: datetime) -> list[tuple[str, datetime]]:
+    """The lead's local time in each of its candidate zones."""
+    times = []
+    for name in [z.strip() for z in time_zones.split(",") if z.strip()][:5]:
+        try:
+            times.append((name, now.astimezone(ZoneInfo(name))))
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return times
+
+
+def set_script(store: Engine, campaign: str, body: str) -> None:
+    """Store the campaign's call script (plain text with ``{column}`` placeholders)."""
+    if len(body) > MAX_SCRIPT:
+        raise InvalidInput(f"the script is longer than {MAX_SCRIPT} characters")
+    with session_scope(store) as session:
+        found = session.exec(select(Campaign).where(Campaign.name == campaign)).first()
+        if found is None or found.id is None:
+            raise NotFound(f"unknown campaign {campaign!r}")
+        row = session.get(CampaignScript, found.id) or CampaignScript(campaign_id=found.id)
+        row.body, row.updated_at = body, utcnow()
+        session.add(row)
+
+
+def get_script(store: Engine, campaign: str) -> str:
+    with Session(store) as session:
+        found = session.exec(select(Campaign).where(Campaign.name == campaign)).first()
+        if found is None or found.id is None:
+            raise NotFound(f"unknown campaign {campaign!r}")
+        row = session.get(CampaignScript, found.id)
+        return row.body if row else ""
+
+
+listen_for_events = console_events.listen
+
+
+def last_event_id(store: Engine) -> int:
+    with store.connect() as conn:
+        return console_events.last_event_id(conn)
+
+
+def operators_touched(store: Engine, after: int) -> tuple[int, set[str]]:
+    """The newest event id, and the operators named by the events after ``after``."""
+    with store.connect() as conn:
+        events = console_events.events_after(conn, after)
+    if not events:
+        return after, set()
+    names = {subject for _, kind, subject, _ in events if kind != console_events.STATE}
+    interfaces = {subject for _, kind, subject, _ in events if kind == console_events.STATE}
+    if interfaces:
+        names |= _names_of(store, interfaces)
+    return events[-1][0], names
+
+
+def _names_of(store: Engine, interfaces: Sequence[str] | set[str]) -> set[str]:
+    with Session(store) as session:
+        rows = session.exec(select(Operator.name).where(col(Operator.interface).in_(list(interfaces)))).all()
+        return set(rows)

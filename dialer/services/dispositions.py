@@ -1,0 +1,188 @@
+"""Disposition codes per campaign, and an operator's disposition of a call.
+
+A disposition is stored on the attempt (code, note, when). Its code decides the lead's fate: a
+final code closes the lead, ``retry_in_s`` schedules it again, ``dnc`` puts the number on the
+global do-not-call list in the same transaction. Submitting the same code again is accepted and
+changes nothing, so a browser may safely resend a disposition it is not sure arrived.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from campaigns.models import CallAttempt, Campaign, DispositionCode, DncEntry, Lead, utcnow
+from campaigns.retry import LeadStatus, parse_duration
+from campaigns.service import find_campaign
+from campaigns.store import session_scope
+from dialer.core.errors import InvalidInput, NotFound
+from dialer.services.survey import campaign_questions, check_answers, store_answers
+
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True)
+class CodeView:
+    code: str
+    label: str
+    label_ru: str
+    key: int  # number key on the operator's screen
+    final: bool
+    retry_in_s: int | None
+    dnc: bool
+    callback: bool
+
+    def label_for(self, language: str) -> str:
+        return self.label_ru if language == "ru" and self.label_ru else self.label
+
+
+def _views(rows: list[DispositionCode]) -> list[CodeView]:
+    ordered = sorted(rows, key=lambda r: (r.position, r.code))
+    return [
+        CodeView(r.code, r.label, r.label_ru, key, r.final, r.retry_in_s, r.dnc, r.callback)
+        for key, r in enumerate(ordered, start=1)
+    ]
+
+
+def campaign_codes(session: Session, campaign_id: int) -> list[CodeView]:
+    rows = session.exec(
+        select(DispositionCode).where(
+            (col(DispositionCode.campaign_id) == campaign_id) | col(DispositionCode.campaign_id).is_(None)
+        )
+    ).all()
+    return _views(list(rows))
+
+
+def list_codes(store: Engine, campaign: str) -> list[CodeView]:
+    with Session(store) as session:
+        found = find_campaign(session, campaign)
+        assert found.id is not None
+        return campaign_codes(session, found.id)
+
+
+def add_code(
+    store: Engine,
+    campaign: str,
+    code: str,
+    label: str,
+    *,
+    label_ru: str = "",
+    final: bool = False,
+    retry_in: str | None = None,
+    dnc: bool = False,
+    callback: bool = False,
+) -> CodeView:
+    """Add a code (or replace the one with the same name) at the end of the campaign's keys."""
+    if not _CODE.match(code):
+        raise InvalidInput(f"code {code!r}: lower-case letters, digits, '_' or '-', at most 32")
+    if not label.strip() or len(label) > 200 or len(label_ru) > 200:
+        raise InvalidInput("a label of 1 to 200 characters is required")
+    if final and retry_in:
+        raise InvalidInput("a code is either --final or --retry-in, not both")
+    retry_s = None
+    if retry_in:
+        try:
+            retry_s = int(parse_duration(retry_in).total_seconds())
+        except ValueError as exc:
+            raise InvalidInput(f"--retry-in: {exc}") from None
+    with session_scope(store) as session:
+        found = find_campaign(session, campaign)
+        row = session.exec(
+            select(DispositionCode).where(
+                DispositionCode.campaign_id == found.id, DispositionCode.code == code
+            )
+        ).first()
+        if row is None:
+            last = session.exec(
+                select(func.max(DispositionCode.position)).where(DispositionCode.campaign_id == found.id)
+            ).one()
+            row = DispositionCode(campaign_id=found.id, code=code, label=label, position=(last or 0) + 1)
+        row.label, row.label_ru = label.strip(), label_ru.strip()
+        row.final, row.retry_in_s, row.dnc, row.callback = retry_s is None, retry_s, dnc, callback
+        session.add(row)
+        session.flush()
+        assert found.id is not None
+        return next(c for c in campaign_codes(session, found.id) if c.code == code)
+
+
+def remove_code(store: Engine, campaign: str, code: str) -> None:
+    with session_scope(store) as session:
+        found = find_campaign(session, campaign)
+        row = session.exec(
+            select(DispositionCode).where(
+                DispositionCode.campaign_id == found.id, DispositionCode.code == code
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"campaign {campaign} has no disposition code {code!r}")
+        session.delete(row)
+
+
+@dataclass(frozen=True)
+class Disposed:
+    attempt_id: str
+    code: str
+    lead_status: str
+
+
+def dispose(
+    store: Engine,
+    operator: str,
+    attempt_id: str,
+    code: str,
+    note: str = "",
+    answers: Mapping[str, Sequence[str]] | None = None,
+) -> Disposed:
+    """Record ``operator``'s disposition of their call ``attempt_id`` (with the survey's answers,
+    checked first: ``AnswersRejected``) and move the lead on, in one transaction."""
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"the note is longer than {MAX_NOTE} characters")
+    with session_scope(store) as session:
+        attempt = session.get(CallAttempt, attempt_id)
+        if attempt is None or attempt.operator != operator or attempt.connected_at is None:
+            raise NotFound("no such call for this operator")
+        chosen = next((c for c in campaign_codes(session, attempt.campaign_id) if c.code == code), None)
+        if chosen is None:
+            raise InvalidInput(f"unknown disposition code {code!r}")
+        lead = session.get(Lead, attempt.lead_id)
+        assert lead is not None
+        if attempt.disposition is not None:
+            if attempt.disposition == code:
+                return Disposed(attempt.id, code, lead.status)  # a resend of what is recorded
+            raise InvalidInput(f"this call already has the disposition {attempt.disposition!r}")
+        values = check_answers(campaign_questions(session, attempt.campaign_id), answers or {})
+        store_answers(session, attempt.id, values)
+        attempt.disposition, attempt.note, attempt.disposed_at = code, note.strip() or None, utcnow()
+        _apply_to_lead(session, lead, chosen)
+        session.add(attempt)
+        session.add(lead)
+        return Disposed(attempt.id, code, lead.status)
+
+
+def _apply_to_lead(session: Session, lead: Lead, code: CodeView) -> None:
+    if code.dnc:
+        listed = session.exec(
+            select(DncEntry).where(DncEntry.phone == lead.phone, col(DncEntry.campaign_id).is_(None))
+        ).first()
+        if listed is None:
+            session.add(DncEntry(phone=lead.phone, campaign_id=None, source=f"disposition {code.code}"))
+        lead.status = LeadStatus.DNC.value
+    elif code.retry_in_s is not None:
+        if lead.status not in (LeadStatus.DNC.value, LeadStatus.INVALID.value):
+            lead.status = LeadStatus.SCHEDULED.value
+            lead.next_call_at = utcnow() + timedelta(seconds=code.retry_in_s)
+    elif lead.status != LeadStatus.DNC.value:
+        lead.status = LeadStatus.DONE.value
+        lead.next_call_at = None
+
+
+def campaign_name(session: Session, campaign_id: int) -> str:
+    campaign = session.get(Campaign, campaign_id)
+    return campaign.name if campaign else ""

@@ -1,0 +1,61 @@
+"""Pause codes: the reasons an operator may give for a pause (break, lunch, training...)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from campaigns.models import PauseCode
+from campaigns.store import session_scope
+from dialer.core.errors import InvalidInput, NotFound
+
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class PauseCodeView:
+    code: str
+    label: str
+
+
+def add_pause_code(store: Engine, code: str, label: str) -> PauseCodeView:
+    """Add a pause code, or relabel an existing one."""
+    if not _CODE.match(code):
+        raise InvalidInput(f"pause code {code!r}: lower-case letters, digits, '_' or '-', at most 32")
+    label = label.strip()
+    if not label or len(label) > 200:
+        raise InvalidInput("a label of 1 to 200 characters is required")
+    with session_scope(store) as session:
+        row = session.exec(select(PauseCode).where(PauseCode.code == code)).first() or PauseCode(
+            code=code, label=label
+        )
+        row.label = label
+        session.add(row)
+    return PauseCodeView(code, label)
+
+
+def list_pause_codes(store: Engine) -> list[PauseCodeView]:
+    with Session(store) as session:
+        rows = session.exec(select(PauseCode).order_by(col(PauseCode.code))).all()
+        return [PauseCodeView(r.code, r.label) for r in rows]
+
+
+def remove_pause_code(store: Engine, code: str) -> None:
+    with session_scope(store) as session:
+        row = session.exec(select(PauseCode).where(PauseCode.code == code)).first()
+        if row is None:
+            raise NotFound(f"no pause code {code!r}")
+        session.delete(row)
+
+
+def check_pause_code(store: Engine, code: str) -> str:
+    """``code`` if it is configured; when none are configured a pause needs no reason."""
+    codes = {c.code for c in list_pause_codes(store)}
+    if not codes:
+        return code
+    if code not in codes:
+        raise InvalidInput("choose a pause reason")
+    return code

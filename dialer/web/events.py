@@ -1,0 +1,101 @@
+"""The one source of push events: the store's console event feed, fanned out to open pages.
+
+A console process runs one ``EventHub``. It watches the highest id of the store's event feed
+(``dialer.store.console_events``), written by the engine in the transactions that record a
+connection, a hang-up or a queue state; a short wait loop on the store, so it works the same on
+SQLite and PostgreSQL, and with the console and the engine in separate processes or on separate
+nodes. On PostgreSQL a listener thread also wakes the loop on the feed's NOTIFY at once. The hub
+wakes only the pages of the operators an event names. A page then re-reads its whole state from
+the store, so a missed or repeated wake-up costs nothing and a reconnecting page is in sync at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import defaultdict
+
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from dialer.services.console import last_event_id, listen_for_events, operators_touched
+
+log = logging.getLogger(__name__)
+
+
+class EventHub:
+    def __init__(self, store: Engine, poll_s: float = 0.1) -> None:
+        self._store = store
+        self._poll_s = poll_s
+        self._pages: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._nudge = asyncio.Event()
+        self._stop_listening = threading.Event()
+        self._listener: threading.Thread | None = None
+        self.cursor = 0
+
+    async def start(self) -> None:
+        self.cursor = await run_in_threadpool(last_event_id, self._store)
+        self._task = asyncio.create_task(self._watch(), name="console-events")
+        if self._store.dialect.name == "postgresql":
+            loop = asyncio.get_running_loop()
+            self._listener = threading.Thread(
+                target=self._listen, args=(loop,), name="console-listen", daemon=True
+            )
+            self._listener.start()
+
+    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        """PostgreSQL's NOTIFY wakes the watch loop at once; reconnects after a drop."""
+
+        def woken() -> None:
+            loop.call_soon_threadsafe(self._nudge.set)
+
+        while not self._stop_listening.is_set():
+            listen_for_events(self._store, woken, self._stop_listening)
+            self._stop_listening.wait(1.0)
+
+    async def stop(self) -> None:
+        self._stop_listening.set()
+        if self._listener is not None:
+            await run_in_threadpool(self._listener.join, 5.0)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def subscribe(self, operator: str) -> asyncio.Event:
+        wake = asyncio.Event()
+        self._pages[operator].add(wake)
+        return wake
+
+    def unsubscribe(self, operator: str, wake: asyncio.Event) -> None:
+        pages = self._pages.get(operator)
+        if pages is not None:
+            pages.discard(wake)
+            if not pages:
+                del self._pages[operator]
+
+    def poke(self, operator: str) -> None:
+        """Wake ``operator``'s pages now (after this process changed something of theirs)."""
+        for wake in self._pages.get(operator, ()):
+            wake.set()
+
+    @property
+    def pages(self) -> int:
+        return sum(len(p) for p in self._pages.values())
+
+    async def _watch(self) -> None:
+        while True:
+            try:
+                self.cursor, names = await run_in_threadpool(operators_touched, self._store, self.cursor)
+            except Exception:  # the store is away: pages keep what they show, retry shortly
+                log.warning("console events: the store is unreachable; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            for name in names:
+                self.poke(name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nudge.wait(), self._poll_s)
+            self._nudge.clear()

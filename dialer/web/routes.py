@@ -1,0 +1,217 @@
+"""The console's routes: each parses the request, calls one service function and renders."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from dialer.core.errors import InvalidInput, NotFound
+from dialer.services import accounts, console, dispositions
+from dialer.services.accounts import LoginSession, Role
+from dialer.services.operators import OperatorState, list_operators, set_desired_state
+from dialer.services.pause_codes import check_pause_code
+from dialer.services.survey import AnswersRejected
+from dialer.web.auth import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    csrf_valid,
+    current_session,
+    login_csrf_valid,
+    new_login_csrf,
+    set_session_cookie,
+)
+from dialer.web.views import render, screen_fragments, sse
+
+log = logging.getLogger("dialer.console")
+KEEPALIVE_S = 15.0
+
+
+def _page(request: Request, template: str, language: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = render(request.app.state.templates, template, language, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+def _forbidden() -> Response:
+    return Response("CSRF token missing or wrong", status_code=403, media_type="text/plain")
+
+
+def _unauthorized() -> Response:
+    return Response("log in first", status_code=401, media_type="text/plain")
+
+
+async def login_form(request: Request) -> Response:
+    token = new_login_csrf()
+    response = _page(request, "login.html", "ru", csrf=token, error=None)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    return response
+
+
+async def login_submit(request: Request) -> Response:
+    form = await request.form()
+    name, password, sent = (str(form.get(k) or "") for k in ("name", "password", "csrf"))
+    if not login_csrf_valid(request, sent):
+        return _forbidden()
+    try:
+        opened = await run_in_threadpool(accounts.login, request.app.state.store, name, password)
+    except accounts.LoginRefused as exc:
+        log.info("console login refused for %r", name[:100])
+        status = 429 if isinstance(exc, accounts.LoginThrottled) else 401
+        return _page(request, "login.html", "ru", status, csrf=sent, error=str(exc), name=name)
+    log.info("console login: %s (%s)", opened.user.name, opened.user.role.value)
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(request, response, opened.token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    login = await current_session(request)
+    if login is None:
+        return _to_login()
+    if not await csrf_valid(request, login):
+        return _forbidden()
+    await run_in_threadpool(accounts.logout, request.app.state.store, login.token)
+    response = _to_login()
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def home(request: Request) -> Response:
+    login = await current_session(request)
+    if login is None:
+        return _to_login()
+    store, env = request.app.state.store, request.app.state.templates
+    if login.user.role is not Role.OPERATOR:
+        operators = await run_in_threadpool(list_operators, store)
+        return _page(request, "supervisor.html", login.user.language, login=login, operators=operators)
+    fragments = await run_in_threadpool(screen_fragments, env, store, login)
+    return _page(request, "screen.html", login.user.language, login=login, fragments=fragments)
+
+
+async def change_state(request: Request) -> Response:
+    login = await current_session(request)
+    if login is None or login.user.operator is None:
+        return _unauthorized()
+    if not await csrf_valid(request, login):
+        return _forbidden()
+    form = await request.form()
+    wanted, reason = str(form.get("state") or ""), str(form.get("reason") or "")
+    store = request.app.state.store
+    try:
+        state = {"ready": OperatorState.READY, "pause": OperatorState.PAUSED}.get(wanted)
+        if wanted == "logout":
+            state = OperatorState.LOGGED_OUT
+        if state is None:
+            raise InvalidInput("unknown state")
+        if state is OperatorState.PAUSED:
+            reason = await run_in_threadpool(check_pause_code, store, reason)
+        await run_in_threadpool(set_desired_state, store, login.user.operator, state, reason or None)
+    except InvalidInput as exc:
+        return JSONResponse({"ok": False, "field": "reason", "error": str(exc)}, status_code=400)
+    request.app.state.hub.poke(login.user.operator)
+    if request.headers.get("x-csrf-token"):
+        return JSONResponse({"ok": True})
+    return RedirectResponse("/", status_code=303)
+
+
+async def events(request: Request) -> Response:
+    login = await current_session(request)
+    if login is None or login.user.operator is None:
+        return _unauthorized()
+    return StreamingResponse(
+        _stream(request, login),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
+    app = request.app
+    operator = login.user.operator
+    assert operator is not None
+    wake = app.state.hub.subscribe(operator)
+    try:
+        yield "retry: 1000\n\n"
+        last: dict[str, str] | None = None
+        while True:
+            wake.clear()
+            cursor = app.state.hub.cursor
+            if await run_in_threadpool(accounts.resolve_session, app.state.store, login.token) is None:
+                yield sse("logout", {})
+                return
+            fragments = await run_in_threadpool(screen_fragments, app.state.templates, app.state.store, login)
+            if fragments != last:
+                yield sse("screen", fragments, cursor)
+                last = fragments
+            try:
+                await asyncio.wait_for(wake.wait(), KEEPALIVE_S)
+            except TimeoutError:
+                yield ": keepalive\n\n"
+    finally:
+        app.state.hub.unsubscribe(operator, wake)
+
+
+async def dispose(request: Request) -> Response:
+    login = await current_session(request)
+    if login is None or login.user.operator is None:
+        return _unauthorized()
+    if not await csrf_valid(request, login):
+        return _forbidden()
+    form = await request.form()
+    code, note = str(form.get("code") or ""), str(form.get("note") or "")
+    answers = {k[2:]: [str(v) for v in form.getlist(k)] for k in form if k.startswith("q_")}
+    attempt_id = request.path_params["attempt_id"]
+    try:
+        done = await run_in_threadpool(
+            dispositions.dispose,
+            request.app.state.store,
+            login.user.operator,
+            attempt_id,
+            code,
+            note,
+            answers,
+        )
+    except NotFound:
+        return JSONResponse({"ok": False, "error": "not found"}, status_code=404)
+    except AnswersRejected as exc:
+        return JSONResponse({"ok": False, "problems": exc.problems, "error": str(exc)}, status_code=400)
+    except InvalidInput as exc:
+        field = "note" if "note" in str(exc) else "code"
+        return JSONResponse({"ok": False, "field": field, "error": str(exc)}, status_code=400)
+    request.app.state.hub.poke(login.user.operator)
+    return JSONResponse({"ok": True, "code": done.code, "lead_status": done.lead_status})
+
+
+async def lead_page(request: Request) -> Response:
+    login = await current_session(request)
+    if login is None:
+        return _to_login()
+    try:
+        lead_id = int(request.path_params["lead_id"])
+        card = await run_in_threadpool(console.lead_card, request.app.state.store, login.user, lead_id)
+    except (NotFound, ValueError):
+        return _page(request, "not_found.html", login.user.language, 404, login=login)
+    return _page(request, "lead.html", login.user.language, login=login, card=card)
+
+
+async def call_page(request: Request) -> Response:
+    login = await current_session(request)
+    if login is None:
+        return _to_login()
+    try:
+        card = await run_in_threadpool(
+            console.call_card, request.app.state.store, login.user, request.path_params["attempt_id"]
+        )
+    except NotFound:
+        return _page(request, "not_found.html", login.user.language, 404, login=login)
+    return _page(request, "lead.html", login.user.language, login=login, card=card)

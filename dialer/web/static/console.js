@@ -1,0 +1,199 @@
+// The operator console page: pushed screen updates, state buttons, number-key dispositions.
+// Served by the console itself; no other origin, no inline script (the page's CSP forbids it).
+"use strict";
+
+(function () {
+  const OUTBOX = "dialer.outbox";
+  const csrf = () => (document.querySelector('meta[name="csrf"]') || {}).content || "";
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf() },
+    });
+  }
+
+  // --- timers: how long the operator has been in each state (display only) ---
+  function pad(n) { return String(n).padStart(2, "0"); }
+  function drawTimers() {
+    const now = Date.now() / 1000;
+    document.querySelectorAll(".timer[data-since]").forEach(function (el) {
+      const since = parseFloat(el.dataset.since);
+      if (!since) { el.textContent = ""; return; }
+      const s = Math.max(0, Math.floor(now - since));
+      el.textContent = Math.floor(s / 3600) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
+    });
+  }
+
+  // --- dispositions: kept in an outbox until the console confirms them ---
+  function outbox() {
+    try { return JSON.parse(localStorage.getItem(OUTBOX) || "[]"); } catch (e) { return []; }
+  }
+  function saveOutbox(items) { localStorage.setItem(OUTBOX, JSON.stringify(items)); }
+
+  async function sendOne(item) {
+    const body = new FormData();
+    body.set("code", item.code);
+    body.set("note", item.note);
+    (item.answers || []).forEach(function (pair) { body.append(pair[0], pair[1]); });
+    let response;
+    try {
+      response = await post("/calls/" + encodeURIComponent(item.attempt) + "/disposition", body);
+    } catch (e) {
+      return "later";  // the console is unreachable: keep it and resend on reconnect
+    }
+    if (response.ok || response.status === 404) return "done";
+    if (response.status === 400) {
+      const answer = await response.json();
+      showProblems(answer);
+      return "done";
+    }
+    return "later";
+  }
+
+  function showProblems(answer) {
+    document.querySelectorAll("#disposition .field-error").forEach(function (el) { el.textContent = ""; });
+    const call = document.getElementById("call");
+    if (call) call.classList.remove("sent");
+    const problems = answer.problems || {};
+    Object.keys(problems).forEach(function (key) {
+      const el = document.getElementById("error-" + key);
+      if (el) el.textContent = problems[key];
+    });
+    if (!Object.keys(problems).length) {
+      const err = document.getElementById("disposition-error");
+      if (err) err.textContent = answer.error || "";
+    }
+  }
+
+  async function flushOutbox() {
+    const items = outbox();
+    const left = [];
+    for (const item of items) {
+      if ((await sendOne(item)) === "later") left.push(item);
+    }
+    saveOutbox(left);
+  }
+
+  function dispose(code) {
+    const call = document.getElementById("call");
+    if (!call) return;
+    const note = document.getElementById("note");
+    const items = outbox().filter(function (i) { return i.attempt !== call.dataset.attempt; });
+    const answers = [];
+    new FormData(document.getElementById("disposition")).forEach(function (value, name) {
+      if (name.startsWith("q_")) answers.push([name, value]);
+    });
+    items.push({ attempt: call.dataset.attempt, code: code, note: note ? note.value : "", answers: answers });
+    saveOutbox(items);
+    call.classList.add("sent");
+    flushOutbox();
+  }
+
+  document.addEventListener("click", function (ev) {
+    const button = ev.target.closest("button.code");
+    if (button) { ev.preventDefault(); dispose(button.dataset.code); }
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    const tag = (ev.target.tagName || "").toLowerCase();
+    if (tag === "textarea" || tag === "input" || tag === "select") return;
+    if (ev.ctrlKey || ev.altKey || ev.metaKey || !/^[1-9]$/.test(ev.key)) return;
+    const button = document.querySelector('button.code[data-key="' + ev.key + '"]');
+    if (button) { ev.preventDefault(); dispose(button.dataset.code); }
+  });
+
+  // --- state buttons ---
+  document.addEventListener("submit", async function (ev) {
+    const form = ev.target;
+    if (!form.classList.contains("state-form")) return;
+    ev.preventDefault();
+    const body = new FormData(form);
+    if (ev.submitter) body.set(ev.submitter.name, ev.submitter.value);
+    const err = document.getElementById("state-error");
+    try {
+      const response = await post("/state", body);
+      if (!response.ok) {
+        const answer = await response.json().catch(function () { return {}; });
+        if (err) err.textContent = answer.error || String(response.status);
+      } else if (err) { err.textContent = ""; }
+    } catch (e) {
+      if (err) err.textContent = "…";
+    }
+  });
+
+  // --- pushed screen updates ---
+  // Each pop's wall-clock time (ms) is kept on the page, for the screen-pop benchmark.
+  function notePop(attempt) {
+    const pops = JSON.parse(document.body.dataset.pops || "[]");
+    pops.push([attempt, performance.timeOrigin + performance.now()]);
+    document.body.dataset.pops = JSON.stringify(pops.slice(-200));
+  }
+
+  function apply(data) {
+    const statePanel = document.getElementById("state-panel");
+    const callPanel = document.getElementById("call-panel");
+    const reason = document.getElementById("reason");
+    const chosen = reason ? reason.value : null;
+    statePanel.innerHTML = data.state;
+    const again = document.getElementById("reason");
+    if (again && chosen) again.value = chosen;
+    if (callPanel.dataset.attempt !== data.attempt || !document.getElementById("call") !== !data.attempt) {
+      callPanel.innerHTML = data.call;
+      callPanel.dataset.attempt = data.attempt;
+      if (data.attempt) notePop(data.attempt);
+    } else if (data.attempt) {
+      const kept = formState();
+      callPanel.innerHTML = data.call;
+      restoreForm(kept);
+    } else {
+      callPanel.innerHTML = data.call;
+    }
+    drawTimers();
+  }
+
+  // What the operator typed or ticked survives a redraw of the same call.
+  function formState() {
+    const state = [];
+    document.querySelectorAll("#disposition input, #disposition textarea").forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") state.push([el.name + "=" + el.value, el.checked]);
+      else state.push([el.name, el.value]);
+    });
+    return state;
+  }
+  function restoreForm(state) {
+    const byKey = new Map(state);
+    document.querySelectorAll("#disposition input, #disposition textarea").forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") {
+        const key = el.name + "=" + el.value;
+        if (byKey.has(key)) el.checked = byKey.get(key);
+      } else if (byKey.has(el.name)) { el.value = byKey.get(el.name); }
+    });
+  }
+
+  function connect() {
+    const screen = document.getElementById("screen");
+    if (!screen) return;
+    const link = document.getElementById("link");
+    const source = new EventSource(screen.dataset.events);
+    source.addEventListener("open", function () {
+      link.textContent = link.dataset.up;
+      link.className = "link up";
+      flushOutbox();
+    });
+    source.addEventListener("error", function () {
+      link.textContent = link.dataset.down;
+      link.className = "link down";
+    });
+    source.addEventListener("screen", function (ev) { apply(JSON.parse(ev.data)); });
+    source.addEventListener("logout", function () { source.close(); window.location.assign("/login"); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawTimers();
+    setInterval(drawTimers, 1000);
+    connect();
+  });
+})();
