@@ -10,7 +10,6 @@ is accepted before the sub-command and on every command.
 from __future__ import annotations
 
 import copy
-import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,11 +21,12 @@ from typer.core import TyperGroup
 
 from campaigns import service
 from dialer import cli_engine, cli_tools, demo
-from dialer.cli_support import DB_KEY, stderr, stdout, store, write_atomically
+from dialer.cli_support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
 from dialer.errors import NotFound, UserError
 from lists import dnc as dnc_lists
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
+from lists.safe_write import check_output, write_text
 
 _DB_HELP = "Store: a SQLAlchemy URL or a SQLite file path (default ./dialer.db)."
 _PROGRESS_BYTES = 4 * 1024 * 1024  # files smaller than this import in about a second
@@ -279,6 +279,7 @@ def lists_import(
     delimiter: Annotated[
         str | None, typer.Option(help="CSV delimiter: , ; or tab (default: detected).")
     ] = None,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Import leads: normalise numbers to E.164, drop duplicates and do-not-call numbers, keep all columns."""
     request = ImportRequest(
@@ -289,6 +290,7 @@ def lists_import(
         rejects=rejects,
         encoding=encoding,
         delimiter=delimiter,
+        output_rules=output_rules(ctx, [file], follow_symlinks, label="--rejects"),
     )
     engine = store(ctx)
     if _large(file):
@@ -439,15 +441,16 @@ def export_leads_command(
     ctx: typer.Context,
     campaign: Annotated[str, typer.Option(help="Campaign whose leads to export.")],
     output: Output,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Export a campaign's leads with their status and original columns."""
+    rules = output_rules(ctx, follow_symlinks=follow_symlinks)
+    check_output(output, rules)
     engine = store(ctx)
     service.get_campaign(engine, campaign)  # an unknown campaign must not leave an empty file behind
-    if output == "-":
-        export_leads(engine, campaign, sys.stdout)
-        return
-    count = write_atomically(Path(output), lambda handle: export_leads(engine, campaign, handle))
-    stderr.print(f"exported {count} leads to {escape(output)}")
+    count = write_text(output, lambda handle: export_leads(engine, campaign, handle), rules)
+    if output != "-":
+        stderr.print(f"exported {count} leads to {escape(output)}")
 
 
 # --- engine and tools (their commands live beside the library they drive) ----------------

@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,11 +19,12 @@ from rich.table import Table
 
 from dialer import operators as ops
 from dialer.attempts_export import export_attempts
-from dialer.cli_support import AMI_HELP, ami_settings, stderr, stdout, store, write_atomically
+from dialer.cli_support import AMI_HELP, FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
 from dialer.engine import DialEngine, EngineSettings, RunReport
 from dialer.nodes import DEFAULT_LEASE_S, NodeHealth
 from dialer.pace_store import PacingView
 from dialer.status import StatusReport, collect_status
+from lists.safe_write import check_output, write_text
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +229,12 @@ def export_attempts_command(
     ctx: typer.Context,
     campaign: Annotated[str, typer.Option(help="Campaign whose attempts to export.")],
     output: Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")],
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Export every call attempt of a campaign with its outcome."""
+    rules = output_rules(ctx, follow_symlinks=follow_symlinks)
+    check_output(output, rules)
     engine = store(ctx)
-    if output == "-":
-        export_attempts(engine, campaign, sys.stdout)
-        return
-    count = write_atomically(Path(output), lambda handle: export_attempts(engine, campaign, handle))
-    stderr.print(f"exported {count} attempts to {escape(output)}")
+    count = write_text(output, lambda handle: export_attempts(engine, campaign, handle), rules)
+    if output != "-":
+        stderr.print(f"exported {count} attempts to {escape(output)}")

@@ -1,4 +1,4 @@
-"""What every command module shares: the consoles, the per-invocation store, atomic file writes.
+"""What every command module shares: the consoles, the per-invocation store, safe file writes.
 
 ``cli.py`` and the command modules beside it (``dialer.cli_engine``, ``dialer.cli_tools``)
 import this; it imports none of them, so the command tree has no import cycle.
@@ -7,17 +7,18 @@ import this; it imports none of them, so the command tree has no import cycle.
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 
-from campaigns.store import open_store
+from campaigns.store import open_store, resolve_url
 from dialer.errors import InvalidInput
+from lists.safe_write import OutputRules, store_files
 
 if TYPE_CHECKING:
     from dialer.ami import AmiSettings
@@ -41,21 +42,26 @@ def store(ctx: typer.Context) -> Engine:
     return engine
 
 
-def write_atomically(path: Path, write: Callable[[TextIO], T]) -> T:
-    """Run ``write(handle)`` on a temporary file beside ``path`` and move it into place on success."""
-    folder = path.parent if str(path.parent) else Path(".")
+FollowSymlinks = Annotated[
+    bool,
+    typer.Option(
+        "--follow-symlinks",
+        help="If the output is a symbolic link, write to the file it points to (refused otherwise).",
+    ),
+]
+
+
+def output_rules(
+    ctx: typer.Context, inputs: Sequence[Path] = (), follow_symlinks: bool = False, label: str = "output"
+) -> OutputRules:
+    """What this invocation's output must never be: the store's files, the command's inputs."""
+    url = resolve_url(ctx.meta.get(DB_KEY) or os.environ.get("DIALER_DB"))
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            result = write(handle)
-        Path(name).replace(path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return result
+        parsed = make_url(url)
+    except ArgumentError:
+        return OutputRules(inputs=tuple(inputs), follow_symlinks=follow_symlinks, label=label)
+    files = store_files(parsed.database) if parsed.get_backend_name() == "sqlite" else []
+    return OutputRules(store=files, inputs=tuple(inputs), follow_symlinks=follow_symlinks, label=label)
 
 
 AMI_HELP = (

@@ -17,8 +17,9 @@ from rich.table import Table
 from sqlmodel import Session
 
 from campaigns import service
-from dialer.cli_support import ami_settings, stderr, stdout, store, write_atomically
+from dialer.cli_support import FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
 from dialer.errors import InvalidInput
+from lists.safe_write import OutputRules, check_output, write_bytes, write_text
 
 # --- dialer pbx ----------------------------------------------------------------------------
 
@@ -109,19 +110,22 @@ def report_compliance(
         str | None,
         typer.Option("-o", "--output", help="Also write the figures as CSV to this file (- for stdout)."),
     ] = None,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """The record a regulator asks for: abandon rates, 2-second connects, ring times, zero-counts."""
-    from dialer.compliance import compliance_report, render, write_csv, write_report
+    from dialer.compliance import compliance_report, render, write_csv
 
+    rules = output_rules(ctx, follow_symlinks=follow_symlinks)
+    if output is not None:
+        check_output(output, rules)
     with Session(store(ctx)) as session:
         report = compliance_report(session, campaign, datetime.now(UTC))
-    if output == "-":
-        write_report(report, "-")
-        return
-    stdout.print(render(report))
-    if output:
-        write_atomically(Path(output), lambda handle: write_csv(report, handle))
-        stderr.print(f"wrote {escape(output)}")
+    if output != "-":
+        stdout.print(render(report))
+    if output is not None:
+        write_text(output, lambda handle: write_csv(report, handle), rules)
+        if output != "-":
+            stderr.print(f"wrote {escape(output)}")
 
 
 # --- dialer simulate --------------------------------------------------------------------------
@@ -143,6 +147,7 @@ def simulate_command(
     plot: Annotated[
         Path | None, typer.Option(help="Draw utilisation and abandon rate over the shift to this PNG.")
     ] = None,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Simulate a shift with the product's own pacer, to plan staffing and compare modes."""
     from dialer.sim.simulator import SimParams, run_simulation
@@ -165,12 +170,14 @@ def simulate_command(
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+    plot_rules = OutputRules(follow_symlinks=follow_symlinks, label="--plot")
+    if plot is not None:
+        if plot.suffix.lower() != ".png":
+            raise InvalidInput("--plot: give a file name ending in .png")
+        check_output(plot, plot_rules)
     result = run_simulation(params)
     if plot is not None:
-        try:
-            result.plot(plot)
-        except OSError as exc:
-            raise InvalidInput(f"cannot write {plot}: {exc.strerror}") from None
+        write_bytes(plot, result.plot, plot_rules)
     if output_format == "json":
         sys.stdout.write(result.to_json() + "\n")
         return

@@ -16,7 +16,6 @@ ending at each live answer), so it answers "was the cap ever broken", not only
 from __future__ import annotations
 
 import csv
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +46,7 @@ from dialer.compliance_checks import (
     worst_window,
 )
 from dialer.errors import InvalidInput, NotFound
+from lists.safe_write import write_text
 
 WINDOWS: dict[str, timedelta] = {"30d": timedelta(days=30), "24h": timedelta(hours=24)}
 _WINDOW_WORDS = {"30d": "30 days", "24h": "24 hours"}
@@ -318,11 +318,7 @@ def _cell(value: Value) -> str:
 
 def write_report(report: ComplianceReport, path_or_dash: str) -> None:
     """Write the record as CSV (``metric,value,limit,ok``); ``-`` writes to stdout."""
-    if path_or_dash == "-":
-        write_csv(report, sys.stdout)
-        return
-    with open(path_or_dash, "w", newline="", encoding="utf-8") as out:
-        write_csv(report, out)
+    write_text(path_or_dash, lambda out: write_csv(report, out))
 
 
 def write_csv(report: ComplianceReport, out: IO[str]) -> None:

@@ -9,11 +9,9 @@ The whole import runs in one transaction, so a failure leaves the store as it wa
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +28,7 @@ from dialer.errors import InvalidInput
 from lists.dnc import dnc_phones
 from lists.phones import PhoneNormalizer, PhoneRejected, check_region
 from lists.reader import find_phone_column, open_table
+from lists.safe_write import OutputRules, SafeOutput, check_output, store_files
 
 LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
 LIST_TABLE: Table = LeadList.__table__  # type: ignore[attr-defined]
@@ -56,6 +55,7 @@ class ImportRequest:
     rejects: Path | None = None  # None: FILE.rejected.csv
     encoding: str | None = None
     delimiter: str | None = None
+    output_rules: OutputRules | None = None  # how to write the rejects (the store and input always protected)
 
     @property
     def rejects_path(self) -> Path:
@@ -102,13 +102,15 @@ def import_leads(engine: Engine, request: ImportRequest, progress: Progress | No
     with Session(engine) as session:
         campaign = find_campaign(session, request.campaign)
     assert campaign.id is not None
+    rules = _rejects_rules(engine, request)
+    check_output(request.rejects_path, rules)  # refused before anything is stored, not after
     table = open_table(request.path, request.encoding, request.delimiter)
     columns = _resolve_columns(table.columns, request.mapping, request.path)
     region = check_region(request.region or campaign.region)
     rows = _RowJudge(
         PhoneNormalizer(region), CallingWindow.parse(campaign.calling_window), columns, table.columns
     )
-    rejects = _RejectsWriter(request.rejects_path, table.columns)
+    rejects = _RejectsWriter(request.rejects_path, table.columns, rules)
     try:
         with engine.begin() as conn:
             list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
@@ -132,6 +134,12 @@ def import_leads(engine: Engine, request: ImportRequest, progress: Progress | No
         rejects.discard()
         raise
     return summary
+
+
+def _rejects_rules(engine: Engine, request: ImportRequest) -> OutputRules:
+    rules = request.output_rules or OutputRules(label="--rejects")
+    own = store_files(engine.url.database) if engine.dialect.name == "sqlite" else []
+    return replace(rules, store=[*rules.store, *own], inputs=[*rules.inputs, request.path])
 
 
 @dataclass(frozen=True)
@@ -264,41 +272,25 @@ def _consent(value: str) -> bool | None:
 class _RejectsWriter:
     """The rejects CSV, written beside its final path and moved there only if the import succeeds."""
 
-    def __init__(self, path: Path, headers: list[str]) -> None:
+    def __init__(self, path: Path, headers: list[str], rules: OutputRules) -> None:
         self.path = path
         self._headers = headers
-        self._tmp: Path | None = None
-        self._handle: Any = None
+        self._output = SafeOutput(path, rules)
         self._writer: Any = None
 
     def write(self, row: int, reason: str, values: list[str]) -> None:
         if self._writer is None:
-            self._open()
+            self._writer = csv.writer(self._output.open())
+            self._writer.writerow(["row", "reason", *self._headers])
         self._writer.writerow([row, reason, *values])
 
-    def _open(self) -> None:
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        try:
-            fd, name = tempfile.mkstemp(prefix=".rejects-", suffix=".csv", dir=folder)
-        except OSError as exc:
-            raise InvalidInput(f"cannot write rejects to {self.path}: {exc.strerror}") from None
-        self._tmp = Path(name)
-        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._handle)
-        self._writer.writerow(["row", "reason", *self._headers])
-
     def commit(self) -> Path:
-        assert self._tmp is not None
-        self._handle.close()
-        self._tmp.replace(self.path)
+        self._output.commit()
         return self.path
 
     def discard(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
-        self._handle = self._writer = self._tmp = None
+        self._output.discard()
+        self._writer = None
 
 
 def _create_list(conn: Connection, campaign_id: int, name: str, columns: list[str]) -> int:
