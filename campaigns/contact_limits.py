@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 PROFILES: dict[str, str] = {"ru-230fz": "1/1d,2/7d,8/31d"}
 MAX_COUNT = 1000
 MAX_PERIOD = timedelta(days=366)
-_LIMIT = re.compile(r"^(\d+)\s*/\s*(\d+)\s*([hd])$")
+_LIMIT = re.compile(r"(\d+)\s*/\s*(\d+)\s*([hd])")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1)}
 
 
@@ -56,7 +56,7 @@ def parse_limits(text: str) -> ContactLimits:
         return ()
     limits: list[ContactLimit] = []
     for part in key.split(","):
-        match = _LIMIT.match(part.strip())
+        match = _LIMIT.fullmatch(part.strip())
         if match is None:
             raise ValueError(
                 f"contact limits {text!r}: {part.strip()!r} is not N/PERIOD "

@@ -33,7 +33,7 @@ class LeadStatus(StrEnum):
 UK_ABANDON_REDIAL_GAP = timedelta(hours=72)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*")
 _MAX_DELAY = timedelta(days=365)
 
 
@@ -96,7 +96,7 @@ assert {o.value for o in RETRYABLE_OUTCOMES} <= _FIELD_NAMES
 
 def parse_duration(text: str) -> timedelta:
     """``"90s"``, ``"10m"``, ``"2h"``, ``"3d"`` as a timedelta."""
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if match is None:
         raise ValueError(f"duration {text!r}: expected a whole number and a unit s, m, h or d (e.g. 10m)")
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])

@@ -30,15 +30,15 @@ TEMPLATE_FIELDS = frozenset({"number", "e164"})
 MIN_RING_TIMEOUT_S = 15  # US TSR: ring at least 15 s (or four rings) before giving up
 CONTACT_LIMITS_LENGTH = 64  # the column's size
 LEGAL_CONNECT_LIMIT_S = 2.0  # an answered call not connected within 2 s counts as abandoned
-_NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
-_QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+_NAME = re.compile(r"[\w][\w .@+-]{0,99}")
+_QUEUE = re.compile(r"[A-Za-z0-9_.-]{1,80}")
 _CONTROL = re.compile(r"[\r\n\x00]")
 # The default safe-harbour message: the sound `dialer pbx config` writes (dialer-safe-harbour.wav),
 # named as Playback() finds it in Asterisk's sounds folder.
 DEFAULT_SAFE_HARBOUR_SOUND = "dialer-safe-harbour"
 # A sound as Playback() takes it: a name or path without extension. Characters that
 # mean something in dialplan arguments (, | & ; $ quotes brackets) are refused.
-_SOUND = re.compile(r"^[A-Za-z0-9_/.+-]{1,255}$")
+_SOUND = re.compile(r"[A-Za-z0-9_/.+-]{1,255}")
 _SOUND_EXTENSIONS = (".wav", ".gsm", ".ulaw", ".alaw", ".sln", ".sln16", ".g722", ".g729", ".mp3", ".ogg")
 
 
@@ -144,7 +144,7 @@ class CampaignSpec:
 
 def check_name(name: str) -> str:
     name = name.strip()
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidInput(
             f"campaign name {name!r}: 1-100 characters, letters, digits, space and _ . @ + - "
             "(starting with a letter or digit)"
@@ -181,7 +181,7 @@ def check_sound(option: str, sound: str) -> str:
     if _CONTROL.search(sound):
         raise InvalidInput(f"{option} must not contain CR, LF or NUL")
     sound = sound.strip()
-    if not _SOUND.match(sound):
+    if not _SOUND.fullmatch(sound):
         raise InvalidInput(
             f"{option} {sound!r}: a sound name or path as Asterisk sees it, "
             "1-255 letters, digits and / _ . + - (e.g. /var/lib/asterisk/sounds/custom/offer)"
@@ -304,7 +304,7 @@ def _check_text(option: str, value: str, limit: int) -> str:
 
 
 def _check_queue(queue: str) -> str:
-    if queue and not _QUEUE.match(queue):
+    if queue and not _QUEUE.fullmatch(queue):
         raise InvalidInput(f"--queue {queue!r}: 1-80 letters, digits and _ . -")
     return queue
 

@@ -30,7 +30,7 @@ HORIZON = timedelta(days=8)
 # Offset changes (DST) are months apart; sampling every 6 hours cannot miss one.
 _SAMPLE_S = 6 * 3600
 
-_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 
 Interval = tuple[float, float]  # [start, end) in epoch seconds
 
@@ -146,7 +146,7 @@ PROFILES: dict[str, CallingWindow] = {
 
 
 def _parse_hours(part: str, text: str) -> tuple[time, time]:
-    match = _HOURS.match(part)
+    match = _HOURS.fullmatch(part)
     if match is None:
         raise ValueError(
             f"calling window {text!r}: {part.strip()!r} is not HH:MM-HH:MM "

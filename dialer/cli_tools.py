@@ -34,6 +34,9 @@ Campaigns = Annotated[
 
 
 def _queues(ctx: typer.Context, names: list[str] | None) -> list[str]:
+    """The queues of the chosen campaigns (default all); one whose name is no queue name is skipped."""
+    from dialer.pbx.config import QUEUE_NAME
+
     campaigns = service.list_campaigns(store(ctx))
     if names:
         known = {c.name: c for c in campaigns}
@@ -41,7 +44,20 @@ def _queues(ctx: typer.Context, names: list[str] | None) -> list[str]:
             if name not in known:
                 service.get_campaign(store(ctx), name)  # raises NotFound with the known names
         campaigns = [known[name] for name in names]
-    return sorted({c.queue or c.name for c in campaigns})
+    queues: set[str] = set()
+    for campaign in campaigns:
+        queue = campaign.queue or campaign.name
+        if not QUEUE_NAME.fullmatch(queue):
+            problem = (
+                f"campaign {campaign.name!r} has no --queue and its name is not a valid queue name "
+                "(letters, digits, '.', '_', '-'); create it again with --queue NAME"
+            )
+            if names:
+                raise InvalidInput(problem)
+            stderr.print(f"[yellow]warning:[/yellow] {escape(problem)}; skipped")
+            continue
+        queues.add(queue)
+    return sorted(queues)
 
 
 @pbx_app.command("config")

@@ -40,9 +40,9 @@ DESIRED_STATES = (OperatorState.LOGGED_OUT, OperatorState.PAUSED, OperatorState.
 
 OPERATOR_TABLE: Table = Operator.__table__  # type: ignore[attr-defined]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}")
 # Tech/resource, e.g. PJSIP/101, SIP/alice, Local/op101@sim-operators/n.
-_INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9_.@/+-]{1,190}$")
+_INTERFACE = re.compile(r"[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9_.@/+-]{1,190}")
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,9 @@ def _operator(session: Session, name: str) -> Operator:
 
 def add_operator(store: Engine, name: str, interface: str, campaigns: Sequence[str]) -> OperatorView:
     """Create the operator, or add campaigns to an existing one with the same interface."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidInput(f"operator name {name!r}: use letters, digits, '.', '_', '@' or '-'")
-    if not _INTERFACE.match(interface):
+    if not _INTERFACE.fullmatch(interface):
         raise InvalidInput(f"interface {interface!r}: expected TECH/RESOURCE, e.g. PJSIP/101")
     with session_scope(store) as session:
         operator = session.exec(select(Operator).where(Operator.name == name)).first()

@@ -60,7 +60,8 @@ AMI_EVENTS = (
     "CoreShowChannel",
 )
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # always with fullmatch: '$' allows a final newline
+# Queue and AMI user names, always with fullmatch: a pattern ending in '$' lets a final newline through.
+QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class QueueSpec:
     member_timeout_s: int = 15
 
     def __post_init__(self) -> None:
-        if not _NAME.fullmatch(self.name):
+        if not QUEUE_NAME.fullmatch(self.name):
             raise InvalidInput(f"queue name {self.name!r}: use letters, digits, '.', '_' or '-'")
         if self.strategy not in ("rrmemory", "leastrecent", "fewestcalls", "random", "ringall", "linear"):
             raise InvalidInput(f"queue {self.name}: unknown strategy {self.strategy!r}")
@@ -142,7 +143,7 @@ def _check_value(label: str, value: str) -> str:
 
 def render_manager(ami_user: str, ami_secret: str, bind: str = "127.0.0.1") -> str:
     """The AMI user's section; ``bind`` is the one address allowed to log in as it."""
-    if not _NAME.fullmatch(ami_user):
+    if not QUEUE_NAME.fullmatch(ami_user):
         raise InvalidInput(f"AMI user {shown(repr(ami_user))}: use letters, digits, '.', '_' or '-'")
     _check_value("AMI secret", ami_secret)
     address = _bind_address(bind)
