@@ -10,6 +10,7 @@ is accepted before the sub-command and on every command.
 from __future__ import annotations
 
 import copy
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,12 +18,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from campaigns import service
+from campaigns.store import store_problem
 from dialer import cli_engine, cli_tools, demo
 from dialer.cli_support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
-from dialer.errors import NotFound, UserError
+from dialer.errors import NotFound, TelephonyError, UserError
 from lists import dnc as dnc_lists
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
@@ -70,11 +74,36 @@ class DialerGroup(TyperGroup):
             if not any("--db" in getattr(p, "opts", ()) for p in command.params):
                 command.params.append(copy.copy(option))
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Usage mistakes (unknown option, a word where a number goes) are one line too, exit code 2."""
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except TyperException as exc:  # click's usage errors, as Typer ships them
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else "dialer"
+            message = escape(_one_line(exc.format_message())[:300])
+            if message:  # empty after the help of a bare group was printed
+                stderr.print(f"[red]error:[/red] {message} (see {escape(where)} --help)")
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            stderr.print("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except UserError as exc:
             stderr.print(f"[red]error:[/red] {escape(_one_line(str(exc)))}")
+            raise typer.Exit(2) from None
+        except TelephonyError as exc:  # the phone system cannot be reached or refused the login
+            stderr.print(f"[red]error:[/red] {escape(_one_line(str(exc)))}")
+            raise typer.Exit(2) from None
+        except DBAPIError as exc:  # locked, read-only or gone while the command ran
+            stderr.print(f"[red]error:[/red] {escape(_one_line(store_problem(exc)))}")
             raise typer.Exit(2) from None
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns.contact_limits import ContactLimits, format_limits, parse_limits
-from campaigns.models import Campaign, Lead
+from campaigns.models import Campaign, Lead, check_fits
 from campaigns.retry import RetryPolicy
 from campaigns.store import session_scope
 from campaigns.window import CallingWindow
@@ -219,6 +219,7 @@ def create_campaign(engine: Engine, spec: CampaignSpec) -> Campaign:
         if _find(session, spec.name) is not None:
             raise InvalidInput(f"campaign {spec.name!r} already exists")
         campaign = Campaign(**asdict(spec))
+        check_fits(campaign, {key: "--" + key.replace("_", "-") for key in asdict(spec)})
         session.add(campaign)
         session.flush()
         session.refresh(campaign)

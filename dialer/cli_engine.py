@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import signal
 import time
 from collections.abc import Sequence
@@ -21,7 +22,8 @@ from dialer import operators as ops
 from dialer.attempts_export import export_attempts
 from dialer.cli_support import AMI_HELP, FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
 from dialer.engine import DialEngine, EngineSettings, RunReport
-from dialer.nodes import DEFAULT_LEASE_S, NodeHealth
+from dialer.errors import InvalidInput
+from dialer.nodes import DEFAULT_LEASE_S, NodeHealth, check_node
 from dialer.pace_store import PacingView
 from dialer.status import StatusReport, collect_status
 from lists.safe_write import check_output, write_text
@@ -116,9 +118,11 @@ def run_command(
     from dialer.ami import AmiTelephony  # the one place the AMI adapter is chosen
 
     target = ami_settings(ami)
+    if not math.isfinite(shutdown_deadline) or not 0 <= shutdown_deadline <= 3600:
+        raise InvalidInput(f"--shutdown-deadline {shutdown_deadline:g}: expected 0 to 3600 seconds")
     settings = EngineSettings(shutdown_deadline_s=shutdown_deadline)
     if node:
-        settings = replace(settings, node_id=node)
+        settings = replace(settings, node_id=check_node(node))
     engine_store = store(ctx)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -36,10 +36,28 @@ def store(ctx: typer.Context) -> Engine:
     """The store for this invocation, opened (and migrated) on first use."""
     engine: Engine | None = ctx.meta.get(_ENGINE_KEY)
     if engine is None:
-        engine = open_store(ctx.meta.get(DB_KEY) or os.environ.get("DIALER_DB"))
+        db = ctx.meta.get(DB_KEY) or os.environ.get("DIALER_DB")
+        _refuse_memory(db)
+        engine = open_store(db)
         ctx.meta[_ENGINE_KEY] = engine
         ctx.call_on_close(engine.dispose)
     return engine
+
+
+def _refuse_memory(db: str | None) -> None:
+    """A store in memory ends with the command: every change would be lost without a word."""
+    url = resolve_url(db)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return  # open_store names the problem
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and (
+        database in ("", ":memory:") or "mode=memory" in url or database.startswith("file::memory:")
+    ):
+        raise InvalidInput(
+            "--db :memory: keeps the store in memory, lost when the command ends: give a file or a server URL"
+        )
 
 
 FollowSymlinks = Annotated[
@@ -58,7 +76,7 @@ def output_rules(
     url = resolve_url(ctx.meta.get(DB_KEY) or os.environ.get("DIALER_DB"))
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return OutputRules(inputs=tuple(inputs), follow_symlinks=follow_symlinks, label=label)
     files = store_files(parsed.database) if parsed.get_backend_name() == "sqlite" else []
     return OutputRules(store=files, inputs=tuple(inputs), follow_symlinks=follow_symlinks, label=label)

@@ -23,7 +23,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
-from campaigns.models import Campaign, Operator, OperatorCampaign, utcnow
+from campaigns.models import Campaign, Operator, OperatorCampaign, check_fits, utcnow
 from campaigns.store import session_scope
 from dialer.errors import InvalidInput, NotFound
 
@@ -73,7 +73,8 @@ def add_operator(store: Engine, name: str, interface: str, campaigns: Sequence[s
     if not _NAME.fullmatch(name):
         raise InvalidInput(f"operator name {name!r}: use letters, digits, '.', '_', '@' or '-'")
     if not _INTERFACE.fullmatch(interface):
-        raise InvalidInput(f"interface {interface!r}: expected TECH/RESOURCE, e.g. PJSIP/101")
+        raise InvalidInput(f"interface {interface[:40]!r}: expected TECH/RESOURCE, e.g. PJSIP/101")
+    check_fits(Operator(name=name, interface=interface), {"interface": "--interface"})
     with session_scope(store) as session:
         operator = session.exec(select(Operator).where(Operator.name == name)).first()
         if operator is None:

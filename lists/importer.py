@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -23,7 +22,7 @@ from sqlmodel import Session
 from campaigns.models import Lead, LeadList, utcnow
 from campaigns.retry import LeadStatus
 from campaigns.service import find_campaign
-from campaigns.window import CallingWindow, window_problem
+from campaigns.window import CallingWindow, is_zone, window_problem
 from dialer.errors import InvalidInput
 from lists.dnc import dnc_phones
 from lists.phones import PhoneNormalizer, PhoneRejected, check_region
@@ -251,10 +250,8 @@ def _own_zone(value: str) -> str:
     name = value.strip()
     if not name:
         return ""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise PhoneRejected(f"unknown time zone {name!r}") from None
+    if not is_zone(name):
+        raise PhoneRejected(f"unknown time zone {name[:40]!r}")
     return name
 
 

@@ -300,9 +300,25 @@ def _check_encoding(name: str) -> str:
     key = name.strip().lower()
     key = _ENCODING_ALIASES.get(key, key)
     try:
-        return codecs.lookup(key).name
+        info = codecs.lookup(key)
     except LookupError:
-        raise InvalidInput(f"unknown encoding {name!r}: try utf-8, utf-8-sig or cp1251") from None
+        raise InvalidInput(f"unknown encoding {name[:40]!r}: try utf-8, utf-8-sig or cp1251") from None
+    # Only text encodings in which the delimiters and line ends are the ASCII bytes themselves:
+    # not rot13 or base64 (not text encodings), not UTF-16/32 (two or four bytes a character).
+    if not getattr(info, "_is_text_encoding", True) or not _ascii_compatible(info.name):
+        raise InvalidInput(
+            f"encoding {name[:40]!r} cannot be read: save the list as UTF-8 or cp1251 "
+            "(or another one-byte or UTF-8 encoding)"
+        )
+    return info.name
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    probe = "phone,;\t\r\n\"0123456789+"
+    try:
+        return probe.encode("ascii").decode(encoding) == probe
+    except (UnicodeError, LookupError, TypeError):
+        return False
 
 
 def _check_delimiter(value: str) -> str:

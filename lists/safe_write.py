@@ -58,7 +58,9 @@ class OutputRules:
 
 def store_files(database: str | None) -> list[Path]:
     """The files of a SQLite store (main, WAL, shared memory, rollback journal); none for a server."""
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if database and database.startswith("file:"):  # a SQLite URI filename: file:path?mode=ro
+        database = database[len("file:") :].split("?", 1)[0]
+    if not database or database == ":memory:":
         return []
     return [Path(database + suffix) for suffix in STORE_SIDE_FILES]
 
