@@ -25,6 +25,7 @@ from campaigns.service import find_campaign
 from campaigns.window import CallingWindow, is_zone, window_problem
 from dialer.errors import InvalidInput
 from lists.dnc import dnc_phones
+from lists.limits import shown, some
 from lists.phones import PhoneNormalizer, PhoneRejected, check_region
 from lists.reader import find_phone_column, open_table
 from lists.safe_write import OutputRules, SafeOutput, check_output, store_files
@@ -89,9 +90,9 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
         name, sep, column = item.partition("=")
         name = name.strip().lower()
         if not sep or not column.strip():
-            raise InvalidInput(f"--map {item!r}: expected FIELD=COLUMN, e.g. phone=Телефон")
+            raise InvalidInput(f"--map {item[:60]!r}: expected FIELD=COLUMN, e.g. phone=Телефон")
         if name not in MAP_FIELDS:
-            raise InvalidInput(f"--map {item!r}: unknown field {name!r}; fields: {', '.join(MAP_FIELDS)}")
+            raise InvalidInput(f"--map {item[:60]!r}: unknown field; fields: {', '.join(MAP_FIELDS)}")
         mapping[name] = column.strip()
     return mapping
 
@@ -152,11 +153,11 @@ class _Columns:
 def _resolve_columns(headers: list[str], mapping: dict[str, str], path: Path) -> _Columns:
     for name, column in mapping.items():
         if column not in headers:
-            raise InvalidInput(f"--map {name}={column}: {path} has no column {column!r}")
+            raise InvalidInput(f"--map {name}={column[:40]}: {shown(path)} has no column {column[:40]!r}")
     phone = mapping.get("phone") or find_phone_column(headers)
     if phone is None:
         raise InvalidInput(
-            f"{path}: no phone column among {', '.join(headers)}; name one with --map phone=COLUMN"
+            f"{shown(path)}: no phone column among {some(headers)}; name one with --map phone=COLUMN"
         )
     found = {key: mapping.get(key) or _auto_column(headers, names) for key, names in _AUTO_HEADERS.items()}
     return _Columns(phone, found["timezone"], found["consent"], [h for h in headers if h != phone])
@@ -263,7 +264,7 @@ def _consent(value: str) -> bool | None:
         return True
     if text in _NO:
         return False
-    raise PhoneRejected(f"consent {value!r}: expected yes or no")
+    raise PhoneRejected(f"consent {value[:40]!r}: expected yes or no")
 
 
 class _RejectsWriter:
@@ -395,7 +396,9 @@ class _LeadInserter:
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:
     if summary.read == 0:
-        raise InvalidInput(f"{path} has a header but no data rows")
+        raise InvalidInput(f"{shown(path)} has a header but no data rows")
     if summary.invalid == summary.read:
         examples = "; ".join(rows.first_invalid)
-        raise InvalidInput(f"{path}: none of the {summary.read} rows has a valid phone number ({examples})")
+        raise InvalidInput(
+            f"{shown(path)}: none of the {summary.read} rows has a valid phone number ({examples[:200]})"
+        )
