@@ -24,9 +24,11 @@ from typer.exceptions import TyperException
 
 from campaigns import service
 from campaigns.store import store_problem
-from dialer import cli_engine, cli_tools, demo
-from dialer.cli_support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
-from dialer.errors import NotFound, TelephonyError, UserError
+from dialer.cli import demo
+from dialer.cli import engine_commands as cli_engine
+from dialer.cli import tool_commands as cli_tools
+from dialer.cli.support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
+from dialer.core.errors import NotFound, TelephonyError, UserError
 from lists import dnc as dnc_lists
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping

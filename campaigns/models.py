@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 
 
 def check_fits(row: SQLModel, labels: dict[str, str] | None = None) -> None:

@@ -23,7 +23,7 @@ from campaigns.models import Lead, LeadList, utcnow
 from campaigns.retry import LeadStatus
 from campaigns.service import find_campaign
 from campaigns.window import CallingWindow, is_zone, window_problem
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.dnc import dnc_phones
 from lists.limits import shown, some
 from lists.phones import PhoneNormalizer, PhoneRejected, check_region

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 
 _CHUNK = 1024 * 1024
 _MAX_RATIO = 200  # a real workbook's XML compresses about 5-20:1; a bomb, 1000:1

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.limits import ReadLimits, XlsxShape, check_csv_lines, check_regular, check_xlsx, shown
 
 DELIMITERS = (",", ";", "\t")

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, BinaryIO, TextIO, TypeVar, cast
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 
 T = TypeVar("T")
 STORE_SIDE_FILES = ("", "-wal", "-shm", "-journal")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from dialer.ami import AmiSettings, AmiTelephony, parse_ami_url
-from dialer.errors import ConnectionFailed, HeaderRejected, InvalidInput
+from dialer.core.errors import ConnectionFailed, HeaderRejected, InvalidInput
 
 SECRET = "Tr0ub4dor"
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli import app
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.limits import ReadLimits
 from lists.reader import open_table
 

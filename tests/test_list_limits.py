@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.limits import ReadLimits
 from lists.reader import open_table
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from dialer.ami.headers import check_header
-from dialer.errors import HeaderRejected, InvalidInput
+from dialer.core.errors import HeaderRejected, InvalidInput
 
 DEFAULT_PORT = 5038
 
