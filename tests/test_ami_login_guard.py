@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from dialer.ami import AmiSettings, AmiTelephony, parse_ami_url
+from dialer.ami.client import AmiTelephony
+from dialer.ami.settings import AmiSettings, parse_ami_url
 from dialer.core.errors import ConnectionFailed, HeaderRejected, InvalidInput
 
 SECRET = "Tr0ub4dor"
