@@ -8,8 +8,9 @@ Rules, whatever the command (``-o``, ``--rejects``, ``--plot``, ``pbx config --o
   the whole new one; an existing file keeps its permissions;
 - a character or block device, or a FIFO (``/dev/null``, ``/dev/stdout``, a named pipe):
   opened and written as a stream, never replaced;
-- a symbolic link: refused, unless the caller asks to follow it (``--follow-symlinks``), in
-  which case the rules apply to the file it points to; for secrets it is always refused;
+- a symbolic link to a device or a FIFO (``/dev/stdout``): written through, as a stream;
+- any other symbolic link: refused, unless the caller asks to follow it (``--follow-symlinks``),
+  in which case the rules apply to the file it points to; for secrets every link is refused;
 - a folder, a socket or an empty name: refused with one line;
 - the store's own file (and SQLite's ``-wal``, ``-shm`` and ``-journal`` beside it) or the
   command's own input: refused, compared by device and inode, or by name if not there yet;
@@ -92,11 +93,11 @@ class SafeOutput:
             self._stream = True
             self._handle = sys.stdout.buffer if self.binary else sys.stdout
             return self._handle
-        path = _check_target(self.target, self.rules)
-        info = _lstat(path)
+        target = _check_target(self.target, self.rules)
+        path, info = target.path, target.info
         if info is not None and _is_stream(info):
             self._stream = True
-            self._handle = _open_stream(path, self.binary, self.rules)
+            self._handle = _open_stream(path, self.binary, target.through_link)
             return self._handle
         self._final = path
         self._mode = stat.S_IMODE(info.st_mode) if info is not None else None
@@ -227,8 +228,15 @@ def _lstat(path: Path) -> os.stat_result | None:
         raise OutputRefused(f"cannot write {shown(path)}: {exc.strerror}") from None
 
 
-def _check_target(target: str | Path, rules: OutputRules) -> Path:
-    """The path to write, after every refusal rule; a followed link gives the file it points to."""
+@dataclass(frozen=True)
+class _Target:
+    path: Path  # what to write; a followed link gives the file it points to
+    info: os.stat_result | None  # what is there now; None if nothing
+    through_link: bool = False  # a link to a device or a pipe (/dev/stdout), opened through it
+
+
+def _check_target(target: str | Path, rules: OutputRules) -> _Target:
+    """The path to write, after every refusal rule."""
     text = str(target)
     if not text.strip() or "\0" in text:
         raise OutputRefused(f"{rules.label}: no file name given")
@@ -237,6 +245,9 @@ def _check_target(target: str | Path, rules: OutputRules) -> Path:
         raise OutputRefused(f"{rules.label} {shown(text)} is a folder: give a file name")
     info = _lstat(path)
     if info is not None and stat.S_ISLNK(info.st_mode):
+        streamed = _linked_stream(path, rules)
+        if streamed is not None:
+            return streamed
         if rules.secret:
             raise OutputRefused(f"{shown(path)} is a symbolic link: a secret is never written through one")
         if not rules.follow_symlinks:
@@ -257,7 +268,21 @@ def _check_target(target: str | Path, rules: OutputRules) -> Path:
     if not folder.is_dir():
         raise OutputRefused(f"cannot write {shown(path)}: folder {shown(folder)} does not exist")
     _check_not_protected(path, info, rules)
-    return path
+    return _Target(path, info)
+
+
+def _linked_stream(path: Path, rules: OutputRules) -> _Target | None:
+    """A link to a device or a pipe, such as /dev/stdout: written to as a stream, never replaced."""
+    if rules.secret:
+        return None
+    try:
+        linked = path.stat()
+    except OSError:
+        return None
+    if not _is_stream(linked):
+        return None
+    _check_not_protected(path, linked, rules)
+    return _Target(path, linked, through_link=True)
 
 
 def _check_not_protected(path: Path, info: os.stat_result | None, rules: OutputRules) -> None:
@@ -280,8 +305,8 @@ def _same_file(path: Path, info: os.stat_result | None, other: Path) -> bool:
     return os.path.realpath(path) == os.path.realpath(other)
 
 
-def _open_stream(path: Path, binary: bool, rules: OutputRules) -> IO[Any]:
-    flags = os.O_WRONLY | _NOFOLLOW
+def _open_stream(path: Path, binary: bool, through_link: bool) -> IO[Any]:
+    flags = os.O_WRONLY | (getattr(os, "O_CLOEXEC", 0) if through_link else _NOFOLLOW)
     try:
         fd = os.open(path, flags)
     except OSError as exc:

@@ -100,6 +100,28 @@ def test_a_symlink_is_refused_unless_asked_and_then_its_target_is_written(tmp_pa
     assert link.is_symlink() and real.read_text() == "hello\n"
 
 
+def test_a_link_to_a_device_or_pipe_is_written_through_as_a_stream(tmp_path: Path) -> None:
+    node = tmp_path / "null"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    link = tmp_path / "stdout"
+    link.symlink_to(node)  # as /dev/stdout is a link to the terminal or pipe
+    write_hello(link)
+    assert link.is_symlink() and stat.S_ISCHR(node.lstat().st_mode)
+    with pytest.raises(OutputRefused, match="secret"):
+        write_hello(link, OutputRules(secret=True))
+
+
+def test_dev_stdout_reaches_the_pipe_it_points_to() -> None:
+    script = (
+        "from lists.safe_write import write_text\n"
+        "write_text('/dev/stdout', lambda h: h.write('rows\\n'))\n"
+    )
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "rows\n"
+
+
 def test_a_secret_never_goes_through_a_symlink_even_when_asked(tmp_path: Path) -> None:
     (tmp_path / "elsewhere").write_text("x")
     (tmp_path / "secret.conf").symlink_to(tmp_path / "elsewhere")
