@@ -9,8 +9,6 @@ is accepted before the sub-command and on every command.
 
 from __future__ import annotations
 
-import copy
-import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,109 +16,20 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from sqlalchemy.exc import DBAPIError
-from typer.core import TyperGroup
-from typer.exceptions import TyperException
 
 from campaigns import service
-from campaigns.store import store_problem
+from campaigns.settings import DEFAULTS
 from dialer.cli import demo
+from dialer.cli import dnc_commands as cli_dnc
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import tool_commands as cli_tools
+from dialer.cli.group import DB_HELP, DialerGroup
 from dialer.cli.support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
-from dialer.core.errors import NotFound, TelephonyError, UserError
-from lists import dnc as dnc_lists
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
 from lists.safe_write import check_output, write_text
 
-_DB_HELP = "Store: a SQLAlchemy URL or a SQLite file path (default ./dialer.db)."
 _PROGRESS_BYTES = 4 * 1024 * 1024  # files smaller than this import in about a second
-
-
-def _remember_db(ctx: typer.Context, value: str | None) -> None:
-    if value is not None:
-        ctx.meta[DB_KEY] = value
-
-
-def _db_option() -> Any:
-    """A ``--db`` option object, built by Typer from a one-option command."""
-    template = typer.Typer()
-
-    @template.command()
-    def _template(
-        db: Annotated[
-            str | None,
-            typer.Option(
-                "--db",
-                envvar="DIALER_DB",
-                metavar="URL",
-                help=_DB_HELP,
-                expose_value=False,
-                callback=_remember_db,
-            ),
-        ] = None,
-    ) -> None:
-        pass
-
-    return typer.main.get_command(template).params[0]
-
-
-class DialerGroup(TyperGroup):
-    """The root group: gives every command ``--db`` and turns user errors into one line."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        option = _db_option()
-        for command in _leaf_commands(self):
-            if not any("--db" in getattr(p, "opts", ()) for p in command.params):
-                command.params.append(copy.copy(option))
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        """Usage mistakes (unknown option, a word where a number goes) are one line too, exit code 2."""
-        if not kwargs.get("standalone_mode", True):
-            return super().main(*args, **kwargs)
-        kwargs["standalone_mode"] = False
-        try:
-            code = super().main(*args, **kwargs)
-        except TyperException as exc:  # click's usage errors, as Typer ships them
-            ctx = getattr(exc, "ctx", None)
-            where = ctx.command_path if ctx is not None else "dialer"
-            message = escape(_one_line(exc.format_message())[:300])
-            if message:  # empty after the help of a bare group was printed
-                stderr.print(f"[red]error:[/red] {message} (see {escape(where)} --help)")
-            sys.exit(exc.exit_code)
-        except typer.Abort:
-            stderr.print("aborted")
-            sys.exit(1)
-        sys.exit(code if isinstance(code, int) else 0)
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except UserError as exc:
-            stderr.print(f"[red]error:[/red] {escape(_one_line(str(exc)))}")
-            raise typer.Exit(2) from None
-        except TelephonyError as exc:  # the phone system cannot be reached or refused the login
-            stderr.print(f"[red]error:[/red] {escape(_one_line(str(exc)))}")
-            raise typer.Exit(2) from None
-        except DBAPIError as exc:  # locked, read-only or gone while the command ran
-            stderr.print(f"[red]error:[/red] {escape(_one_line(store_problem(exc)))}")
-            raise typer.Exit(2) from None
-
-
-def _leaf_commands(group: TyperGroup) -> list[Any]:
-    found: list[Any] = []
-    for command in group.commands.values():
-        if isinstance(command, TyperGroup):
-            found.extend(_leaf_commands(command))
-        else:
-            found.append(command)
-    return found
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
 
 
 app = typer.Typer(
@@ -144,7 +53,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", envvar="DIALER_DB", metavar="URL", help=_DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", envvar="DIALER_DB", metavar="URL", help=DB_HELP)] = None,
     show_version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
@@ -166,7 +75,7 @@ def campaign_create(
     name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
     mode: Annotated[
         str, typer.Option(help="Pacing: progressive, predictive, ratio or preview.")
-    ] = "progressive",
+    ] = DEFAULTS.mode.value,
     ratio: Annotated[float | None, typer.Option(help="Lines per ready operator (--mode ratio only).")] = None,
     queue: Annotated[str, typer.Option(help="Asterisk queue that answered calls join.")] = "",
     dial_template: Annotated[
@@ -176,7 +85,7 @@ def campaign_create(
     caller_id: Annotated[str, typer.Option(help="Caller ID presented to the called person.")] = "",
     window: Annotated[
         str, typer.Option(help="Calling window in the lead's local time, HH:MM-HH:MM[,weekend HH:MM-HH:MM].")
-    ] = "09:00-21:00",
+    ] = DEFAULTS.calling_window,
     contact_limits: Annotated[
         str,
         typer.Option(
@@ -185,22 +94,30 @@ def campaign_create(
             "profile ru-230fz. Empty: no limits.",
         ),
     ] = "",
-    ring_timeout: Annotated[int, typer.Option(help="Seconds to ring before giving up (at least 15).")] = 25,
-    max_channels: Annotated[int, typer.Option(help="Most calls in progress at once.")] = 10,
-    originate_rate: Annotated[float, typer.Option(help="Most new calls per second.")] = 5.0,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per lead before it is exhausted.")] = 5,
+    ring_timeout: Annotated[
+        int, typer.Option(help="Seconds to ring before giving up (at least 15).")
+    ] = DEFAULTS.ring_timeout_s,
+    max_channels: Annotated[
+        int, typer.Option(help="Most calls in progress at once.")
+    ] = DEFAULTS.max_channels,
+    originate_rate: Annotated[
+        float, typer.Option(help="Most new calls per second.")
+    ] = DEFAULTS.originate_rate,
+    max_attempts: Annotated[
+        int, typer.Option(help="Attempts per lead before it is exhausted.")
+    ] = DEFAULTS.max_attempts,
     retry: Annotated[
         list[str] | None, typer.Option(help="OUTCOME=DURATION retry delay, repeatable (e.g. busy=15m).")
     ] = None,
     connect_limit: Annotated[
         float, typer.Option(help="Seconds to connect an answered call before it counts as abandoned (<= 2).")
-    ] = 2.0,
+    ] = DEFAULTS.connect_limit_s,
     abandon_cap: Annotated[
         float, typer.Option(help="Most abandoned calls as a fraction of answered.")
-    ] = 0.03,
+    ] = DEFAULTS.abandon_cap,
     abandon_window: Annotated[
         str, typer.Option(help="Period the abandon cap is measured over: 30d (US) or 24h (UK).")
-    ] = "30d",
+    ] = DEFAULTS.abandon_window,
     amd: Annotated[bool, typer.Option("--amd/--no-amd", help="Answering-machine detection.")] = False,
     uk_abandon_rule: Annotated[
         bool,
@@ -209,14 +126,16 @@ def campaign_create(
             help="No repeat call within 72 h after an abandoned call.",
         ),
     ] = False,
-    region: Annotated[str, typer.Option(help="Default country for numbers without a country code.")] = "RU",
+    region: Annotated[
+        str, typer.Option(help="Default country for numbers without a country code.")
+    ] = DEFAULTS.region,
     safe_harbour_sound: Annotated[
         str,
         typer.Option(
             help="Sound played when no operator takes an answered call within the connect limit: "
             "a name or path as Asterisk's Playback() sees it, without extension.",
         ),
-    ] = service.DEFAULT_SAFE_HARBOUR_SOUND,
+    ] = DEFAULTS.safe_harbour_sound,
     machine_message: Annotated[
         str | None,
         typer.Option(help="Sound left on answering machines (with --amd), without extension; default none."),
@@ -253,14 +172,13 @@ def campaign_create(
 @campaign_app.command("list")
 def campaign_list(ctx: typer.Context) -> None:
     """List campaigns with their mode, calling window and lead count."""
-    engine = store(ctx)
-    campaigns = service.list_campaigns(engine)
+    campaigns = service.list_campaigns(store(ctx))
     if not campaigns:
         stdout.print("no campaigns yet: dialer campaign create NAME")
         return
     for campaign in campaigns:
         assert campaign.id is not None
-        leads = sum(service.lead_counts(engine, campaign.id).values())
+        leads = sum(service.lead_counts(store(ctx), campaign.id).values())
         stdout.print(
             f"{escape(campaign.name)}\t{campaign.mode}\t{campaign.calling_window}\t{leads} leads",
             markup=True,
@@ -270,12 +188,11 @@ def campaign_list(ctx: typer.Context) -> None:
 @campaign_app.command("show")
 def campaign_show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Campaign name.")]) -> None:
     """Show a campaign's settings and its leads by status."""
-    engine = store(ctx)
-    campaign = service.get_campaign(engine, name)
+    campaign = service.get_campaign(store(ctx), name)
     assert campaign.id is not None
     for key, value in service.describe(campaign).items():
         stdout.print(f"{key}: {escape(str(value))}")
-    counts = service.lead_counts(engine, campaign.id)
+    counts = service.lead_counts(store(ctx), campaign.id)
     total = sum(counts.values())
     detail = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     stdout.print(f"leads: {total}" + (f" ({detail})" if detail else ""))
@@ -323,12 +240,11 @@ def lists_import(
         delimiter=delimiter,
         output_rules=output_rules(ctx, [file], follow_symlinks, label="--rejects"),
     )
-    engine = store(ctx)
     if _large(file):
         with _progress_bar(f"importing {file.name}") as advance:
-            summary = import_leads(engine, request, advance)
+            summary = import_leads(store(ctx), request, advance)
     else:
-        summary = import_leads(engine, request)
+        summary = import_leads(store(ctx), request)
     _print_summary(summary)
 
 
@@ -376,87 +292,7 @@ def _print_summary(summary: ImportSummary) -> None:
 
 # --- dialer dnc -----------------------------------------------------------------------
 
-dnc_app = typer.Typer(
-    help="Do-not-call lists: global, or per campaign with --campaign.", no_args_is_help=True
-)
-app.add_typer(dnc_app, name="dnc")
-
-CampaignScope = Annotated[
-    str | None, typer.Option("--campaign", help="The campaign's own list instead of the global one.")
-]
-Region = Annotated[str, typer.Option(help="Country for numbers without a country code.")]
-
-
-@dnc_app.command("add")
-def dnc_add(
-    ctx: typer.Context,
-    numbers: Annotated[list[str], typer.Argument(help="Numbers to block, in any common format.")],
-    campaign: CampaignScope = None,
-    region: Region = "RU",
-) -> None:
-    """Put numbers on a do-not-call list."""
-    change = dnc_lists.add_numbers(store(ctx), numbers, campaign, region)
-    _print_dnc_change(change)
-
-
-@dnc_app.command("import")
-def dnc_import(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV/XLSX with a phone column, or a bare list of numbers.")],
-    campaign: CampaignScope = None,
-    region: Region = "RU",
-    encoding: Annotated[str | None, typer.Option(help="File encoding (default: detected).")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: detected).")] = None,
-) -> None:
-    """Put every number in a file on a do-not-call list."""
-    change = dnc_lists.import_file(store(ctx), file, campaign, region, encoding, delimiter)
-    _print_dnc_change(change)
-
-
-@dnc_app.command("check")
-def dnc_check(
-    ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Number to look up.")],
-    campaign: Annotated[
-        str | None, typer.Option("--campaign", help="Check the global list and this campaign's list.")
-    ] = None,
-    region: Region = "RU",
-) -> None:
-    """Say which do-not-call lists a number is on."""
-    phone = dnc_lists.normalize_or_fail(number, region)
-    listings = dnc_lists.check_number(store(ctx), number, campaign, region)
-    if not listings:
-        stdout.print(f"{phone}: not on any do-not-call list")
-    for listing in listings:
-        where = "the global list" if listing.campaign is None else f"campaign {listing.campaign}'s list"
-        stdout.print(
-            f"{phone}: on {escape(where)}" + (f" (from {escape(listing.source)})" if listing.source else "")
-        )
-
-
-@dnc_app.command("remove")
-def dnc_remove(
-    ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Number to unblock.")],
-    campaign: CampaignScope = None,
-    region: Region = "RU",
-) -> None:
-    """Take a number off a do-not-call list."""
-    phone = dnc_lists.normalize_or_fail(number, region)
-    removed = dnc_lists.remove_number(store(ctx), number, campaign, region)
-    scope = "the global list" if campaign is None else f"campaign {campaign}'s list"
-    if removed:
-        stdout.print(f"removed {phone} from {escape(scope)}")
-    else:
-        raise NotFound(f"{phone} is not on {scope}")
-
-
-def _print_dnc_change(change: dnc_lists.DncChange) -> None:
-    stdout.print(f"added: {change.added}")
-    stdout.print(f"already listed: {change.already}")
-    stdout.print(f"invalid: {len(change.rejected)}")
-    for value, reason in change.rejected[:20]:
-        stderr.print(f"[yellow]skipped[/yellow] {escape(value)!r}: {escape(reason)}")
+app.add_typer(cli_dnc.dnc_app, name="dnc")
 
 
 # --- dialer export --------------------------------------------------------------------
@@ -477,9 +313,8 @@ def export_leads_command(
     """Export a campaign's leads with their status and original columns."""
     rules = output_rules(ctx, follow_symlinks=follow_symlinks)
     check_output(output, rules)
-    engine = store(ctx)
-    service.get_campaign(engine, campaign)  # an unknown campaign must not leave an empty file behind
-    count = write_text(output, lambda handle: export_leads(engine, campaign, handle), rules)
+    service.get_campaign(store(ctx), campaign)  # an unknown campaign must not leave an empty file behind
+    count = write_text(output, lambda handle: export_leads(store(ctx), campaign, handle), rules)
     if output != "-":
         stderr.print(f"exported {count} leads to {escape(output)}")
 

@@ -59,9 +59,9 @@ def _utc_session(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()  # a SET inside a transaction that is later rolled back would not stick
 
 
-def make_engine(url: str) -> Engine:
+def make_store(url: str) -> Engine:
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        store = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as exc:
         # The parser's message may quote the password; name only what is wrong.
         why = (
@@ -70,18 +70,18 @@ def make_engine(url: str) -> Engine:
             else str(exc)[:80]
         )
         raise InvalidInput(f"cannot use store URL {_mask(url)}: {why}") from None
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _tune_sqlite)
-    elif engine.dialect.name == "postgresql":
-        event.listen(engine, "connect", _utc_session)
-    return engine
+    if store.dialect.name == "sqlite":
+        event.listen(store, "connect", _tune_sqlite)
+    elif store.dialect.name == "postgresql":
+        event.listen(store, "connect", _utc_session)
+    return store
 
 
-def migrate(engine: Engine) -> None:
+def migrate(store: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with store.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 
@@ -89,21 +89,21 @@ def migrate(engine: Engine) -> None:
 def open_store(db: str | None = None) -> Engine:
     """Resolve, connect and migrate; raise ``InvalidInput`` with one clear line on failure."""
     url = resolve_url(db)
-    engine = make_engine(url)
+    store = make_store(url)
     try:
-        _refuse_foreign(engine, url)
-        migrate(engine)
+        _refuse_foreign(store, url)
+        migrate(store)
     except DBAPIError as exc:
-        engine.dispose()
+        store.dispose()
         raise InvalidInput(store_problem(exc, url)) from None
-    return engine
+    return store
 
 
-def _refuse_foreign(engine: Engine, url: str) -> None:
+def _refuse_foreign(store: Engine, url: str) -> None:
     """A SQLite file that holds another application's tables is not ours to add tables to."""
-    if engine.dialect.name != "sqlite":
+    if store.dialect.name != "sqlite":
         return
-    tables = set(inspect(engine).get_table_names())
+    tables = set(inspect(store).get_table_names())
     if tables and "alembic_version" not in tables:
         names = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
         raise InvalidInput(
@@ -130,9 +130,9 @@ def store_problem(exc: DBAPIError, url: str | None = None) -> str:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(store: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error: nothing half-written."""
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(store, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -13,10 +13,11 @@ from campaigns.retry import parse_duration
 from campaigns.service import CampaignSpec, check_name, check_sound, create_campaign
 from campaigns.window import CallingWindow
 from cli import app
+from dialer.core.errors import FieldRejected as PhoneRejected
 from dialer.core.errors import InvalidInput
 from dialer.pbx.config import QueueSpec, render_manager
 from dialer.services.operators import add_operator
-from lists.phones import PhoneNormalizer, PhoneRejected
+from lists.phones import PhoneNormalizer
 
 runner = CliRunner()
 

@@ -21,21 +21,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import Session, col, select
 
-from campaigns.models import Campaign
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, expire
-from dialer.core.errors import NotFound, TelephonyError
+from dialer.core.clock import Periodic, to_dt
+from dialer.core.errors import TelephonyError
 from dialer.core.telephony import (
     ConnectionLost,
     ConnectionRestored,
@@ -49,80 +45,37 @@ from dialer.core.telephony import (
     Telephony,
     TelephonyEvent,
 )
-from dialer.engine.campaign_run import CampaignRun, abandon_policy, default_pacer
-from dialer.engine.live import LiveCall, busy_operators, deadline, pacing_explain, should_hold, snapshot
-from dialer.engine.membership import Assignment, Membership, load_assignments
-from dialer.engine.selection import select_leads
-from dialer.pacing import AbandonPolicy, Pacer
-from dialer.policy.campaign_rules import CampaignRules
-from dialer.policy.originate import build_request
-from dialer.policy.ratelimit import TokenBucket
-from dialer.policy.sharing import share_operators
-from dialer.store.abandon import (
-    AbandonSettings,
-    AbandonTracker,
-    reclassify_machine,
-    stored_abandon_stats,
-    window_length,
+from dialer.engine.campaign_run import CampaignRun, CampaignRuns, default_pacer
+from dialer.engine.live import (
+    LiveCall,
+    busy_operators,
+    deadline,
+    pacing_explain,
+    pending_by_campaign,
+    should_hold,
+    snapshot,
 )
+from dialer.engine.membership import Membership
+from dialer.engine.selection import select_leads
+from dialer.engine.settings import EngineSettings as EngineSettings
+from dialer.engine.settings import RunReport as RunReport
+from dialer.pacing import AbandonPolicy, Pacer
+from dialer.policy.abandon import reclassify_machine
+from dialer.policy.campaign_rules import CampaignRules
+from dialer.policy.membership import Assignment
+from dialer.policy.originate import build_request
+from dialer.policy.sharing import share_operators
 from dialer.store.claims import due_count, release_claims
-from dialer.store.nodes import DEFAULT_LEASE_S, beat, leave, take_over_silent
-from dialer.store.ownership import disown_all, own_campaigns
-from dialer.store.pace import PACED_MODES, learn, save_explain, warm_estimates
+from dialer.store.nodes import beat, leave, take_over_silent
+from dialer.store.operators import load_assignments
+from dialer.store.ownership import disown_all
 from dialer.store.reconcile import reconcile_node
-from dialer.store.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
+from dialer.store.recorder import Journal, Placement, begin_attempts, finish_attempt
 
 log = logging.getLogger(__name__)
 
 # The store is unreachable (server restarting, network down): worth waiting out, not dying of.
 STORE_DOWN = (OperationalError, InterfaceError)
-
-
-def default_node_id() -> str:
-    """Stable across restarts of the same host, so a restart can reconcile its own attempts."""
-    return (os.environ.get("DIALER_NODE") or socket.gethostname() or "node")[:64]
-
-
-def _default_lead_variables() -> dict[str, str]:
-    return {"DIALER_LEAD_NAME": "name"}
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """How the engine runs; built once (by the CLI or a test) and passed down."""
-
-    node_id: str = field(default_factory=default_node_id)
-    tick_s: float = 0.25
-    operator_poll_s: float = 0.25
-    operator_retry_s: float = 5.0  # after the phone system refused a queue action for an operator
-    campaign_reload_s: float = 2.0
-    shutdown_deadline_s: float = 30.0
-    expire_after_s: float = 60.0  # silence after which an unconnected call is presumed lost
-    max_call_s: float = 4 * 3600.0  # a connected call longer than this is presumed lost
-    hangup_grace_s: float = 3.0  # after hanging up at shutdown, wait this long for the hang-ups
-    hangup_hold_s: float = 1.0  # how long a causeless pre-answer hang-up waits for the originate's verdict
-    abandon_refresh_s: float = 5.0  # how often the abandon rate is re-read from the store (all nodes)
-    pacing_save_s: float = 2.0  # how often the pacing explanation is written for `dialer status`
-    heartbeat_s: float = 5.0  # how often this node records that it is alive
-    node_lease_s: float = DEFAULT_LEASE_S  # another node silent this long is taken over
-    takeover_check_s: float = 15.0  # how often to look for silent nodes
-    lead_variables: Mapping[str, str] = field(default_factory=_default_lead_variables)
-
-    def __post_init__(self) -> None:
-        if not self.node_id or len(self.node_id) > 64:
-            raise ValueError("node_id must be 1 to 64 characters")
-        if min(self.tick_s, self.operator_poll_s, self.campaign_reload_s, self.abandon_refresh_s) <= 0:
-            raise ValueError("intervals must be positive")
-        if min(self.heartbeat_s, self.takeover_check_s) <= 0 or self.node_lease_s < 3 * self.heartbeat_s:
-            raise ValueError("heartbeats must be positive and the node lease at least three of them")
-
-
-@dataclass(frozen=True)
-class RunReport:
-    started: int
-    outcomes: dict[str, int]
-    reconciled: int
-    hung_up_at_shutdown: int
 
 
 class DialEngine:
@@ -138,25 +91,20 @@ class DialEngine:
         self._store = store
         self._telephony = telephony
         self._settings = settings
-        self._names = tuple(campaigns)
-        self._pacer_for = pacer_for
         self._clock = clock
-        self._membership = Membership(telephony, settings.operator_retry_s)
+        self._membership = Membership(telephony, settings.operator_retry_s, clock)
         self._journal = Journal()
-        self._campaigns: dict[int, CampaignRun] = {}  # the campaigns this node dials (owns)
-        self._known: list[int] = []  # every campaign this engine serves, whichever node dials it
-        self._waiting_for: set[int | None] = set()  # campaigns another node dials
+        self._book = CampaignRuns(store, settings, campaigns, pacer_for, self._membership)
+        self._campaigns = self._book.runs  # the campaigns this node dials (owns)
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._connected = True  # the phone system's link, as its events report it
         self._outcomes: Counter[str] = Counter()
         self._started = 0
-        self._next_reload = 0.0
-        self._next_operator_poll = 0.0
-        self._next_pacing_save = 0.0
-        self._next_beat = 0.0
-        self._next_takeover = 0.0
+        self._operator_poll = Periodic(settings.operator_poll_s)
+        self._beat = Periodic(settings.heartbeat_s)
+        self._takeover = Periodic(settings.takeover_check_s)
         self._store_down = False
         self._ticks = 0
         self._unrecorded: list[LiveCall] = []  # ended while the store was unreachable
@@ -182,8 +130,8 @@ class DialEngine:
     async def run(self, until_done: bool = False) -> RunReport:
         reconciled = reconcile_node(self._store, self._settings.node_id, self._clock())
         beat(self._store, self._settings.node_id, to_dt(self._clock()), starting=True)
-        self._next_beat = self._clock() + self._settings.heartbeat_s
-        self._load_campaigns(self._clock())
+        self._beat.restart(self._clock())
+        self._book.load(self._clock())
         events = asyncio.create_task(self._consume_events())
         # Let the event task take in what the phone system reported on connecting (queue
         # members already present) before the first tick decides what to change.
@@ -201,7 +149,7 @@ class DialEngine:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self._settings.tick_s)
             hung_up = await self._drain()
-            self._save_pacing(self._clock(), force=True)
+            self._book.save_pacing(self._clock(), force=True)
         finally:
             events.cancel()
             await asyncio.gather(events, return_exceptions=True)
@@ -210,79 +158,6 @@ class DialEngine:
             disown_all(self._store, self._settings.node_id)
             leave(self._store, self._settings.node_id)
         return RunReport(self._started, dict(self._outcomes), reconciled, hung_up)
-
-    # --- campaigns ----------------------------------------------------------------
-
-    def _load_campaigns(self, now: float) -> None:
-        with Session(self._store) as session:
-            query = select(Campaign).where(col(Campaign.active).is_(True))
-            if self._names:
-                query = select(Campaign).where(col(Campaign.name).in_(self._names))
-            rows = session.exec(query).all()
-        missing = set(self._names) - {c.name for c in rows}
-        if missing:
-            raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
-        self._known = [c.id for c in rows if c.id is not None]
-        s = self._settings
-        owned = own_campaigns(self._store, s.node_id, self._known, to_dt(now), s.node_lease_s)
-        seen: set[int] = set()
-        for row in rows:
-            if row.id not in owned:
-                if row.id not in self._waiting_for:
-                    log.info(
-                        "campaign %s is dialed by another node; this node takes it if that one stops",
-                        row.name,
-                    )
-                self._waiting_for.add(row.id)
-                continue
-            self._waiting_for.discard(row.id)
-            rules = CampaignRules.from_campaign(row)
-            limits = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
-            seen.add(rules.campaign_id)
-            run = self._campaigns.get(rules.campaign_id)
-            burst = max(1.0, rules.originate_rate)
-            if run is None:
-                self._campaigns[rules.campaign_id] = CampaignRun(
-                    rules,
-                    self._pacer_for(rules, abandon_policy(limits)),
-                    TokenBucket(rules.originate_rate, burst),
-                    self._abandon_tracker(rules.campaign_id, limits),
-                    limits,
-                    warm_estimates(self._store, rules.campaign_id),
-                )
-            else:
-                if (run.rules.mode, run.rules.ratio, run.limits) != (rules.mode, rules.ratio, limits):
-                    run.pacer = self._pacer_for(rules, abandon_policy(limits))
-                if run.limits.window != limits.window:
-                    run.abandon = self._abandon_tracker(rules.campaign_id, limits)
-                run.rules = rules
-                run.limits = limits
-                run.bucket.reconfigure(rules.originate_rate, burst)
-        for campaign_id in set(self._campaigns) - seen:
-            lost = self._campaigns.pop(campaign_id)
-            if campaign_id in self._known:
-                # Another node dials it now and manages its queue: leave the operators there.
-                self._membership.disown(lost.rules.queue)
-        self._next_reload = now + self._settings.campaign_reload_s
-
-    def _abandon_tracker(self, campaign_id: int, limits: AbandonSettings) -> AbandonTracker:
-        length = window_length(limits.window)
-        return AbandonTracker(
-            lambda now: stored_abandon_stats(self._store, campaign_id, length, now),
-            self._settings.abandon_refresh_s,
-        )
-
-    def _save_pacing(self, now: float, force: bool = False) -> None:
-        """Write the paced campaigns' explanations for `dialer status` (another process)."""
-        if not force and now < self._next_pacing_save:
-            return
-        self._next_pacing_save = now + self._settings.pacing_save_s
-        explains = {
-            cid: run.last_explain
-            for cid, run in self._campaigns.items()
-            if run.rules.mode in PACED_MODES and run.last_explain
-        }
-        save_explain(self._store, self._settings.node_id, explains, now)
 
     # --- the tick -----------------------------------------------------------------
 
@@ -309,12 +184,13 @@ class DialEngine:
         self._journal.flush(self._store)
         self._after_store_outage()
         now = self._clock()
-        if now >= self._next_reload:
-            self._load_campaigns(now)
-        if now >= self._next_operator_poll and self._connected:
+        if self._book.reload_due(now):
+            self._book.load(now)
+        if self._operator_poll.due(now) and self._connected:
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
-            await self._membership.apply(load_assignments(self._store, queues), self._pending_by_campaign())
-            self._next_operator_poll = now + self._settings.operator_poll_s
+            pending = pending_by_campaign(self._live.values())
+            await self._membership.apply(load_assignments(self._store, queues), pending)
+            self._operator_poll.restart(now)
         self._keep_alive(now)
         self._expire_silent(now)
         if self._campaigns and not self._stop.is_set() and self._connected:
@@ -322,31 +198,24 @@ class DialEngine:
             ready = {cid: self._membership.ready(cid, busy) for cid in self._campaigns}
             shares = share_operators(
                 {cid: [a.interface for a in found] for cid, found in ready.items()},
-                self._pending_by_campaign(),
+                pending_by_campaign(self._live.values()),
                 self._ticks,
             )
             self._ticks += 1
             for cid, run in list(self._campaigns.items()):
                 mine = set(shares.get(cid, ()))
                 self._dial_campaign(run, self._clock(), [a for a in ready[cid] if a.interface in mine])
-        self._save_pacing(self._clock())
+        self._book.save_pacing(self._clock())
 
     def _keep_alive(self, now: float) -> None:
         """Beat this node's heartbeat; take over nodes that stopped beating theirs."""
         s = self._settings
-        if now >= self._next_beat:
+        if self._beat.due(now):
             beat(self._store, s.node_id, to_dt(now))
-            self._next_beat = now + s.heartbeat_s
-        if now >= self._next_takeover:
+            self._beat.restart(now)
+        if self._takeover.due(now):
             take_over_silent(self._store, s.node_id, to_dt(now), s.node_lease_s)
-            self._next_takeover = now + s.takeover_check_s
-
-    def _pending_by_campaign(self) -> dict[int, int]:
-        pending: Counter[int] = Counter()
-        for call in self._live.values():
-            if call.attempt.state is not AttemptState.CONNECTED:
-                pending[call.rules.campaign_id] += 1
-        return dict(pending)
+            self._takeover.restart(now)
 
     def _dial_campaign(self, run: CampaignRun, now: float, ready: list[Assignment]) -> None:
         """Dial for one campaign; ``ready``: its share of the ready operators (``dialer.policy.sharing``)."""
@@ -373,7 +242,7 @@ class DialEngine:
                 self._place(run, placement)
                 placed += 1
         run.last_explain = pacing_explain(
-            decision, snap, placed, run.dial_rate(now), run.limits.cap, run.limits.window
+            decision, snap, placed, run.dial_rate(now), run.abandon_settings.cap, run.abandon_settings.window
         )
 
     def _place(self, run: CampaignRun, placement: Placement) -> None:
@@ -429,7 +298,7 @@ class DialEngine:
         return (
             not self._live
             and not self._unrecorded
-            and due_count(self._store, self._known, to_dt(self._clock())) == 0
+            and due_count(self._store, self._book.known, to_dt(self._clock())) == 0
         )
 
     # --- events -------------------------------------------------------------------
@@ -492,24 +361,10 @@ class DialEngine:
             self._unrecorded.append(call)  # written by the first tick that reaches the store
         outcome = attempt.outcome or Outcome.FAILED
         self._outcomes[outcome.value] += 1
-        self._learn(call)
-        log.info("attempt %s for lead %s: %s", attempt.attempt_id, call.lead.lead_id, outcome.value)
-
-    def _learn(self, call: LiveCall) -> None:
         run = self._campaigns.get(call.rules.campaign_id)
-        attempt = call.attempt
-        if run is None or attempt.ended_at is None:
-            return
-        run.abandon.record(attempt)
-        outcome = attempt.outcome.value if attempt.outcome is not None else None
-        learn(
-            run.estimates,
-            attempt.started_at,
-            attempt.answered_at,
-            attempt.connected_at,
-            attempt.ended_at,
-            outcome,
-        )
+        if run is not None:
+            run.learn(call.attempt)
+        log.info("attempt %s for lead %s: %s", attempt.attempt_id, call.lead.lead_id, outcome.value)
 
     # --- shutdown -----------------------------------------------------------------
 

@@ -1,7 +1,8 @@
-"""The engine's side of operators: apply desired states to queues, track observed ones.
+"""The engine's side of operators: carry out the membership plan, track observed states.
 
-Observed state comes only from the phone system's member events: right after a
-start, or after ``QueueAdd``, nobody counts as ready until Asterisk says so.
+What to do is decided by the pure plan in ``dialer.policy.membership``; this module
+sends the queue actions through the port, keeps what it applied and what the queue
+reports, and waits ``retry_s`` of the engine's clock before trying a refused member again.
 """
 
 from __future__ import annotations
@@ -9,74 +10,40 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
-
-from campaigns.models import Campaign, Operator, OperatorCampaign
 from dialer.core.errors import TelephonyError
+from dialer.core.operators import OperatorState
 from dialer.core.telephony import MemberChanged, MemberState, Telephony
-from dialer.services.operators import OperatorState
+from dialer.policy.membership import (
+    OBSERVED,
+    Assignment,
+    Member,
+    QueueAction,
+    adopted_state,
+    leaving,
+    next_step,
+    paused_members,
+    ready_members,
+    shortfall,
+)
 
 log = logging.getLogger(__name__)
-
-OBSERVED: dict[MemberState, OperatorState] = {
-    MemberState.AVAILABLE: OperatorState.READY,
-    MemberState.PAUSED: OperatorState.PAUSED,
-    MemberState.IN_CALL: OperatorState.IN_CALL,
-    MemberState.UNAVAILABLE: OperatorState.UNAVAILABLE,
-    MemberState.REMOVED: OperatorState.LOGGED_OUT,
-}
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """One operator serving one campaign's queue."""
-
-    operator: str
-    interface: str
-    campaign_id: int
-    queue: str
-    desired: OperatorState
-
-
-def load_assignments(store: Engine, queues: dict[int, str]) -> list[Assignment]:
-    """Operators of these campaigns (campaign id -> queue), with what they asked for."""
-    if not queues:
-        return []
-    with Session(store) as session:
-        rows = session.exec(
-            select(Operator, OperatorCampaign.campaign_id)
-            .join(OperatorCampaign, col(OperatorCampaign.operator_id) == col(Operator.id))
-            .join(Campaign, col(Campaign.id) == col(OperatorCampaign.campaign_id))
-            .where(col(OperatorCampaign.campaign_id).in_(list(queues)))
-        ).all()
-        return [
-            Assignment(op.name, op.interface, cid, queues[cid], _desired(op.desired_state))
-            for op, cid in rows
-        ]
-
-
-def _desired(value: str) -> OperatorState:
-    try:
-        state = OperatorState(value)
-    except ValueError:
-        return OperatorState.LOGGED_OUT
-    return state if state in (OperatorState.PAUSED, OperatorState.READY) else OperatorState.LOGGED_OUT
 
 
 class Membership:
     """Queue membership as this engine applied it and as the phone system reports it."""
 
-    def __init__(self, telephony: Telephony, retry_s: float = 5.0) -> None:
+    def __init__(
+        self, telephony: Telephony, retry_s: float = 5.0, clock: Callable[[], float] = time.time
+    ) -> None:
         self._telephony = telephony
         self._retry_s = retry_s  # after a refused queue action, try that member again this much later
-        self._retry_at: dict[tuple[str, str], float] = {}
+        self._clock = clock  # the engine's
+        self._retry_at: dict[Member, float] = {}
         self._assignments: list[Assignment] = []
-        self._applied: dict[tuple[str, str], OperatorState] = {}
-        self._observed: dict[tuple[str, str], MemberState] = {}
+        self._applied: dict[Member, OperatorState] = {}
+        self._observed: dict[Member, MemberState] = {}
 
     async def apply(
         self, assignments: Sequence[Assignment], pending: Mapping[int, int] | None = None
@@ -90,51 +57,39 @@ class Membership:
         No new call counts on the operator meanwhile (``ready`` needs a READY wish).
         """
         self._assignments = list(assignments)
-        deficit = {cid: n - len(self.ready(cid)) for cid, n in (pending or {}).items()}
-        wanted: dict[tuple[str, str], Assignment] = {(a.queue, a.interface): a for a in assignments}
-        now = time.monotonic()
+        deficit = shortfall(pending or {}, self._assignments, self._observed)
+        wanted: dict[Member, Assignment] = {(a.queue, a.interface): a for a in assignments}
+        now = self._clock()
         for key, assignment in wanted.items():
             if self._retry_at.get(key, 0.0) > now:
                 continue
             current = self._applied.get(key)
             if current is None:
                 current = self._adopt(key)
-            if (
-                current is OperatorState.READY
-                and assignment.desired is not OperatorState.READY
-                and deficit.get(assignment.campaign_id, 0) > 0
-                and self._observed.get(key) is MemberState.AVAILABLE
-            ):
-                deficit[assignment.campaign_id] -= 1
-                continue  # let the calls already placed reach this operator first
-            if current != assignment.desired:
-                await self._move(
-                    assignment.queue, assignment.interface, assignment.operator, current, assignment.desired
-                )
-        for key, current in list(self._applied.items()):
-            if key not in wanted and current is not OperatorState.LOGGED_OUT:
-                await self._move(key[0], key[1], "", current, OperatorState.LOGGED_OUT)
+            cid = assignment.campaign_id
+            step = next_step(assignment, current, self._observed.get(key), deficit.get(cid, 0))
+            if isinstance(step, QueueAction):
+                await self._move(step)
+            elif step is not None:
+                deficit[cid] -= 1  # let the calls already placed reach this operator first
+        for action in leaving(self._applied, wanted):
+            await self._move(action)
 
-    def _adopt(self, key: tuple[str, str]) -> OperatorState | None:
-        """A member Asterisk already reports (another node added it, or it survived our restart).
-
-        Taking it as it is, rather than removing and adding it again, keeps an
-        operator shared by several nodes from dropping out of the queue whenever
-        one of them starts.
-        """
-        observed = self._observed.get(key)
-        if observed in (MemberState.AVAILABLE, MemberState.IN_CALL):
-            state = OperatorState.READY
-        elif observed is MemberState.PAUSED:
-            state = OperatorState.PAUSED
-        else:
-            return None
-        self._applied[key] = state
+    def _adopt(self, key: Member) -> OperatorState | None:
+        """A member Asterisk already reports is taken as it is (``adopted_state``)."""
+        state = adopted_state(self._observed.get(key))
+        if state is not None:
+            self._applied[key] = state
         return state
 
-    async def _move(
-        self, queue: str, interface: str, name: str, current: OperatorState | None, desired: OperatorState
-    ) -> None:
+    async def _move(self, action: QueueAction) -> None:
+        queue, interface, name, current, desired = (
+            action.queue,
+            action.interface,
+            action.operator,
+            action.current,
+            action.desired,
+        )
         log.info("operator %s in queue %s: %s -> %s", name or interface, queue, current or "unknown", desired)
         self._applied[(queue, interface)] = desired
         paused = desired is OperatorState.PAUSED
@@ -155,7 +110,7 @@ class Membership:
                 return  # most often it was not a member: logged out either way
             # The member's real state is unknown now: start it afresh later.
             self._applied.pop((queue, interface), None)
-            self._retry_at[(queue, interface)] = time.monotonic() + self._retry_s
+            self._retry_at[(queue, interface)] = self._clock() + self._retry_s
             log.warning(
                 "queue %s member %s: could not apply %s (retrying in %.0f s): %s",
                 queue,
@@ -194,23 +149,10 @@ class Membership:
 
     def ready(self, campaign_id: int, busy: Iterable[str] = ()) -> list[Assignment]:
         """Operators of the campaign who asked to be ready AND whom the queue reports available."""
-        taken = set(busy)
-        return [
-            a
-            for a in self._assignments
-            if a.campaign_id == campaign_id
-            and a.desired is OperatorState.READY
-            and a.interface not in taken
-            and self._observed.get((a.queue, a.interface)) is MemberState.AVAILABLE
-        ]
+        return ready_members(self._assignments, self._observed, campaign_id, busy)
 
     def paused(self, campaign_id: int) -> int:
-        return sum(
-            1
-            for a in self._assignments
-            if a.campaign_id == campaign_id
-            and self._observed.get((a.queue, a.interface)) is MemberState.PAUSED
-        )
+        return paused_members(self._assignments, self._observed, campaign_id)
 
     def name_of(self, interface: str) -> str | None:
         for a in self._assignments:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dialer.pacing.base import PacingDecision, PacingSnapshot, within_limits
+from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
 from dialer.pacing.controller import AbandonController, AbandonPolicy
 from dialer.pacing.forecast import Balance, balances
 
@@ -98,7 +98,7 @@ class PredictivePacer:
         s = self.settings
         cautious = steering.cautious and s.cautious_risk > 0
         if not steering.predictive or (steering.cautious and not cautious):
-            calls = within_limits(snap, snap.ready - snap.in_flight) if snap.ready > 0 else 0
+            calls = within_caps(snap, snap.ready - snap.in_flight) if snap.ready > 0 else 0
             return PacingDecision(
                 calls, {"mode": "predictive", "fallback": "progressive", "abandon_rate": steering.rate}
             )
@@ -109,7 +109,7 @@ class PredictivePacer:
             risk = steering.overflow * (s.warmup_factor + (1.0 - s.warmup_factor) * warm)
         ceiling = min(
             math.floor(s.max_lines_per_operator * snap.staffed) - snap.in_flight,
-            within_limits(snap, snap.limits.max_originate_per_tick),
+            within_caps(snap, snap.limits.max_originate_per_tick),
         )
         if ceiling <= 0:
             return PacingDecision(0, {"mode": "predictive", "reason": "at the ceiling"})

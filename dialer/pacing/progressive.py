@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dialer.pacing.base import PacingDecision, PacingSnapshot, within_limits
+from dialer.core.errors import InvalidInput
+from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,14 @@ class RatioPacer:
 
     def __post_init__(self) -> None:
         if not self.lines >= 1.0:
-            raise ValueError(f"ratio must be at least 1, got {self.lines}")
+            raise InvalidInput(f"ratio must be at least 1, got {self.lines}")
 
     def decide(self, snap: PacingSnapshot) -> PacingDecision:
         mode = "progressive" if self.lines == 1.0 else f"ratio:{self.lines:g}"
         if snap.ready <= 0:
             return PacingDecision(0, {"mode": mode, "reason": "no ready operator"})
         wanted = math.floor(self.lines * snap.ready + 1e-9) - snap.in_flight
-        calls = within_limits(snap, wanted)
+        calls = within_caps(snap, wanted)
         return PacingDecision(
             calls, {"mode": mode, "ready": float(snap.ready), "in_flight": float(snap.in_flight)}
         )

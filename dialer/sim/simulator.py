@@ -25,6 +25,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, counts_toward_abandon_rate
+from dialer.core.errors import InvalidInput
 from dialer.core.telephony import (
     Answered,
     CallEvent,
@@ -37,7 +38,7 @@ from dialer.core.telephony import (
     Ringing,
     SafeHarbourPlayed,
 )
-from dialer.pacing import AbandonStats, EstimatesTracker, Limits, Pacer, PacingSnapshot, make_pacer
+from dialer.pacing import AbandonStats, DialCaps, EstimatesTracker, Pacer, PacingSnapshot, make_pacer
 from dialer.sim.report import SimResult, Tally
 from dialer.sim.world import CallPlan, Customers, Fate, Operators
 
@@ -78,11 +79,11 @@ class SimParams:
             value = getattr(self, name)
             # "not low <= value" also catches NaN, which compares false with everything.
             if not (math.isfinite(value) and low <= value <= high):
-                raise ValueError(f"--{name.replace('_', '-')} {value:g}: expected {low:g} to {high:g}")
+                raise InvalidInput(f"--{name.replace('_', '-')} {value:g}: expected {low:g} to {high:g}")
         if self.talk_mean <= 0 or self.ring_mean <= 0 or self.hours <= 0 or self.tick <= 0:
-            raise ValueError("--talk-mean, --ring-mean and --hours must be more than 0")
+            raise InvalidInput("--talk-mean, --ring-mean and --hours must be more than 0")
         if self.busy_share + self.no_answer_share + self.machine_share > 1.0 + 1e-9:
-            raise ValueError("--busy-share, --no-answer-share and --machine-share add up to more than 1")
+            raise InvalidInput("--busy-share, --no-answer-share and --machine-share add up to more than 1")
 
 
 # Every number of a shift, with the range a simulation of one shift can take: the bounds keep
@@ -129,7 +130,7 @@ class _Shift:
             amd_s=params.amd_s,
         )
         self.operators = Operators(talk_mean=params.talk_mean, wrap_mean=params.wrap)
-        self.limits = Limits(params.max_channels, params.max_originate_per_tick)
+        self.limits = DialCaps(params.max_channels, params.max_originate_per_tick)
         self.shift_s = params.hours * 3600.0
         self.tally = Tally(self.shift_s, params.bucket_s, params.operators)
         self.tracker = EstimatesTracker()

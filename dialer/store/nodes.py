@@ -22,18 +22,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, delete
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from campaigns.models import DialerNode
 from campaigns.store import session_scope
+from campaigns.tables import NODE_TABLE
 from dialer.core.errors import InvalidInput
 from dialer.store.reconcile import reconcile_node
 
 log = logging.getLogger(__name__)
 
-NODE_TABLE: Table = DialerNode.__table__  # type: ignore[attr-defined]
 DEFAULT_LEASE_S = 120.0
 NODE_NAME_LENGTH = 64  # the column's size
 _NODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}")  # with fullmatch: no trailing newline
