@@ -157,6 +157,8 @@ class Table:
                         raise self.limits.too_many_rows(shown(self.path))
                     frame = _as_strings(chunk, self.columns)
                     yield frame, handle.tell()
+            except InvalidInput:  # a ValueError too, but already ours and one line
+                raise
             except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
                 raise InvalidInput(f"{shown(self.path)}: {_csv_problem(exc)}") from None
 
