@@ -9,8 +9,6 @@ is accepted before the sub-command and on every command.
 
 from __future__ import annotations
 
-import copy
-import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +16,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from typer.core import TyperGroup
 
 from campaigns import service
 from dialer.cli import campaign_commands, demo, status_view
@@ -28,73 +25,13 @@ from dialer.cli import engine_commands as cli_engine
 from dialer.cli import numbering_commands as cli_numbering
 from dialer.cli import service_commands as cli_service
 from dialer.cli import tool_commands as cli_tools
-from dialer.cli.support import DB_KEY, stderr, stdout, store, write_atomically
-from dialer.core.errors import UserError
+from dialer.cli.group import DB_HELP, DialerGroup
+from dialer.cli.support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
+from lists.safe_write import check_output, write_text
 
-_DB_HELP = "Store: a SQLAlchemy URL or a SQLite file path (default ./dialer.db)."
 _PROGRESS_BYTES = 4 * 1024 * 1024  # files smaller than this import in about a second
-
-
-def _remember_db(ctx: typer.Context, value: str | None) -> None:
-    if value is not None:
-        ctx.meta[DB_KEY] = value
-
-
-def _db_option() -> Any:
-    """A ``--db`` option object, built by Typer from a one-option command."""
-    template = typer.Typer()
-
-    @template.command()
-    def _template(
-        db: Annotated[
-            str | None,
-            typer.Option(
-                "--db",
-                envvar="DIALER_DB",
-                metavar="URL",
-                help=_DB_HELP,
-                expose_value=False,
-                callback=_remember_db,
-            ),
-        ] = None,
-    ) -> None:
-        pass
-
-    return typer.main.get_command(template).params[0]
-
-
-class DialerGroup(TyperGroup):
-    """The root group: gives every command ``--db`` and turns user errors into one line."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        option = _db_option()
-        for command in _leaf_commands(self):
-            if not any("--db" in getattr(p, "opts", ()) for p in command.params):
-                command.params.append(copy.copy(option))
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except UserError as exc:
-            stderr.print(f"[red]error:[/red] {escape(_one_line(str(exc)))}")
-            raise typer.Exit(2) from None
-
-
-def _leaf_commands(group: TyperGroup) -> list[Any]:
-    found: list[Any] = []
-    for command in group.commands.values():
-        if isinstance(command, TyperGroup):
-            found.extend(_leaf_commands(command))
-        else:
-            found.append(command)
-    return found
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
 
 
 app = typer.Typer(
@@ -118,7 +55,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", envvar="DIALER_DB", metavar="URL", help=_DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", envvar="DIALER_DB", metavar="URL", help=DB_HELP)] = None,
     show_version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
@@ -166,6 +103,7 @@ def lists_import(
         int | None,
         typer.Option(help="Row number of the header, counting title rows above it (default: found)."),
     ] = None,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Import leads: normalise numbers to E.164, drop duplicates and do-not-call numbers, keep all columns."""
     request = ImportRequest(
@@ -177,6 +115,7 @@ def lists_import(
         encoding=encoding,
         delimiter=delimiter,
         header_row=header_row,
+        output_rules=output_rules(ctx, [file], follow_symlinks, label="--rejects"),
     )
     if _large(file):
         with _progress_bar(f"importing {file.name}") as advance:
@@ -276,14 +215,15 @@ def export_leads_command(
     ctx: typer.Context,
     campaign: Annotated[str, typer.Option(help="Campaign whose leads to export.")],
     output: Output,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Export a campaign's leads with their status and original columns."""
+    rules = output_rules(ctx, follow_symlinks=follow_symlinks)
+    check_output(output, rules)
     service.get_campaign(store(ctx), campaign)  # an unknown campaign must not leave an empty file behind
-    if output == "-":
-        export_leads(store(ctx), campaign, sys.stdout)
-        return
-    count = write_atomically(Path(output), lambda handle: export_leads(store(ctx), campaign, handle))
-    stderr.print(f"exported {count} leads to {escape(output)}")
+    count = write_text(output, lambda handle: export_leads(store(ctx), campaign, handle), rules)
+    if output != "-":
+        stderr.print(f"exported {count} leads to {escape(output)}")
 
 
 # --- engine and tools (their commands live beside the library they drive) ----------------

@@ -1,6 +1,6 @@
 """Lead import benchmark: a realistic 1,000,000-row CSV, imported by ``dialer`` and by bare pandas.
 
-    python bench/import_leads.py [--rows 1000000] [--workdir DIR]
+    python bench/import_leads.py [--rows 1000000 [5000000 ...]] [--no-baseline] [--workdir DIR]
 
 Generates the file (mixed number formats, duplicates, invalid rows, extra
 columns), then in separate processes (so each peak memory is its own):
@@ -9,7 +9,9 @@ columns), then in separate processes (so each peak memory is its own):
    time zones, deduplication, do-not-call, rejects file, one transaction);
 2. the baseline: ``pandas.read_csv`` + ``DataFrame.to_sql`` of the same file.
 
-Prints rows/s, peak memory (max RSS) of each and the time ratio.
+Prints rows/s, peak memory (max RSS) of each and the time ratio. Several ``--rows`` sizes are
+imported one after the other (a fresh file and store each), to compare peak memory across sizes;
+``--no-baseline`` leaves out the pandas runs.
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--no-baseline", action="store_true", help="Only the product's import.")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--phase", choices=["import", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
@@ -129,25 +132,33 @@ def main() -> None:
     if args.phase:
         child(args.phase, args.paths[0], args.paths[1])
         return
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+    for rows in args.rows:
+        run_size(rows, args.workdir, baseline=not args.no_baseline)
+
+
+def run_size(rows: int, workdir: Path | None, baseline: bool) -> None:
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         work = Path(tmp)
         csv_path = work / "leads.csv"
         start = time.perf_counter()
-        generate(csv_path, args.rows)
+        generate(csv_path, rows)
         size_mb = csv_path.stat().st_size / 2**20
-        print(f"generated {args.rows:,} rows ({size_mb:.0f} MB) in {time.perf_counter() - start:.1f} s")
+        print(f"generated {rows:,} rows ({size_mb:.0f} MB) in {time.perf_counter() - start:.1f} s")
         ours = measure("import", csv_path, work / "dialer.db")
-        base = measure("baseline", csv_path, work / "baseline.db")
+        base = measure("baseline", csv_path, work / "baseline.db") if baseline else None
     print(
-        f"dialer lists import: {ours['seconds']:.1f} s, {ours['read'] / ours['seconds']:,.0f} rows/s, "
-        f"peak {ours['peak_mb']:.0f} MB (imported {ours['imported']:,.0f}, "
-        f"duplicates {ours['duplicates']:,.0f}, invalid {ours['invalid']:,.0f})"
+        f"{rows:,} rows: dialer lists import: {ours['seconds']:.1f} s, "
+        f"{ours['read'] / ours['seconds']:,.0f} rows/s, peak {ours['peak_mb']:.0f} MB "
+        f"(imported {ours['imported']:,.0f}, duplicates {ours['duplicates']:,.0f}, "
+        f"invalid {ours['invalid']:,.0f})",
+        flush=True,
     )
-    print(
-        f"pandas read_csv + to_sql: {base['seconds']:.1f} s, {base['read'] / base['seconds']:,.0f} rows/s, "
-        f"peak {base['peak_mb']:.0f} MB"
-    )
-    print(f"ratio: {ours['seconds'] / base['seconds']:.2f}x the bare baseline")
+    if base is not None:
+        print(
+            f"pandas read_csv + to_sql: {base['seconds']:.1f} s, "
+            f"{base['read'] / base['seconds']:,.0f} rows/s, peak {base['peak_mb']:.0f} MB"
+        )
+        print(f"ratio: {ours['seconds'] / base['seconds']:.2f}x the bare baseline")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from dialer.core.errors import InvalidInput
 PROFILES: dict[str, str] = {"ru-230fz": "1/1d,2/7d,8/31d"}
 MAX_COUNT = 1000
 MAX_PERIOD = timedelta(days=366)
-_LIMIT = re.compile(r"^(\d+)\s*/\s*(\d+)\s*([hd])$")
+_LIMIT = re.compile(r"([0-9]{1,9})\s*/\s*([0-9]{1,6})\s*([hd])")  # digits bounded: no timedelta overflow
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1)}
 
 
@@ -58,17 +58,17 @@ def parse_limits(text: str) -> ContactLimits:
         return ()
     limits: list[ContactLimit] = []
     for part in key.split(","):
-        match = _LIMIT.match(part.strip())
+        match = _LIMIT.fullmatch(part.strip())
         if match is None:
             raise InvalidInput(
-                f"contact limits {text!r}: {part.strip()!r} is not N/PERIOD "
+                f"contact limits {text[:40]!r}: {part.strip()[:40]!r} is not N/PERIOD "
                 f"(e.g. 1/1d or 3/12h; periods in h or d), nor a profile: {', '.join(sorted(PROFILES))}"
             )
         count, amount, unit = int(match.group(1)), int(match.group(2)), match.group(3)
         try:
             limits.append(ContactLimit(count, amount * _UNITS[unit]))
         except ValueError as exc:
-            raise InvalidInput(f"contact limits {text!r}: {part.strip()!r}: {exc}") from None
+            raise InvalidInput(f"contact limits {text[:40]!r}: {part.strip()[:40]!r}: {exc}") from None
     return tuple(limits)
 
 

@@ -15,6 +15,22 @@ from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from campaigns.settings import DEFAULTS
+from dialer.core.errors import InvalidInput
+
+
+def check_fits(row: SQLModel, labels: dict[str, str] | None = None) -> None:
+    """Refuse a text longer than its column, before the store sees it.
+
+    SQLite stores it whole and PostgreSQL refuses it with a DataError: the same row must get the
+    same answer on both, and that answer is one line naming the option and its limit.
+    """
+    table: Any = row.__table__  # type: ignore[attr-defined]
+    for column in table.columns:
+        length = getattr(column.type, "length", None)
+        value = getattr(row, column.key, None)
+        if length and isinstance(value, str) and len(value) > length:
+            label = (labels or {}).get(column.key, column.key.replace("_", " "))
+            raise InvalidInput(f"{label}: at most {length} characters (got {len(value)})")
 
 
 def utcnow() -> datetime:

@@ -34,7 +34,8 @@ class LeadStatus(StrEnum):
 UK_ABANDON_REDIAL_GAP = timedelta(hours=72)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+MAX_DURATION_S = 100 * 366 * 86400  # far beyond any rule; keeps a typo from overflowing timedelta
+_DURATION = re.compile(r"\s*([0-9]{1,12})\s*([smhd])\s*")
 _MAX_DELAY = timedelta(days=365)
 
 
@@ -97,10 +98,15 @@ assert {o.value for o in RETRYABLE_OUTCOMES} <= _FIELD_NAMES
 
 def parse_duration(text: str) -> timedelta:
     """``"90s"``, ``"10m"``, ``"2h"``, ``"3d"`` as a timedelta."""
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if match is None:
-        raise InvalidInput(f"duration {text!r}: expected a whole number and a unit s, m, h or d (e.g. 10m)")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+        raise InvalidInput(
+            f"duration {text[:40]!r}: expected a whole number and a unit s, m, h or d (e.g. 10m)"
+        )
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION_S:
+        raise InvalidInput(f"duration {text[:40]!r}: at most {MAX_DURATION_S // 86400}d")
+    return timedelta(seconds=seconds)
 
 
 def _parse_value(key: str, value: str, item: str) -> object:
@@ -112,8 +118,10 @@ def _parse_value(key: str, value: str, item: str) -> object:
         except ValueError as exc:
             raise InvalidInput(f"retry override {item!r}: {exc}") from None
     if key == "max_attempts":
-        if not value.isdigit() or int(value) < 1:
-            raise InvalidInput(f"retry override {item!r}: max_attempts must be a whole number of at least 1")
+        if not re.fullmatch(r"[0-9]{1,3}", value) or int(value) < 1:
+            raise InvalidInput(
+                f"retry override {item[:60]!r}: max_attempts must be a whole number: at least 1, at most 999"
+            )
         return int(value)
     if key == "uk_abandon_rule":
         flag = value.lower()

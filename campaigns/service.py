@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from campaigns.contact_limits import format_limits, parse_limits
 from campaigns.dispositions import DEFAULT_CODES
 from campaigns.lifecycle import CampaignState
-from campaigns.models import Campaign, DispositionCode, Lead
+from campaigns.models import Campaign, DispositionCode, Lead, check_fits
 from campaigns.queue_sharing import check_queue_free
 from campaigns.region import check_region
 from campaigns.retry import RetryPolicy
@@ -39,12 +39,12 @@ MODES = tuple(PacingMode)
 ABANDON_WINDOWS = ("30d", "24h")
 TEMPLATE_FIELDS = frozenset({"number", "e164"})
 CONTACT_LIMITS_LENGTH = 64  # the column's size
-_NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
-_QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+_NAME = re.compile(r"[\w][\w .@+-]{0,99}")  # always with fullmatch: '$' lets a final newline through
+_QUEUE = re.compile(r"[A-Za-z0-9_.-]{1,80}")
 _CONTROL = re.compile(r"[\r\n\x00]")
 # A sound as Playback() takes it: a name or path without extension. Characters that
 # mean something in dialplan arguments (, | & ; $ quotes brackets) are refused.
-_SOUND = re.compile(r"^[A-Za-z0-9_/.+-]{1,255}$")
+_SOUND = re.compile(r"[A-Za-z0-9_/.+-]{1,255}")
 _SOUND_EXTENSIONS = (".wav", ".gsm", ".ulaw", ".alaw", ".sln", ".sln16", ".g722", ".g729", ".mp3", ".ogg")
 
 
@@ -150,7 +150,7 @@ class CampaignSpec:
 
 def check_name(name: str) -> str:
     name = name.strip()
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidInput(
             f"campaign name {name!r}: 1-100 characters, letters, digits, space and _ . @ + - "
             "(starting with a letter or digit)"
@@ -187,7 +187,7 @@ def check_sound(option: str, sound: str) -> str:
     if _CONTROL.search(sound):
         raise InvalidInput(f"{option} must not contain CR, LF or NUL")
     sound = sound.strip()
-    if not _SOUND.match(sound):
+    if not _SOUND.fullmatch(sound):
         raise InvalidInput(
             f"{option} {sound!r}: a sound name or path as Asterisk sees it, "
             "1-255 letters, digits and / _ . + - (e.g. /var/lib/asterisk/sounds/custom/offer)"
@@ -207,6 +207,7 @@ def create_campaign(store: Engine, spec: CampaignSpec, share_queue: bool = False
             raise InvalidInput(f"campaign {spec.name!r} already exists")
         check_queue_free(session, spec.name, spec.queue, share_queue)
         campaign = Campaign(**asdict(spec))
+        check_fits(campaign, {key: "--" + key.replace("_", "-") for key in asdict(spec)})
         session.add(campaign)
         session.flush()
         for position, code in enumerate(DEFAULT_CODES, start=1):
@@ -323,7 +324,7 @@ def _check_text(option: str, value: str, limit: int) -> str:
 
 
 def _check_queue(queue: str) -> str:
-    if queue and not _QUEUE.match(queue):
+    if queue and not _QUEUE.fullmatch(queue):
         raise InvalidInput(f"--queue {queue!r}: 1-80 letters, digits and _ . -")
     return queue
 

@@ -17,15 +17,16 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session, create_engine
 
 from dialer.core.errors import InvalidInput
 
 DEFAULT_URL = "sqlite:///dialer.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_S = 30  # how long SQLite waits for another process's write lock before giving up
 
 
 def resolve_url(db: str | None) -> str:
@@ -42,7 +43,7 @@ def resolve_url(db: str | None) -> str:
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -62,7 +63,13 @@ def make_store(url: str) -> Engine:
     try:
         store = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as exc:
-        raise InvalidInput(f"cannot use store URL {_mask(url)}: {exc}") from None
+        # The parser's message may quote the password; name only what is wrong.
+        why = (
+            "not a valid URL (is the port a number? %-escape '@', ':' and '/' in the password)"
+            if isinstance(exc, ValueError)
+            else str(exc)[:80]
+        )
+        raise InvalidInput(f"cannot use store URL {_mask(url)}: {why}") from None
     if store.dialect.name == "sqlite":
         event.listen(store, "connect", _tune_sqlite)
     elif store.dialect.name == "postgresql":
@@ -84,10 +91,42 @@ def open_store(db: str | None = None) -> Engine:
     url = resolve_url(db)
     store = make_store(url)
     try:
+        _refuse_foreign(store, url)
         migrate(store)
-    except OperationalError as exc:
-        raise InvalidInput(f"cannot open store {_mask(url)}: {exc.orig}") from None
+    except DBAPIError as exc:
+        store.dispose()
+        raise InvalidInput(store_problem(exc, url)) from None
     return store
+
+
+def _refuse_foreign(store: Engine, url: str) -> None:
+    """A SQLite file that holds another application's tables is not ours to add tables to."""
+    if store.dialect.name != "sqlite":
+        return
+    tables = set(inspect(store).get_table_names())
+    if tables and "alembic_version" not in tables:
+        names = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+        raise InvalidInput(
+            f"store {_mask(url)} is a SQLite database of something else (tables {names[:80]}): "
+            "give the dialer a file of its own"
+        )
+
+
+def store_problem(exc: DBAPIError, url: str | None = None) -> str:
+    """One line for a store that cannot be used: damaged, locked, read-only or unreachable."""
+    where = f"store {_mask(url)}" if url else "the store"
+    text = " ".join(str(exc.orig).split())[:120]
+    lowered = text.lower()
+    if "file is not a database" in lowered or "malformed" in lowered:
+        return f"{where} is not a usable SQLite database ({text}): damaged, or another kind of file"
+    if "locked" in lowered or "busy" in lowered:
+        return (
+            f"{where} is locked by another process: gave up after the {BUSY_TIMEOUT_S:g} s busy timeout; "
+            "try again when the other command has finished"
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"{where} is read-only ({text}): the dialer must be able to write its store and its folder"
+    return f"cannot use {where}: {text}"
 
 
 @contextmanager
@@ -107,6 +146,11 @@ def _mask(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<invalid URL>"
+        return make_url(url).render_as_string(hide_password=True)[:80]
+    except (ArgumentError, ValueError):
+        scheme, sep, rest = url.partition("://")
+        if not sep:
+            return "<invalid URL>"
+        userinfo, at, host = rest.rpartition("@")
+        user = userinfo.split(":", 1)[0] + ":***@" if at else ""
+        return f"{scheme[:30]}://{user}{host}"[:80]

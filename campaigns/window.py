@@ -32,7 +32,7 @@ HORIZON = timedelta(days=8)
 # Offset changes (DST) are months apart; sampling every 6 hours cannot miss one.
 _SAMPLE_S = 6 * 3600
 
-_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 
 Interval = tuple[float, float]  # [start, end) in epoch seconds
 
@@ -148,7 +148,7 @@ PROFILES: dict[str, CallingWindow] = {
 
 
 def _parse_hours(part: str, text: str) -> tuple[time, time]:
-    match = _HOURS.match(part)
+    match = _HOURS.fullmatch(part)
     if match is None:
         raise InvalidInput(
             f"calling window {text!r}: {part.strip()!r} is not HH:MM-HH:MM "
@@ -164,22 +164,29 @@ def _parse_hours(part: str, text: str) -> tuple[time, time]:
 # --- zones ---------------------------------------------------------------------------
 
 
+MAX_ZONE_NAME = 64  # the longest IANA name is about 30 characters
+
 # ZoneInfo keeps only eight zones strongly cached; a Russian mobile number alone has
 # sixteen, and re-reading zone files on every check made a check cost tens of microseconds.
 @lru_cache(maxsize=1024)
 def _zone(name: str) -> ZoneInfo | None:
-    if not name or name == UNKNOWN_ZONE:
+    if not name or name == UNKNOWN_ZONE or len(name) > MAX_ZONE_NAME:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder of zone files: OSError
         return None
+
+
+def is_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone (``Europe/Moscow``), not a folder or a path."""
+    return _zone(name) is not None
 
 
 def _known_zone(name: str) -> ZoneInfo:
     zone = _zone(name)
     if zone is None:
-        raise InvalidInput(f"unknown time zone {name!r}")
+        raise InvalidInput(f"unknown time zone {name[:40]!r}")
     return zone
 
 
@@ -263,7 +270,7 @@ def window_problem(
         return "no time zone is known for this number"
     unknown = sorted({name for name in zones if _zone(name) is None})
     if unknown:
-        return f"unknown time zone {', '.join(repr(u) for u in unknown)}"
+        return f"unknown time zone {', '.join(repr(u[:40]) for u in unknown[:3])}"
     if window is None:
         return None
     checks = [now_utc] if now_utc is not None else _REFERENCE_INSTANTS

@@ -17,6 +17,7 @@ from campaigns.models import utcnow
 from campaigns.service import find_campaign
 from campaigns.tables import CAMPAIGN_TABLE, DNC_TABLE
 from dialer.core.errors import FieldRejected, InvalidInput
+from lists.limits import shown, some
 from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
 
@@ -92,13 +93,13 @@ def import_file(
             column = table.columns[0]
         else:
             raise InvalidInput(
-                f"{path}: no phone column among {', '.join(table.columns)}; name one phone, tel or телефон"
+                f"{shown(path)}: no phone column among {some(table.columns)}; name one phone, tel or телефон"
             )
     values: list[str] = []
     for chunk, _ in table.chunks():
         values.extend(chunk[column].tolist())
     if not values:
-        raise InvalidInput(f"{path} has no numbers")
+        raise InvalidInput(f"{shown(path)} has no numbers")
     return add_numbers(store, values, campaign, region, source=path.name)
 
 
@@ -161,7 +162,7 @@ def normalize_or_fail(number: str, region: str = "RU") -> str:
     try:
         return PhoneNormalizer(region).normalize(number).e164
     except FieldRejected as exc:
-        raise InvalidInput(f"{number!r}: {exc}") from None
+        raise InvalidInput(f"{number[:40]!r}: {exc}") from None
 
 
 def _looks_like_number(value: str, region: str) -> bool:

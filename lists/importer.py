@@ -9,11 +9,9 @@ The whole import runs in one transaction, so a failure leaves the store as it wa
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +28,11 @@ from dialer.core.errors import FieldRejected, InvalidInput
 from lists.dnc import dnc_phones
 from lists.inserter import LeadInserter, widen_sqlite_cache
 from lists.lead_zones import LeadZones, ListHours, ZoneSource, list_hours, next_week_start
+from lists.limits import shown, some
 from lists.numbering import NumberingPlan
 from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
+from lists.safe_write import OutputRules, SafeOutput, check_output, store_files
 
 MAP_FIELDS = ("phone", "timezone", "city", "region", "consent")
 _AUTO_HEADERS = {
@@ -58,6 +58,7 @@ class ImportRequest:
     encoding: str | None = None
     delimiter: str | None = None
     header_row: int | None = None  # 1-based; None: the first row naming a phone column
+    output_rules: OutputRules | None = None  # how to write the rejects (the store and input always protected)
 
     @property
     def rejects_path(self) -> Path:
@@ -101,9 +102,9 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
         name, sep, column = item.partition("=")
         name = name.strip().lower()
         if not sep or not column.strip():
-            raise InvalidInput(f"--map {item!r}: expected FIELD=COLUMN, e.g. phone=Телефон")
+            raise InvalidInput(f"--map {item[:60]!r}: expected FIELD=COLUMN, e.g. phone=Телефон")
         if name not in MAP_FIELDS:
-            raise InvalidInput(f"--map {item!r}: unknown field {name!r}; fields: {', '.join(MAP_FIELDS)}")
+            raise InvalidInput(f"--map {item[:60]!r}: unknown field; fields: {', '.join(MAP_FIELDS)}")
         mapping[name] = column.strip()
     return mapping
 
@@ -113,12 +114,14 @@ def import_leads(store: Engine, request: ImportRequest, progress: Progress | Non
     with Session(store) as session:
         campaign = find_campaign(session, request.campaign)
     assert campaign.id is not None
+    rules = _rejects_rules(store, request)
+    check_output(request.rejects_path, rules)  # refused before anything is stored, not after
     table = open_table(request.path, request.encoding, request.delimiter, header_row=request.header_row)
     columns = _resolve_columns(table.columns, request.mapping, request.path)
     region = check_region(request.region or campaign.region)
     window = CallingWindow.parse(campaign.calling_window)
     rows = _RowJudge(PhoneNormalizer(region), window, columns, table.columns)
-    rejects = _RejectsWriter(request.rejects_path, table.columns)
+    rejects = _RejectsWriter(request.rejects_path, table.columns, rules)
     try:
         with store.begin() as conn:
             list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
@@ -146,6 +149,12 @@ def import_leads(store: Engine, request: ImportRequest, progress: Progress | Non
     return summary
 
 
+def _rejects_rules(store: Engine, request: ImportRequest) -> OutputRules:
+    rules = request.output_rules or OutputRules(label="--rejects")
+    own = store_files(store.url.database) if store.dialect.name == "sqlite" else []
+    return replace(rules, store=[*rules.store, *own], inputs=[*rules.inputs, request.path])
+
+
 @dataclass(frozen=True)
 class _Columns:
     phone: str
@@ -159,11 +168,11 @@ class _Columns:
 def _resolve_columns(headers: list[str], mapping: dict[str, str], path: Path) -> _Columns:
     for name, column in mapping.items():
         if column not in headers:
-            raise InvalidInput(f"--map {name}={column}: {path} has no column {column!r}")
+            raise InvalidInput(f"--map {name}={column[:40]}: {shown(path)} has no column {column[:40]!r}")
     phone = mapping.get("phone") or find_phone_column(headers)
     if phone is None:
         raise InvalidInput(
-            f"{path}: no phone column among {', '.join(headers)}; name one with --map phone=COLUMN, "
+            f"{shown(path)}: no phone column among {some(headers)}; name one with --map phone=COLUMN, "
             "or the header row with --header-row N"
         )
     found = {key: mapping.get(key) or _auto_column(headers, names) for key, names in _AUTO_HEADERS.items()}
@@ -271,47 +280,31 @@ def _consent(value: str) -> bool | None:
         return True
     if text in _NO:
         return False
-    raise FieldRejected(f"consent {value!r}: expected yes or no")
+    raise FieldRejected(f"consent {value[:40]!r}: expected yes or no")
 
 
 class _RejectsWriter:
     """The rejects CSV, written beside its final path and moved there only if the import succeeds."""
 
-    def __init__(self, path: Path, headers: list[str]) -> None:
+    def __init__(self, path: Path, headers: list[str], rules: OutputRules) -> None:
         self.path = path
         self._headers = headers
-        self._tmp: Path | None = None
-        self._handle: Any = None
+        self._output = SafeOutput(path, rules)
         self._writer: Any = None
 
     def write(self, row: int, reason: str, values: list[str]) -> None:
         if self._writer is None:
-            self._open()
+            self._writer = csv.writer(self._output.open())
+            self._writer.writerow(["row", "reason", *self._headers])
         self._writer.writerow([row, reason, *values])
 
-    def _open(self) -> None:
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        try:
-            fd, name = tempfile.mkstemp(prefix=".rejects-", suffix=".csv", dir=folder)
-        except OSError as exc:
-            raise InvalidInput(f"cannot write rejects to {self.path}: {exc.strerror}") from None
-        self._tmp = Path(name)
-        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._handle)
-        self._writer.writerow(["row", "reason", *self._headers])
-
     def commit(self) -> Path:
-        assert self._tmp is not None
-        self._handle.close()
-        self._tmp.replace(self.path)
+        self._output.commit()
         return self.path
 
     def discard(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
-        self._handle = self._writer = self._tmp = None
+        self._output.discard()
+        self._writer = None
 
 
 def _create_list(conn: Connection, campaign_id: int, name: str, columns: list[str]) -> int:
@@ -333,7 +326,9 @@ def _campaign_phones(conn: Connection, campaign_id: int) -> set[str]:
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:
     if summary.read == 0:
-        raise InvalidInput(f"{path} has a header but no data rows")
+        raise InvalidInput(f"{shown(path)} has a header but no data rows")
     if summary.invalid == summary.read:
         examples = "; ".join(rows.first_invalid)
-        raise InvalidInput(f"{path}: none of the {summary.read} rows has a valid phone number ({examples})")
+        raise InvalidInput(
+            f"{shown(path)}: none of the {summary.read} rows has a valid phone number ({examples[:200]})"
+        )

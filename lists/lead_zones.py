@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import Enum
 from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from campaigns.window import CallingWindow, callable_intervals
+from campaigns.window import CallingWindow, callable_intervals, is_zone
 from dialer.core.errors import FieldRejected
 from lists.phones import Phone
 from lists.ru_regions import city_zones, subject_zones
@@ -65,12 +64,10 @@ def explicit_zone(value: str) -> str:
     match = _OFFSET.match(text.casefold())
     if match is not None:
         return _offset_zone(text, match)
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_zone(text):
         raise FieldRejected(
-            f"unknown time zone {text!r}: write an IANA name (Europe/Moscow), МСК+N, UTC+N or GMT+N"
-        ) from None
+            f"unknown time zone {text[:40]!r}: write an IANA name (Europe/Moscow), МСК+N, UTC+N or GMT+N"
+        )
     return text
 
 

@@ -54,8 +54,8 @@ UNKNOWN_ZONE = "Etc/Unknown"
 
 # Separators people and spreadsheets put inside numbers; anything else goes the slow way.
 _SEPARATORS = str.maketrans("", "", " -().\t\u00a0")
-_FLOAT_ARTEFACT = re.compile(r"^(\+?\d+)\.0+$")
-_SCIENTIFIC = re.compile(r"^\+?(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})$")
+_FLOAT_ARTEFACT = re.compile(r"(\+?\d+)\.0+")
+_SCIENTIFIC = re.compile(r"\+?(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})")
 # Country codes whose parse decision depends on the length and first digits only (see above).
 _FAST_COUNTRY_CODES = frozenset({7})
 _FAST_LENGTHS = range(10, 13)
@@ -89,10 +89,10 @@ def repair_spreadsheet_value(raw: str) -> str:
     text = raw.strip()
     if "." not in text and "e" not in text and "E" not in text:
         return text
-    match = _FLOAT_ARTEFACT.match(text)
+    match = _FLOAT_ARTEFACT.fullmatch(text)
     if match:
         return match.group(1)
-    match = _SCIENTIFIC.match(text)
+    match = _SCIENTIFIC.fullmatch(text)
     if match:
         lead, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3))
         if len(fraction) != exponent:

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from dialer.core.errors import InvalidInput
+from lists.limits import ReadLimits, XlsxShape, check_csv_lines, check_regular, check_xlsx, shown
 
 DELIMITERS = (",", ";", "\t")
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1251")
@@ -88,18 +89,19 @@ def detect_delimiter(text: str) -> str:
 
 def sniff(path: Path, encoding: str | None = None, delimiter: str | None = None) -> TableFormat:
     """Decide how to read ``path``; ``InvalidInput`` for missing, empty, unreadable or binary files."""
+    check_regular(path)
     sample = _read_sample(path)
     if not sample.strip():
-        raise InvalidInput(f"{path} is empty")
+        raise InvalidInput(f"{shown(path)} is empty")
     if sample.startswith(_ZIP_MAGIC):
         return TableFormat("xlsx")
     if sample.startswith(_OLE_MAGIC):
-        raise InvalidInput(f"{path} is an old binary .xls workbook: save it as .xlsx or CSV")
+        raise InvalidInput(f"{shown(path)} is an old binary .xls workbook: save it as .xlsx or CSV")
     chosen = _check_encoding(encoding) if encoding else None
     try:
         found = chosen or detect_encoding(sample)
     except InvalidInput as exc:
-        raise InvalidInput(f"{path}: {exc}") from None
+        raise InvalidInput(f"{shown(path)}: {exc}") from None
     text = sample.decode(found, errors="replace")
     if delimiter is not None:
         delimiter = _check_delimiter(delimiter)
@@ -110,17 +112,30 @@ class Table:
     """An open lead table: its header and its rows as chunks of string DataFrames."""
 
     def __init__(
-        self, path: Path, fmt: TableFormat, header: bool = True, header_row: int | None = None
+        self,
+        path: Path,
+        fmt: TableFormat,
+        header: bool = True,
+        header_row: int | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.path = path
         self.format = fmt
         self.size = path.stat().st_size
+        self.limits = limits or ReadLimits.from_env()
         self._header = header
+        self._shape: XlsxShape | None = None
+        if fmt.kind == "xlsx":
+            self._shape = check_xlsx(path, self.limits)  # before openpyxl parses a byte
+        else:
+            check_csv_lines(path, self.limits)
         if header_row is not None and header_row < 1:
             raise InvalidInput(f"--header-row {header_row}: rows are numbered from 1")
         # Rows above the header (title rows): skipped, never read as data.
         self.skip = header_row - 1 if header_row is not None else (self._find_header() if header else 0)
         self.columns: list[str] = self._read_columns()
+        if len(self.columns) > self.limits.max_columns:
+            raise self.limits.too_many_columns(shown(path), len(self.columns))
 
     def chunks(self, rows: int = 50_000) -> Iterator[tuple[pd.DataFrame, int]]:
         """``(chunk, progress)`` pairs; progress counts bytes for CSV, rows for XLSX (see ``total``)."""
@@ -152,13 +167,19 @@ class Table:
         )
 
     def _csv_chunks(self, rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
+        read = 0
         with self.path.open("rb") as handle:
             try:
                 for chunk in self._csv_reader(handle, rows):
+                    read += len(chunk)
+                    if read > self.limits.max_rows:
+                        raise self.limits.too_many_rows(shown(self.path))
                     frame = _as_strings(chunk, self.columns)
                     yield frame, handle.tell()
-            except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"{self.path}: {_csv_problem(exc)}") from None
+            except InvalidInput:  # a ValueError too, but already ours and one line
+                raise
+            except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+                raise InvalidInput(f"{shown(self.path)}: {_csv_problem(exc)}") from None
 
     def _find_header(self) -> int:
         """How many rows stand above the first one that names a phone column; 0 if none does."""
@@ -187,9 +208,9 @@ class Table:
                 head = self._csv_reader(handle, None, nrows=0)
             except pd.errors.EmptyDataError:
                 where = f" at row {self.skip + 1}" if self.skip else ""
-                raise InvalidInput(f"{self.path} is empty{where}") from None
-            except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"{self.path}: {_csv_problem(exc)}") from None
+                raise InvalidInput(f"{shown(self.path)} is empty{where}") from None
+            except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+                raise InvalidInput(f"{shown(self.path)}: {_csv_problem(exc)}") from None
         if not self._header:
             return [str(i) for i in range(len(head.columns))]
         return [str(c) for c in head.columns]
@@ -201,16 +222,17 @@ class Table:
 
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            sheet = book.worksheets[0]
         except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
-            raise InvalidInput(f"{self.path}: not a readable XLSX workbook ({type(exc).__name__})") from None
-        return book, book.worksheets[0]
+            raise InvalidInput(
+                f"{shown(self.path)}: not a readable XLSX workbook ({type(exc).__name__})"
+            ) from None
+        # Without this, every row is padded to the declared width: "A1:XFD1" makes 16,384 cells a row.
+        sheet.reset_dimensions()
+        return book, sheet
 
     def _xlsx_rows(self) -> int:
-        book, sheet = self._open_sheet()
-        try:
-            return int(sheet.max_row or 0)
-        finally:
-            book.close()
+        return self._shape.last_row if self._shape is not None else 0
 
     def _xlsx_columns(self) -> list[str]:
         book, sheet = self._open_sheet()
@@ -219,7 +241,9 @@ class Table:
         finally:
             book.close()
         if first is None or all(cell is None for cell in first):
-            raise InvalidInput(f"{self.path} is empty")
+            raise InvalidInput(f"{shown(self.path)} is empty")
+        if len(first) > self.limits.max_columns:
+            raise self.limits.too_many_columns(shown(self.path), len(first))
         if not self._header:
             return [str(i) for i in range(len(first))]
         return _unique([cell_text(c) or f"column {i + 1}" for i, c in enumerate(first)])
@@ -234,6 +258,8 @@ class Table:
                 if index == 0 and self._header:
                     continue
                 cells = [cell_text(v) for v in values[:width]]
+                if any(len(c) > self.limits.max_cell_bytes for c in cells):
+                    raise self.limits.cell_too_big(shown(self.path))
                 done += 1
                 if not any(cells):
                     continue  # blank rows, as for CSV
@@ -293,8 +319,9 @@ def open_table(
     delimiter: str | None = None,
     header: bool = True,
     header_row: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> Table:
-    return Table(path, sniff(path, encoding, delimiter), header, header_row)
+    return Table(path, sniff(path, encoding, delimiter), header, header_row, limits)
 
 
 def cell_text(value: object) -> str:
@@ -329,20 +356,36 @@ def _read_sample(path: Path) -> bytes:
         with path.open("rb") as handle:
             return handle.read(_SAMPLE_BYTES)
     except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file") from None
+        raise InvalidInput(f"{shown(path)}: no such file") from None
     except IsADirectoryError:
-        raise InvalidInput(f"{path} is a directory, not a file") from None
+        raise InvalidInput(f"{shown(path)} is a directory, not a file") from None
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read it ({exc.strerror})") from None
+        raise InvalidInput(f"{shown(path)}: cannot read it ({exc.strerror})") from None
 
 
 def _check_encoding(name: str) -> str:
     key = name.strip().lower()
     key = _ENCODING_ALIASES.get(key, key)
     try:
-        return codecs.lookup(key).name
+        info = codecs.lookup(key)
     except LookupError:
-        raise InvalidInput(f"unknown encoding {name!r}: try utf-8, utf-8-sig or cp1251") from None
+        raise InvalidInput(f"unknown encoding {name[:40]!r}: try utf-8, utf-8-sig or cp1251") from None
+    # Only text encodings in which the delimiters and line ends are the ASCII bytes themselves:
+    # not rot13 or base64 (not text encodings), not UTF-16/32 (two or four bytes a character).
+    if not getattr(info, "_is_text_encoding", True) or not _ascii_compatible(info.name):
+        raise InvalidInput(
+            f"encoding {name[:40]!r} cannot be read: save the list as UTF-8 or cp1251 "
+            "(or another one-byte or UTF-8 encoding)"
+        )
+    return info.name
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    probe = "phone,;\t\r\n\"0123456789+"
+    try:
+        return probe.encode("ascii").decode(encoding) == probe
+    except (UnicodeError, LookupError, TypeError):
+        return False
 
 
 def _check_delimiter(value: str) -> str:
@@ -357,4 +400,4 @@ def _csv_problem(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"not valid {exc.encoding} text (use --encoding)"
     message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
-    return f"malformed CSV: {message}"
+    return f"malformed CSV: {message[:120]}"

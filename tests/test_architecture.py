@@ -65,10 +65,11 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "campaigns",
         "lists",
     ),
-    "dialer/reports": (*RULES, "dialer.store", "dialer.reports", "campaigns"),
+    "dialer/reports": (*RULES, "dialer.store", "dialer.reports", "campaigns", "lists.safe_write"),
     "dialer/ami": ("dialer.core", "dialer.ami"),
     "dialer/sim": ("dialer.core", "dialer.pacing", "dialer.sim"),
-    "dialer/pbx": ("dialer.core", "dialer.ami", "dialer.pbx"),
+    # lists.safe_write is the one way any command writes a file, the Asterisk config included.
+    "dialer/pbx": ("dialer.core", "dialer.ami", "dialer.pbx", "lists.safe_write"),
     # The console sees the product only through the services (and the error tree).
     "dialer/web": ("dialer.core", "dialer.services", "dialer.web"),
     "dialer/cli": ("dialer", "campaigns", "lists"),

@@ -23,13 +23,13 @@ CELL = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\n\t,;\"'"),
     max_size=20,
 ).map(lambda s: s.strip())
+# Headers the importer reads as the phone, time zone or consent column, and the export's own.
+_RESERVED = {"phone", "tel", "number", "timezone", "time_zone", "time zone", "consent", "tz", *LEAD_COLUMNS}
 HEADER = (
     st.text(alphabet="abcdefghijklmnopqrstuvwxyzабвгдежз_ ", min_size=1, max_size=12)
     .map(str.strip)
     .filter(
-        lambda h: (
-            h and h.lower() not in {"phone", "tel", "number", "timezone", "consent", "tz", *LEAD_COLUMNS}
-        )
+        lambda h: h and h.lower() not in _RESERVED
     )
 )
 

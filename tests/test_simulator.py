@@ -105,7 +105,9 @@ def test_series_covers_the_shift_in_buckets() -> None:
 
 
 def test_plot_writes_a_png(tmp_path: Path) -> None:
-    out = run_simulation(replace(SMALL, hours=0.5)).plot(tmp_path / "shift.png")
+    out = tmp_path / "shift.png"
+    with out.open("wb") as handle:
+        run_simulation(replace(SMALL, hours=0.5)).plot(handle)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -146,6 +146,8 @@ class AmiTelephony:
 
     async def _open(self) -> Any:
         s = self.settings
+        # The Login action is built by panoramisk, not by us: guard it before a byte is sent.
+        check_action({"Action": "Login", "Username": s.username, "Secret": s.secret})
         loop = asyncio.get_running_loop()
         manager = _Manager(
             self._on_connection_lost,

@@ -2,6 +2,7 @@
 
 engine_commands.py  ``dialer run``, ``status``, ``operators``, ``export attempts``
 tool_commands.py    ``dialer pbx``, ``report``, ``simulate``
-support.py          what every command module shares: consoles, the store, atomic writes
+group.py            the root group: --db on every command, every mistake as one red line
+support.py          what every command module shares: consoles, the store, output rules
 demo.py             ``dialer demo``, with demo_list.py (its sample list) and dashboard.py (its view)
 """

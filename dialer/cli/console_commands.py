@@ -11,9 +11,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from dialer.cli.support import stdout, store, write_atomically
+from dialer.cli.support import output_rules, stdout, store
 from dialer.core.errors import InvalidInput
 from dialer.services import accounts, console, dispositions, pause_codes, survey
+from lists.safe_write import check_output, write_text
 
 users_app = typer.Typer(help="Console accounts: operators, supervisors, admins.", no_args_is_help=True)
 pause_codes_app = typer.Typer(help="Reasons an operator may give for a pause.", no_args_is_help=True)
@@ -233,7 +234,9 @@ def export_answers_command(
     if output == "-":
         survey.export_answers(engine, campaign, sys.stdout)
         return
-    count = write_atomically(Path(output), lambda handle: survey.export_answers(engine, campaign, handle))
+    rules = output_rules(ctx, label="-o")
+    check_output(output, rules)
+    count = write_text(output, lambda handle: survey.export_answers(engine, campaign, handle), rules)
     stdout.print(f"exported {count} attempts to {escape(output)}")
 
 

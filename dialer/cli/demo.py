@@ -52,6 +52,7 @@ from dialer.services.operators import add_operator, ready
 from dialer.store.reconcile import reconcile_node
 from lists.dnc import add_numbers
 from lists.importer import ImportRequest, ImportSummary, import_leads
+from lists.safe_write import write_text
 
 log = logging.getLogger(__name__)
 
@@ -342,8 +343,7 @@ def run_demo(options: DemoOptions, console: Console) -> DemoResult:
             )
             asyncio.run(dial_for(store, system, options, imported.imported, console))
             attempts_csv = folder / "attempts.csv"
-            with attempts_csv.open("w", encoding="utf-8", newline="") as out:
-                export_attempts(store, CAMPAIGN, out)
+            write_text(attempts_csv, lambda out: export_attempts(store, CAMPAIGN, out))
             summary = summarize(_attempts(store))
         finally:
             store.dispose()

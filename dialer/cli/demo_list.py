@@ -13,8 +13,10 @@ import csv
 import random
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from dialer.core.errors import InvalidInput
+from lists.safe_write import write_text
 
 # Last digit -> share of the list. Mostly people who answer; a no-answer rings the
 # legal 15 s and holds an operator's line meanwhile, so it stays rare.
@@ -125,10 +127,13 @@ def sample_rows(count: int, rng: random.Random) -> list[list[str]]:
 def write_sample_list(path: Path, count: int, seed: int = 2025) -> int:
     """Write the sample list as a UTF-8 CSV; the number of data rows."""
     rows = sample_rows(count, random.Random(seed))
-    with path.open("w", encoding="utf-8", newline="") as out:
+
+    def write(out: TextIO) -> None:
         writer = csv.writer(out)
         writer.writerow(HEADERS)
         writer.writerows(rows)
+
+    write_text(path, write)
     return len(rows)
 
 

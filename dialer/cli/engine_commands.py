@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import signal
-import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dialer.cli.support import AMI_HELP, ami_settings, stderr, stdout, store, write_atomically
+from dialer.cli.support import AMI_HELP, FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
+from dialer.core.errors import InvalidInput
 from dialer.engine.loop import DialEngine, EngineSettings, RunReport
 from dialer.services import operators as ops
 from dialer.services.attempts_export import export_attempts
+from dialer.store.nodes import check_node
+from lists.safe_write import check_output, write_text
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +113,11 @@ def run_command(
     from dialer.ami.client import AmiTelephony  # the one place the AMI adapter is chosen
 
     target = ami_settings(ami)
+    if not math.isfinite(shutdown_deadline) or not 0 <= shutdown_deadline <= 3600:
+        raise InvalidInput(f"--shutdown-deadline {shutdown_deadline:g}: expected 0 to 3600 seconds")
     settings = EngineSettings(shutdown_deadline_s=shutdown_deadline)
     if node:
-        settings = replace(settings, node_id=node)
+        settings = replace(settings, node_id=check_node(node))
     engine_store = store(ctx)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -142,11 +146,12 @@ def export_attempts_command(
     ctx: typer.Context,
     campaign: Annotated[str, typer.Option(help="Campaign whose attempts to export.")],
     output: Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")],
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Export every call attempt of a campaign with its outcome."""
+    rules = output_rules(ctx, follow_symlinks=follow_symlinks)
+    check_output(output, rules)
     engine = store(ctx)
-    if output == "-":
-        export_attempts(engine, campaign, sys.stdout)
-        return
-    count = write_atomically(Path(output), lambda handle: export_attempts(engine, campaign, handle))
-    stderr.print(f"exported {count} attempts to {escape(output)}")
+    count = write_text(output, lambda handle: export_attempts(engine, campaign, handle), rules)
+    if output != "-":
+        stderr.print(f"exported {count} attempts to {escape(output)}")

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from dialer.cli.support import stderr, store
+from dialer.cli.support import output_rules, stderr, store
 from dialer.core.errors import InvalidInput
+from lists.safe_write import check_output
 
 
 def _instant(option: str, value: str | None) -> datetime | None:
@@ -41,13 +42,15 @@ def report_campaign_command(
     suffix = output.suffix.lower()
     if suffix not in (".html", ".xlsx"):
         raise InvalidInput(f"-o {output}: the report is written as .html or .xlsx")
+    rules = output_rules(ctx, label="-o")
+    check_output(output, rules)  # refused before the report is computed
     report = build_report(store(ctx), name, _instant("--from", from_), _instant("--to", to))
     if suffix == ".html":
         from dialer.reports.html import write_html
 
-        write_html(report, output, checked)
+        write_html(report, output, checked, rules)
     else:
         from dialer.reports.xlsx import write_xlsx
 
-        write_xlsx(report, output, checked)
+        write_xlsx(report, output, checked, rules)
     stderr.print(f"wrote the report on {escape(name)} to {escape(str(output))}")

@@ -1,4 +1,4 @@
-"""What every command module shares: the consoles, the per-invocation store, atomic file writes.
+"""What every command module shares: the consoles, the per-invocation store, safe file writes.
 
 ``cli.py`` and the command modules beside it (``dialer.cli.engine_commands``, ``dialer.cli.tool_commands``)
 import this; it imports none of them, so the command tree has no import cycle.
@@ -7,17 +7,18 @@ import this; it imports none of them, so the command tree has no import cycle.
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 
-from campaigns.store import open_store
+from campaigns.store import open_store, resolve_url
 from dialer.core.errors import InvalidInput
+from lists.safe_write import OutputRules, store_files
 
 if TYPE_CHECKING:
     from dialer.ami.settings import AmiSettings
@@ -35,27 +36,50 @@ def store(ctx: typer.Context) -> Engine:
     """The store for this invocation, opened (and migrated) on first use."""
     opened: Engine | None = ctx.meta.get(_STORE_KEY)
     if opened is None:
-        opened = open_store(ctx.meta.get(DB_KEY) or os.environ.get("DIALER_DB"))
+        db = ctx.meta.get(DB_KEY) or os.environ.get("DIALER_DB")
+        _refuse_memory(db)
+        opened = open_store(db)
         ctx.meta[_STORE_KEY] = opened
         ctx.call_on_close(opened.dispose)
     return opened
 
 
-def write_atomically(path: Path, write: Callable[[TextIO], T]) -> T:
-    """Run ``write(handle)`` on a temporary file beside ``path`` and move it into place on success."""
-    folder = path.parent if str(path.parent) else Path(".")
+def _refuse_memory(db: str | None) -> None:
+    """A store in memory ends with the command: every change would be lost without a word."""
+    url = resolve_url(db)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return  # open_store names the problem
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and (
+        database in ("", ":memory:") or "mode=memory" in url or database.startswith("file::memory:")
+    ):
+        raise InvalidInput(
+            "--db :memory: keeps the store in memory, lost when the command ends: give a file or a server URL"
+        )
+
+
+FollowSymlinks = Annotated[
+    bool,
+    typer.Option(
+        "--follow-symlinks",
+        help="If the output is a symbolic link, write to the file it points to (refused otherwise).",
+    ),
+]
+
+
+def output_rules(
+    ctx: typer.Context, inputs: Sequence[Path] = (), follow_symlinks: bool = False, label: str = "output"
+) -> OutputRules:
+    """What this invocation's output must never be: the store's files, the command's inputs."""
+    url = resolve_url(ctx.meta.get(DB_KEY) or os.environ.get("DIALER_DB"))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            result = write(handle)
-        Path(name).replace(path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return result
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return OutputRules(inputs=tuple(inputs), follow_symlinks=follow_symlinks, label=label)
+    files = store_files(parsed.database) if parsed.get_backend_name() == "sqlite" else []
+    return OutputRules(store=files, inputs=tuple(inputs), follow_symlinks=follow_symlinks, label=label)
 
 
 AMI_HELP = (

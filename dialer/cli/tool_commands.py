@@ -18,8 +18,9 @@ from rich.table import Table
 from sqlmodel import Session
 
 from campaigns import service
-from dialer.cli.support import ami_settings, stderr, stdout, store, write_atomically
+from dialer.cli.support import FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
 from dialer.core.errors import InvalidInput
+from lists.safe_write import OutputRules, check_output, write_bytes, write_text
 
 # --- dialer pbx ----------------------------------------------------------------------------
 
@@ -34,6 +35,9 @@ Campaigns = Annotated[
 
 
 def _queues(ctx: typer.Context, names: list[str] | None) -> list[str]:
+    """The queues of the chosen campaigns (default all); one whose name is no queue name is skipped."""
+    from dialer.pbx.config import QUEUE_NAME
+
     campaigns = service.list_campaigns(store(ctx))
     if names:
         known = {c.name: c for c in campaigns}
@@ -41,7 +45,20 @@ def _queues(ctx: typer.Context, names: list[str] | None) -> list[str]:
             if name not in known:
                 service.get_campaign(store(ctx), name)  # raises NotFound with the known names
         campaigns = [known[name] for name in names]
-    return sorted({c.queue or c.name for c in campaigns})
+    queues: set[str] = set()
+    for campaign in campaigns:
+        queue = campaign.queue or campaign.name
+        if not QUEUE_NAME.fullmatch(queue):
+            problem = (
+                f"campaign {campaign.name!r} has no --queue and its name is not a valid queue name "
+                "(letters, digits, '.', '_', '-'); create it again with --queue NAME"
+            )
+            if names:
+                raise InvalidInput(problem)
+            stderr.print(f"[yellow]warning:[/yellow] {escape(problem)}; skipped")
+            continue
+        queues.add(queue)
+    return sorted(queues)
 
 
 @pbx_app.command("config")
@@ -110,19 +127,22 @@ def report_compliance(
         str | None,
         typer.Option("-o", "--output", help="Also write the figures as CSV to this file (- for stdout)."),
     ] = None,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """The record a regulator asks for: abandon rates, 2-second connects, ring times, zero-counts."""
-    from dialer.services.compliance import compliance_report, render, write_csv, write_report
+    from dialer.services.compliance import compliance_report, render, write_csv
 
+    rules = output_rules(ctx, follow_symlinks=follow_symlinks)
+    if output is not None:
+        check_output(output, rules)
     with Session(store(ctx)) as session:
         report = compliance_report(session, campaign, datetime.now(UTC))
-    if output == "-":
-        write_report(report, "-")
-        return
-    stdout.print(render(report))
-    if output:
-        write_atomically(Path(output), lambda handle: write_csv(report, handle))
-        stderr.print(f"wrote {escape(output)}")
+    if output != "-":
+        stdout.print(render(report))
+    if output is not None:
+        write_text(output, lambda handle: write_csv(report, handle), rules)
+        if output != "-":
+            stderr.print(f"wrote {escape(output)}")
 
 
 # --- dialer simulate --------------------------------------------------------------------------
@@ -144,6 +164,7 @@ def simulate_command(
     plot: Annotated[
         Path | None, typer.Option(help="Draw utilisation and abandon rate over the shift to this PNG.")
     ] = None,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Simulate a shift with the product's own pacer, to plan staffing and compare modes."""
     from dialer.sim.simulator import SimParams, run_simulation
@@ -166,12 +187,14 @@ def simulate_command(
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+    plot_rules = OutputRules(follow_symlinks=follow_symlinks, label="--plot")
+    if plot is not None:
+        if plot.suffix.lower() != ".png":
+            raise InvalidInput("--plot: give a file name ending in .png")
+        check_output(plot, plot_rules)
     result = run_simulation(params)
     if plot is not None:
-        try:
-            result.plot(plot)
-        except OSError as exc:
-            raise InvalidInput(f"cannot write {plot}: {exc.strerror}") from None
+        write_bytes(plot, result.plot, plot_rules)
     if output_format == "json":
         sys.stdout.write(result.to_json() + "\n")
         return

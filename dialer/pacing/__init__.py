@@ -41,10 +41,10 @@ def make_pacer(mode: str, policy: AbandonPolicy | None = None) -> Pacer:
             lines = float(arg)
         except ValueError:
             raise InvalidInput(f"ratio needs a number of lines, as in ratio:2.5, got {mode!r}") from None
-        if not lines >= 1.0:
-            raise InvalidInput(f"ratio must be at least 1 line per operator, got {mode!r}")
+        if not 1.0 <= lines <= 10.0:  # NaN fails this too; 10 is also the campaigns' --ratio limit
+            raise InvalidInput(f"ratio must be 1 to 10 lines per operator, got {mode[:40]!r}")
         return RatioPacer(lines)
-    raise InvalidInput(f"unknown pacing mode {mode!r}; use one of {', '.join(MODES)}")
+    raise InvalidInput(f"unknown pacing mode {mode[:40]!r}; use one of {', '.join(MODES)}")
 
 
 __all__ = [

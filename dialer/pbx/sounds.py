@@ -12,6 +12,9 @@ import struct
 import wave
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
+
+from lists.safe_write import write_bytes
 
 RATE = 8000
 _AMPLITUDE = 9000
@@ -32,12 +35,16 @@ def _tone(freqs: Sequence[float], ms: int) -> bytes:
 def write_wav(path: Path, segments: Iterable[tuple[Sequence[float], int]]) -> Path:
     """Write ``segments`` of (frequencies, milliseconds) to ``path``; an empty frequency list is silence."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE)
-        for freqs, ms in segments:
-            wav.writeframes(_tone(freqs, ms) if freqs else b"\0\0" * (RATE * ms // 1000))
+
+    def write(out: BinaryIO) -> None:
+        with wave.open(out, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(RATE)
+            for freqs, ms in segments:
+                wav.writeframes(_tone(freqs, ms) if freqs else b"\0\0" * (RATE * ms // 1000))
+
+    write_bytes(path, write)
     return path
 
 

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from dialer.reports.data import CampaignReport
 from dialer.reports.labels import column, title
-from dialer.reports.output import atomic_path
+from lists.safe_write import OutputRules, write_bytes
 
 CHARTS = ("funnel", "hourly", "abandon", "leads_status", "answer_rate")
 _STYLE = """
@@ -104,7 +104,6 @@ def render_html(report: CampaignReport, lang: str) -> str:
     return "\n".join(parts)
 
 
-def write_html(report: CampaignReport, path: Path, lang: str) -> None:
-    text = render_html(report, lang)
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+def write_html(report: CampaignReport, path: Path, lang: str, rules: OutputRules | None = None) -> None:
+    data = render_html(report, lang).encode("utf-8")
+    write_bytes(path, lambda handle: handle.write(data), rules)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
 from dialer.reports.data import CampaignReport
 from dialer.reports.labels import column, title
-from dialer.reports.output import atomic_path
+from lists.safe_write import OutputRules, write_bytes
 
 SHEETS = ("funnel", "hourly", "abandon", "operators", "leads_status", "leads_attempts", "answer_rate")
 
@@ -17,8 +18,13 @@ def sheet_name(key: str) -> str:
     return key[:31]  # Excel's limit; the keys stay ASCII so every reader opens them
 
 
-def write_xlsx(report: CampaignReport, path: Path, lang: str) -> None:
-    with atomic_path(path) as temporary, pd.ExcelWriter(temporary, engine="openpyxl") as writer:
+def write_xlsx(report: CampaignReport, path: Path, lang: str, rules: OutputRules | None = None) -> None:
+    """The workbook, written through the one safe writer (whole or not at all)."""
+    write_bytes(path, lambda handle: _fill(report, handle, lang), rules)
+
+
+def _fill(report: CampaignReport, handle: BinaryIO, lang: str) -> None:
+    with pd.ExcelWriter(handle, engine="openpyxl") as writer:
         cover = pd.DataFrame(
             [
                 (title(lang, "report"), report.campaign),

@@ -18,7 +18,6 @@ which the pacer steers by, are shown for information. The record is as of
 from __future__ import annotations
 
 import csv
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +51,7 @@ from dialer.policy.compliance_checks import (
     ring_stats,
     window_rate,
 )
+from lists.safe_write import write_text
 
 Value = str | int | float | bool | None
 Row = dict[str, Value]
@@ -314,11 +314,7 @@ def _cell(value: Value) -> str:
 
 def write_report(report: ComplianceReport, path_or_dash: str) -> None:
     """Write the record as CSV (``metric,value,limit,ok``); ``-`` writes to stdout."""
-    if path_or_dash == "-":
-        write_csv(report, sys.stdout)
-        return
-    with open(path_or_dash, "w", newline="", encoding="utf-8") as out:
-        write_csv(report, out)
+    write_text(path_or_dash, lambda out: write_csv(report, out))
 
 
 def write_csv(report: ComplianceReport, out: IO[str]) -> None:

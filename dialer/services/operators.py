@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from campaigns.models import Campaign, Operator, OperatorCampaign, utcnow
+from campaigns.models import Campaign, Operator, OperatorCampaign, check_fits, utcnow
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
@@ -31,9 +31,9 @@ DESIRED_STATES = (OperatorState.LOGGED_OUT, OperatorState.PAUSED, OperatorState.
 
 
 # Letters and digits of any script (Анна, 李娜), then also '_', '.', '@' or '-'; never a space or a control.
-_NAME = re.compile(r"^[^\W_][\w.@-]{0,99}\Z")
+_NAME = re.compile(r"[^\W_][\w.@-]{0,99}")
 # Tech/resource, e.g. PJSIP/101, SIP/alice, Local/op101@sim-operators/n.
-_INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9_.@/+-]{1,190}$")
+_INTERFACE = re.compile(r"[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9_.@/+-]{1,190}")
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,11 @@ def _operator(session: Session, name: str) -> Operator:
 
 def add_operator(store: Engine, name: str, interface: str, campaigns: Sequence[str]) -> OperatorView:
     """Create the operator, or add campaigns to an existing one with the same interface."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidInput(f"operator name {name!r}: use letters, digits, '.', '_', '@' or '-'")
-    if not _INTERFACE.match(interface):
-        raise InvalidInput(f"interface {interface!r}: expected TECH/RESOURCE, e.g. PJSIP/101")
+    if not _INTERFACE.fullmatch(interface):
+        raise InvalidInput(f"interface {interface[:40]!r}: expected TECH/RESOURCE, e.g. PJSIP/101")
+    check_fits(Operator(name=name, interface=interface), {"interface": "--interface"})
     with session_scope(store) as session:
         operator = session.exec(select(Operator).where(Operator.name == name)).first()
         if operator is None:

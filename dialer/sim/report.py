@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from dialer.sim.simulator import SimParams
@@ -47,8 +46,8 @@ class SimResult:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), allow_nan=False)
 
-    def plot(self, path: str | Path) -> Path:
-        """Draw utilisation and abandon rate over the shift into an image file."""
+    def plot(self, out: BinaryIO) -> None:
+        """Draw utilisation and abandon rate over the shift as a PNG into ``out``."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -70,10 +69,8 @@ class SimResult:
             f"{p.mode}: {p.operators} operators, answer rate {p.answer_rate:g}, talk {p.talk_mean:g} s"
         )
         fig.tight_layout()
-        out = Path(path)
-        fig.savefig(out)
+        fig.savefig(out, format="png")
         plt.close(fig)
-        return out
 
 
 @dataclass

@@ -75,10 +75,38 @@ class SimParams:
     bucket_s: float = 600.0
 
     def __post_init__(self) -> None:
-        if self.operators < 1 or self.hours <= 0 or self.tick <= 0:
-            raise InvalidInput("need at least one operator, a positive shift and a positive tick")
-        if self.talk_mean <= 0 or self.wrap < 0:
-            raise InvalidInput("talk mean must be positive and wrap-up non-negative")
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            # "not low <= value" also catches NaN, which compares false with everything.
+            if not (math.isfinite(value) and low <= value <= high):
+                raise InvalidInput(f"--{name.replace('_', '-')} {value:g}: expected {low:g} to {high:g}")
+        if self.talk_mean <= 0 or self.ring_mean <= 0 or self.hours <= 0 or self.tick <= 0:
+            raise InvalidInput("--talk-mean, --ring-mean and --hours must be more than 0")
+        if self.busy_share + self.no_answer_share + self.machine_share > 1.0 + 1e-9:
+            raise InvalidInput("--busy-share, --no-answer-share and --machine-share add up to more than 1")
+
+
+# Every number of a shift, with the range a simulation of one shift can take: the bounds keep
+# NaN, infinity and sizes that would take the machine's memory (1e8 operators, 1e9 hours) out.
+_RANGES: dict[str, tuple[float, float]] = {
+    "operators": (1, 10_000),
+    "answer_rate": (0.0, 1.0),
+    "ring_mean": (0.0, 600.0),
+    "talk_mean": (0.0, 36_000.0),
+    "wrap": (0.0, 3_600.0),
+    "hours": (0.0, 168.0),
+    "busy_share": (0.0, 1.0),
+    "no_answer_share": (0.0, 1.0),
+    "machine_share": (0.0, 1.0),
+    "ring_timeout": (2.0, 600.0),
+    "connect_limit": (0.0, 60.0),
+    "patience_mean": (0.0, 3_600.0),
+    "amd_s": (0.0, 60.0),
+    "tick": (0.01, 60.0),
+    "max_channels": (1, 100_000),
+    "max_originate_per_tick": (1, 100_000),
+    "bucket_s": (1.0, 86_400.0),
+}
 
 
 def run_simulation(params: SimParams, pacer: Pacer | None = None) -> SimResult:

@@ -18,6 +18,7 @@ open attempts ended by another.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,11 +29,24 @@ from sqlmodel import Session, col, select
 from campaigns.models import DialerNode
 from campaigns.store import session_scope
 from campaigns.tables import NODE_TABLE
+from dialer.core.errors import InvalidInput
 from dialer.store.reconcile import reconcile_node
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE_S = 120.0
+NODE_NAME_LENGTH = 64  # the column's size
+_NODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}")  # with fullmatch: no trailing newline
+
+
+def check_node(name: str) -> str:
+    """A node id as ``--node`` or DIALER_NODE gives it: it lands in rows, logs and AMI ActionIDs."""
+    if not _NODE.fullmatch(name):
+        raise InvalidInput(
+            f"--node {name[:40]!r}: 1-{NODE_NAME_LENGTH} letters, digits and _ . : @ - "
+            "(starting with a letter or digit)"
+        )
+    return name
 
 
 @dataclass(frozen=True)
