@@ -7,15 +7,37 @@ Schema changes go through Alembic (``campaigns/migrations``), never ``create_all
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
+from campaigns.clock import utcnow as utcnow
+from campaigns.console_models import CampaignScript as CampaignScript
+from campaigns.console_models import ConsoleEvent as ConsoleEvent
+from campaigns.console_models import LoginFailure as LoginFailure
+from campaigns.console_models import PauseCode as PauseCode
+from campaigns.console_models import SurveyAnswer as SurveyAnswer
+from campaigns.console_models import SurveyQuestion as SurveyQuestion
+from campaigns.console_models import UserAccount as UserAccount
+from campaigns.console_models import WebSession as WebSession
+from campaigns.retry import LeadStatus
 from campaigns.settings import DEFAULTS
 from dialer.core.errors import InvalidInput
+
+# Leads a dialer node may claim (dialer.store.claims). The claim queries repeat the partial
+# indexes' conditions term for term, with these values written into the SQL as literals:
+# both SQLite and PostgreSQL use a partial index only when the query's WHERE implies its
+# condition, and a bound value (a prepared, generic plan) proves nothing.
+DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
+_UNCLAIMED = f"status IN ({', '.join(repr(s) for s in DIALABLE)}) AND claimed_by IS NULL"
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, the same on both stores."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 def check_fits(row: SQLModel, labels: dict[str, str] | None = None) -> None:
@@ -31,11 +53,6 @@ def check_fits(row: SQLModel, labels: dict[str, str] | None = None) -> None:
         if length and isinstance(value, str) and len(value) > length:
             label = (labels or {}).get(column.key, column.key.replace("_", " "))
             raise InvalidInput(f"{label}: at most {length} characters (got {len(value)})")
-
-
-def utcnow() -> datetime:
-    """Aware UTC now: the one clock format the store uses."""
-    return datetime.now(UTC)
 
 
 class Campaign(SQLModel, table=True):
@@ -88,6 +105,19 @@ class Lead(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone", name="uq_lead_campaign_phone"),
         Index("ix_lead_due", "campaign_id", "status", "next_call_at"),
+        # Claims read only leads that may be dialed and nobody holds, so these stay the size of
+        # what is left to dial, however many leads the store keeps. Fresh leads are taken in
+        # list order; retries (and leads put off to a later instant) in the order they fall due.
+        Index("ix_lead_fresh", "campaign_id", "id", **_where(f"{_UNCLAIMED} AND next_call_at IS NULL")),
+        Index(
+            "ix_lead_retry",
+            "campaign_id",
+            "next_call_at",
+            "id",
+            **_where(f"{_UNCLAIMED} AND next_call_at IS NOT NULL"),
+        ),
+        # The leads a node holds, to give them back (a stop, a restart, a takeover).
+        Index("ix_lead_claimed", "claimed_by", **_where("claimed_by IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -111,6 +141,9 @@ class CallAttempt(SQLModel, table=True):
     __table_args__ = (
         Index("ix_attempt_campaign_started", "campaign_id", "started_at"),
         Index("ix_attempt_phone", "phone"),  # a number's conversations, for contact limits
+        # Calls in flight, by campaign (status) and by node (reconciling after a crash or a takeover).
+        Index("ix_attempt_open", "campaign_id", **_where("ended_at IS NULL")),
+        Index("ix_attempt_open_node", "node", **_where("ended_at IS NULL")),
     )
 
     id: str = Field(primary_key=True, max_length=40)  # also the AMI ChannelId
@@ -320,98 +353,3 @@ class JobRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     result: str = Field(default="", max_length=1000)
-
-
-class UserAccount(SQLModel, table=True):
-    """A person who logs in to the console; an operator's account names its queue member."""
-
-    __tablename__ = "user_account"
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(index=True, unique=True, max_length=100)
-    password_hash: str = Field(max_length=255)  # argon2
-    role: str = Field(max_length=16)  # operator | supervisor | admin
-    operator_id: int | None = Field(default=None, foreign_key="operator.id")
-    language: str = Field(default="ru", max_length=8)
-    disabled: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class WebSession(SQLModel, table=True):
-    """A console login. Only a hash of the cookie's token is stored."""
-
-    __tablename__ = "web_session"
-
-    token_hash: str = Field(primary_key=True, max_length=64)
-    user_id: int = Field(foreign_key="user_account.id", index=True)
-    csrf: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
-
-
-class LoginFailure(SQLModel, table=True):
-    """A failed console login, counted to throttle guessing."""
-
-    __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_name_at", "name", "at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100)
-    at: datetime = Field(default_factory=utcnow)
-
-
-class PauseCode(SQLModel, table=True):
-    __tablename__ = "pause_code"
-
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=32)
-    label: str = Field(max_length=200)
-
-
-class CampaignScript(SQLModel, table=True):
-    """The words an operator reads, with {column} placeholders filled from the lead."""
-
-    __tablename__ = "campaign_script"
-
-    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
-    body: str = Field(default="", max_length=20000)
-    updated_at: datetime = Field(default_factory=utcnow)
-
-
-class ConsoleEvent(SQLModel, table=True):
-    """Something the consoles must look at: an operator connected or freed, a queue state changed.
-
-    The id only grows: a console remembers the last one it saw and reads what came after.
-    """
-
-    __tablename__ = "console_event"
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow)
-    kind: str = Field(max_length=16)  # connected | ended | state
-    subject: str = Field(default="", max_length=200)  # operator name, or interface for state
-    attempt_id: str | None = Field(default=None, max_length=40)
-
-
-class SurveyQuestion(SQLModel, table=True):
-    """A question the operator asks on a campaign's calls (market research, surveys)."""
-
-    __tablename__ = "survey_question"
-    __table_args__ = (UniqueConstraint("campaign_id", "key", name="uq_survey_campaign_key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(foreign_key="campaign.id", index=True)
-    key: str = Field(max_length=32)  # the export's column
-    text: str = Field(max_length=1000)
-    kind: str = Field(max_length=16)  # text | single | multi | number
-    choices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    required: bool = False
-    position: int = 0
-
-
-class SurveyAnswer(SQLModel, table=True):
-    __tablename__ = "survey_answer"
-
-    attempt_id: str = Field(foreign_key="call_attempt.id", primary_key=True, max_length=40)
-    question_id: int = Field(foreign_key="survey_question.id", primary_key=True)
-    value: str = Field(default="", max_length=2000)  # multi: choices joined by "; "

@@ -65,7 +65,7 @@ from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.membership import Assignment
 from dialer.policy.originate import build_request
 from dialer.policy.sharing import share_operators
-from dialer.store.claims import due_count, release_claims
+from dialer.store.claims import has_due, release_claims
 from dialer.store.nodes import beat, leave, take_over_silent
 from dialer.store.operators import load_assignments
 from dialer.store.ownership import disown_all
@@ -303,7 +303,7 @@ class DialEngine:
         return (
             not self._live
             and not self._unrecorded
-            and due_count(self._store, self._book.known, to_dt(self._clock())) == 0
+            and not has_due(self._store, self._book.known, to_dt(self._clock()))
         )
 
     # --- events -------------------------------------------------------------------

@@ -1,0 +1,331 @@
+"""The claim, release and due-count queries read the claim indexes, on SQLite and PostgreSQL.
+
+Each check runs the product's own function, catches the SQL it sends with its bound
+values, and asks the database for that statement's plan: SQLite's ``EXPLAIN QUERY
+PLAN``, PostgreSQL's ``EXPLAIN`` after ``VACUUM ANALYZE`` (what autovacuum keeps up to
+date). PostgreSQL is also asked for the generic plan of each statement, the one a
+prepared statement may settle on after a few runs (psycopg prepares a statement once
+a connection has run it five times): a partial index whose condition only the bound
+values proved would be lost there.
+
+The store holds an old campaign that is over, one late in its run (most leads dialed,
+many retries not due yet, a few due, a few fresh) and one that has just started.
+How fast the claims are is measured in ``bench/claims.py``, not here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from campaigns.models import CallAttempt, Campaign, Lead
+from dialer.services.status import collect_status
+from dialer.store.claims import claim_due_leads, due_count, has_due, release_claims
+from dialer.store.recorder import unfinished_attempts
+from tests.engine_helpers import make_campaign, make_leads, phones_by_digit
+from tests.postgres_fixtures import PostgresCluster
+
+pytestmark = pytest.mark.every_store
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+OLD, LATE, EARLY = 1, 2, 3
+NODE = "node-a"
+
+
+def _lead(lead_id: int, campaign_id: int, status: str, **fields: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": lead_id,
+        "campaign_id": campaign_id,
+        "phone": f"+7916{lead_id:07d}",
+        "time_zones": "Europe/Moscow",
+        "data": {},
+        "status": status,
+        "attempts": 0,
+        "next_call_at": None,
+        "claimed_by": None,
+        "claimed_at": None,
+        "created_at": NOW - timedelta(days=30),
+    }
+    return row | fields
+
+
+def _leads() -> Iterator[dict[str, Any]]:
+    """ids in the order a store fills up: the old campaign first, then the late one, then the early one."""
+    ids = iter(range(1, 1_000_000))
+    for _ in range(20_000):
+        yield _lead(next(ids), OLD, "done", attempts=2)
+    # Late in its run: most leads over, retries spread over the next day, a few due, a few fresh.
+    # The due ones have the highest ids: reading in id order would step over all the others.
+    for _ in range(15_000):
+        yield _lead(next(ids), LATE, "done", attempts=1)
+    for i in range(10_000):
+        later = NOW + timedelta(seconds=10 + i * 8)
+        yield _lead(next(ids), LATE, "scheduled", attempts=1, next_call_at=later)
+    for i in range(5):
+        yield _lead(next(ids), LATE, "scheduled", attempts=1, next_call_at=NOW - timedelta(minutes=5 - i))
+    for _ in range(300):
+        yield _lead(next(ids), LATE, "new")
+    for _ in range(40):
+        yield _lead(next(ids), LATE, "in_call", claimed_by=NODE, claimed_at=NOW)
+    for _ in range(3):
+        yield _lead(next(ids), LATE, "new", claimed_by=NODE, claimed_at=NOW)
+    for _ in range(5_000):
+        yield _lead(next(ids), EARLY, "new")
+
+
+def _attempts() -> Iterator[dict[str, Any]]:
+    for i in range(6_000):
+        ended = i >= 40  # the first 40 are the late campaign's calls in flight
+        yield {
+            "id": f"a{i:039d}",
+            "campaign_id": LATE if i < 3_000 else OLD,
+            "lead_id": 1 + i,
+            "phone": f"+7916{1 + i:07d}",
+            "node": NODE if i % 2 == 0 else "node-b",
+            "started_at": NOW - timedelta(minutes=1 + i),
+            "ended_at": NOW - timedelta(minutes=i) if ended else None,
+            "outcome": "no_answer" if ended else None,
+            "abandoned": False,
+            "safe_harbour": False,
+        }
+
+
+@pytest.fixture
+def filled(store: Engine) -> Engine:
+    with store.begin() as conn:
+        conn.execute(
+            insert(Campaign.__table__),  # type: ignore[attr-defined]
+            [
+                {"id": cid, "name": name, "retry_rules": {}, "created_at": NOW, **_campaign_defaults()}
+                for cid, name in ((OLD, "old"), (LATE, "late"), (EARLY, "early"))
+            ],
+        )
+        conn.execute(insert(Lead.__table__), list(_leads()))  # type: ignore[attr-defined]
+        conn.execute(insert(CallAttempt.__table__), list(_attempts()))  # type: ignore[attr-defined]
+    if store.dialect.name == "postgresql":
+        with store.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+            # The ids were given explicitly: move the sequence past them for any later insert.
+            conn.execute(text("SELECT setval('lead_id_seq', (SELECT max(id) FROM lead))"))
+            conn.commit()
+    return store
+
+
+def _campaign_defaults() -> dict[str, Any]:
+    defaults = Campaign(name="x")
+    return {
+        column: getattr(defaults, column)
+        for column in Campaign.model_fields
+        if column not in ("id", "name", "retry_rules", "created_at")
+    }
+
+
+Statement = tuple[str, Any]
+
+
+def sent_by(store: Engine, action: Callable[[], object]) -> list[Statement]:
+    """The statements ``action`` sends to the store, with their bound values."""
+    seen: list[Statement] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE")):
+            seen.append((statement, parameters))
+
+    event.listen(store, "before_cursor_execute", capture)
+    try:
+        action()
+    finally:
+        event.remove(store, "before_cursor_execute", capture)
+    return seen
+
+
+def plan(store: Engine, statement: Statement) -> str:
+    """The plan the database chooses for one statement with its values, as one text."""
+    sql, parameters = statement
+    with store.connect() as conn:
+        if store.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        import psycopg
+
+        with psycopg.ClientCursor(raw) as cursor:  # the values as constants: the custom plan
+            cursor.execute(f"EXPLAIN {sql}", parameters)
+            found = "\n".join(row[0] for row in cursor.fetchall())
+        conn.rollback()
+    return found
+
+
+def generic_plan(store: Engine, statement: Statement) -> str:
+    """PostgreSQL's plan for the statement prepared with its values unknown."""
+    sql, parameters = statement
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return f"${len(names)}"
+
+    prepared = re.sub(r"%\((\w+)\)s", number, sql)
+    with store.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        import psycopg
+
+        with psycopg.ClientCursor(raw) as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            cursor.execute(f"PREPARE claim_check AS {prepared}")
+            values = ", ".join(["%s"] * len(names))
+            cursor.execute(f"EXPLAIN EXECUTE claim_check({values})", [parameters[n] for n in names])
+            found = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("DEALLOCATE claim_check")
+        conn.rollback()
+    return found
+
+
+def plans(store: Engine, statement: Statement) -> list[str]:
+    """Every plan the statement may run with: the custom one and, on PostgreSQL, the generic one."""
+    found = [plan(store, statement)]
+    if store.dialect.name == "postgresql":
+        found.append(generic_plan(store, statement))
+    return found
+
+
+def assert_reads_index(store: Engine, statement: Statement, *indexes: str) -> None:
+    """The statement reads one of ``indexes`` and neither scans a whole table nor sorts."""
+    for found in plans(store, statement):
+        assert any(re.search(rf"\b{i}\b", found) for i in indexes), (
+            f"none of {indexes} used:\n{statement[0]}\n{found}"
+        )
+        if store.dialect.name == "sqlite":
+            assert not re.search(r"\bSCAN (lead|call_attempt)\b(?! USING)", found), found
+            assert "TEMP B-TREE" not in found, found
+        else:
+            assert "Seq Scan" not in found, found
+            assert "Sort" not in found, found
+
+
+def assert_claims_by_id(store: Engine, statement: Statement) -> None:
+    """The claiming UPDATE goes by the candidates' ids, never through the campaign's leads."""
+    assert statement[0].lstrip().upper().startswith("UPDATE LEAD SET CLAIMED_BY")
+    for found in plans(store, statement):
+        assert re.search(r"INTEGER PRIMARY KEY|lead_pkey", found), found
+        assert not re.search(r"\bSCAN lead\b|Seq Scan|ix_lead_due", found), found
+
+
+def test_a_claim_late_in_a_campaign_reads_the_due_retries_then_the_fresh_leads(filled: Engine) -> None:
+    retries, fresh, claim = sent_by(filled, lambda: claim_due_leads(filled, LATE, "node-c", NOW, 10))
+    assert_reads_index(filled, retries, "ix_lead_retry")
+    assert_reads_index(filled, fresh, "ix_lead_fresh")
+    assert_claims_by_id(filled, claim)
+
+
+def test_a_claim_early_in_a_campaign_reads_the_fresh_leads_in_list_order(filled: Engine) -> None:
+    retries, fresh, claim = sent_by(filled, lambda: claim_due_leads(filled, EARLY, "node-c", NOW, 10))
+    assert_reads_index(filled, retries, "ix_lead_retry")
+    assert_reads_index(filled, fresh, "ix_lead_fresh")
+    assert_claims_by_id(filled, claim)
+
+
+def test_the_claim_takes_the_due_retries_first_then_fresh_leads_in_list_order(filled: Engine) -> None:
+    claimed = claim_due_leads(filled, LATE, "node-c", NOW, 10)
+    due_first = list(range(45_001, 45_006))  # ids of the five due retries, longest due first
+    fresh = list(range(45_006, 45_011))
+    assert [lead.lead_id for lead in claimed] == due_first + fresh
+
+
+def test_releasing_a_nodes_claims_reads_only_the_claimed_leads(filled: Engine) -> None:
+    [release] = sent_by(filled, lambda: release_claims(filled, NODE))
+    assert_reads_index(filled, release, "ix_lead_claimed")
+    assert release_claims(filled, NODE) == 0  # the three held outside a call were given back
+
+
+def assert_reads_due_leads(store: Engine, statement: Statement) -> None:
+    """Reads a claim index, or ix_lead_due bounded by the due instant: only leads that are due."""
+    assert_reads_index(store, statement, "ix_lead_retry", "ix_lead_fresh", "ix_lead_due")
+    for found in plans(store, statement):
+        bounds = [line for line in found.splitlines() if "Index Cond" in line or "USING" in line]
+        assert any("next_call_at" in line for line in bounds) or "ix_lead_fresh" in found, found
+
+
+def test_counting_and_probing_due_leads_read_only_due_leads(filled: Engine) -> None:
+    counts = sent_by(filled, lambda: due_count(filled, [LATE], NOW))
+    probes = sent_by(filled, lambda: has_due(filled, [OLD, EARLY], NOW))
+    assert len(counts) == 2 and len(probes) == 4  # the early campaign's fresh lead ends the probing
+    for statement in counts + probes:
+        assert_reads_due_leads(filled, statement)
+    assert due_count(filled, [LATE], NOW) == 305
+    assert has_due(filled, [LATE, EARLY], NOW) and not has_due(filled, [OLD], NOW)
+
+
+def test_a_nodes_calls_in_flight_are_found_without_reading_ended_attempts(filled: Engine) -> None:
+    [query] = sent_by(filled, lambda: unfinished_attempts(filled, NODE))
+    assert_reads_index(filled, query, "ix_attempt_open_node")
+    assert len(unfinished_attempts(filled, NODE)) == 20
+
+
+def test_the_status_counts_calls_in_flight_without_reading_ended_attempts(filled: Engine) -> None:
+    sent = sent_by(filled, lambda: collect_status(filled, ["late"]))
+    [in_flight] = [s for s in sent if "call_attempt" in s[0] and "ended_at IS NULL" in s[0]]
+    assert_reads_index(filled, in_flight, "ix_attempt_open")
+    [late] = collect_status(filled, ["late"]).campaigns
+    assert late.in_flight == 40
+
+
+def _index_definitions(engine: Engine) -> dict[str, str]:
+    """Every index of the schema as the database itself writes it back, by name."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(
+                text(
+                    "SELECT name, sql FROM sqlite_master"
+                    " WHERE type = 'index' AND tbl_name <> 'alembic_version'"
+                )
+            )
+        else:
+            rows = conn.execute(
+                text(
+                    "SELECT indexname, indexdef FROM pg_indexes"
+                    " WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+                )
+            )
+        return {str(name): " ".join(str(sql).split()) for name, sql in rows}
+
+
+def test_the_migrations_build_the_indexes_the_models_declare(
+    store: Engine, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # Alembic's autogenerate comparison does not look at a partial index's condition:
+    # compare what the database made of each, migrated and created from the models.
+    if store.dialect.name == "sqlite":
+        models = create_engine(f"sqlite:///{tmp_path / 'models.db'}")
+    else:
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        models = create_engine(cluster.create_database("dialer_models"))
+    try:
+        SQLModel.metadata.create_all(models)
+        migrated, declared = _index_definitions(store), _index_definitions(models)
+    finally:
+        models.dispose()
+        if store.dialect.name == "postgresql":
+            cluster.drop_database("dialer_models")
+    assert "ix_lead_retry" in migrated
+    assert migrated == declared
+
+
+def test_a_claim_takes_no_more_than_its_limit_and_leaves_the_rest_to_the_next(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    ids = make_leads(store, cid, phones_by_digit([0] * 8))
+    first = claim_due_leads(store, cid, "node-a", NOW, 3)
+    second = claim_due_leads(store, cid, "node-b", NOW, 2)
+    assert [lead.lead_id for lead in first] == ids[:3]
+    assert [lead.lead_id for lead in second] == ids[3:5]
+    assert due_count(store, [cid], NOW) == 3
