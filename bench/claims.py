@@ -1,0 +1,307 @@
+"""Claim benchmark: ``claim_due_leads(limit=10)`` in stores of ten thousand to ten million leads.
+
+    python bench/claims.py [--leads 10000,1000000] [--stores sqlite,postgresql]
+                           [--claims 500] [--pg-url URL] [--markdown FILE] [--json FILE]
+
+Each store holds ``--leads`` leads in two campaigns of half that size each:
+
+- **early**: just started, every lead fresh;
+- **late**: 90% dialed. Of those, in id order as they were dialed, 60 in 100 are over,
+  39 wait for a retry later today and 1 is a retry that is due now; the last 10% of the
+  list is still fresh. Reading leads in id order would step over all the waiting ones.
+
+Rows are generated in the database (a recursive CTE on SQLite, ``generate_series`` on
+PostgreSQL) with the lead table's indexes dropped, then the indexes are rebuilt from
+their own definitions (the schema the migrations made) and the tables analysed
+(PostgreSQL: ``VACUUM ANALYZE``, which autovacuum would do; SQLite: nothing, as the
+product never runs ``ANALYZE``).
+
+Each measured claim is the product's own ``claim_due_leads`` (its candidate SELECTs,
+the claiming UPDATE and the read of what it won, one transaction) for one node at one
+instant; ``release_claims`` then gives the leads back, timed separately, so every
+claim sees the same store. Times are wall-clock (``time.perf_counter``) in this
+process, after 20 unmeasured claims. PostgreSQL runs in a throwaway cluster on
+127.0.0.1 (``tests/postgres_fixtures.py``: fsync off) unless ``--pg-url`` names one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from _engine_setup import percentile
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from campaigns.service import CampaignSpec, create_campaign
+from campaigns.store import open_store
+from dialer.store.claims import claim_due_leads, release_claims
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE = "bench-node"
+WARM_UP = 20
+EARLY, LATE = 1, 2
+
+# One lead row per number i, for a campaign whose ids run from :first; j is the lead's place
+# in its campaign. Status and next call by place: see the module docstring.
+_LATE_STATUS = "CASE WHEN j >= :dialed THEN 'new' WHEN j % 100 < 60 THEN 'done' ELSE 'scheduled' END"
+_SQLITE_INSERT = """
+INSERT INTO lead (id, campaign_id, phone, time_zones, data, status, attempts, next_call_at,
+                  created_at)
+WITH RECURSIVE n(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM n WHERE j + 1 < :count)
+SELECT :first + j, :campaign, '+7' || (9000000000 + :first + j), 'Europe/Moscow', '{}',
+       STATUS, CASE WHEN j >= :dialed THEN 0 ELSE 1 END,
+       CASE WHEN j >= :dialed OR j % 100 < 60 THEN NULL
+            WHEN j % 100 = 99 THEN strftime('%Y-%m-%d %H:%M:%f000', :now, '-' || (j % 3600) || ' seconds')
+            ELSE strftime('%Y-%m-%d %H:%M:%f000', :now, '+' || (60 + j % 86400) || ' seconds') END,
+       :now
+FROM n
+"""
+_POSTGRES_INSERT = """
+INSERT INTO lead (id, campaign_id, phone, time_zones, data, status, attempts, next_call_at,
+                  created_at)
+SELECT :first + j, :campaign, '+7' || (9000000000 + :first + j), 'Europe/Moscow', '{}'::json,
+       STATUS, CASE WHEN j >= :dialed THEN 0 ELSE 1 END,
+       CASE WHEN j >= :dialed OR j % 100 < 60 THEN NULL
+            WHEN j % 100 = 99 THEN CAST(:now AS timestamptz) - make_interval(secs => j % 3600)
+            ELSE CAST(:now AS timestamptz) + make_interval(secs => 60 + j % 86400) END,
+       CAST(:now AS timestamptz)
+FROM generate_series(0, :count - 1) AS j
+"""
+
+
+def lead_indexes(store: Engine) -> dict[str, str]:
+    """The lead table's indexes that are not constraints, with the DDL that makes each."""
+    with store.connect() as conn:
+        if store.dialect.name == "sqlite":
+            rows = conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'lead' AND type = 'index'")
+            ).all()
+            return {name: sql for name, sql in rows if sql}
+        rows = conn.execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'lead'"
+                " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+            )
+        ).all()
+        return dict(rows)
+
+
+def fill(store: Engine, leads: int, now: datetime) -> float:
+    """``leads`` leads in the early and the late campaign; seconds it took."""
+    started = time.perf_counter()
+    for name in ("early", "late"):
+        create_campaign(store, CampaignSpec.build(name))  # ids 1 and 2: EARLY, LATE
+    indexes = lead_indexes(store)
+    sqlite = store.dialect.name == "sqlite"
+    insert = _SQLITE_INSERT if sqlite else _POSTGRES_INSERT
+    half = leads // 2
+    with store.begin() as conn:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA cache_size = -1000000")
+        else:
+            conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")
+        for name in indexes:
+            conn.exec_driver_sql(f"DROP INDEX {name}")
+        for campaign, first, dialed in ((EARLY, 1, 0), (LATE, 1 + half, half * 9 // 10)):
+            status = "'new'" if campaign == EARLY else _LATE_STATUS
+            values = {"first": first, "campaign": campaign, "count": half, "dialed": dialed, "now": now}
+            if sqlite:
+                values["now"] = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+            conn.execute(text(insert.replace("STATUS", status)), values)
+        for sql in indexes.values():
+            conn.exec_driver_sql(sql)
+    if not sqlite:
+        with store.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def measure(store: Engine, campaign: int, claims: int, now: datetime) -> dict[str, Any]:
+    claim_ms: list[float] = []
+    release_ms: list[float] = []
+    taken = 0
+    for i in range(WARM_UP + claims):
+        t0 = time.perf_counter()
+        won = claim_due_leads(store, campaign, NODE, now, 10)
+        t1 = time.perf_counter()
+        release_claims(store, NODE)
+        t2 = time.perf_counter()
+        if i >= WARM_UP:
+            claim_ms.append((t1 - t0) * 1000)
+            release_ms.append((t2 - t1) * 1000)
+            taken += len(won)
+    return {
+        "claims": claims,
+        "leads per claim": taken / claims,
+        "claim p50 ms": percentile(claim_ms, 50),
+        "claim p99 ms": percentile(claim_ms, 99),
+        "claim max ms": max(claim_ms),
+        "release p50 ms": percentile(release_ms, 50),
+        "release p99 ms": percentile(release_ms, 99),
+    }
+
+
+def pages_read(store: Engine, campaign: int, now: datetime) -> int:
+    """PostgreSQL only: buffer pages one claim's statements touch (``EXPLAIN (ANALYZE, BUFFERS)``).
+
+    Unlike a time, a page count does not depend on how busy the machine is. The claim's
+    own statements are caught as it runs, then each is explained, executed inside a
+    transaction that is rolled back; its leads are then given back.
+    """
+    sent: list[tuple[str, Any]] = []
+
+    def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if not statement.startswith("EXPLAIN"):
+            sent.append((statement, parameters))
+
+    event.listen(store, "before_cursor_execute", catch)
+    try:
+        claim_due_leads(store, campaign, NODE, now, 10)
+    finally:
+        event.remove(store, "before_cursor_execute", catch)
+    release_claims(store, NODE)
+    pages = 0
+    with store.connect() as conn:
+        for statement, parameters in sent:
+            explained = conn.exec_driver_sql(
+                f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", parameters
+            ).scalar_one()
+            top = explained[0]["Plan"]
+            pages += int(top.get("Shared Hit Blocks", 0)) + int(top.get("Shared Read Blocks", 0))
+        conn.rollback()
+    return pages
+
+
+@contextmanager
+def postgres(url: str | None) -> Iterator[Callable[[str], str]]:
+    """A function that makes an empty database and returns its URL."""
+    if url:
+        yield lambda _name: url
+        return
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import URL
+    from sqlalchemy.pool import NullPool
+
+    from tests.postgres_fixtures import PostgresCluster, _Server, find_server_bindir
+
+    bindir = find_server_bindir()
+    if bindir is None:
+        raise SystemExit("no PostgreSQL server binaries: run scripts/install-postgres.sh")
+    server = _Server(bindir)
+    try:
+        server.initdb()
+        port = server.start()
+        admin = create_engine(
+            URL.create(
+                "postgresql+psycopg",
+                username="dialer",
+                password=server.password,
+                host="127.0.0.1",
+                port=port,
+                database="postgres",
+            ),
+            isolation_level="AUTOCOMMIT",
+            poolclass=NullPool,
+        )
+        yield PostgresCluster(port, server.password, admin).create_database
+        admin.dispose()
+    finally:
+        server.stop()
+
+
+def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    now = datetime.now(UTC).replace(microsecond=0)
+    with tempfile.TemporaryDirectory(prefix="dialer-claims-") as workdir, postgres(args.pg_url) as make_db:
+        for store_name in args.stores:
+            for leads in args.leads:
+                if store_name == "sqlite":
+                    url = f"sqlite:///{Path(workdir) / f'claims-{leads}.db'}"
+                else:
+                    url = make_db(f"claims_{leads}")
+                store = open_store(url)
+                try:
+                    seconds = fill(store, leads, now)
+                    print(f"{store_name}: {leads:,} leads generated in {seconds:.0f} s", flush=True)
+                    for label, campaign in (("early", EARLY), ("late", LATE)):
+                        row = {"store": store_name, "leads": leads, "campaign": label}
+                        row |= measure(store, campaign, args.claims, now)
+                        if store_name == "postgresql":
+                            row["pages per claim"] = pages_read(store, campaign, now)
+                        print(json.dumps(row), flush=True)
+                        results.append(row)
+                finally:
+                    store.dispose()
+                    if store_name == "sqlite":
+                        for suffix in ("", "-wal", "-shm"):
+                            Path(workdir, f"claims-{leads}.db{suffix}").unlink(missing_ok=True)
+    return results
+
+
+def machine() -> dict[str, str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    mem_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
+    load = os.getloadavg()
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu model": cpu,
+        "ram": f"{mem_kib / 1024 / 1024:.1f} GiB",
+        "python": platform.python_version(),
+        "load average (1, 5, 15 min) at the end": ", ".join(f"{x:.1f}" for x in load),
+    }
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| store | leads | campaign | claim p50 | claim p99 | claim max | release p50 | release p99"
+        " | pages per claim |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['store']} | {r['leads']:,} | {r['campaign']} | {r['claim p50 ms']:.2f} ms"
+            f" | {r['claim p99 ms']:.2f} ms | {r['claim max ms']:.2f} ms"
+            f" | {r['release p50 ms']:.2f} ms | {r['release p99 ms']:.2f} ms"
+            f" | {r.get('pages per claim', '')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    # A TERM stops the run through the same clean-up as Ctrl-C: the throwaway cluster goes too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--leads", default="10000,1000000", help="store sizes, comma-separated")
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--claims", type=int, default=500, help="measured claims per campaign")
+    parser.add_argument("--pg-url", default=None, help="an empty PostgreSQL database to use")
+    parser.add_argument("--markdown", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    args.leads = [int(x) for x in args.leads.split(",")]
+    args.stores = [s.strip() for s in args.stores.split(",")]
+    results = run(args)
+    print(markdown(results))
+    if args.markdown:
+        args.markdown.write_text(markdown(results), encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
