@@ -25,6 +25,7 @@ from dialer.cli_support import AMI_HELP, ami_settings, stderr, stdout, store, wr
 from dialer.engine import DialEngine, EngineSettings, RunReport
 from dialer.nodes import DEFAULT_LEASE_S, NodeHealth
 from dialer.pace_store import PacingView
+from dialer.pbx.config import DEFAULT_WRAPUP_S
 from dialer.status import StatusReport, collect_status
 
 log = logging.getLogger(__name__)
@@ -112,12 +113,16 @@ def run_command(
     shutdown_deadline: Annotated[
         float, typer.Option(help="Seconds live calls may take to finish after SIGTERM.")
     ] = 30.0,
+    wrapup: Annotated[
+        float,
+        typer.Option(min=0, help="The queues' wrapuptime: seconds after a call with no call offered."),
+    ] = DEFAULT_WRAPUP_S,
 ) -> None:
     """Dial due leads and hand every answered call to a ready operator."""
     from dialer.ami import AmiTelephony  # the one place the AMI adapter is chosen
 
     target = ami_settings(ami)
-    settings = EngineSettings(shutdown_deadline_s=shutdown_deadline)
+    settings = EngineSettings(shutdown_deadline_s=shutdown_deadline, queue_wrapup_s=wrapup)
     if node:
         settings = replace(settings, node_id=node)
     engine_store = store(ctx)

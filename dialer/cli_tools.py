@@ -19,6 +19,7 @@ from sqlmodel import Session
 from campaigns import service
 from dialer.cli_support import ami_settings, stderr, stdout, store, write_atomically
 from dialer.errors import InvalidInput
+from dialer.pbx.config import DEFAULT_WRAPUP_S
 
 # --- dialer pbx ----------------------------------------------------------------------------
 
@@ -50,7 +51,9 @@ def pbx_config(
     campaign: Campaigns = None,
     ami_user: Annotated[str, typer.Option(help="AMI user name to create.")] = "dialer",
     bind: Annotated[str, typer.Option(help="Address the AMI user may connect from.")] = "127.0.0.1",
-    wrapup: Annotated[int, typer.Option(help="Operators' wrap-up seconds after each call.")] = 5,
+    wrapup: Annotated[
+        int, typer.Option(min=0, help="Operators' wrap-up seconds after each call (tell dialer run too).")
+    ] = DEFAULT_WRAPUP_S,
 ) -> None:
     """Write manager_dialer.conf, extensions_dialer.conf and queues_dialer.conf to #include."""
     from dialer.pbx.config import QueueSpec, write_pbx_config

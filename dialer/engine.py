@@ -53,6 +53,7 @@ from dialer.originate import build_request
 from dialer.ownership import disown_all, own_campaigns
 from dialer.pace_store import PACED_MODES, learn, save_explain, warm_estimates
 from dialer.pacing import AbandonPolicy, Pacer
+from dialer.pacing.team import OperatorView
 from dialer.ratelimit import TokenBucket
 from dialer.reconcile import reconcile_node
 from dialer.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
@@ -95,6 +96,7 @@ class EngineSettings:
     tick_s: float = 0.25
     operator_poll_s: float = 0.25
     operator_retry_s: float = 5.0  # after the phone system refused a queue action for an operator
+    queue_wrapup_s: float = 0.0  # the queues' wrapuptime: no call offered to an operator this long after one
     campaign_reload_s: float = 2.0
     shutdown_deadline_s: float = 30.0
     expire_after_s: float = 60.0  # silence after which an unconnected call is presumed lost
@@ -113,6 +115,8 @@ class EngineSettings:
             raise ValueError("node_id must be 1 to 64 characters")
         if min(self.tick_s, self.operator_poll_s, self.campaign_reload_s, self.abandon_refresh_s) <= 0:
             raise ValueError("intervals must be positive")
+        if self.queue_wrapup_s < 0:
+            raise ValueError("queue_wrapup_s must not be negative")
         if min(self.heartbeat_s, self.takeover_check_s) <= 0 or self.node_lease_s < 3 * self.heartbeat_s:
             raise ValueError("heartbeats must be positive and the node lease at least three of them")
 
@@ -141,7 +145,7 @@ class DialEngine:
         self._names = tuple(campaigns)
         self._pacer_for = pacer_for
         self._clock = clock
-        self._membership = Membership(telephony, settings.operator_retry_s)
+        self._membership = Membership(telephony, settings.operator_retry_s, settings.queue_wrapup_s)
         self._journal = Journal()
         self._campaigns: dict[int, CampaignRun] = {}  # the campaigns this node dials (owns)
         self._known: list[int] = []  # every campaign this engine serves, whichever node dials it
@@ -248,7 +252,7 @@ class DialEngine:
                     TokenBucket(rules.originate_rate, burst),
                     self._abandon_tracker(rules.campaign_id, limits),
                     limits,
-                    warm_estimates(self._store, rules.campaign_id),
+                    warm_estimates(self._store, rules.campaign_id, self._settings.queue_wrapup_s),
                 )
             else:
                 if (run.rules.mode, run.rules.ratio, run.limits) != (rules.mode, rules.ratio, limits):
@@ -313,22 +317,32 @@ class DialEngine:
             self._load_campaigns(now)
         if now >= self._next_operator_poll and self._connected:
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
-            await self._membership.apply(load_assignments(self._store, queues), self._pending_by_campaign())
+            await self._membership.apply(
+                load_assignments(self._store, queues), self._pending_by_campaign(), now
+            )
             self._next_operator_poll = now + self._settings.operator_poll_s
         self._keep_alive(now)
         self._expire_silent(now)
         if self._campaigns and not self._stop.is_set() and self._connected:
             busy = busy_operators(self._live.values())
-            ready = {cid: self._membership.ready(cid, busy) for cid in self._campaigns}
+            ready = {cid: self._membership.ready(cid, busy, now) for cid in self._campaigns}
+            wrapping = {cid: self._membership.wrapping(cid, busy, now) for cid in self._campaigns}
             shares = share_operators(
                 {cid: [a.interface for a in found] for cid, found in ready.items()},
                 self._pending_by_campaign(),
                 self._ticks,
             )
+            # An operator in wrap-up in several campaigns' queues counts for one of them.
+            wrap_shares = share_operators({cid: list(w) for cid, w in wrapping.items()}, {}, self._ticks)
             self._ticks += 1
             for cid, run in list(self._campaigns.items()):
                 mine = set(shares.get(cid, ()))
-                self._dial_campaign(run, self._clock(), [a for a in ready[cid] if a.interface in mine])
+                self._dial_campaign(
+                    run,
+                    self._clock(),
+                    [a for a in ready[cid] if a.interface in mine],
+                    [wrapping[cid][i] for i in wrap_shares.get(cid, ())],
+                )
         self._save_pacing(self._clock())
 
     def _keep_alive(self, now: float) -> None:
@@ -348,14 +362,20 @@ class DialEngine:
                 pending[call.rules.campaign_id] += 1
         return dict(pending)
 
-    def _dial_campaign(self, run: CampaignRun, now: float, ready: list[Assignment]) -> None:
-        """Dial for one campaign; ``ready``: its share of the ready operators (see ``dialer.sharing``)."""
+    def _dial_campaign(
+        self, run: CampaignRun, now: float, ready: list[Assignment], wrapping: list[OperatorView]
+    ) -> None:
+        """Dial for one campaign; ``ready``, ``wrapping``: its share of the operators ready and in wrap-up.
+
+        See ``dialer.sharing``.
+        """
         rules = run.rules
         calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
         snap = snapshot(
             now,
             calls,
             len(ready),
+            wrapping,
             self._membership.paused(rules.campaign_id),
             run.estimates.current(),
             rules.max_channels,
@@ -483,6 +503,9 @@ class DialEngine:
 
     def _end(self, call: LiveCall) -> None:
         attempt = call.attempt = reclassify_machine(call.attempt, call.amd_cause)
+        if attempt.connected_at is not None and attempt.operator is not None:
+            # The operator's wrap-up starts now, whatever the queue has reported yet.
+            self._membership.call_ended(attempt.operator, attempt.ended_at or self._clock())
         self._live.pop(attempt.attempt_id, None)
         self._journal.forget(attempt.attempt_id)
         try:
@@ -509,6 +532,7 @@ class DialEngine:
             attempt.connected_at,
             attempt.ended_at,
             outcome,
+            self._settings.queue_wrapup_s,
         )
 
     # --- shutdown -----------------------------------------------------------------

@@ -9,6 +9,7 @@ from dialer.attempt import Attempt, AttemptState, Outcome, outcome_for_cause
 from dialer.campaign_rules import CampaignRules
 from dialer.claims import ClaimedLead
 from dialer.pacing import AbandonStats, Estimates, Limits, PacingDecision, PacingSnapshot
+from dialer.pacing.team import Activity, OperatorView, build_snapshot
 from dialer.telephony import HungUp
 
 _UNANSWERED = frozenset({AttemptState.DIALING, AttemptState.RINGING})
@@ -41,23 +42,35 @@ def snapshot(
     now: float,
     calls: list[LiveCall],
     ready: int,
+    wrapping: Iterable[OperatorView],
     paused: int,
     estimates: Estimates,
     max_channels: int,
     max_originate: int,
     abandon: AbandonStats,
 ) -> PacingSnapshot:
-    """The pacer's view of one campaign at ``now``."""
-    return PacingSnapshot(
-        now=now,
-        ready=ready,
-        estimates=estimates,
-        paused=paused,
-        in_call=tuple(
-            now - (c.attempt.connected_at or now) for c in calls if c.attempt.state is AttemptState.CONNECTED
+    """The pacer's view of one campaign at ``now`` (built as the simulator builds it).
+
+    ``ready`` and ``paused`` count the campaign's operators the queue reports
+    available (outside wrap-up) and paused; ``wrapping`` are those in wrap-up. An
+    operator in a call is known by the campaign's connected calls.
+    """
+    operators = [
+        *(OperatorView(Activity.READY) for _ in range(ready)),
+        *(OperatorView(Activity.PAUSED) for _ in range(paused)),
+        *wrapping,
+        *(
+            OperatorView(Activity.IN_CALL, c.attempt.connected_at or now)
+            for c in calls
+            if c.attempt.state is AttemptState.CONNECTED
         ),
-        ringing=tuple(now - c.attempt.started_at for c in calls if c.attempt.state in _UNANSWERED),
+    ]
+    return build_snapshot(
+        now,
+        operators,
+        ringing=[c.attempt.started_at for c in calls if c.attempt.state in _UNANSWERED],
         waiting=sum(1 for c in calls if c.attempt.state in _WAITING),
+        estimates=estimates,
         abandon=abandon,
         limits=Limits(max_channels=max_channels, max_originate_per_tick=max_originate),
     )

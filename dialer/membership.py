@@ -2,6 +2,13 @@
 
 Observed state comes only from the phone system's member events: right after a
 start, or after ``QueueAdd``, nobody counts as ready until Asterisk says so.
+
+An operator whose call has just ended is idle, and the queue reports them "not in
+use", yet the queue offers them nothing until its wrap-up time has passed since
+that call (``dialer.pacing.team``). The end of the call is the later of what the
+queue reports (``LastCall``) and the end of the call this engine saw; the wrap-up
+time is the member's own if the queue reports one, else the queue's
+(``queue_wrapup_s``: the queues' ``wrapuptime``, which Asterisk does not report).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from sqlmodel import Session, col, select
 from campaigns.models import Campaign, Operator, OperatorCampaign
 from dialer.errors import TelephonyError
 from dialer.operators import OperatorState
+from dialer.pacing.team import OperatorView, wrap_end, wrap_up
 from dialer.telephony import MemberChanged, MemberState, Telephony
 
 log = logging.getLogger(__name__)
@@ -70,8 +78,11 @@ def _desired(value: str) -> OperatorState:
 class Membership:
     """Queue membership as this engine applied it and as the phone system reports it."""
 
-    def __init__(self, telephony: Telephony, retry_s: float = 5.0) -> None:
+    def __init__(self, telephony: Telephony, retry_s: float = 5.0, queue_wrapup_s: float = 0.0) -> None:
         self._telephony = telephony
+        self._queue_wrapup_s = queue_wrapup_s
+        self._last_end: dict[str, float] = {}  # interface -> end of its last call
+        self._own_wrapup: dict[tuple[str, str], float] = {}
         self._retry_s = retry_s  # after a refused queue action, try that member again this much later
         self._retry_at: dict[tuple[str, str], float] = {}
         self._assignments: list[Assignment] = []
@@ -79,7 +90,10 @@ class Membership:
         self._observed: dict[tuple[str, str], MemberState] = {}
 
     async def apply(
-        self, assignments: Sequence[Assignment], pending: Mapping[int, int] | None = None
+        self,
+        assignments: Sequence[Assignment],
+        pending: Mapping[int, int] | None = None,
+        now: float | None = None,
     ) -> None:
         """Bring every queue member to its desired state; members no longer assigned leave.
 
@@ -90,7 +104,7 @@ class Membership:
         No new call counts on the operator meanwhile (``ready`` needs a READY wish).
         """
         self._assignments = list(assignments)
-        deficit = {cid: n - len(self.ready(cid)) for cid, n in (pending or {}).items()}
+        deficit = {cid: n - len(self.ready(cid, now=now)) for cid, n in (pending or {}).items()}
         wanted: dict[tuple[str, str], Assignment] = {(a.queue, a.interface): a for a in assignments}
         now = time.monotonic()
         for key, assignment in wanted.items():
@@ -178,21 +192,38 @@ class Membership:
         self._applied.clear()
         self._observed.clear()
         self._retry_at.clear()
+        self._own_wrapup.clear()
 
     def disown(self, queue: str) -> None:
         """Another node manages ``queue`` now: stop tracking it, and never remove its members."""
-        for table in (self._applied, self._observed, self._retry_at):
+        for table in (self._applied, self._observed, self._retry_at, self._own_wrapup):
             for key in [k for k in table if k[0] == queue]:
                 del table[key]
 
     def on_member(self, event: MemberChanged) -> OperatorState:
-        self._observed[(event.queue, event.interface)] = event.state
+        key = (event.queue, event.interface)
+        self._observed[key] = event.state
+        if event.last_call is not None:
+            self.call_ended(event.interface, event.last_call)
+        if event.wrapup_s is not None:
+            self._own_wrapup[key] = event.wrapup_s
+        else:
+            self._own_wrapup.pop(key, None)
         return OBSERVED[event.state]
+
+    def call_ended(self, interface: str, at: float) -> None:
+        """An operator's call ended at ``at``: their wrap-up starts."""
+        self._last_end[interface] = max(at, self._last_end.get(interface, at))
+
+    def free_at(self, queue: str, interface: str) -> float | None:
+        """When the queue offers this member calls again after their last call (None: no wrap-up)."""
+        wrapup = self._own_wrapup.get((queue, interface), self._queue_wrapup_s)
+        return wrap_end(self._last_end.get(interface), wrapup)
 
     def observed(self, queue: str, interface: str) -> MemberState | None:
         return self._observed.get((queue, interface))
 
-    def ready(self, campaign_id: int, busy: Iterable[str] = ()) -> list[Assignment]:
+    def _idle(self, campaign_id: int, busy: Iterable[str]) -> list[Assignment]:
         """Operators of the campaign who asked to be ready AND whom the queue reports available."""
         taken = set(busy)
         return [
@@ -203,6 +234,27 @@ class Membership:
             and a.interface not in taken
             and self._observed.get((a.queue, a.interface)) is MemberState.AVAILABLE
         ]
+
+    def _wrapping(self, a: Assignment, now: float | None) -> bool:
+        free_at = self.free_at(a.queue, a.interface)
+        return now is not None and free_at is not None and free_at > now
+
+    def ready(self, campaign_id: int, busy: Iterable[str] = (), now: float | None = None) -> list[Assignment]:
+        """Available operators the queue would offer a call at ``now``: not in wrap-up.
+
+        Without ``now`` wrap-up is not considered.
+        """
+        return [a for a in self._idle(campaign_id, busy) if not self._wrapping(a, now)]
+
+    def wrapping(self, campaign_id: int, busy: Iterable[str], now: float) -> dict[str, OperatorView]:
+        """Available operators still in wrap-up at ``now``, by interface."""
+        views: dict[str, OperatorView] = {}
+        for a in self._idle(campaign_id, busy):
+            free_at = self.free_at(a.queue, a.interface)
+            if free_at is not None and free_at > now:
+                wrapup = free_at - self._last_end[a.interface]
+                views[a.interface] = wrap_up(self._last_end[a.interface], wrapup)
+        return views
 
     def paused(self, campaign_id: int) -> int:
         return sum(

@@ -155,10 +155,18 @@ class MemberState(Enum):
 
 @dataclass(frozen=True)
 class MemberChanged:
+    """A queue member's state; ``last_call``: when its last call ended (the phone system's clock).
+
+    ``wrapup_s`` is the member's own wrap-up time when it has one; otherwise the
+    queue's applies, which the phone system does not report per member.
+    """
+
     at: float
     queue: str
     interface: str
     state: MemberState
+    last_call: float | None = None
+    wrapup_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from dialer.pacing import (
 )
 from dialer.pacing.forecast import balances
 from dialer.pacing.predictive import calls_for, unserved_risk
+from dialer.pacing.progressive import free_by_answer
 
 MODES = ["preview", "progressive", "ratio:2.5", "predictive"]
 
@@ -60,6 +61,7 @@ def snapshots(draw: st.DrawFn, ready: st.SearchStrategy[int] = ANY_READY) -> Pac
         paused=draw(st.integers(0, 10)),
         in_call=tuple(draw(st.lists(elapsed, max_size=60))),
         in_wrap=tuple(draw(st.lists(st.floats(0, 60), max_size=10))),
+        wrap_left=tuple(draw(st.lists(st.floats(0, 30), max_size=10))),
         ringing=tuple(draw(st.lists(st.floats(0, 40), max_size=200))),
         waiting=draw(st.integers(0, 5)),
         abandon=AbandonStats(draw(st.integers(0, live)), live),
@@ -96,10 +98,14 @@ def test_progressive_and_ratio_dial_only_for_ready_operators(mode: str, snap: Pa
 
 @settings(max_examples=100, deadline=None)
 @given(snap=snapshots())
-def test_progressive_never_has_more_calls_in_flight_than_ready_operators(snap: PacingSnapshot) -> None:
+def test_progressive_never_has_more_calls_in_flight_than_operators_free_by_the_answer(
+    snap: PacingSnapshot,
+) -> None:
     calls = make_pacer("progressive").decide(snap).calls
     assert calls >= 0
-    assert calls == 0 or calls + snap.in_flight <= snap.ready
+    assert calls == 0 or calls + snap.in_flight <= snap.ready + free_by_answer(snap)
+    soonest = snap.estimates.ring.quantile(0.01)
+    assert free_by_answer(snap) <= sum(1 for left in snap.wrap_left if left <= soonest)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -272,10 +272,15 @@ def member_state(status: int | None, paused: bool) -> MemberState:
 
 
 class MemberTracker:
-    """Turns member events (and QueueStatus snapshots) into ``MemberChanged``, once per change."""
+    """Turns member events (and QueueStatus snapshots) into ``MemberChanged``, once per change.
+
+    Asterisk reports the end of a member's call as ``LastCall`` (whole seconds since
+    the epoch) in the ``QueueMemberStatus`` that follows it; the member's own
+    ``Wrapuptime`` is 0 unless set per member, and then the queue's applies.
+    """
 
     def __init__(self) -> None:
-        self._states: dict[tuple[str, str], MemberState] = {}
+        self._states: dict[tuple[str, str], tuple[MemberState, float | None, float | None]] = {}
 
     def on_event(self, msg: Message, at: float) -> list[MemberChanged]:
         name = str(msg.get("Event", ""))
@@ -287,11 +292,17 @@ class MemberTracker:
             return []
         key = (queue, interface)
         if name == "QueueMemberRemoved":
-            state = MemberState.REMOVED
             self._states.pop(key, None)
-        else:
-            state = member_state(_int(msg.get("Status")), str(msg.get("Paused", "0")) == "1")
-            if self._states.get(key) == state:
-                return []
-            self._states[key] = state
-        return [MemberChanged(at, queue, interface, state)]
+            return [MemberChanged(at, queue, interface, MemberState.REMOVED)]
+        state = member_state(_int(msg.get("Status")), str(msg.get("Paused", "0")) == "1")
+        last_call = _positive(msg.get("LastCall"))
+        wrapup = _positive(msg.get("Wrapuptime"))
+        if self._states.get(key) == (state, last_call, wrapup):
+            return []
+        self._states[key] = (state, last_call, wrapup)
+        return [MemberChanged(at, queue, interface, state, last_call, wrapup)]
+
+
+def _positive(value: Any) -> float | None:
+    number = _int(value) if value is not None else None
+    return float(number) if number is not None and number > 0 else None

@@ -122,6 +122,7 @@ class PredictivePacer:
             snap.in_call,
             snap.in_wrap,
             snap.ringing,
+            snap.wrap_left,
         )
         calls = calls_for(checks, risk, ceiling)
         b = checks[-1]

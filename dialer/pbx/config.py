@@ -59,6 +59,9 @@ AMI_EVENTS = (
     "CoreShowChannel",
 )
 
+# The queues' wrapuptime `dialer pbx config` writes, and the one `dialer run` assumes, unless told.
+DEFAULT_WRAPUP_S = 5
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
