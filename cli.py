@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from campaigns import service
 from dialer import cli_engine, cli_tools, demo
 from dialer.cli_support import DB_KEY, stderr, stdout, store, write_atomically
-from dialer.errors import NotFound, UserError
+from dialer.errors import InvalidInput, NotFound, UserError
 from lists import dnc as dnc_lists
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
@@ -361,9 +361,14 @@ def dnc_add(
     campaign: CampaignScope = None,
     region: Region = "RU",
 ) -> None:
-    """Put numbers on a do-not-call list."""
+    """Put numbers on a do-not-call list; exits 2 if any number could not be added."""
     change = dnc_lists.add_numbers(store(ctx), numbers, campaign, region)
     _print_dnc_change(change)
+    if change.rejected:
+        # A request not to be called that recorded nothing must not look like success.
+        failed = ", ".join(repr(value) for value, _ in change.rejected[:5])
+        more = f" and {len(change.rejected) - 5} more" if len(change.rejected) > 5 else ""
+        raise InvalidInput(f"{len(change.rejected)} of {len(numbers)} numbers not added: {failed}{more}")
 
 
 @dnc_app.command("import")
