@@ -105,7 +105,7 @@ def run_command(
         ),
     ] = None,
     until_done: Annotated[
-        bool, typer.Option(help="Exit when no lead is due and no call is in flight.")
+        bool, typer.Option(help="Exit once no call is in flight and no lead is callable now.")
     ] = False,
     node: Annotated[
         str | None, typer.Option(help="This node's id (default: DIALER_NODE or host name).")
@@ -144,6 +144,8 @@ def run_command(
     report = asyncio.run(main())
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or "none"
     stderr.print(f"placed {report.started} calls; outcomes: {outcomes}")
+    if report.left:
+        stderr.print(f"done for now: {escape(report.left)}")
 
 
 # --- dialer status ----------------------------------------------------------------

@@ -44,12 +44,13 @@ from dialer.abandon import (
 from dialer.attempt import Attempt, AttemptState, Outcome, apply, expire
 from dialer.campaign_rules import CampaignRules
 from dialer.campaign_run import CampaignRun, abandon_policy, default_pacer
-from dialer.claims import due_count, release_claims
+from dialer.claims import release_claims
 from dialer.errors import NotFound, TelephonyError
 from dialer.live import LiveCall, busy_operators, deadline, pacing_explain, should_hold, snapshot
 from dialer.membership import Assignment, Membership, load_assignments
 from dialer.nodes import DEFAULT_LEASE_S, beat, leave, take_over_silent
 from dialer.originate import build_request
+from dialer.outlook import outlook
 from dialer.ownership import disown_all, own_campaigns
 from dialer.pace_store import PACED_MODES, learn, save_explain, warm_estimates
 from dialer.pacing import AbandonPolicy, Pacer
@@ -57,7 +58,7 @@ from dialer.pacing.team import OperatorView
 from dialer.ratelimit import TokenBucket
 from dialer.reconcile import reconcile_node
 from dialer.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
-from dialer.selection import select_leads
+from dialer.selection import select_leads, settle_uncallable
 from dialer.sharing import share_operators
 from dialer.telephony import (
     ConnectionLost,
@@ -74,6 +75,9 @@ from dialer.telephony import (
 )
 
 log = logging.getLogger(__name__)
+
+# How often ``run(until_done=True)`` looks at what is left to dial, once no call is in flight.
+DONE_CHECK_S = 1.0
 
 # The store is unreachable (server restarting, network down): worth waiting out, not dying of.
 STORE_DOWN = (OperationalError, InterfaceError)
@@ -127,6 +131,7 @@ class RunReport:
     outcomes: dict[str, int]
     reconciled: int
     hung_up_at_shutdown: int
+    left: str = ""  # with until_done: what is left for later, and when it becomes callable
 
 
 class DialEngine:
@@ -164,6 +169,9 @@ class DialEngine:
         self._store_down = False
         self._ticks = 0
         self._unrecorded: list[LiveCall] = []  # ended while the store was unreachable
+        self._next_done_check = 0.0
+        self._waiting_note = ""
+        self._left = ""
 
     # --- public -------------------------------------------------------------------
 
@@ -198,7 +206,6 @@ class DialEngine:
                 try:
                     await self._tick()
                     if until_done and self._done():
-                        log.info("no lead is due and no call is in flight: done")
                         break
                 except STORE_DOWN as exc:
                     self._on_store_down(exc)
@@ -213,7 +220,7 @@ class DialEngine:
             release_claims(self._store, self._settings.node_id)
             disown_all(self._store, self._settings.node_id)
             leave(self._store, self._settings.node_id)
-        return RunReport(self._started, dict(self._outcomes), reconciled, hung_up)
+        return RunReport(self._started, dict(self._outcomes), reconciled, hung_up, self._left)
 
     # --- campaigns ----------------------------------------------------------------
 
@@ -446,11 +453,34 @@ class DialEngine:
             log.info("attempt %s: hang-up failed: %s", attempt_id, exc)
 
     def _done(self) -> bool:
-        return (
-            not self._live
-            and not self._unrecorded
-            and due_count(self._store, self._known, to_dt(self._clock())) == 0
+        """No call in flight and no lead due now (``dialer.outlook``); says what it waits for."""
+        now = self._clock()
+        if self._live or self._unrecorded:
+            self._note_waiting(f"{len(self._live) + len(self._unrecorded)} calls in flight")
+            return False
+        if now < self._next_done_check:
+            return False
+        self._next_done_check = now + DONE_CHECK_S
+        for run in self._campaigns.values():
+            if settle_uncallable(self._store, run.rules, self._settings.node_id, now):
+                break  # one lead can be dialed now: not done
+        view = outlook(self._store, self._known, to_dt(now))
+        if view.done:
+            self._left = view.describe()
+            log.info("done: no call in flight and no lead due now; %s", self._left)
+            return True
+        reasons = sorted(
+            f"{run.rules.name}: {run.last_explain['reason']}"
+            for run in self._campaigns.values()
+            if "reason" in run.last_explain
         )
+        self._note_waiting(view.describe() + (f" ({'; '.join(reasons)})" if reasons else ""))
+        return False
+
+    def _note_waiting(self, what: str) -> None:
+        if what != self._waiting_note:
+            self._waiting_note = what
+            log.info("not done yet: %s", what)
 
     # --- events -------------------------------------------------------------------
 
