@@ -41,6 +41,7 @@ from dialer.abandon import (
     stored_abandon_stats,
     window_length,
 )
+from dialer.adoption import adopt_calls, adopted_ids
 from dialer.attempt import Attempt, AttemptState, Outcome, apply, expire
 from dialer.campaign_rules import CampaignRules
 from dialer.campaign_run import CampaignRun, abandon_policy, default_pacer
@@ -192,7 +193,11 @@ class DialEngine:
         return {run.rules.name: dict(run.last_explain) for run in self._campaigns.values()}
 
     async def run(self, until_done: bool = False) -> RunReport:
-        reconciled = reconcile_node(self._store, self._settings.node_id, self._clock())
+        adopted = await adopt_calls(self._store, self._telephony, self._settings.node_id, self._clock())
+        for call in adopted:
+            self._live[call.attempt.attempt_id] = call
+            self._journal.note_progress(call.attempt, call.operator_name)
+        reconciled = reconcile_node(self._store, self._settings.node_id, self._clock(), adopted_ids(adopted))
         beat(self._store, self._settings.node_id, to_dt(self._clock()), starting=True)
         self._next_beat = self._clock() + self._settings.heartbeat_s
         self._load_campaigns(self._clock())

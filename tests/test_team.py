@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dialer.ami.tracker import MemberTracker
+from dialer.adoption import operator_of
+from dialer.ami.tracker import CallTracker, MemberTracker
 from dialer.membership import Assignment, Membership
 from dialer.operators import OperatorState
 from dialer.pacing import AbandonStats, Estimates, EstimatesTracker, Limits, PacingSnapshot, make_pacer
 from dialer.pacing.progressive import TRUSTED_ANSWERS
 from dialer.pacing.team import Activity, OperatorView, build_snapshot, team_figures, wrap_end, wrap_up
-from dialer.telephony import MemberChanged, MemberState
+from dialer.telephony import FailReason, MemberChanged, MemberState
 from tests.engine_helpers import ScriptedTelephony
 
 
@@ -92,3 +93,24 @@ def test_the_snapshot_counts_wrap_ups_as_staffed() -> None:
     snap = _one_ready_two_wrapping(Estimates.prior(), 1.0)
     assert (snap.ready, snap.staffed) == (1, 3)
     assert replace(snap, wrap_left=()).staffed == 1
+
+
+def test_a_channel_name_leads_back_to_its_operator() -> None:
+    operators = [("PJSIP/101", "anna"), ("Local/op7@sim-operators/n", "op7")]
+    assert operator_of("PJSIP/101-0000002a", operators) == ("PJSIP/101", "anna")
+    local = operator_of("Local/op7@sim-operators-00000003;1", operators)
+    assert local == ("Local/op7@sim-operators/n", "op7")
+    assert operator_of("SIP/999-00000001", operators) == ("SIP/999", "SIP/999")
+
+
+def test_an_adopted_call_that_hangs_up_unanswered_takes_its_outcome_from_the_cause() -> None:
+    tracker = CallTracker()
+    tracker.adopt("a1")
+    tracker.carried("a1", answered=False)
+    events = tracker.on_event({"Event": "Hangup", "Uniqueid": "a1", "Cause": "19"}, 5.0)
+    assert [type(e).__name__ for e in events] == ["OriginateFailed", "HungUp"]
+    assert events[0].reason is FailReason.NO_ANSWER  # type: ignore[union-attr]
+    tracker.adopt("a2")
+    tracker.carried("a2", answered=True)
+    ended = tracker.on_event({"Event": "Hangup", "Uniqueid": "a2", "Cause": "16"}, 6.0)
+    assert [type(e).__name__ for e in ended] == ["HungUp"]

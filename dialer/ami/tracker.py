@@ -40,6 +40,7 @@ Message = Mapping[str, Any]
 # OriginateResponse "Reason" (Asterisk's AST_CONTROL_* of the outcome).
 _REASONS = {3: FailReason.NO_ANSWER, 5: FailReason.BUSY, 8: FailReason.CONGESTION}
 _INVALID_NUMBER_CAUSES = frozenset({1, 28})
+_BY_CAUSE = {17: FailReason.BUSY, 19: FailReason.NO_ANSWER, 34: FailReason.CONGESTION}
 _LOST = "lost while the AMI connection was down"
 
 
@@ -69,6 +70,7 @@ class _Call:
     hangup: HungUp | None = None
     cause: int | None = None
     peer_cause: int | None = None
+    adopted: bool = False  # from an earlier run: no originate result will come
 
     def best_cause(self) -> int | None:
         if self.cause in (None, 0) and self.peer_cause:
@@ -83,6 +85,21 @@ class CallTracker:
 
     def track(self, attempt_id: str) -> None:
         self._calls[attempt_id] = _Call(attempt_id)
+
+    def adopt(self, attempt_id: str) -> None:
+        """Follow a call placed by an earlier run: its originate's result went to that run."""
+        self._calls[attempt_id] = _Call(attempt_id, originate_pending=False, adopted=True)
+
+    def carried(self, attempt_id: str, answered: bool) -> None:
+        """An adopted call is still up (``answered``) or still ringing: its answer is no news."""
+        call = self._calls.get(attempt_id)
+        if call is not None and answered:
+            call.answered = True
+            call.emitted.add(Answered)
+
+    def drop(self, attempt_id: str) -> None:
+        """An adopted call the phone system no longer carries."""
+        self._calls.pop(attempt_id, None)
 
     def is_tracked(self, attempt_id: str) -> bool:
         return attempt_id in self._calls
@@ -183,9 +200,10 @@ class CallTracker:
         """Emit the failure with the best cause known, then the held hang-up if there is one."""
         at = call.failure_at if call.failure_at is not None else (call.hangup.at if call.hangup else 0.0)
         cause = call.best_cause()
-        self._emit(
-            call, OriginateFailed(call.attempt_id, at, fail_reason(call.failure_reason, cause), cause), out
-        )
+        reason = fail_reason(call.failure_reason, cause)
+        if call.adopted and call.failure_reason is None:
+            reason = _BY_CAUSE.get(cause or 0, reason)  # no originate result: the cause is all there is
+        self._emit(call, OriginateFailed(call.attempt_id, at, reason, cause), out)
         call.failure_at = call.failure_at if call.failure_at is not None else at
         if call.hangup is not None:
             self._emit(call, call.hangup, out)
