@@ -77,7 +77,7 @@ def snapshot(
 
 
 # Figures of the pacer's own explanation worth showing as they are.
-_PACER_FIGURES = ("overflow", "free_expected", "answers_expected", "horizon_s", "reason", "fallback")
+_PACER_FIGURES = ("overflow", "free_expected", "answers_expected", "horizon_s", "reason", "fallback", "floor")
 
 
 def pacing_explain(

@@ -259,3 +259,15 @@ def test_lognormal_conditional_completion_matches_its_survival_function() -> Non
     got = d.done_within(np.array([30.0]), 10.0)[0]
     assert got == pytest.approx(expected, rel=1e-3)
     assert math.isclose(d.sf(0.0), 1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(snap=snapshots())
+def test_predictive_never_places_fewer_calls_than_progressive(snap: PacingSnapshot) -> None:
+    assert make_pacer("predictive").decide(snap).calls >= make_pacer("progressive").decide(snap).calls
+
+
+def test_a_lone_ready_operator_gets_a_call_at_a_cold_start() -> None:
+    snap = PacingSnapshot(now=0, ready=1, estimates=Estimates.prior(), in_call=(30.0, 50.0, 70.0, 90.0))
+    decision = make_pacer("predictive").decide(snap)
+    assert decision.calls >= 1

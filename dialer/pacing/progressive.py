@@ -28,6 +28,17 @@ def free_by_answer(snap: PacingSnapshot) -> int:
     return sum(1 for left in snap.wrap_left if left <= soonest)
 
 
+def progressive_calls(snap: PacingSnapshot) -> int:
+    """One call per operator who can take an answer, minus the calls already in flight.
+
+    Every call it places has an operator of its own: it can abandon no one, which is
+    why the predictive pacer never places fewer.
+    """
+    if snap.ready <= 0:
+        return 0
+    return within_limits(snap, snap.ready + free_by_answer(snap) - snap.in_flight)
+
+
 @dataclass(frozen=True)
 class PreviewPacer:
     """The operator dials each call by hand: the pacer never places one."""
