@@ -135,7 +135,7 @@ def simulate_command(
     answer_rate: Annotated[float, typer.Option(help="Share of calls a live person answers.")] = 0.3,
     ring_mean: Annotated[float, typer.Option(help="Mean seconds until a person answers.")] = 8.0,
     talk_mean: Annotated[float, typer.Option(help="Mean talk seconds of a connected call.")] = 120.0,
-    wrap: Annotated[float, typer.Option(help="Wrap-up seconds after each call.")] = 10.0,
+    wrap: Annotated[float, typer.Option(help="Wrap-up seconds after each call (queue's wrapuptime).")] = 10.0,
     hours: Annotated[float, typer.Option(help="Length of the shift in hours.")] = 8.0,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same shift.")] = 1,
     mode: Annotated[str, typer.Option(help="preview, progressive, ratio:N or predictive.")] = "predictive",
