@@ -21,9 +21,11 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from typer.core import TyperGroup
 
 from campaigns import service
-from dialer import cli_engine, cli_tools, demo
-from dialer.cli_support import DB_KEY, stderr, stdout, store, write_atomically
-from dialer.errors import InvalidInput, NotFound, UserError
+from dialer.cli import demo
+from dialer.cli import engine_commands as cli_engine
+from dialer.cli import tool_commands as cli_tools
+from dialer.cli.support import DB_KEY, stderr, stdout, store, write_atomically
+from dialer.core.errors import InvalidInput, NotFound, UserError
 from lists import dnc as dnc_lists
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping

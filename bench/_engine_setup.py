@@ -1,7 +1,7 @@
 """Set-up for the engine benchmark: store, campaigns, leads and operators, through the product's own API.
 
 Campaigns are created with ``campaigns.service``, leads come in through the lead
-importer from a CSV written here, operators through ``dialer.operators``: the
+importer from a CSV written here, operators through ``dialer.services.operators``: the
 benchmark dials what a user's setup would dial. Numbers follow the sandbox's
 simulated network (``dialer.pbx.sandbox``): the last digit picks the outcome,
 the digit before it the ring time in tenths of a second.
@@ -26,8 +26,8 @@ from sqlmodel import Session, col, select
 from campaigns.models import CallAttempt, Operator
 from campaigns.service import CampaignSpec, create_campaign
 from campaigns.store import open_store
-from dialer.operators import add_operator, ready
 from dialer.pbx.install import AsteriskInstall
+from dialer.services.operators import add_operator, ready
 from lists.importer import ImportRequest, import_leads
 
 # Leads are dialable around the clock in this zone and window, whatever the time of the run.

@@ -57,10 +57,10 @@ from _engine_setup import (
 )
 
 from campaigns.models import CallAttempt
-from dialer.ami import AmiTelephony
-from dialer.engine import DialEngine, EngineSettings
+from dialer.ami.client import AmiTelephony
+from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.pbx.sandbox import Sandbox, SimTuning
-from dialer.recorder import to_ts
+from dialer.store.recorder import to_ts
 
 SETTINGS = EngineSettings(node_id="bench-node")
 EXPECTED = {5: "busy", 7: "congestion"}

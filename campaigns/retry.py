@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from dialer.attempt import FINAL_OUTCOMES, Outcome
+from dialer.core.attempt import FINAL_OUTCOMES, Outcome
 
 
 class LeadStatus(StrEnum):

@@ -17,12 +17,17 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from campaigns.contact_limits import ContactLimits, format_limits, parse_limits
+from campaigns.contact_limits import format_limits, parse_limits
 from campaigns.models import Campaign, Lead
 from campaigns.retry import RetryPolicy
+from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND as DEFAULT_SAFE_HARBOUR_SOUND
+from campaigns.settings import calling_window as calling_window
+from campaigns.settings import contact_limits as contact_limits
+from campaigns.settings import render_dial_template as render_dial_template
+from campaigns.settings import retry_policy as retry_policy
 from campaigns.store import session_scope
 from campaigns.window import CallingWindow
-from dialer.errors import InvalidInput, NotFound
+from dialer.core.errors import InvalidInput, NotFound
 
 MODES = ("preview", "progressive", "ratio", "predictive")
 ABANDON_WINDOWS = ("30d", "24h")
@@ -33,9 +38,6 @@ LEGAL_CONNECT_LIMIT_S = 2.0  # an answered call not connected within 2 s counts 
 _NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 _CONTROL = re.compile(r"[\r\n\x00]")
-# The default safe-harbour message: the sound `dialer pbx config` writes (dialer-safe-harbour.wav),
-# named as Playback() finds it in Asterisk's sounds folder.
-DEFAULT_SAFE_HARBOUR_SOUND = "dialer-safe-harbour"
 # A sound as Playback() takes it: a name or path without extension. Characters that
 # mean something in dialplan arguments (, | & ; $ quotes brackets) are refused.
 _SOUND = re.compile(r"^[A-Za-z0-9_/.+-]{1,255}$")
@@ -189,26 +191,6 @@ def check_sound(option: str, sound: str) -> str:
     if sound.lower().endswith(_SOUND_EXTENSIONS):
         raise InvalidInput(f"{option} {sound!r}: give it without the extension; Asterisk picks the format")
     return sound
-
-
-def render_dial_template(template: str, e164: str) -> str:
-    """The channel to originate for one E.164 number."""
-    return template.format(number=e164.lstrip("+"), e164=e164)
-
-
-def retry_policy(campaign: Campaign) -> RetryPolicy:
-    """The retry rules a stored campaign asks for."""
-    base = RetryPolicy(max_attempts=campaign.max_attempts, uk_abandon_rule=campaign.uk_abandon_rule)
-    return RetryPolicy.parse_overrides([f"{k}={int(v)}s" for k, v in campaign.retry_rules.items()], base)
-
-
-def calling_window(campaign: Campaign) -> CallingWindow:
-    return CallingWindow.parse(campaign.calling_window)
-
-
-def contact_limits(campaign: Campaign) -> ContactLimits:
-    """The contact-frequency limits a stored campaign sets; empty when it sets none."""
-    return parse_limits(campaign.contact_limits or "")
 
 
 # --- store -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 
 DEFAULT_URL = "sqlite:///dialer.db"
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from campaigns.models import Campaign, DncEntry, utcnow
 from campaigns.service import find_campaign
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.phones import PhoneNormalizer, PhoneRejected
 from lists.reader import find_phone_column, open_table
 

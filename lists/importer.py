@@ -26,7 +26,7 @@ from campaigns.models import Lead, LeadList, utcnow
 from campaigns.retry import LeadStatus
 from campaigns.service import find_campaign
 from campaigns.window import CallingWindow, window_problem
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.dnc import dnc_phones
 from lists.phones import PhoneNormalizer, PhoneRejected, check_region
 from lists.reader import find_phone_column, open_table

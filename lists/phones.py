@@ -38,7 +38,7 @@ from phonenumbers.phonenumberutil import is_number_type_geographical
 from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 
 DEFAULT_REGION = "RU"
 UNKNOWN_ZONE = "Etc/Unknown"

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 
 DELIMITERS = (",", ";", "\t")
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1251")

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from dialer.ami import AmiTelephony
-from dialer.errors import TelephonyError
+from dialer.ami.client import AmiTelephony
+from dialer.core.errors import TelephonyError
+from dialer.core.telephony import HungUp, OriginateFailed, Telephony, TelephonyEvent
 from dialer.pbx.sandbox import Sandbox, SimTuning
-from dialer.telephony import HungUp, OriginateFailed, Telephony, TelephonyEvent
 
 SANDBOX_QUEUES = [f"q{i}" for i in range(1, 10)]
 SANDBOX_SIM = SimTuning(impatient_s=1.0, op_answer_s=0.3, talk_s=1.0)

@@ -1,6 +1,6 @@
 """Shared set-up for the engine tests: store rows, time zones, and a scripted telephony.
 
-``ScriptedTelephony`` is a fake of our own port only (``dialer.telephony.Telephony``):
+``ScriptedTelephony`` is a fake of our own port only (``dialer.core.telephony.Telephony``):
 customers behave by the number's last digit, as in the sandbox dialplan, on a
 fast real-time clock. It refuses CR/LF/NUL in any value, like the AMI adapter.
 """
@@ -21,9 +21,8 @@ from sqlmodel import Session, select
 
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.store import session_scope
-from dialer.errors import TelephonyError
-from dialer.operators import add_operator
-from dialer.telephony import (
+from dialer.core.errors import TelephonyError
+from dialer.core.telephony import (
     Answered,
     FailReason,
     HungUp,
@@ -38,6 +37,7 @@ from dialer.telephony import (
     TelephonyEvent,
     refuse_line_breaks,
 )
+from dialer.services.operators import add_operator
 
 
 def zone_at_local_hour(hour: int, now: datetime | None = None) -> str:

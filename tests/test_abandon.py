@@ -16,25 +16,25 @@ from sqlalchemy.engine import Engine
 from campaigns.models import CallAttempt
 from campaigns.service import DEFAULT_SAFE_HARBOUR_SOUND, CampaignSpec, create_campaign
 from campaigns.store import session_scope
-from dialer.abandon import (
+from dialer.cli.engine_commands import pacing_line
+from dialer.core.attempt import Attempt, AttemptState, Outcome
+from dialer.core.errors import InvalidInput
+from dialer.core.telephony import Answered, HungUp, MachineDetected, OriginateRequest, Ringing
+from dialer.engine.loop import DialEngine, EngineSettings
+from dialer.pacing import AbandonPolicy, AbandonStats, Pacer, PacingDecision, PacingSnapshot, make_pacer
+from dialer.policy.campaign_rules import CampaignRules
+from dialer.policy.compliance_checks import AttemptRow, live_answers, window_rate
+from dialer.policy.originate import build_request
+from dialer.services.operators import ready
+from dialer.services.status import collect_status
+from dialer.store.abandon import (
     AbandonTracker,
     reclassify_machine,
     silent_machine,
     stored_abandon_stats,
     window_length,
 )
-from dialer.attempt import Attempt, AttemptState, Outcome
-from dialer.campaign_rules import CampaignRules
-from dialer.cli_engine import pacing_line
-from dialer.compliance_checks import AttemptRow, live_answers, window_rate
-from dialer.engine import DialEngine, EngineSettings
-from dialer.errors import InvalidInput
-from dialer.operators import ready
-from dialer.originate import build_request
-from dialer.pace_store import warm_estimates
-from dialer.pacing import AbandonPolicy, AbandonStats, Pacer, PacingDecision, PacingSnapshot, make_pacer
-from dialer.status import collect_status
-from dialer.telephony import Answered, HungUp, MachineDetected, OriginateRequest, Ringing
+from dialer.store.pace import warm_estimates
 from tests.engine_helpers import (
     ScriptedTelephony,
     attempts,

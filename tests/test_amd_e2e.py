@@ -6,7 +6,7 @@ nothing: on the sandbox's Local channels no audio frame reaches ``AMD()`` at all
 and it gives up at its total analysis time with NOTSURE (``TOOLONG``), so they go
 to the queue. (On a real line a silent person sends silence frames and AMD says
 MACHINE with ``INITIALSILENCE``: the engine records that call as abandoned; see
-``dialer.abandon`` and ``tests/test_abandon.py``.)
+``dialer.store.abandon`` and ``tests/test_abandon.py``.)
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from dialer.ami import AmiTelephony
-from dialer.engine import DialEngine, EngineSettings
-from dialer.errors import TelephonyError
-from dialer.operators import ready
+from dialer.ami.client import AmiTelephony
+from dialer.core.errors import TelephonyError
+from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.pbx.sandbox import Sandbox
+from dialer.services.operators import ready
 from tests.asterisk_fixtures import AmiWitness
 from tests.engine_helpers import attempts, make_campaign, make_leads, make_operators, phones_by_digit
 

@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
-from dialer.ami import AmiTelephony
+from dialer.ami.client import AmiTelephony
+from dialer.core.telephony import HungUp, OriginateRequest, SafeHarbourPlayed
 from dialer.pbx.config import AMI_EVENTS, render_manager
 from dialer.pbx.sandbox import Sandbox
-from dialer.telephony import HungUp, OriginateRequest, SafeHarbourPlayed
 from tests.asterisk_fixtures import AmiWitness, EventLog
 
 # What dialer.ami.tracker turns into the port's events (calls, then queue members).

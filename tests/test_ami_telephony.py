@@ -11,12 +11,12 @@ from typing import TypeVar
 
 import pytest
 
-from dialer.ami import AmiTelephony, parse_ami_url
+from dialer.ami.client import AmiTelephony
 from dialer.ami.headers import check_action
+from dialer.ami.settings import parse_ami_url
 from dialer.ami.tracker import PEER_SUFFIX, CallTracker, MemberTracker, member_state
-from dialer.errors import ConnectionFailed, HeaderRejected, InvalidInput
-from dialer.pbx.sandbox import Sandbox, free_port
-from dialer.telephony import (
+from dialer.core.errors import ConnectionFailed, HeaderRejected, InvalidInput
+from dialer.core.telephony import (
     Answered,
     ConnectionLost,
     ConnectionRestored,
@@ -33,6 +33,7 @@ from dialer.telephony import (
     SafeHarbourPlayed,
     Telephony,
 )
+from dialer.pbx.sandbox import Sandbox, free_port
 from tests.asterisk_fixtures import SANDBOX_SIM, AmiWitness, EventLog, kinds
 
 asterisk = pytest.mark.asterisk

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dialer.attempt import (
+from dialer.core.attempt import (
     FINAL_OUTCOMES,
     Attempt,
     AttemptState,
@@ -22,7 +22,7 @@ from dialer.attempt import (
     outcome_for_cause,
     wait_seconds,
 )
-from dialer.telephony import (
+from dialer.core.telephony import (
     Answered,
     CallEvent,
     FailReason,

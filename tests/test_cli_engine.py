@@ -59,7 +59,7 @@ def test_run_rejects_a_bad_ami_url_without_echoing_the_secret(
 def test_run_takes_the_secret_from_its_own_variable(
     db_url: str, campaign: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dialer.cli_support import ami_settings
+    from dialer.cli.support import ami_settings
 
     monkeypatch.setenv("DIALER_AMI_SECRET", "s3cret")
     settings = ami_settings("ami://dialer@127.0.0.1:5039")

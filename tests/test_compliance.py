@@ -19,9 +19,9 @@ from sqlmodel import Session
 
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
 from campaigns.store import session_scope
-from dialer.compliance import ComplianceReport, compliance_report, render, write_report
-from dialer.compliance_checks import WindowRate, percentile, window_rate, worst_window
-from dialer.errors import NotFound
+from dialer.core.errors import NotFound
+from dialer.policy.compliance_checks import WindowRate, percentile, window_rate, worst_window
+from dialer.services.compliance import ComplianceReport, compliance_report, render, write_report
 
 pytestmark = pytest.mark.every_store
 

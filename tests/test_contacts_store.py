@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import CampaignSpec, create_campaign
 from campaigns.store import MIGRATIONS, make_engine, open_store, session_scope
-from dialer.campaign_rules import CampaignRules
-from dialer.contacts import recent_contacts
-from dialer.selection import select_leads
+from dialer.engine.selection import select_leads
+from dialer.policy.campaign_rules import CampaignRules
+from dialer.store.contacts import recent_contacts
 from tests.engine_helpers import make_campaign, make_leads, phones_by_digit
 from tests.postgres_fixtures import PostgresCluster
 

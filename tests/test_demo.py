@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import re
 import signal
@@ -26,12 +27,12 @@ from typer.testing import CliRunner
 
 from campaigns.models import CallAttempt
 from campaigns.store import open_store
-from dialer.attempt import AttemptState
-from dialer.dashboard import CallBoard, DashboardFrame, render_dashboard, summarize
-from dialer.demo import DemoOptions, DemoResult, PbxChoice, demo_command, phone_system, run_demo
-from dialer.demo_list import OUTCOME_MIX, operator_names, sample_rows
-from dialer.errors import InvalidInput
-from dialer.telephony import (
+from dialer.cli.dashboard import CallBoard, DashboardFrame, render_dashboard, summarize
+from dialer.cli.demo import DemoOptions, DemoResult, PbxChoice, demo_command, phone_system, run_demo
+from dialer.cli.demo_list import OUTCOME_MIX, operator_names, sample_rows
+from dialer.core.attempt import AttemptState
+from dialer.core.errors import InvalidInput
+from dialer.core.telephony import (
     Answered,
     HungUp,
     MemberChanged,
@@ -118,6 +119,11 @@ def _check_import(result: DemoResult, output: str) -> None:
     reasons = [row["reason"] for row in _csv(imported.rejects_path)]
     assert len(reasons) == imported.rejected
     assert sum("do-not-call" in r for r in reasons) == imported.dnc
+
+
+def _started_pids(log_text: str) -> set[int]:
+    """The sandbox Asterisk processes a log says were started: only these are the demo's own."""
+    return {int(pid) for pid in re.findall(r"sandbox Asterisk pid (\d+)", log_text)}
 
 
 def _asterisk_pids() -> set[int]:
@@ -333,21 +339,24 @@ def test_call_board_follows_each_call_and_operator_from_the_events() -> None:
 
 @pytest.mark.asterisk
 def test_demo_on_its_own_sandbox_asterisk_and_stops_it(tmp_path: Path) -> None:
-    before = _asterisk_pids()
     result, output = _run(tmp_path / "run", PbxChoice.ASTERISK, 10, leads=60, operators=4)
     _check_run(result, output, operators=4)
     _check_import(result, output)
     assert "sandbox Asterisk" in output
-    leftover = {pid for pid in _asterisk_pids() - before if _alive(pid)}
+    # Only the processes the demo itself started (its log names them), not any other Asterisk here.
+    started = _started_pids((tmp_path / "run" / "dialer.log").read_text(encoding="utf-8"))
+    assert started, "the demo did not start a sandbox Asterisk of its own"
+    leftover = {pid for pid in started & _asterisk_pids() if _alive(pid)}
     assert leftover == set(), "the demo's sandbox Asterisk is still running"
 
 
 @pytest.mark.asterisk
-def test_the_sandbox_is_stopped_when_the_demo_is_interrupted(tmp_path: Path) -> None:
-    before = _asterisk_pids()
-    started: set[int] = set()
+def test_the_sandbox_is_stopped_when_the_demo_is_interrupted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dialer.pbx.sandbox")
     with pytest.raises(KeyboardInterrupt), phone_system(DemoOptions(), Console(file=io.StringIO())):
-        started = _asterisk_pids() - before
         raise KeyboardInterrupt
+    started = _started_pids(caplog.text)
     assert started, "the demo did not start a sandbox Asterisk of its own"
-    assert not any(_alive(pid) for pid in started)
+    assert not any(_alive(pid) for pid in started & _asterisk_pids())

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from campaigns.service import CampaignSpec, create_campaign
-from dialer.errors import InvalidInput, NotFound
+from dialer.core.errors import InvalidInput, NotFound
 from lists.dnc import add_numbers, check_number, dnc_phones, import_file, remove_number
 
 pytestmark = pytest.mark.every_store

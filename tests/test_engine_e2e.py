@@ -18,10 +18,10 @@ from sqlmodel import Session
 
 from campaigns.models import DncEntry, Lead
 from campaigns.store import session_scope
-from dialer.ami import AmiTelephony
-from dialer.engine import DialEngine, EngineSettings
-from dialer.operators import login, pause, ready
+from dialer.ami.client import AmiTelephony
+from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.pbx.sandbox import Sandbox
+from dialer.services.operators import login, pause, ready
 from tests.asterisk_fixtures import SANDBOX_SIM, AmiWitness, wait_until
 from tests.engine_helpers import (
     assert_no_overlap,
@@ -194,7 +194,7 @@ def test_run_command_dials_until_done_without_logging_the_secret(
     import typer
     from typer.testing import CliRunner
 
-    from dialer.cli_engine import run_command
+    from dialer.cli.engine_commands import run_command
 
     cid = make_campaign(store, "cli", queue="q5", safe_harbour_sound=asterisk_sandbox.safe_harbour_sound)
     make_leads(store, cid, phones_by_digit([0, 5, 7], start=700))

@@ -24,11 +24,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns.models import CallAttempt, PacingState
-from dialer.ami import AmiTelephony
-from dialer.engine import DialEngine, EngineSettings
-from dialer.errors import TelephonyError
-from dialer.operators import ready
+from dialer.ami.client import AmiTelephony
+from dialer.core.errors import TelephonyError
+from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.pbx.sandbox import Sandbox
+from dialer.services.operators import ready
 from tests.engine_helpers import (
     assert_no_overlap,
     attempts,

@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 from campaigns.models import CallAttempt, DncEntry, Lead
 from campaigns.store import session_scope
-from dialer.engine import DialEngine, EngineSettings
-from dialer.errors import TelephonyError
-from dialer.operators import add_operator, login, pause, ready
+from dialer.core.errors import TelephonyError
+from dialer.engine.loop import DialEngine, EngineSettings
+from dialer.services.operators import add_operator, login, pause, ready
 from tests.engine_helpers import (
     ScriptedTelephony,
     assert_no_overlap,
@@ -338,7 +338,7 @@ async def test_start_reconciles_attempts_left_by_a_crashed_run(store: Engine) ->
 
 @pytest.mark.parametrize("unknown", [["nope"]])
 async def test_unknown_campaign_is_a_user_error(store: Engine, unknown: list[str]) -> None:
-    from dialer.errors import NotFound
+    from dialer.core.errors import NotFound
 
     with pytest.raises(NotFound):
         await DialEngine(store, ScriptedTelephony(), FAST, campaigns=unknown).run()
@@ -375,7 +375,7 @@ async def test_a_pausing_operator_stays_in_the_queue_for_the_call_placed_for_the
 
 
 def test_two_nodes_never_claim_the_same_lead(store: Engine) -> None:
-    from dialer.claims import claim_due_leads
+    from dialer.store.claims import claim_due_leads
 
     cid = make_campaign(store, "spring")
     make_leads(store, cid, phones_by_digit([0] * 10))
@@ -390,7 +390,7 @@ def test_two_nodes_never_claim_the_same_lead(store: Engine) -> None:
 
 
 async def test_nothing_is_dialed_while_the_phone_system_is_unreachable(store: Engine) -> None:
-    from dialer.telephony import ConnectionLost, ConnectionRestored
+    from dialer.core.telephony import ConnectionLost, ConnectionRestored
 
     cid = make_campaign(store, "spring")
     make_leads(store, cid, phones_by_digit([0, 1, 2]))
@@ -412,7 +412,7 @@ async def test_nothing_is_dialed_while_the_phone_system_is_unreachable(store: En
 
 
 async def test_operators_go_back_in_the_queue_after_the_phone_system_restarts(store: Engine) -> None:
-    from dialer.telephony import ConnectionLost, ConnectionRestored
+    from dialer.core.telephony import ConnectionLost, ConnectionRestored
 
     cid = make_campaign(store, "spring")
     make_leads(store, cid, phones_by_digit([0, 1, 2]))

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from campaigns.models import Lead, LeadList
 from campaigns.service import CampaignSpec, create_campaign
-from dialer.errors import InvalidInput, NotFound
+from dialer.core.errors import InvalidInput, NotFound
 from lists.dnc import add_numbers
 from lists.importer import ImportRequest, import_leads, parse_mapping
 

@@ -10,11 +10,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from campaigns.models import CallAttempt
-from dialer.claims import claim_due_leads
-from dialer.engine import DialEngine, EngineSettings
-from dialer.nodes import beat, leave, nodes, take_over_silent
-from dialer.operators import ready
-from dialer.recorder import begin_attempts
+from dialer.engine.loop import DialEngine, EngineSettings
+from dialer.services.operators import ready
+from dialer.store.claims import claim_due_leads
+from dialer.store.nodes import beat, leave, nodes, take_over_silent
+from dialer.store.recorder import begin_attempts
 from tests.engine_helpers import (
     ScriptedTelephony,
     attempts,
@@ -109,8 +109,8 @@ async def test_the_engine_dials_the_leads_a_crashed_node_held(store: Engine) -> 
 
 
 def test_status_names_running_engines_and_flags_a_silent_one(store: Engine) -> None:
-    from dialer.cli_engine import engines_line
-    from dialer.status import collect_status
+    from dialer.cli.engine_commands import engines_line
+    from dialer.services.status import collect_status
 
     now = datetime.now(UTC)
     assert engines_line(collect_status(store).nodes, now) == "engines: none running"

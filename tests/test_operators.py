@@ -9,13 +9,13 @@ import typer
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from dialer import operators as ops
-from dialer.cli_engine import operators_app
-from dialer.engine import DialEngine, EngineSettings
-from dialer.errors import InvalidInput, NotFound
-from dialer.membership import Membership, load_assignments
-from dialer.operators import OperatorState
-from dialer.telephony import MemberChanged, MemberState
+from dialer.cli.engine_commands import operators_app
+from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.telephony import MemberChanged, MemberState
+from dialer.engine.loop import DialEngine, EngineSettings
+from dialer.engine.membership import Membership, load_assignments
+from dialer.services import operators as ops
+from dialer.services.operators import OperatorState
 from tests.engine_helpers import ScriptedTelephony, make_campaign
 
 pytestmark = pytest.mark.every_store
@@ -133,9 +133,9 @@ def test_operators_cli_adds_and_changes_state(store: Engine, db_url: str) -> Non
 
 async def test_a_member_already_in_the_queue_is_taken_as_it_is(store: Engine) -> None:
     """Another node (or our previous run) added it: no remove and re-add, only the pause to match."""
-    from dialer.membership import Membership, load_assignments
-    from dialer.operators import add_operator, login, ready
-    from dialer.telephony import MemberChanged, MemberState
+    from dialer.core.telephony import MemberChanged, MemberState
+    from dialer.engine.membership import Membership, load_assignments
+    from dialer.services.operators import add_operator, login, ready
     from tests.engine_helpers import Member, ScriptedTelephony, make_campaign
 
     cid = make_campaign(store, "shared", queue="q-shared")

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from dialer.engine import DialEngine, EngineSettings
-from dialer.nodes import beat, leave
-from dialer.operators import ready
-from dialer.ownership import disown_all, own_campaigns, owners
+from dialer.engine.loop import DialEngine, EngineSettings
+from dialer.services.operators import ready
+from dialer.store.nodes import beat, leave
+from dialer.store.ownership import disown_all, own_campaigns, owners
 from tests.engine_helpers import (
     ScriptedTelephony,
     attempts,
@@ -96,7 +96,7 @@ async def test_two_engines_never_pace_one_campaign_together(store: Engine) -> No
 
 
 def test_status_says_which_node_dials_each_campaign(store: Engine) -> None:
-    from dialer.status import collect_status
+    from dialer.services.status import collect_status
 
     spring = make_campaign(store, "spring")
     make_campaign(store, "summer")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from dialer.pbx.config import (
     AMI_READ,
     AMI_WRITE,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.phones import (
     Phone,
     PhoneNormalizer,

@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from lists.reader import cell_text, detect_delimiter, detect_encoding, find_phone_column, open_table
 
 TEXT = 'Имя;Телефон;Комментарий\nИван;8 916 123-45-67;"многострочный\nкомментарий; с разделителем"\n'

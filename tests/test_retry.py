@@ -17,7 +17,7 @@ from campaigns.retry import (
     after_attempt,
     parse_duration,
 )
-from dialer.attempt import FINAL_OUTCOMES, Outcome
+from dialer.core.attempt import FINAL_OUTCOMES, Outcome
 
 ENDED = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 

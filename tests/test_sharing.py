@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dialer.sharing import share_operators
+from dialer.policy.sharing import share_operators
 
 
 def test_an_operator_in_two_campaigns_counts_for_one_of_them() -> None:

@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from dialer.attempt import Attempt, Outcome, apply
-from dialer.errors import HeaderRejected, TelephonyError
-from dialer.sim.telephony import SimTelephony, SimTiming, dialed_number
-from dialer.telephony import (
+from dialer.core.attempt import Attempt, Outcome, apply
+from dialer.core.errors import HeaderRejected, TelephonyError
+from dialer.core.telephony import (
     Answered,
     CallEvent,
     FailReason,
@@ -27,6 +26,7 @@ from dialer.telephony import (
     Telephony,
     TelephonyEvent,
 )
+from dialer.sim.telephony import SimTelephony, SimTiming, dialed_number
 
 QUEUE = "sales"
 FAST = SimTiming(time_scale=0.01, talk_s=2.0, impatient_s=1.0, amd_s=1.0, safe_harbour_s=1.0)

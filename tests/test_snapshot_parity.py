@@ -13,17 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from campaigns.models import Campaign
-from dialer.attempt import Attempt, apply
-from dialer.campaign_rules import CampaignRules
-from dialer.claims import ClaimedLead
-from dialer.live import LiveCall, snapshot
-from dialer.membership import Assignment, Membership
-from dialer.operators import OperatorState
-from dialer.pacing import AbandonStats, Estimates, PacingDecision, PacingSnapshot
-from dialer.pacing.team import Activity, OperatorView
-from dialer.sim.simulator import SimParams, _Shift
-from dialer.sim.world import CallPlan, Fate
-from dialer.telephony import (
+from dialer.core.attempt import Attempt, apply
+from dialer.core.telephony import (
     Answered,
     MemberChanged,
     MemberState,
@@ -31,6 +22,15 @@ from dialer.telephony import (
     QueueJoined,
     Ringing,
 )
+from dialer.engine.live import LiveCall, snapshot
+from dialer.engine.membership import Assignment, Membership
+from dialer.pacing import AbandonStats, Estimates, PacingDecision, PacingSnapshot
+from dialer.pacing.team import Activity, OperatorView
+from dialer.policy.campaign_rules import CampaignRules
+from dialer.services.operators import OperatorState
+from dialer.sim.simulator import SimParams, _Shift
+from dialer.sim.world import CallPlan, Fate
+from dialer.store.claims import ClaimedLead
 from tests.engine_helpers import ScriptedTelephony
 
 NOW = 1000.0

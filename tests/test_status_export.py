@@ -13,13 +13,13 @@ from sqlalchemy.engine import Engine
 
 from campaigns.models import CallAttempt
 from campaigns.store import session_scope
-from dialer.attempts_export import COLUMNS, export_attempts
-from dialer.engine import DialEngine, EngineSettings
-from dialer.errors import NotFound
-from dialer.operators import ready
-from dialer.originate import safe_value
-from dialer.ratelimit import TokenBucket
-from dialer.status import collect_status
+from dialer.core.errors import NotFound
+from dialer.engine.loop import DialEngine, EngineSettings
+from dialer.policy.originate import safe_value
+from dialer.policy.ratelimit import TokenBucket
+from dialer.services.attempts_export import COLUMNS, export_attempts
+from dialer.services.operators import ready
+from dialer.services.status import collect_status
 from tests.engine_helpers import (
     ScriptedTelephony,
     attempts,
@@ -106,7 +106,7 @@ def test_token_bucket_limits_the_originate_rate() -> None:
 
 
 def test_timestamps_are_exported_in_utc() -> None:
-    from dialer.attempts_export import _iso
+    from dialer.services.attempts_export import _iso
 
     assert _iso(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2025-01-02T03:04:05+00:00"
     assert _iso(None) == ""

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from dialer.engine import DialEngine, EngineSettings
-from dialer.operators import ready
+from dialer.engine.loop import DialEngine, EngineSettings
+from dialer.services.operators import ready
 from tests.engine_helpers import (
     ScriptedTelephony,
     attempts,

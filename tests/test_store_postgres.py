@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel, col, select
 from campaigns.models import Campaign, Lead, LeadList
 from campaigns.service import CampaignSpec, create_campaign
 from campaigns.store import MIGRATIONS, open_store, session_scope
-from dialer.claims import claim_due_leads, due_count
+from dialer.store.claims import claim_due_leads, due_count
 from lists.export import export_leads
 from lists.importer import ImportRequest, import_leads
 from tests.engine_helpers import make_campaign, make_leads

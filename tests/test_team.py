@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dialer.adoption import operator_of
 from dialer.ami.tracker import CallTracker, MemberTracker
-from dialer.membership import Assignment, Membership
-from dialer.operators import OperatorState
+from dialer.core.telephony import FailReason, MemberChanged, MemberState
+from dialer.engine.adoption import operator_of
+from dialer.engine.membership import Assignment, Membership
 from dialer.pacing import AbandonStats, Estimates, EstimatesTracker, Limits, PacingSnapshot, make_pacer
 from dialer.pacing.progressive import TRUSTED_ANSWERS
 from dialer.pacing.team import Activity, OperatorView, build_snapshot, team_figures, wrap_end, wrap_up
-from dialer.telephony import FailReason, MemberChanged, MemberState
+from dialer.services.operators import OperatorState
 from tests.engine_helpers import ScriptedTelephony
 
 

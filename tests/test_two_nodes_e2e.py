@@ -14,10 +14,10 @@ import time
 import pytest
 from sqlalchemy.engine import Engine
 
-from dialer.ami import AmiTelephony
-from dialer.engine import DialEngine, EngineSettings
-from dialer.operators import ready
+from dialer.ami.client import AmiTelephony
+from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.pbx.sandbox import Sandbox
+from dialer.services.operators import ready
 from tests.asterisk_fixtures import AmiWitness
 from tests.engine_helpers import (
     assert_no_overlap,

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from dialer.ami import AmiTelephony
-from dialer.engine import DialEngine, EngineSettings
-from dialer.operators import ready
+from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.pbx.config import QueueSpec
 from dialer.pbx.sandbox import Sandbox, SimTuning
+from dialer.services.operators import ready
 from tests.asterisk_fixtures import running
 from tests.engine_helpers import attempts, make_campaign, make_leads, make_operators, phones_by_digit
 

@@ -1,6 +1,9 @@
-"""The Telephony port over Asterisk's AMI (see ``dialer.ami.client``)."""
+"""The Telephony port over Asterisk's AMI.
 
-from dialer.ami.client import AmiTelephony
-from dialer.ami.settings import AmiSettings, parse_ami_url
+client.py    ``AmiTelephony``: the adapter, the one module that imports panoramisk
+settings.py  ``AmiSettings`` and ``parse_ami_url``: where and how to log in
+tracker.py   pure: AMI events in, the port's call and member events out
+headers.py   pure: values checked before they reach an AMI header
 
-__all__ = ["AmiSettings", "AmiTelephony", "parse_ami_url"]
+Import the module you need; this package imports none of them, so the pure ones load alone.
+"""

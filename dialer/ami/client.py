@@ -27,8 +27,8 @@ from panoramisk import Manager
 from dialer.ami.headers import HeaderValue, check_action, variable
 from dialer.ami.settings import AmiSettings, parse_ami_url
 from dialer.ami.tracker import PEER_SUFFIX, CallTracker, MemberTracker
-from dialer.errors import ConnectionFailed, TelephonyError
-from dialer.telephony import (
+from dialer.core.errors import ConnectionFailed, TelephonyError
+from dialer.core.telephony import (
     CarriedCall,
     ConnectionLost,
     ConnectionRestored,

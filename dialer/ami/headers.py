@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from dialer.errors import HeaderRejected
-from dialer.telephony import LINE_BREAKS
+from dialer.core.errors import HeaderRejected
+from dialer.core.telephony import LINE_BREAKS
 
 MAX_LINE_BYTES = 1023  # Asterisk reads header lines into a 1024-byte buffer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 
 DEFAULT_PORT = 5038
 

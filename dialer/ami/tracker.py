@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.telephony import (
+from dialer.core.telephony import (
     Answered,
     CallEvent,
     FailReason,

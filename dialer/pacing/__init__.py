@@ -9,7 +9,7 @@ estimates.py    answer rate and duration fits learned from a campaign's calls
 
 from __future__ import annotations
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from dialer.pacing.base import (
     AbandonStats,
     Limits,

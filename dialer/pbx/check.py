@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dialer.ami import AmiSettings, AmiTelephony
-from dialer.errors import ConnectionFailed, TelephonyError
+from dialer.ami.client import AmiTelephony
+from dialer.ami.settings import AmiSettings
+from dialer.core.errors import ConnectionFailed, TelephonyError
 from dialer.pbx.config import ANSWERED_CONTEXT
 
 # For each write class the dialer needs, an action that the class allows and that is

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from dialer.errors import InvalidInput
+from dialer.core.errors import InvalidInput
 from dialer.pbx.sounds import write_safe_harbour_sound
 
 ANSWERED_CONTEXT = "dialer-answered"

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dialer.errors import TelephonyError
+from dialer.core.errors import TelephonyError
 
 log = logging.getLogger(__name__)
 

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from dialer.errors import TelephonyError
+from dialer.core.errors import TelephonyError
 from dialer.pbx.config import QueueSpec, render_extensions, render_manager, render_queues, render_template
 from dialer.pbx.install import AsteriskInstall, AsteriskUnavailable, ensure_asterisk
 from dialer.pbx.sounds import write_machine_greeting, write_safe_harbour_sound

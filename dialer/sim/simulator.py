@@ -3,7 +3,7 @@
 Virtual time, a heap of events. Every pacing tick the simulator builds the same
 ``PacingSnapshot`` the engine builds, asks the product's pacer how many calls
 to place, and drives every call through the product's attempt state machine
-(``dialer.attempt.apply``) with the same telephony events Asterisk would send.
+(``dialer.core.attempt.apply``) with the same telephony events Asterisk would send.
 Nothing happens per operator per second: operators change state only at events.
 
 At the end of the shift dialing stops; calls already placed play out, so the
@@ -24,12 +24,8 @@ import random
 from collections import deque
 from dataclasses import dataclass
 
-from dialer.attempt import Attempt, AttemptState, Outcome, apply, counts_toward_abandon_rate
-from dialer.pacing import AbandonStats, EstimatesTracker, Limits, Pacer, PacingSnapshot, make_pacer
-from dialer.pacing.team import Activity, OperatorView, build_snapshot, wrap_up
-from dialer.sim.report import SimResult, Tally
-from dialer.sim.world import CallPlan, Customers, Fate, Operators
-from dialer.telephony import (
+from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, counts_toward_abandon_rate
+from dialer.core.telephony import (
     Answered,
     CallEvent,
     FailReason,
@@ -41,6 +37,10 @@ from dialer.telephony import (
     Ringing,
     SafeHarbourPlayed,
 )
+from dialer.pacing import AbandonStats, EstimatesTracker, Limits, Pacer, PacingSnapshot, make_pacer
+from dialer.pacing.team import Activity, OperatorView, build_snapshot, wrap_up
+from dialer.sim.report import SimResult, Tally
+from dialer.sim.world import CallPlan, Customers, Fate, Operators
 
 QUEUE = "sim"
 SAFE_HARBOUR_S = 6.0

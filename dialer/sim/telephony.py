@@ -29,8 +29,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
-from dialer.errors import ConnectionFailed, TelephonyError
-from dialer.telephony import (
+from dialer.core.errors import ConnectionFailed, TelephonyError
+from dialer.core.telephony import (
     Answered,
     FailReason,
     HungUp,

@@ -1,0 +1,189 @@
+"""Commands around the engine: ``dialer pbx``, ``dialer report``, ``dialer simulate``.
+
+A thin shell over ``dialer.pbx``, ``dialer.services.compliance`` and ``dialer.sim``;
+``cli.py`` registers them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlmodel import Session
+
+from campaigns import service
+from dialer.cli.support import ami_settings, stderr, stdout, store, write_atomically
+from dialer.core.errors import InvalidInput
+from dialer.pbx.config import DEFAULT_WRAPUP_S
+
+# --- dialer pbx ----------------------------------------------------------------------------
+
+pbx_app = typer.Typer(
+    help="Write and check the Asterisk configuration the dialer needs.", no_args_is_help=True
+)
+
+Campaigns = Annotated[
+    list[str] | None,
+    typer.Option("--campaign", help="Campaign whose queue to include (repeatable); default all."),
+]
+
+
+def _queues(ctx: typer.Context, names: list[str] | None) -> list[str]:
+    campaigns = service.list_campaigns(store(ctx))
+    if names:
+        known = {c.name: c for c in campaigns}
+        for name in names:
+            if name not in known:
+                service.get_campaign(store(ctx), name)  # raises NotFound with the known names
+        campaigns = [known[name] for name in names]
+    return sorted({c.queue or c.name for c in campaigns})
+
+
+@pbx_app.command("config")
+def pbx_config(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the include files into.")],
+    campaign: Campaigns = None,
+    ami_user: Annotated[str, typer.Option(help="AMI user name to create.")] = "dialer",
+    bind: Annotated[str, typer.Option(help="Address the AMI user may connect from.")] = "127.0.0.1",
+    wrapup: Annotated[
+        int, typer.Option(min=0, help="Operators' wrap-up seconds after each call (tell dialer run too).")
+    ] = DEFAULT_WRAPUP_S,
+) -> None:
+    """Write manager_dialer.conf, extensions_dialer.conf and queues_dialer.conf to #include."""
+    from dialer.pbx.config import QueueSpec, write_pbx_config
+
+    queues = [QueueSpec(name, wrapup_s=wrapup) for name in _queues(ctx, campaign)]
+    if not queues:
+        raise InvalidInput("no campaigns yet: create one first (dialer campaign create)")
+    try:
+        files = write_pbx_config(out, queues, ami_user=ami_user, ami_secret=None, bind=bind)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write to {out}: {exc.strerror}") from None
+    for path in (files.manager, files.extensions, files.queues, files.safe_harbour_sound):
+        stdout.print(f"wrote {escape(str(path))}")
+    stdout.print(
+        f"queues: {', '.join(q.name for q in queues)}. The AMI user's generated secret is in "
+        f"{escape(str(files.manager))} (mode 0600); give it to `dialer run` through DIALER_AMI_URL."
+    )
+
+
+@pbx_app.command("check")
+def pbx_check(
+    ctx: typer.Context,
+    campaign: Campaigns = None,
+    ami: Annotated[
+        str | None,
+        typer.Option(
+            help="ami://user:secret@host:port. Prefer DIALER_AMI_URL: arguments are visible to others."
+        ),
+    ] = None,
+) -> None:
+    """Log in over AMI and name what is missing: rights, the dialer's context, the campaigns' queues."""
+    from dialer.pbx.check import check_pbx
+
+    target = ami_settings(ami)
+    queues = _queues(ctx, campaign)
+    problems = asyncio.run(check_pbx(target, queues))
+    if problems:
+        for problem in problems:
+            stderr.print(f"[red]missing:[/red] {escape(problem)}")
+        raise typer.Exit(1)
+    stdout.print(
+        f"[green]ok[/green]: {escape(target.masked_url)} is ready for queues {', '.join(queues) or '-'}"
+    )
+
+
+# --- dialer report --------------------------------------------------------------------------
+
+report_app = typer.Typer(help="Reports on campaigns.", no_args_is_help=True)
+
+
+@report_app.command("compliance")
+def report_compliance(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Option(help="Campaign to report on.")],
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", help="Also write the figures as CSV to this file (- for stdout)."),
+    ] = None,
+) -> None:
+    """The record a regulator asks for: abandon rates, 2-second connects, ring times, zero-counts."""
+    from dialer.services.compliance import compliance_report, render, write_csv, write_report
+
+    with Session(store(ctx)) as session:
+        report = compliance_report(session, campaign, datetime.now(UTC))
+    if output == "-":
+        write_report(report, "-")
+        return
+    stdout.print(render(report))
+    if output:
+        write_atomically(Path(output), lambda handle: write_csv(report, handle))
+        stderr.print(f"wrote {escape(output)}")
+
+
+# --- dialer simulate --------------------------------------------------------------------------
+
+
+def simulate_command(
+    operators: Annotated[int, typer.Option(help="Operators logged in for the whole shift.")] = 20,
+    answer_rate: Annotated[float, typer.Option(help="Share of calls a live person answers.")] = 0.3,
+    ring_mean: Annotated[float, typer.Option(help="Mean seconds until a person answers.")] = 8.0,
+    talk_mean: Annotated[float, typer.Option(help="Mean talk seconds of a connected call.")] = 120.0,
+    wrap: Annotated[float, typer.Option(help="Wrap-up seconds after each call (queue's wrapuptime).")] = 10.0,
+    hours: Annotated[float, typer.Option(help="Length of the shift in hours.")] = 8.0,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same shift.")] = 1,
+    mode: Annotated[str, typer.Option(help="preview, progressive, ratio:N or predictive.")] = "predictive",
+    busy_share: Annotated[float, typer.Option(help="Share of unanswered calls that are busy.")] = 0.15,
+    no_answer_share: Annotated[float, typer.Option(help="Share of unanswered calls that ring out.")] = 0.6,
+    machine_share: Annotated[float, typer.Option(help="Share of unanswered calls a machine answers.")] = 0.2,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    plot: Annotated[
+        Path | None, typer.Option(help="Draw utilisation and abandon rate over the shift to this PNG.")
+    ] = None,
+) -> None:
+    """Simulate a shift with the product's own pacer, to plan staffing and compare modes."""
+    from dialer.sim.simulator import SimParams, run_simulation
+
+    if output_format not in ("table", "json"):
+        raise InvalidInput(f"--format {output_format!r}: use table or json")
+    try:
+        params = SimParams(
+            operators=operators,
+            answer_rate=answer_rate,
+            ring_mean=ring_mean,
+            talk_mean=talk_mean,
+            wrap=wrap,
+            hours=hours,
+            seed=seed,
+            mode=mode,
+            busy_share=busy_share,
+            no_answer_share=no_answer_share,
+            machine_share=machine_share,
+        )
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    result = run_simulation(params)
+    if plot is not None:
+        try:
+            result.plot(plot)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {plot}: {exc.strerror}") from None
+    if output_format == "json":
+        sys.stdout.write(result.to_json() + "\n")
+        return
+    table = Table("figure", "value", title=f"{mode}, {operators} operators, {hours:g} h, seed {seed}")
+    table.add_row("utilisation (talk + wrap / logged in)", f"{result.utilization:.1%}")
+    table.add_row("abandon rate (abandoned / live answers)", f"{result.abandon_rate:.2%}")
+    table.add_row("idle seconds per connect", f"{result.idle_seconds_per_connect:.1f}")
+    table.add_row("connects per operator-hour", f"{result.connects_per_operator_hour:.1f}")
+    table.add_row("calls placed", str(result.calls))
+    stdout.print(table)
+    if plot is not None:
+        stdout.print(f"plot: {escape(str(plot))}")

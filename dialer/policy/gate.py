@@ -1,0 +1,50 @@
+"""The last check before a claimed lead is dialed: pure, from (lead facts, rules, now).
+
+Import-time checks are not enough: a number can join a do-not-call list, the
+window can close, and a retry can come due in another zone's night between the
+claim and the dial. Every verdict other than ``DIAL`` says what to do with the lead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from campaigns.window import is_callable, next_callable, window_problem
+from dialer.policy.campaign_rules import CampaignRules
+
+
+class Verdict(Enum):
+    DIAL = "dial"
+    DNC = "dnc"  # on a do-not-call list: never dial
+    EXHAUSTED = "exhausted"  # max attempts already made
+    LATER = "later"  # outside the calling window: retry at ``next_at``
+    NO_WINDOW = "no_window"  # no callable time at all: report, never skip silently
+
+
+@dataclass(frozen=True)
+class GateResult:
+    verdict: Verdict
+    next_at: datetime | None = None
+    reason: str = ""
+
+
+def zones_of(time_zones: str) -> list[str]:
+    return [z.strip() for z in time_zones.split(",") if z.strip()]
+
+
+def check_lead(
+    rules: CampaignRules, zones: list[str], attempts: int, on_dnc: bool, now: datetime
+) -> GateResult:
+    if on_dnc:
+        return GateResult(Verdict.DNC, reason="on a do-not-call list")
+    if attempts >= rules.retry.max_attempts:
+        return GateResult(Verdict.EXHAUSTED, reason=f"{attempts} attempts made")
+    if is_callable(now, zones, rules.window):
+        return GateResult(Verdict.DIAL)
+    next_at = next_callable(now, zones, rules.window)
+    if next_at is None:
+        reason = window_problem(zones, rules.window, now) or "no callable time in the coming week"
+        return GateResult(Verdict.NO_WINDOW, reason=reason)
+    return GateResult(Verdict.LATER, next_at=next_at, reason="outside the calling window")

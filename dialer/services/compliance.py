@@ -1,0 +1,348 @@
+"""The compliance record of one campaign: what a regulator asks to see.
+
+``compliance_report`` reads the campaign's attempts and the do-not-call entries
+that concern them, and ``dialer.policy.compliance_checks`` computes the figures. The
+record is a list of ``metric, value, limit, ok`` rows (CSV or JSON) and a
+one-line verdict; a metric with no limit is shown for information.
+
+Which abandon window binds is the campaign's ``abandon_window`` (US TSR: 30
+days); the UK rule adds the 24-hour window (Ofcom). The other window is still
+shown, without a limit. The record is as of ``now``: attempts started later are
+left out, and the worst window is sought over the whole history (the window
+ending at each live answer), so it answers "was the cap ever broken", not only
+"is it broken today".
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import IO
+
+from rich.table import Table
+from sqlalchemy import or_
+from sqlmodel import Session, col, func, select
+
+from campaigns.contact_limits import format_limits, parse_limits
+from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
+from campaigns.window import CallingWindow
+from dialer.core.errors import InvalidInput, NotFound
+from dialer.policy.compliance_checks import (
+    MIN_RING_S,
+    UK_REDIAL_HOLD,
+    WINDOWS,
+    AttemptRow,
+    RingStats,
+    WindowRate,
+    connected_within,
+    dnc_hits,
+    live_answers,
+    outside_window,
+    over_contact_limits,
+    redials_after_abandon,
+    ring_stats,
+    window_rate,
+    worst_window,
+)
+
+_WINDOW_WORDS = {"30d": "30 days", "24h": "24 hours"}
+_WINDOW_ADJ = {"30d": "30-day", "24h": "24-hour"}
+
+Value = str | int | float | bool | None
+Row = dict[str, Value]
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    campaign: str
+    now: datetime
+    calling_window: str
+    abandon_cap: Fraction
+    binding_windows: frozenset[str]  # keys of WINDOWS whose cap applies
+    current: dict[str, WindowRate]  # per window key: the window ending now
+    worst: dict[str, WindowRate | None]  # per window key: the worst window ending at a live answer
+    machine_answers: int
+    connected_in_time: int
+    live_answers: int
+    connect_limit_s: float
+    ring: RingStats
+    outside_window: tuple[str, ...]
+    dnc_hits: tuple[str, ...]
+    uk_abandon_rule: bool
+    uk_redials: tuple[str, ...]
+    contact_limits: str = ""  # canonical N/PERIOD list; "" when the campaign sets none
+    over_contact_limits: tuple[str, ...] = ()
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the campaign is not compliant; empty when it is."""
+        reasons: list[str] = []
+        for key in sorted(self.binding_windows, key=list(WINDOWS).index):
+            now_rate, worst = self.current[key], self.worst[key]
+            if now_rate.over(self.abandon_cap):
+                reasons.append(
+                    f"abandon rate over the last {_WINDOW_WORDS[key]} is {_rate_text(now_rate)}, "
+                    f"above the cap of {_pct(self.abandon_cap)}"
+                )
+            if worst is not None and worst.over(self.abandon_cap):
+                reasons.append(
+                    f"worst {_WINDOW_ADJ[key]} window, ending {worst.end:%Y-%m-%d %H:%M:%S} UTC, "
+                    f"had {_rate_text(worst)}, above the cap of {_pct(self.abandon_cap)}"
+                )
+        if self.ring.early_give_ups:
+            reasons.append(
+                f"{_n(len(self.ring.early_give_ups), 'unanswered call')} given up "
+                f"before {MIN_RING_S:g} s of ringing"
+            )
+        if self.outside_window:
+            reasons.append(
+                f"{_n(len(self.outside_window), 'attempt')} started outside the calling window "
+                f"{self.calling_window} in the lead's local time"
+            )
+        if self.dnc_hits:
+            reasons.append(f"{_n(len(self.dnc_hits), 'attempt')} to a number on a do-not-call list")
+        if self.uk_abandon_rule and self.uk_redials:
+            reasons.append(
+                f"{_n(len(self.uk_redials), 'redial')} of an abandoned number within "
+                f"{UK_REDIAL_HOLD.total_seconds() / 3600:g} h"
+            )
+        if self.contact_limits and self.over_contact_limits:
+            reasons.append(
+                f"{_n(len(self.over_contact_limits), 'contact')} over the campaign's frequency limits "
+                f"{self.contact_limits} (counting every campaign's calls to the number)"
+            )
+        return reasons
+
+    @property
+    def compliant(self) -> bool:
+        return not self.reasons
+
+    @property
+    def verdict(self) -> str:
+        reasons = self.reasons
+        return "compliant" if not reasons else "NOT compliant: " + "; ".join(reasons)
+
+    def to_rows(self) -> list[Row]:
+        """``metric, value, limit, ok`` rows; ``limit`` and ``ok`` are None for information."""
+        return [{"metric": m, "value": v, "limit": lim, "ok": ok} for m, v, lim, ok in self._metrics()]
+
+    def _metrics(self) -> Iterator[tuple[str, Value, Value, bool | None]]:
+        cap = float(self.abandon_cap)
+        for key in WINDOWS:
+            binding = key in self.binding_windows
+            now_rate, worst = self.current[key], self.worst[key]
+            yield from _rate_metrics(f"abandon_rate_{key}", now_rate, cap if binding else None)
+            if worst is None:
+                yield f"worst_abandon_rate_{key}", None, cap if binding else None, True if binding else None
+            else:
+                yield from _rate_metrics(f"worst_abandon_rate_{key}", worst, cap if binding else None)
+                yield f"worst_abandon_rate_{key}_window_end", worst.end.isoformat(), None, None
+        yield "machine_answers", self.machine_answers, None, None
+        share = round(self.connected_in_time / self.live_answers, 6) if self.live_answers else None
+        yield f"connected_within_{self.connect_limit_s:g}s_share", share, None, None
+        yield "ring_count", self.ring.count, None, None
+        for name, seconds in (
+            ("p50", self.ring.p50),
+            ("p90", self.ring.p90),
+            ("p99", self.ring.p99),
+            ("min", self.ring.minimum),
+        ):
+            yield f"ring_{name}_s", None if seconds is None else round(seconds, 3), None, None
+        yield from _must_be_zero(f"unanswered_given_up_before_{MIN_RING_S:g}s", self.ring.early_give_ups)
+        yield from _must_be_zero("started_outside_calling_window", self.outside_window)
+        yield from _must_be_zero("dialled_on_do_not_call_list", self.dnc_hits)
+        redials = f"abandoned_redialled_within_{UK_REDIAL_HOLD.total_seconds() / 3600:g}h"
+        if self.uk_abandon_rule:
+            yield from _must_be_zero(redials, self.uk_redials)
+        else:
+            yield redials, len(self.uk_redials), None, None
+        if self.contact_limits:
+            yield from _must_be_zero("contacts_over_frequency_limits", self.over_contact_limits)
+        yield "verdict", self.verdict, None, self.compliant
+
+
+def _rate_metrics(
+    name: str, window: WindowRate, cap: float | None
+) -> Iterator[tuple[str, Value, Value, bool | None]]:
+    rate = window.rate
+    ok = None if cap is None else not window.over(Fraction(str(cap)))
+    yield name, None if rate is None else round(float(rate), 6), cap, ok
+    yield f"{name}_abandoned", window.abandoned, None, None
+    yield f"{name}_live_answers", window.live, None, None
+
+
+def _must_be_zero(name: str, ids: tuple[str, ...]) -> Iterator[tuple[str, Value, Value, bool | None]]:
+    yield name, len(ids), 0, not ids
+
+
+def _pct(rate: Fraction) -> str:
+    return f"{float(rate) * 100:.2f}%"
+
+
+def _rate_text(window: WindowRate) -> str:
+    rate = window.rate
+    return "n/a" if rate is None else f"{_pct(rate)} ({window.abandoned}/{window.live})"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# --- reading the store ---------------------------------------------------------------
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands datetimes back without a zone; the store only ever writes UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _opt_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
+
+
+def load_attempts(session: Session, campaign_id: int) -> list[AttemptRow]:
+    """The campaign's attempts with the candidate zones of their leads, oldest first."""
+    query = (
+        select(CallAttempt, col(Lead.time_zones))
+        .join(Lead, col(Lead.id) == col(CallAttempt.lead_id))
+        .where(CallAttempt.campaign_id == campaign_id)
+        .order_by(col(CallAttempt.started_at), col(CallAttempt.id))
+    )
+    rows = []
+    for attempt, zones in session.exec(query):
+        rows.append(
+            AttemptRow(
+                attempt_id=attempt.id,
+                phone=attempt.phone,
+                zones=tuple(z.strip() for z in zones.split(",") if z.strip()),
+                started_at=_utc(attempt.started_at),
+                ringing_at=_opt_utc(attempt.ringing_at),
+                answered_at=_opt_utc(attempt.answered_at),
+                connected_at=_opt_utc(attempt.connected_at),
+                ended_at=_opt_utc(attempt.ended_at),
+                outcome=attempt.outcome,
+                abandoned=attempt.abandoned,
+            )
+        )
+    return rows
+
+
+def load_dnc(session: Session, campaign_id: int) -> dict[str, datetime]:
+    """For each number the campaign dialled that is on the global or the campaign's list: since when."""
+    dialled = select(CallAttempt.phone).where(CallAttempt.campaign_id == campaign_id)
+    query = (
+        select(DncEntry.phone, func.min(DncEntry.added_at))
+        .where(or_(col(DncEntry.campaign_id).is_(None), col(DncEntry.campaign_id) == campaign_id))
+        .where(col(DncEntry.phone).in_(dialled))
+        .group_by(col(DncEntry.phone))
+    )
+    return {phone: _utc(added) for phone, added in session.exec(query)}
+
+
+def load_other_contacts(session: Session, campaign_id: int, now: datetime) -> dict[str, list[datetime]]:
+    """Contacts by or before ``now`` in other campaigns with the numbers this campaign dialled."""
+    instant = func.coalesce(col(CallAttempt.connected_at), col(CallAttempt.started_at))
+    dialled = select(CallAttempt.phone).where(CallAttempt.campaign_id == campaign_id)
+    query = select(CallAttempt.phone, instant).where(
+        CallAttempt.campaign_id != campaign_id,
+        CallAttempt.outcome == "connected",
+        col(CallAttempt.phone).in_(dialled),
+        instant <= now,
+    )
+    found: dict[str, list[datetime]] = {}
+    for phone, at in session.exec(query):
+        found.setdefault(phone, []).append(_utc(at))
+    return found
+
+
+def compliance_report(session: Session, campaign_name: str, now: datetime) -> ComplianceReport:
+    """The compliance record of a campaign as of ``now`` (aware); NotFound for an unknown name."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    now = now.astimezone(UTC)
+    campaign = session.exec(select(Campaign).where(Campaign.name == campaign_name)).first()
+    if campaign is None or campaign.id is None:
+        raise NotFound(f"no campaign named {campaign_name!r}")
+    if campaign.abandon_window not in WINDOWS:
+        raise InvalidInput(
+            f"campaign {campaign_name!r}: abandon window {campaign.abandon_window!r} is not one of "
+            f"{', '.join(WINDOWS)}"
+        )
+    try:
+        window = CallingWindow.parse(campaign.calling_window)
+        limits = parse_limits(campaign.contact_limits or "")
+    except ValueError as exc:
+        raise InvalidInput(f"campaign {campaign_name!r}: {exc}") from None
+    rows = [row for row in load_attempts(session, campaign.id) if row.started_at <= now]
+    answers = [a for a in live_answers(rows) if a[0] <= now]
+    binding = {campaign.abandon_window} | ({"24h"} if campaign.uk_abandon_rule else set())
+    within, live = connected_within(rows, campaign.connect_limit_s)
+    return ComplianceReport(
+        campaign=campaign.name,
+        now=now,
+        calling_window=str(window),
+        abandon_cap=Fraction(str(campaign.abandon_cap)),
+        binding_windows=frozenset(binding),
+        current={key: window_rate(answers, now, length) for key, length in WINDOWS.items()},
+        worst={key: worst_window(answers, length, now) for key, length in WINDOWS.items()},
+        machine_answers=sum(row.outcome == "machine" for row in rows),
+        connected_in_time=within,
+        live_answers=live,
+        connect_limit_s=campaign.connect_limit_s,
+        ring=ring_stats(rows),
+        outside_window=outside_window(rows, window),
+        dnc_hits=dnc_hits(rows, load_dnc(session, campaign.id)),
+        uk_abandon_rule=campaign.uk_abandon_rule,
+        uk_redials=redials_after_abandon(rows),
+        contact_limits=format_limits(limits),
+        over_contact_limits=over_contact_limits(
+            rows, limits, load_other_contacts(session, campaign.id, now) if limits else None
+        ),
+    )
+
+
+# --- output --------------------------------------------------------------------------
+
+
+def _cell(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def write_report(report: ComplianceReport, path_or_dash: str) -> None:
+    """Write the record as CSV (``metric,value,limit,ok``); ``-`` writes to stdout."""
+    if path_or_dash == "-":
+        write_csv(report, sys.stdout)
+        return
+    with open(path_or_dash, "w", newline="", encoding="utf-8") as out:
+        write_csv(report, out)
+
+
+def write_csv(report: ComplianceReport, out: IO[str]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["metric", "value", "limit", "ok"])
+    for row in report.to_rows():
+        writer.writerow([_cell(row["metric"]), _cell(row["value"]), _cell(row["limit"]), _cell(row["ok"])])
+
+
+def render(report: ComplianceReport) -> Table:
+    """The record as a table for the terminal, the verdict as its caption."""
+    table = Table(title=f"Compliance of campaign {report.campaign} as of {report.now:%Y-%m-%d %H:%M:%S} UTC")
+    for header in ("metric", "value", "limit", "ok"):
+        table.add_column(header, justify="left" if header == "metric" else "right")
+    for row in report.to_rows():
+        if row["metric"] == "verdict":
+            continue
+        ok = row["ok"]
+        mark = "" if ok is None else ("[green]yes[/]" if ok else "[bold red]NO[/]")
+        table.add_row(_cell(row["metric"]), _cell(row["value"]), _cell(row["limit"]), mark)
+    style = "green" if report.compliant else "bold red"
+    table.caption = f"[{style}]{report.verdict}[/]"
+    return table

@@ -1,0 +1,167 @@
+"""Operators: who takes the answered calls, and in which state they are.
+
+Two states per operator, kept apart on purpose:
+
+- ``desired_state`` is what the operator (or a supervisor) asked for through the
+  CLI or a console: logged out, logged in but paused, or ready;
+- ``state`` is what the phone system reports about the queue member.
+
+The CLI only writes the desired state. A running engine polls it about four
+times a second and applies it to the queue (``queue_add`` / ``queue_pause`` /
+``queue_remove``, see ``dialer.engine.membership``); the observed state comes back as
+queue events. The engine dials only for operators that are ready in BOTH.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, col, select
+
+from campaigns.models import Campaign, Operator, OperatorCampaign, utcnow
+from campaigns.store import session_scope
+from dialer.core.errors import InvalidInput, NotFound
+
+
+class OperatorState(StrEnum):
+    LOGGED_OUT = "logged_out"
+    PAUSED = "paused"  # logged in, not taking calls
+    READY = "ready"
+    IN_CALL = "in_call"  # observed only
+    UNAVAILABLE = "unavailable"  # observed only: the phone is unreachable
+
+
+DESIRED_STATES = (OperatorState.LOGGED_OUT, OperatorState.PAUSED, OperatorState.READY)
+
+OPERATOR_TABLE: Table = Operator.__table__  # type: ignore[attr-defined]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+# Tech/resource, e.g. PJSIP/101, SIP/alice, Local/op101@sim-operators/n.
+_INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9_.@/+-]{1,190}$")
+
+
+@dataclass(frozen=True)
+class OperatorView:
+    name: str
+    interface: str
+    desired_state: str
+    state: str
+    campaigns: tuple[str, ...]
+
+
+def _campaign(session: Session, name: str) -> Campaign:
+    campaign = session.exec(select(Campaign).where(Campaign.name == name)).first()
+    if campaign is None:
+        raise NotFound(f"no campaign named {name!r}")
+    return campaign
+
+
+def _operator(session: Session, name: str) -> Operator:
+    operator = session.exec(select(Operator).where(Operator.name == name)).first()
+    if operator is None:
+        raise NotFound(f"no operator named {name!r}; add one with `dialer operators add`")
+    return operator
+
+
+def add_operator(store: Engine, name: str, interface: str, campaigns: Sequence[str]) -> OperatorView:
+    """Create the operator, or add campaigns to an existing one with the same interface."""
+    if not _NAME.match(name):
+        raise InvalidInput(f"operator name {name!r}: use letters, digits, '.', '_', '@' or '-'")
+    if not _INTERFACE.match(interface):
+        raise InvalidInput(f"interface {interface!r}: expected TECH/RESOURCE, e.g. PJSIP/101")
+    with session_scope(store) as session:
+        operator = session.exec(select(Operator).where(Operator.name == name)).first()
+        if operator is None:
+            operator = Operator(name=name, interface=interface)
+            session.add(operator)
+            session.flush()
+        elif operator.interface != interface:
+            raise InvalidInput(f"operator {name} already uses interface {operator.interface}")
+        assert operator.id is not None
+        for campaign_name in campaigns:
+            campaign = _campaign(session, campaign_name)
+            assert campaign.id is not None
+            if session.get(OperatorCampaign, (operator.id, campaign.id)) is None:
+                session.add(OperatorCampaign(operator_id=operator.id, campaign_id=campaign.id))
+    return get_operator(store, name)
+
+
+def set_desired_state(store: Engine, name: str, state: OperatorState) -> OperatorView:
+    """Ask for ``state``; a running engine applies it to the queues within a second."""
+    if state not in DESIRED_STATES:
+        raise InvalidInput(f"an operator can be asked to be {', '.join(DESIRED_STATES)}, not {state}")
+    with session_scope(store) as session:
+        operator = _operator(session, name)
+        operator.desired_state = state.value
+    return get_operator(store, name)
+
+
+def login(store: Engine, name: str) -> OperatorView:
+    """Join the campaign queues, paused: logged in, not yet taking calls."""
+    return set_desired_state(store, name, OperatorState.PAUSED)
+
+
+def ready(store: Engine, name: str) -> OperatorView:
+    return set_desired_state(store, name, OperatorState.READY)
+
+
+def pause(store: Engine, name: str) -> OperatorView:
+    return set_desired_state(store, name, OperatorState.PAUSED)
+
+
+def logout(store: Engine, name: str) -> OperatorView:
+    return set_desired_state(store, name, OperatorState.LOGGED_OUT)
+
+
+def get_operator(store: Engine, name: str) -> OperatorView:
+    with Session(store) as session:
+        return _view(session, _operator(session, name))
+
+
+def list_operators(store: Engine) -> list[OperatorView]:
+    with Session(store) as session:
+        operators = session.exec(select(Operator).order_by(col(Operator.name))).all()
+        return [_view(session, op) for op in operators]
+
+
+_OBSERVED = (
+    update(OPERATOR_TABLE)
+    .where(
+        OPERATOR_TABLE.c.interface == bindparam("o_interface"),
+        OPERATOR_TABLE.c.state != bindparam("o_state"),
+    )
+    .values(state=bindparam("o_state"), state_changed_at=bindparam("o_at"))
+)
+
+
+def write_observed_states(conn: Connection, states: Mapping[str, OperatorState]) -> None:
+    """Store, inside the caller's transaction, what the phone system reported per interface."""
+    if states:
+        at = utcnow()
+        conn.execute(
+            _OBSERVED,
+            [{"o_interface": i, "o_state": s.value, "o_at": at} for i, s in states.items()],
+        )
+
+
+def record_observed_state(store: Engine, interface: str, state: OperatorState) -> None:
+    """Store what the phone system reported for the operator on ``interface``, at once."""
+    with store.begin() as conn:
+        write_observed_states(conn, {interface: state})
+
+
+def _view(session: Session, operator: Operator) -> OperatorView:
+    names = session.exec(
+        select(Campaign.name)
+        .join(OperatorCampaign, col(OperatorCampaign.campaign_id) == col(Campaign.id))
+        .where(OperatorCampaign.operator_id == operator.id)
+        .order_by(col(Campaign.name))
+    ).all()
+    return OperatorView(
+        operator.name, operator.interface, operator.desired_state, operator.state, tuple(names)
+    )
