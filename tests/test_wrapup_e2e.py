@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from dialer.ami import AmiTelephony
+from dialer.ami.client import AmiTelephony
 from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.pbx.config import QueueSpec
 from dialer.pbx.sandbox import Sandbox, SimTuning
