@@ -21,12 +21,13 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from typer.core import TyperGroup
 
 from campaigns import service
+from campaigns.settings import DEFAULTS
 from dialer.cli import demo
+from dialer.cli import dnc_commands as cli_dnc
 from dialer.cli import engine_commands as cli_engine
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.support import DB_KEY, stderr, stdout, store, write_atomically
-from dialer.core.errors import InvalidInput, NotFound, UserError
-from lists import dnc as dnc_lists
+from dialer.core.errors import UserError
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
 
@@ -137,7 +138,7 @@ def campaign_create(
     name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
     mode: Annotated[
         str, typer.Option(help="Pacing: progressive, predictive, ratio or preview.")
-    ] = "progressive",
+    ] = DEFAULTS.mode.value,
     ratio: Annotated[float | None, typer.Option(help="Lines per ready operator (--mode ratio only).")] = None,
     queue: Annotated[str, typer.Option(help="Asterisk queue that answered calls join.")] = "",
     dial_template: Annotated[
@@ -147,7 +148,7 @@ def campaign_create(
     caller_id: Annotated[str, typer.Option(help="Caller ID presented to the called person.")] = "",
     window: Annotated[
         str, typer.Option(help="Calling window in the lead's local time, HH:MM-HH:MM[,weekend HH:MM-HH:MM].")
-    ] = "09:00-21:00",
+    ] = DEFAULTS.calling_window,
     contact_limits: Annotated[
         str,
         typer.Option(
@@ -156,22 +157,30 @@ def campaign_create(
             "profile ru-230fz. Empty: no limits.",
         ),
     ] = "",
-    ring_timeout: Annotated[int, typer.Option(help="Seconds to ring before giving up (at least 15).")] = 25,
-    max_channels: Annotated[int, typer.Option(help="Most calls in progress at once.")] = 10,
-    originate_rate: Annotated[float, typer.Option(help="Most new calls per second.")] = 5.0,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per lead before it is exhausted.")] = 5,
+    ring_timeout: Annotated[
+        int, typer.Option(help="Seconds to ring before giving up (at least 15).")
+    ] = DEFAULTS.ring_timeout_s,
+    max_channels: Annotated[
+        int, typer.Option(help="Most calls in progress at once.")
+    ] = DEFAULTS.max_channels,
+    originate_rate: Annotated[
+        float, typer.Option(help="Most new calls per second.")
+    ] = DEFAULTS.originate_rate,
+    max_attempts: Annotated[
+        int, typer.Option(help="Attempts per lead before it is exhausted.")
+    ] = DEFAULTS.max_attempts,
     retry: Annotated[
         list[str] | None, typer.Option(help="OUTCOME=DURATION retry delay, repeatable (e.g. busy=15m).")
     ] = None,
     connect_limit: Annotated[
         float, typer.Option(help="Seconds to connect an answered call before it counts as abandoned (<= 2).")
-    ] = 2.0,
+    ] = DEFAULTS.connect_limit_s,
     abandon_cap: Annotated[
         float, typer.Option(help="Most abandoned calls as a fraction of answered.")
-    ] = 0.03,
+    ] = DEFAULTS.abandon_cap,
     abandon_window: Annotated[
         str, typer.Option(help="Period the abandon cap is measured over: 30d (US) or 24h (UK).")
-    ] = "30d",
+    ] = DEFAULTS.abandon_window,
     amd: Annotated[bool, typer.Option("--amd/--no-amd", help="Answering-machine detection.")] = False,
     uk_abandon_rule: Annotated[
         bool,
@@ -180,14 +189,16 @@ def campaign_create(
             help="No repeat call within 72 h after an abandoned call.",
         ),
     ] = False,
-    region: Annotated[str, typer.Option(help="Default country for numbers without a country code.")] = "RU",
+    region: Annotated[
+        str, typer.Option(help="Default country for numbers without a country code.")
+    ] = DEFAULTS.region,
     safe_harbour_sound: Annotated[
         str,
         typer.Option(
             help="Sound played when no operator takes an answered call within the connect limit: "
             "a name or path as Asterisk's Playback() sees it, without extension.",
         ),
-    ] = service.DEFAULT_SAFE_HARBOUR_SOUND,
+    ] = DEFAULTS.safe_harbour_sound,
     machine_message: Annotated[
         str | None,
         typer.Option(help="Sound left on answering machines (with --amd), without extension; default none."),
@@ -224,14 +235,13 @@ def campaign_create(
 @campaign_app.command("list")
 def campaign_list(ctx: typer.Context) -> None:
     """List campaigns with their mode, calling window and lead count."""
-    engine = store(ctx)
-    campaigns = service.list_campaigns(engine)
+    campaigns = service.list_campaigns(store(ctx))
     if not campaigns:
         stdout.print("no campaigns yet: dialer campaign create NAME")
         return
     for campaign in campaigns:
         assert campaign.id is not None
-        leads = sum(service.lead_counts(engine, campaign.id).values())
+        leads = sum(service.lead_counts(store(ctx), campaign.id).values())
         stdout.print(
             f"{escape(campaign.name)}\t{campaign.mode}\t{campaign.calling_window}\t{leads} leads",
             markup=True,
@@ -241,12 +251,11 @@ def campaign_list(ctx: typer.Context) -> None:
 @campaign_app.command("show")
 def campaign_show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Campaign name.")]) -> None:
     """Show a campaign's settings and its leads by status."""
-    engine = store(ctx)
-    campaign = service.get_campaign(engine, name)
+    campaign = service.get_campaign(store(ctx), name)
     assert campaign.id is not None
     for key, value in service.describe(campaign).items():
         stdout.print(f"{key}: {escape(str(value))}")
-    counts = service.lead_counts(engine, campaign.id)
+    counts = service.lead_counts(store(ctx), campaign.id)
     total = sum(counts.values())
     detail = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     stdout.print(f"leads: {total}" + (f" ({detail})" if detail else ""))
@@ -292,12 +301,11 @@ def lists_import(
         encoding=encoding,
         delimiter=delimiter,
     )
-    engine = store(ctx)
     if _large(file):
         with _progress_bar(f"importing {file.name}") as advance:
-            summary = import_leads(engine, request, advance)
+            summary = import_leads(store(ctx), request, advance)
     else:
-        summary = import_leads(engine, request)
+        summary = import_leads(store(ctx), request)
     _print_summary(summary)
 
 
@@ -345,92 +353,7 @@ def _print_summary(summary: ImportSummary) -> None:
 
 # --- dialer dnc -----------------------------------------------------------------------
 
-dnc_app = typer.Typer(
-    help="Do-not-call lists: global, or per campaign with --campaign.", no_args_is_help=True
-)
-app.add_typer(dnc_app, name="dnc")
-
-CampaignScope = Annotated[
-    str | None, typer.Option("--campaign", help="The campaign's own list instead of the global one.")
-]
-Region = Annotated[str, typer.Option(help="Country for numbers without a country code.")]
-
-
-@dnc_app.command("add")
-def dnc_add(
-    ctx: typer.Context,
-    numbers: Annotated[list[str], typer.Argument(help="Numbers to block, in any common format.")],
-    campaign: CampaignScope = None,
-    region: Region = "RU",
-) -> None:
-    """Put numbers on a do-not-call list; exits 2 if any number could not be added."""
-    change = dnc_lists.add_numbers(store(ctx), numbers, campaign, region)
-    _print_dnc_change(change)
-    if change.rejected:
-        # A request not to be called that recorded nothing must not look like success.
-        failed = ", ".join(repr(value) for value, _ in change.rejected[:5])
-        more = f" and {len(change.rejected) - 5} more" if len(change.rejected) > 5 else ""
-        raise InvalidInput(f"{len(change.rejected)} of {len(numbers)} numbers not added: {failed}{more}")
-
-
-@dnc_app.command("import")
-def dnc_import(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV/XLSX with a phone column, or a bare list of numbers.")],
-    campaign: CampaignScope = None,
-    region: Region = "RU",
-    encoding: Annotated[str | None, typer.Option(help="File encoding (default: detected).")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: detected).")] = None,
-) -> None:
-    """Put every number in a file on a do-not-call list."""
-    change = dnc_lists.import_file(store(ctx), file, campaign, region, encoding, delimiter)
-    _print_dnc_change(change)
-
-
-@dnc_app.command("check")
-def dnc_check(
-    ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Number to look up.")],
-    campaign: Annotated[
-        str | None, typer.Option("--campaign", help="Check the global list and this campaign's list.")
-    ] = None,
-    region: Region = "RU",
-) -> None:
-    """Say which do-not-call lists a number is on."""
-    phone = dnc_lists.normalize_or_fail(number, region)
-    listings = dnc_lists.check_number(store(ctx), number, campaign, region)
-    if not listings:
-        stdout.print(f"{phone}: not on any do-not-call list")
-    for listing in listings:
-        where = "the global list" if listing.campaign is None else f"campaign {listing.campaign}'s list"
-        stdout.print(
-            f"{phone}: on {escape(where)}" + (f" (from {escape(listing.source)})" if listing.source else "")
-        )
-
-
-@dnc_app.command("remove")
-def dnc_remove(
-    ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Number to unblock.")],
-    campaign: CampaignScope = None,
-    region: Region = "RU",
-) -> None:
-    """Take a number off a do-not-call list."""
-    phone = dnc_lists.normalize_or_fail(number, region)
-    removed = dnc_lists.remove_number(store(ctx), number, campaign, region)
-    scope = "the global list" if campaign is None else f"campaign {campaign}'s list"
-    if removed:
-        stdout.print(f"removed {phone} from {escape(scope)}")
-    else:
-        raise NotFound(f"{phone} is not on {scope}")
-
-
-def _print_dnc_change(change: dnc_lists.DncChange) -> None:
-    stdout.print(f"added: {change.added}")
-    stdout.print(f"already listed: {change.already}")
-    stdout.print(f"invalid: {len(change.rejected)}")
-    for value, reason in change.rejected[:20]:
-        stderr.print(f"[yellow]skipped[/yellow] {escape(value)!r}: {escape(reason)}")
+app.add_typer(cli_dnc.dnc_app, name="dnc")
 
 
 # --- dialer export --------------------------------------------------------------------
@@ -448,12 +371,11 @@ def export_leads_command(
     output: Output,
 ) -> None:
     """Export a campaign's leads with their status and original columns."""
-    engine = store(ctx)
-    service.get_campaign(engine, campaign)  # an unknown campaign must not leave an empty file behind
+    service.get_campaign(store(ctx), campaign)  # an unknown campaign must not leave an empty file behind
     if output == "-":
-        export_leads(engine, campaign, sys.stdout)
+        export_leads(store(ctx), campaign, sys.stdout)
         return
-    count = write_atomically(Path(output), lambda handle: export_leads(engine, campaign, handle))
+    count = write_atomically(Path(output), lambda handle: export_leads(store(ctx), campaign, handle))
     stderr.print(f"exported {count} leads to {escape(output)}")
 
 

@@ -76,10 +76,10 @@ def run_import(csv_path: Path, db: Path) -> dict[str, float]:
     from campaigns.store import open_store
     from lists.importer import ImportRequest, import_leads
 
-    engine = open_store(f"sqlite:///{db}")
-    create_campaign(engine, CampaignSpec.build("bench"))
+    store = open_store(f"sqlite:///{db}")
+    create_campaign(store, CampaignSpec.build("bench"))
     start = time.perf_counter()
-    summary = import_leads(engine, ImportRequest(csv_path, "bench"))
+    summary = import_leads(store, ImportRequest(csv_path, "bench"))
     elapsed = time.perf_counter() - start
     return {
         "seconds": elapsed,
@@ -94,10 +94,10 @@ def run_import(csv_path: Path, db: Path) -> dict[str, float]:
 def run_baseline(csv_path: Path, db: Path) -> dict[str, float]:
     from sqlalchemy import create_engine
 
-    engine = create_engine(f"sqlite:///{db}")
+    store = create_engine(f"sqlite:///{db}")
     start = time.perf_counter()
     frame = pd.read_csv(csv_path, sep=";", dtype=str, keep_default_na=False)
-    frame.to_sql("leads", engine, index=False)
+    frame.to_sql("leads", store, index=False)
     return {"seconds": time.perf_counter() - start, "read": len(frame)}
 
 

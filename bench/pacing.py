@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dialer.pacing import Pacer, PacingDecision, PacingSnapshot, PredictivePacer, ProgressivePacer
-from dialer.pacing.base import within_limits
+from dialer.pacing.base import within_caps
 from dialer.sim import SimParams, run_simulation
 
 CAP = 0.03
@@ -64,7 +64,7 @@ class VicidialAdaptHardLimit:
         if stats.live_answers >= 50 and stats.rate > self.drop_limit:
             self.level = 1.0
         lines = math.floor(self.level * snap.staffed) - snap.channels_in_use
-        return PacingDecision(within_limits(snap, lines), {"level": self.level})
+        return PacingDecision(within_caps(snap, lines), {"level": self.level})
 
 
 @dataclass
@@ -106,7 +106,7 @@ class OmniDialer:
         talk_mean = snap.estimates.talk.mean
         expected = len(snap.in_wrap) + len(snap.wrap_left) + sum(1 for e in snap.in_call if e >= talk_mean)
         calls = (snap.ready + expected - len(snap.ringing) * self.p_hit) / self.p_hit * gamma
-        return PacingDecision(within_limits(snap, math.floor(calls)), {"p_hit": self.p_hit})
+        return PacingDecision(within_caps(snap, math.floor(calls)), {"p_hit": self.p_hit})
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class WombatBoost:
     def decide(self, snap: PacingSnapshot) -> PacingDecision:
         if snap.ready == 0:
             return PacingDecision(0)
-        return PacingDecision(within_limits(snap, math.floor(snap.ready * self.boost) - snap.in_flight))
+        return PacingDecision(within_caps(snap, math.floor(snap.ready * self.boost) - snap.in_flight))
 
 
 METHODS: dict[str, Callable[[], Pacer]] = {

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from dialer.core.errors import InvalidInput
+
 PROFILES: dict[str, str] = {"ru-230fz": "1/1d,2/7d,8/31d"}
 MAX_COUNT = 1000
 MAX_PERIOD = timedelta(days=366)
@@ -34,9 +36,9 @@ class ContactLimit:
 
     def __post_init__(self) -> None:
         if not 1 <= self.count <= MAX_COUNT:
-            raise ValueError(f"contact limit count {self.count}: expected 1 to {MAX_COUNT}")
+            raise InvalidInput(f"contact limit count {self.count}: expected 1 to {MAX_COUNT}")
         if not timedelta(0) < self.period <= MAX_PERIOD:
-            raise ValueError(f"contact limit period {self.period}: expected more than 0 and at most 366d")
+            raise InvalidInput(f"contact limit period {self.period}: expected more than 0 and at most 366d")
 
     def __str__(self) -> str:
         day = _UNITS["d"]
@@ -49,7 +51,7 @@ ContactLimits = tuple[ContactLimit, ...]
 
 
 def parse_limits(text: str) -> ContactLimits:
-    """``"1/1d,2/7d,8/31d"``, a profile name, or ``""`` (no limits); ValueError names the bad part."""
+    """``"1/1d,2/7d,8/31d"``, a profile name, or ``""`` (no limits); ``InvalidInput`` names the bad part."""
     key = text.strip().lower()
     key = PROFILES.get(key, key)
     if not key:
@@ -58,7 +60,7 @@ def parse_limits(text: str) -> ContactLimits:
     for part in key.split(","):
         match = _LIMIT.match(part.strip())
         if match is None:
-            raise ValueError(
+            raise InvalidInput(
                 f"contact limits {text!r}: {part.strip()!r} is not N/PERIOD "
                 f"(e.g. 1/1d or 3/12h; periods in h or d), nor a profile: {', '.join(sorted(PROFILES))}"
             )
@@ -66,7 +68,7 @@ def parse_limits(text: str) -> ContactLimits:
         try:
             limits.append(ContactLimit(count, amount * _UNITS[unit]))
         except ValueError as exc:
-            raise ValueError(f"contact limits {text!r}: {part.strip()!r}: {exc}") from None
+            raise InvalidInput(f"contact limits {text!r}: {part.strip()!r}: {exc}") from None
     return tuple(limits)
 
 

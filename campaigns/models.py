@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from campaigns.settings import DEFAULTS
+
 
 def utcnow() -> datetime:
     """Aware UTC now: the one clock format the store uses."""
@@ -24,21 +26,21 @@ class Campaign(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=100)
-    mode: str = Field(default="progressive", max_length=32)  # preview | progressive | ratio | predictive
-    ratio: float = 1.0  # lines per ready operator in ratio mode
+    mode: str = Field(default=DEFAULTS.mode.value, max_length=32)  # a dialer.core.modes.PacingMode
+    ratio: float = DEFAULTS.ratio
     queue: str = Field(default="", max_length=80)
     dial_template: str = Field(default="", max_length=200)
     caller_id: str = Field(default="", max_length=80)
-    region: str = Field(default="RU", max_length=2)
-    calling_window: str = Field(default="09:00-21:00", max_length=64)
-    ring_timeout_s: int = 25
-    max_channels: int = 10
-    originate_rate: float = 5.0  # originates per second, at most
-    max_attempts: int = 5
+    region: str = Field(default=DEFAULTS.region, max_length=2)
+    calling_window: str = Field(default=DEFAULTS.calling_window, max_length=64)
+    ring_timeout_s: int = DEFAULTS.ring_timeout_s
+    max_channels: int = DEFAULTS.max_channels
+    originate_rate: float = DEFAULTS.originate_rate
+    max_attempts: int = DEFAULTS.max_attempts
     retry_rules: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    connect_limit_s: float = 2.0
-    abandon_cap: float = 0.03
-    abandon_window: str = Field(default="30d", max_length=16)
+    connect_limit_s: float = DEFAULTS.connect_limit_s
+    abandon_cap: float = DEFAULTS.abandon_cap
+    abandon_window: str = Field(default=DEFAULTS.abandon_window, max_length=16)
     amd: bool = False
     safe_harbour_sound: str | None = Field(default=None, max_length=255)
     machine_message: str | None = Field(default=None, max_length=255)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from dialer.core.attempt import FINAL_OUTCOMES, Outcome
+from dialer.core.errors import InvalidInput
 
 
 class LeadStatus(StrEnum):
@@ -53,16 +54,16 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+            raise InvalidInput(f"max_attempts must be at least 1, got {self.max_attempts}")
         for outcome in RETRYABLE_OUTCOMES:
             delay: timedelta = getattr(self, outcome.value)
             if not timedelta(0) <= delay <= _MAX_DELAY:
-                raise ValueError(f"retry delay for {outcome.value} must be between 0 and 365d, got {delay}")
+                raise InvalidInput(f"retry delay for {outcome.value} must be between 0 and 365d, got {delay}")
 
     def delay(self, outcome: Outcome) -> timedelta:
         """The wait before the next attempt after ``outcome`` (which must be retryable)."""
         if outcome in FINAL_OUTCOMES:
-            raise ValueError(f"{outcome.value} is final and is never retried")
+            raise InvalidInput(f"{outcome.value} is final and is never retried")
         delay: timedelta = getattr(self, outcome.value)
         if outcome is Outcome.ABANDONED and self.uk_abandon_rule:
             return max(delay, UK_ABANDON_REDIAL_GAP)
@@ -81,12 +82,12 @@ class RetryPolicy:
             key, sep, value = item.partition("=")
             key, value = key.strip().lower(), value.strip()
             if not sep or not key:
-                raise ValueError(f"retry override {item!r}: expected NAME=VALUE, e.g. busy=10m")
+                raise InvalidInput(f"retry override {item!r}: expected NAME=VALUE, e.g. busy=10m")
             changes[key] = _parse_value(key, value, item)
         try:
             return replace(policy, **changes)  # type: ignore[arg-type]
         except ValueError as exc:
-            raise ValueError(f"retry overrides: {exc}") from None
+            raise InvalidInput(f"retry overrides: {exc}") from None
 
 
 RETRYABLE_OUTCOMES: tuple[Outcome, ...] = tuple(o for o in Outcome if o not in FINAL_OUTCOMES)
@@ -98,29 +99,29 @@ def parse_duration(text: str) -> timedelta:
     """``"90s"``, ``"10m"``, ``"2h"``, ``"3d"`` as a timedelta."""
     match = _DURATION.match(text)
     if match is None:
-        raise ValueError(f"duration {text!r}: expected a whole number and a unit s, m, h or d (e.g. 10m)")
+        raise InvalidInput(f"duration {text!r}: expected a whole number and a unit s, m, h or d (e.g. 10m)")
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
 def _parse_value(key: str, value: str, item: str) -> object:
     if key in {o.value for o in FINAL_OUTCOMES}:
-        raise ValueError(f"retry override {item!r}: {key} is final and is never retried")
+        raise InvalidInput(f"retry override {item!r}: {key} is final and is never retried")
     if key in {o.value for o in RETRYABLE_OUTCOMES}:
         try:
             return parse_duration(value)
         except ValueError as exc:
-            raise ValueError(f"retry override {item!r}: {exc}") from None
+            raise InvalidInput(f"retry override {item!r}: {exc}") from None
     if key == "max_attempts":
         if not value.isdigit() or int(value) < 1:
-            raise ValueError(f"retry override {item!r}: max_attempts must be a whole number of at least 1")
+            raise InvalidInput(f"retry override {item!r}: max_attempts must be a whole number of at least 1")
         return int(value)
     if key == "uk_abandon_rule":
         flag = value.lower()
         if flag not in {"on", "off", "true", "false", "yes", "no", "1", "0"}:
-            raise ValueError(f"retry override {item!r}: uk_abandon_rule must be on or off")
+            raise InvalidInput(f"retry override {item!r}: uk_abandon_rule must be on or off")
         return flag in {"on", "true", "yes", "1"}
     known = ", ".join([o.value for o in RETRYABLE_OUTCOMES] + ["max_attempts", "uk_abandon_rule"])
-    raise ValueError(f"retry override {item!r}: unknown name {key!r}; known: {known}")
+    raise InvalidInput(f"retry override {item!r}: unknown name {key!r}; known: {known}")
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def after_attempt(
     A final outcome wins even on the last allowed attempt.
     """
     if attempts_so_far < 1:
-        raise ValueError(
+        raise InvalidInput(
             f"attempts_so_far counts the attempt just made and must be >= 1, got {attempts_so_far}"
         )
     if outcome is Outcome.INVALID_NUMBER:

@@ -1,26 +1,28 @@
 """Campaign settings: validated once into a ``CampaignSpec``, then stored and read back.
 
 Every setting is checked here with a message that names the option and the
-allowed values, so the CLI only converts ``ValueError`` into one line.
+allowed values, so the CLI only prints an ``InvalidInput`` as one line.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from campaigns.contact_limits import format_limits, parse_limits
 from campaigns.models import Campaign, Lead
+from campaigns.region import check_region
 from campaigns.retry import RetryPolicy
 from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND as DEFAULT_SAFE_HARBOUR_SOUND
+from campaigns.settings import DEFAULTS, LEGAL_CONNECT_LIMIT_S, MIN_RING_TIMEOUT_S
 from campaigns.settings import calling_window as calling_window
 from campaigns.settings import contact_limits as contact_limits
 from campaigns.settings import render_dial_template as render_dial_template
@@ -28,13 +30,12 @@ from campaigns.settings import retry_policy as retry_policy
 from campaigns.store import session_scope
 from campaigns.window import CallingWindow
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.modes import PacingMode
 
-MODES = ("preview", "progressive", "ratio", "predictive")
+MODES = tuple(PacingMode)
 ABANDON_WINDOWS = ("30d", "24h")
 TEMPLATE_FIELDS = frozenset({"number", "e164"})
-MIN_RING_TIMEOUT_S = 15  # US TSR: ring at least 15 s (or four rings) before giving up
 CONTACT_LIMITS_LENGTH = 64  # the column's size
-LEGAL_CONNECT_LIMIT_S = 2.0  # an answered call not connected within 2 s counts as abandoned
 _NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
 _QUEUE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 _CONTROL = re.compile(r"[\r\n\x00]")
@@ -49,24 +50,24 @@ class CampaignSpec:
     """A campaign's settings, valid by construction (use ``CampaignSpec.build``)."""
 
     name: str
-    mode: str = "progressive"
-    ratio: float = 1.0
+    mode: str = DEFAULTS.mode
+    ratio: float = DEFAULTS.ratio
     queue: str = ""
     dial_template: str = ""
     caller_id: str = ""
-    region: str = "RU"
-    calling_window: str = "09:00-21:00"
-    ring_timeout_s: int = 25
-    max_channels: int = 10
-    originate_rate: float = 5.0
-    max_attempts: int = 5
+    region: str = DEFAULTS.region
+    calling_window: str = DEFAULTS.calling_window
+    ring_timeout_s: int = DEFAULTS.ring_timeout_s
+    max_channels: int = DEFAULTS.max_channels
+    originate_rate: float = DEFAULTS.originate_rate
+    max_attempts: int = DEFAULTS.max_attempts
     retry_rules: dict[str, int] = field(default_factory=dict)  # outcome -> delay in seconds
-    connect_limit_s: float = LEGAL_CONNECT_LIMIT_S
-    abandon_cap: float = 0.03
-    abandon_window: str = "30d"
+    connect_limit_s: float = DEFAULTS.connect_limit_s
+    abandon_cap: float = DEFAULTS.abandon_cap
+    abandon_window: str = DEFAULTS.abandon_window
     amd: bool = False
     uk_abandon_rule: bool = False
-    safe_harbour_sound: str = DEFAULT_SAFE_HARBOUR_SOUND
+    safe_harbour_sound: str = DEFAULTS.safe_harbour_sound
     machine_message: str | None = None
     contact_limits: str = ""  # canonical N/PERIOD list; "" = no limits
 
@@ -75,24 +76,24 @@ class CampaignSpec:
         cls,
         name: str,
         *,
-        mode: str = "progressive",
+        mode: str = DEFAULTS.mode,
         ratio: float | None = None,
         queue: str = "",
         dial_template: str = "",
         caller_id: str = "",
-        region: str = "RU",
-        window: str = "09:00-21:00",
-        ring_timeout_s: int = 25,
-        max_channels: int = 10,
-        originate_rate: float = 5.0,
-        max_attempts: int = 5,
+        region: str = DEFAULTS.region,
+        window: str = DEFAULTS.calling_window,
+        ring_timeout_s: int = DEFAULTS.ring_timeout_s,
+        max_channels: int = DEFAULTS.max_channels,
+        originate_rate: float = DEFAULTS.originate_rate,
+        max_attempts: int = DEFAULTS.max_attempts,
         retry: list[str] | None = None,
-        connect_limit_s: float = LEGAL_CONNECT_LIMIT_S,
-        abandon_cap: float = 0.03,
-        abandon_window: str = "30d",
+        connect_limit_s: float = DEFAULTS.connect_limit_s,
+        abandon_cap: float = DEFAULTS.abandon_cap,
+        abandon_window: str = DEFAULTS.abandon_window,
         amd: bool = False,
         uk_abandon_rule: bool = False,
-        safe_harbour_sound: str = DEFAULT_SAFE_HARBOUR_SOUND,
+        safe_harbour_sound: str = DEFAULTS.safe_harbour_sound,
         machine_message: str | None = None,
         contact_limits: str = "",
     ) -> CampaignSpec:
@@ -100,7 +101,7 @@ class CampaignSpec:
         mode = mode.strip().lower()
         if mode not in MODES:
             raise InvalidInput(f"--mode {mode!r}: expected one of {', '.join(MODES)}")
-        if ratio is not None and mode != "ratio":
+        if ratio is not None and mode != PacingMode.RATIO:
             raise InvalidInput("--ratio applies only to --mode ratio")
         if ratio is not None and not 1.0 <= ratio <= 10.0:
             raise InvalidInput(f"--ratio {ratio}: expected lines per operator between 1 and 10")
@@ -122,7 +123,7 @@ class CampaignSpec:
         return cls(
             name=check_name(name),
             mode=mode,
-            ratio=ratio if ratio is not None else 1.0,
+            ratio=ratio if ratio is not None else DEFAULTS.ratio,
             queue=_check_queue(queue),
             dial_template=check_dial_template(dial_template) if dial_template else "",
             caller_id=_check_text("--caller-id", caller_id, 80),
@@ -196,8 +197,8 @@ def check_sound(option: str, sound: str) -> str:
 # --- store -----------------------------------------------------------------------------
 
 
-def create_campaign(engine: Engine, spec: CampaignSpec) -> Campaign:
-    with session_scope(engine) as session:
+def create_campaign(store: Engine, spec: CampaignSpec) -> Campaign:
+    with session_scope(store) as session:
         if _find(session, spec.name) is not None:
             raise InvalidInput(f"campaign {spec.name!r} already exists")
         campaign = Campaign(**asdict(spec))
@@ -207,13 +208,13 @@ def create_campaign(engine: Engine, spec: CampaignSpec) -> Campaign:
         return campaign
 
 
-def list_campaigns(engine: Engine) -> list[Campaign]:
-    with Session(engine) as session:
+def list_campaigns(store: Engine) -> list[Campaign]:
+    with Session(store) as session:
         return list(session.exec(select(Campaign).order_by(Campaign.name)).all())
 
 
-def get_campaign(engine: Engine, name: str) -> Campaign:
-    with Session(engine) as session:
+def get_campaign(store: Engine, name: str) -> Campaign:
+    with Session(store) as session:
         return find_campaign(session, name)
 
 
@@ -221,17 +222,29 @@ def find_campaign(session: Session, name: str) -> Campaign:
     """The campaign called ``name``, or ``NotFound`` listing the names that exist."""
     campaign = _find(session, name)
     if campaign is None:
-        names = session.exec(select(Campaign.name).order_by(Campaign.name).limit(10)).all()
-        known = (
-            f" (known: {', '.join(names)})" if names else " (no campaigns yet: dialer campaign create NAME)"
-        )
-        raise NotFound(f"unknown campaign {name!r}{known}")
+        raise NotFound(f"unknown campaign {name!r}{_known(session)}")
     return campaign
 
 
-def lead_counts(engine: Engine, campaign_id: int) -> dict[str, int]:
+def find_campaigns(session: Session, names: Sequence[str]) -> list[Campaign]:
+    """The campaigns called ``names``, by name, or ``NotFound`` naming every one that does not exist."""
+    wanted = {name.strip() for name in names}
+    found = session.exec(select(Campaign).where(col(Campaign.name).in_(wanted)).order_by(Campaign.name)).all()
+    missing = wanted - {c.name for c in found}
+    if missing:
+        unknown = ", ".join(repr(name) for name in sorted(missing))
+        raise NotFound(f"unknown campaign {unknown}{_known(session)}")
+    return list(found)
+
+
+def _known(session: Session) -> str:
+    names = session.exec(select(Campaign.name).order_by(Campaign.name).limit(10)).all()
+    return f" (known: {', '.join(names)})" if names else " (no campaigns yet: dialer campaign create NAME)"
+
+
+def lead_counts(store: Engine, campaign_id: int) -> dict[str, int]:
     """Leads per status."""
-    with Session(engine) as session:
+    with Session(store) as session:
         rows = session.exec(
             select(Lead.status, func.count()).where(Lead.campaign_id == campaign_id).group_by(Lead.status)
         ).all()
@@ -242,7 +255,7 @@ def describe(campaign: Campaign) -> dict[str, Any]:
     """The settings as a user sees them, in option order."""
     return {
         "name": campaign.name,
-        "mode": campaign.mode + (f" (ratio {campaign.ratio:g})" if campaign.mode == "ratio" else ""),
+        "mode": campaign.mode + (f" (ratio {campaign.ratio:g})" if campaign.mode == PacingMode.RATIO else ""),
         "queue": campaign.queue or "(not set)",
         "dial template": campaign.dial_template or "(not set)",
         "caller id": campaign.caller_id or "(not set)",
@@ -292,10 +305,10 @@ def _check_queue(queue: str) -> str:
 
 
 def _check_region(region: str) -> str:
-    code = region.strip().upper()
-    if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidInput(f"--region {region!r}: expected a two-letter country code such as RU")
-    return code
+    try:
+        return check_region(region)
+    except InvalidInput as exc:
+        raise InvalidInput(f"--region: {exc}") from None
 
 
 def _check_window(text: str) -> str:

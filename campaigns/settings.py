@@ -7,11 +7,13 @@ loading the ORM or the database driver.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from campaigns.contact_limits import ContactLimits, parse_limits
 from campaigns.retry import RetryPolicy
 from campaigns.window import CallingWindow
+from dialer.core.modes import PacingMode
 
 if TYPE_CHECKING:
     from campaigns.models import Campaign
@@ -19,6 +21,30 @@ if TYPE_CHECKING:
 # The default safe-harbour message: the sound `dialer pbx config` writes (dialer-safe-harbour.wav),
 # named as Playback() finds it in Asterisk's sounds folder.
 DEFAULT_SAFE_HARBOUR_SOUND = "dialer-safe-harbour"
+MIN_RING_TIMEOUT_S = 15  # US TSR 310.4(b)(1)(iv): ring at least 15 s (or four rings) before giving up
+LEGAL_CONNECT_LIMIT_S = 2.0  # an answered call not connected within 2 s counts as abandoned
+
+
+@dataclass(frozen=True)
+class CampaignDefaults:
+    """A new campaign's settings when nothing else is asked: the table, the settings check and
+    the ``dialer campaign create`` options all read them from ``DEFAULTS``."""
+
+    mode: PacingMode = PacingMode.PROGRESSIVE
+    ratio: float = 1.0  # lines per ready operator in ratio mode
+    region: str = "RU"
+    calling_window: str = "09:00-21:00"
+    ring_timeout_s: int = 25
+    max_channels: int = 10
+    originate_rate: float = 5.0  # originates per second, at most
+    max_attempts: int = 5
+    connect_limit_s: float = LEGAL_CONNECT_LIMIT_S
+    abandon_cap: float = 0.03
+    abandon_window: str = "30d"
+    safe_harbour_sound: str = DEFAULT_SAFE_HARBOUR_SOUND
+
+
+DEFAULTS = CampaignDefaults()
 
 
 def render_dial_template(template: str, e164: str) -> str:

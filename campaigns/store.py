@@ -58,23 +58,23 @@ def _utc_session(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()  # a SET inside a transaction that is later rolled back would not stick
 
 
-def make_engine(url: str) -> Engine:
+def make_store(url: str) -> Engine:
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        store = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as exc:
         raise InvalidInput(f"cannot use store URL {_mask(url)}: {exc}") from None
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _tune_sqlite)
-    elif engine.dialect.name == "postgresql":
-        event.listen(engine, "connect", _utc_session)
-    return engine
+    if store.dialect.name == "sqlite":
+        event.listen(store, "connect", _tune_sqlite)
+    elif store.dialect.name == "postgresql":
+        event.listen(store, "connect", _utc_session)
+    return store
 
 
-def migrate(engine: Engine) -> None:
+def migrate(store: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with store.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 
@@ -82,18 +82,18 @@ def migrate(engine: Engine) -> None:
 def open_store(db: str | None = None) -> Engine:
     """Resolve, connect and migrate; raise ``InvalidInput`` with one clear line on failure."""
     url = resolve_url(db)
-    engine = make_engine(url)
+    store = make_store(url)
     try:
-        migrate(engine)
+        migrate(store)
     except OperationalError as exc:
         raise InvalidInput(f"cannot open store {_mask(url)}: {exc.orig}") from None
-    return engine
+    return store
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(store: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error: nothing half-written."""
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(store, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

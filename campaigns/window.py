@@ -23,6 +23,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dialer.core.errors import InvalidInput
+
 UNKNOWN_ZONE = "Etc/Unknown"
 
 # A week plus a day covers every weekday/weekend pattern from any starting instant.
@@ -37,9 +39,9 @@ Interval = tuple[float, float]  # [start, end) in epoch seconds
 
 def _check_hours(start: time, end: time, which: str) -> None:
     if start.tzinfo is not None or end.tzinfo is not None:
-        raise ValueError(f"{which} hours are local times and must not carry a time zone")
+        raise InvalidInput(f"{which} hours are local times and must not carry a time zone")
     if not start < end:
-        raise ValueError(f"{which} hours must start before they end, got {start:%H:%M}-{end:%H:%M}")
+        raise InvalidInput(f"{which} hours must start before they end, got {start:%H:%M}-{end:%H:%M}")
 
 
 # Russian non-working public holidays (Labour Code art. 112): the New Year holidays and
@@ -90,7 +92,7 @@ class CallingWindow:
         if self.weekend is not None:
             _check_hours(self.weekend[0], self.weekend[1], "weekend")
         if self.holidays and self.holidays not in HOLIDAY_CALENDARS:
-            raise ValueError(
+            raise InvalidInput(
                 f"unknown holiday calendar {self.holidays!r} (known: {', '.join(sorted(HOLIDAY_CALENDARS))})"
             )
 
@@ -117,7 +119,7 @@ class CallingWindow:
         if parts and parts[-1].startswith("holidays:"):
             holidays = parts.pop()[len("holidays:") :]
         if len(parts) > 2 or not parts or not parts[0] or (holidays and len(parts) != 2):
-            raise ValueError(
+            raise InvalidInput(
                 f"calling window {text!r}: expected HH:MM-HH:MM, optionally followed by "
                 f"',HH:MM-HH:MM' for weekends and then ',holidays:ru' for days off kept at weekend "
                 f"hours, or one of {', '.join(sorted(PROFILES))}"
@@ -127,7 +129,7 @@ class CallingWindow:
         try:
             return cls(start, end, weekend, holidays)
         except ValueError as exc:
-            raise ValueError(f"calling window {text!r}: {exc}") from None
+            raise InvalidInput(f"calling window {text!r}: {exc}") from None
 
     def __str__(self) -> str:
         text = f"{self.start:%H:%M}-{self.end:%H:%M}"
@@ -148,7 +150,7 @@ PROFILES: dict[str, CallingWindow] = {
 def _parse_hours(part: str, text: str) -> tuple[time, time]:
     match = _HOURS.match(part)
     if match is None:
-        raise ValueError(
+        raise InvalidInput(
             f"calling window {text!r}: {part.strip()!r} is not HH:MM-HH:MM "
             f"(nor a profile: {', '.join(sorted(PROFILES))})"
         )
@@ -156,7 +158,7 @@ def _parse_hours(part: str, text: str) -> tuple[time, time]:
     try:
         return time(h1, m1), time(h2, m2)
     except ValueError:
-        raise ValueError(f"calling window {text!r}: {part.strip()!r} is not a valid time of day") from None
+        raise InvalidInput(f"calling window {text!r}: {part.strip()!r} is not a valid time of day") from None
 
 
 # --- zones ---------------------------------------------------------------------------
@@ -177,7 +179,7 @@ def _zone(name: str) -> ZoneInfo | None:
 def _known_zone(name: str) -> ZoneInfo:
     zone = _zone(name)
     if zone is None:
-        raise ValueError(f"unknown time zone {name!r}")
+        raise InvalidInput(f"unknown time zone {name!r}")
     return zone
 
 
@@ -191,7 +193,7 @@ def _zones(names: Iterable[str]) -> list[ZoneInfo] | None:
 
 def _require_aware(now_utc: datetime) -> None:
     if now_utc.tzinfo is None or now_utc.utcoffset() is None:
-        raise ValueError("now_utc must be an aware datetime (UTC)")
+        raise InvalidInput("now_utc must be an aware datetime (UTC)")
 
 
 # --- public rules --------------------------------------------------------------------

@@ -10,17 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Table, delete, insert, or_, select
+from sqlalchemy import ColumnElement, delete, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from campaigns.models import Campaign, DncEntry, utcnow
+from campaigns.models import utcnow
 from campaigns.service import find_campaign
-from dialer.core.errors import InvalidInput
-from lists.phones import PhoneNormalizer, PhoneRejected
+from campaigns.tables import CAMPAIGN_TABLE, DNC_TABLE
+from dialer.core.errors import FieldRejected, InvalidInput
+from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
 
-DNC_TABLE: Table = DncEntry.__table__  # type: ignore[attr-defined]
-CAMPAIGN_TABLE: Table = Campaign.__table__  # type: ignore[attr-defined]
 _BATCH = 5000
 
 
@@ -41,7 +40,7 @@ class DncListing:
 
 
 def add_numbers(
-    engine: Engine,
+    store: Engine,
     numbers: Iterable[str],
     campaign: str | None = None,
     region: str = "RU",
@@ -50,14 +49,14 @@ def add_numbers(
     """Put numbers on the global list, or on ``campaign``'s; invalid ones are reported, not added."""
     normalizer = PhoneNormalizer(region)
     change = DncChange()
-    with engine.begin() as conn:
-        campaign_id = _campaign_id(engine, campaign)
+    with store.begin() as conn:
+        campaign_id = _campaign_id(store, campaign)
         present = dnc_phones(conn, campaign_id, include_global=campaign_id is None)
         rows = []
         for raw in numbers:
             try:
                 phone = normalizer.normalize(raw).e164
-            except PhoneRejected as exc:
+            except FieldRejected as exc:
                 change.rejected.append((raw, str(exc)))
                 continue
             if phone in present:
@@ -77,7 +76,7 @@ def add_numbers(
 
 
 def import_file(
-    engine: Engine,
+    store: Engine,
     path: Path,
     campaign: str | None = None,
     region: str = "RU",
@@ -100,16 +99,16 @@ def import_file(
         values.extend(chunk[column].tolist())
     if not values:
         raise InvalidInput(f"{path} has no numbers")
-    return add_numbers(engine, values, campaign, region, source=path.name)
+    return add_numbers(store, values, campaign, region, source=path.name)
 
 
 def check_number(
-    engine: Engine, number: str, campaign: str | None = None, region: str = "RU"
+    store: Engine, number: str, campaign: str | None = None, region: str = "RU"
 ) -> list[DncListing]:
     """The lists a number is on: the global one and, with ``campaign``, that campaign's (else all)."""
     phone = normalize_or_fail(number, region)
-    with engine.connect() as conn:
-        campaign_id = _campaign_id(engine, campaign)
+    with store.connect() as conn:
+        campaign_id = _campaign_id(store, campaign)
         query = (
             select(DNC_TABLE.c.phone, CAMPAIGN_TABLE.c.name, DNC_TABLE.c.source)
             .select_from(DNC_TABLE.outerjoin(CAMPAIGN_TABLE, DNC_TABLE.c.campaign_id == CAMPAIGN_TABLE.c.id))
@@ -122,11 +121,11 @@ def check_number(
         return [DncListing(p, c, s) for p, c, s in conn.execute(query)]
 
 
-def remove_number(engine: Engine, number: str, campaign: str | None = None, region: str = "RU") -> int:
+def remove_number(store: Engine, number: str, campaign: str | None = None, region: str = "RU") -> int:
     """Take a number off the global list (or ``campaign``'s); how many entries went."""
     phone = normalize_or_fail(number, region)
-    with engine.begin() as conn:
-        campaign_id = _campaign_id(engine, campaign)
+    with store.begin() as conn:
+        campaign_id = _campaign_id(store, campaign)
         scope = (
             DNC_TABLE.c.campaign_id.is_(None)
             if campaign_id is None
@@ -148,12 +147,12 @@ def dnc_phones(conn: Connection, campaign_id: int | None, include_global: bool =
     return set(conn.execute(select(DNC_TABLE.c.phone).where(or_(*scopes))).scalars())
 
 
-def _campaign_id(engine: Engine, name: str | None) -> int | None:
+def _campaign_id(store: Engine, name: str | None) -> int | None:
     if name is None:
         return None
     from sqlmodel import Session
 
-    with Session(engine) as session:
+    with Session(store) as session:
         return find_campaign(session, name).id
 
 
@@ -161,13 +160,13 @@ def normalize_or_fail(number: str, region: str = "RU") -> str:
     """The number in E.164, or ``InvalidInput`` saying why it is not one."""
     try:
         return PhoneNormalizer(region).normalize(number).e164
-    except PhoneRejected as exc:
+    except FieldRejected as exc:
         raise InvalidInput(f"{number!r}: {exc}") from None
 
 
 def _looks_like_number(value: str, region: str) -> bool:
     try:
         PhoneNormalizer(region).normalize(value)
-    except PhoneRejected:
+    except FieldRejected:
         return False
     return True

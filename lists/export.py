@@ -11,24 +11,22 @@ from __future__ import annotations
 import csv
 from typing import Any, TextIO
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from campaigns.models import Lead, LeadList
 from campaigns.service import find_campaign
+from campaigns.tables import LEAD_TABLE, LIST_TABLE
 
 LEAD_COLUMNS = ("lead_id", "phone", "status", "attempts", "last_outcome", "time_zones")
-LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
-LIST_TABLE: Table = LeadList.__table__  # type: ignore[attr-defined]
 _FETCH = 5000
 
 
-def export_leads(engine: Engine, campaign: str, out: TextIO) -> int:
+def export_leads(store: Engine, campaign: str, out: TextIO) -> int:
     """Write the campaign's leads to ``out``; the number of leads written."""
-    with Session(engine) as session:
+    with Session(store) as session:
         campaign_id = find_campaign(session, campaign).id
-    with engine.connect() as conn:
+    with store.connect() as conn:
         extra = _original_columns(conn, campaign_id)
         writer = csv.writer(out)
         writer.writerow([*LEAD_COLUMNS, *extra])

@@ -18,21 +18,21 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from campaigns.models import Lead, LeadList, utcnow
-from campaigns.retry import LeadStatus
+from campaigns.models import utcnow
+from campaigns.region import check_region
 from campaigns.service import find_campaign
+from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from campaigns.window import CallingWindow, window_problem
-from dialer.core.errors import InvalidInput
+from dialer.core.errors import FieldRejected, InvalidInput
 from lists.dnc import dnc_phones
-from lists.phones import PhoneNormalizer, PhoneRejected, check_region
+from lists.inserter import LeadInserter, widen_sqlite_cache
+from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
 
-LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
-LIST_TABLE: Table = LeadList.__table__  # type: ignore[attr-defined]
 MAP_FIELDS = ("phone", "timezone", "consent")
 _AUTO_HEADERS = {
     "timezone": ("timezone", "time zone", "time_zone", "tz", "часовой пояс"),
@@ -40,9 +40,7 @@ _AUTO_HEADERS = {
 }
 _YES = frozenset({"1", "yes", "y", "true", "on", "+", "да", "д"})
 _NO = frozenset({"0", "no", "n", "false", "off", "-", "нет", "н"})
-_INSERT_BATCH = 10_000
 _CHUNK_ROWS = 50_000
-_SQLITE_CACHE_KIB = 256 * 1024
 
 Progress = Callable[[int, int], None]  # (done, total) in the table's own unit
 
@@ -97,9 +95,9 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
     return mapping
 
 
-def import_leads(engine: Engine, request: ImportRequest, progress: Progress | None = None) -> ImportSummary:
+def import_leads(store: Engine, request: ImportRequest, progress: Progress | None = None) -> ImportSummary:
     """Import one file into a campaign; ``InvalidInput``/``NotFound`` for anything unusable."""
-    with Session(engine) as session:
+    with Session(store) as session:
         campaign = find_campaign(session, request.campaign)
     assert campaign.id is not None
     table = open_table(request.path, request.encoding, request.delimiter)
@@ -110,12 +108,12 @@ def import_leads(engine: Engine, request: ImportRequest, progress: Progress | No
     )
     rejects = _RejectsWriter(request.rejects_path, table.columns)
     try:
-        with engine.begin() as conn:
+        with store.begin() as conn:
             list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
             rows.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id))
             summary = ImportSummary(list_id=list_id)
-            _widen_sqlite_cache(conn)
-            inserter = _LeadInserter(conn, campaign.id, list_id)
+            widen_sqlite_cache(conn)
+            inserter = LeadInserter(conn, campaign.id, list_id)
             for chunk, done in table.chunks(_CHUNK_ROWS):
                 inserter.insert(rows.judge(chunk, summary, rejects))
                 if progress is not None:
@@ -195,7 +193,7 @@ class _RowJudge:
                 phone = self._normalizer.normalize(raw)
                 zones = _own_zone(values[tz_at][i]) if tz_at is not None else ""
                 consent = _consent(values[consent_at][i]) if consent_at is not None else None
-            except PhoneRejected as exc:
+            except FieldRejected as exc:
                 summary.invalid += 1
                 self._reject(rejects, row, str(exc), values, i)
                 continue
@@ -246,7 +244,7 @@ def _own_zone(value: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise PhoneRejected(f"unknown time zone {name!r}") from None
+        raise FieldRejected(f"unknown time zone {name!r}") from None
     return name
 
 
@@ -258,7 +256,7 @@ def _consent(value: str) -> bool | None:
         return True
     if text in _NO:
         return False
-    raise PhoneRejected(f"consent {value!r}: expected yes or no")
+    raise FieldRejected(f"consent {value!r}: expected yes or no")
 
 
 class _RejectsWriter:
@@ -316,92 +314,6 @@ def _campaign_phones(conn: Connection, campaign_id: int) -> set[str]:
     return set(
         conn.execute(select(LEAD_TABLE.c.phone).where(LEAD_TABLE.c.campaign_id == campaign_id)).scalars()
     )
-
-
-def _widen_sqlite_cache(conn: Connection) -> None:
-    """Give SQLite a page cache that holds the lead indexes.
-
-    The default 2 MB cache makes every insert into the (campaign, phone) index a
-    random page read once the table passes a few hundred thousand leads; import
-    time then grows faster than the list. Other databases size their own caches.
-    """
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
-
-
-class _LeadInserter:
-    """Batched executemany of one compiled Core ``insert()``.
-
-    A million parameter sets through ``Connection.execute`` spend most of their
-    time rebuilding the same parameter dictionaries. Here the statement is compiled
-    once for the connection's dialect, each column's own bind processor (the
-    dialect's JSON and datetime handling) is applied exactly as SQLAlchemy would,
-    constants are processed once, and the parameter sets go to the driver's
-    ``executemany`` — still bound parameters only, on any dialect.
-    """
-
-    _COLUMNS = (
-        "campaign_id",
-        "list_id",
-        "phone",
-        "time_zones",
-        "data",
-        "status",
-        "attempts",
-        "consent",
-        "created_at",
-    )
-
-    def __init__(self, conn: Connection, campaign_id: int, list_id: int) -> None:
-        self._conn = conn
-        compiled = insert(LEAD_TABLE).inline().compile(dialect=conn.dialect, column_keys=list(self._COLUMNS))
-        self._sql = str(compiled)
-        names = list(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        self._names = names
-        dialect = conn.dialect
-        # dialect_impl: the processor SQLAlchemy itself would use (e.g. SQLite's datetime format).
-        process = {
-            c: LEAD_TABLE.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in self._COLUMNS
-        }
-
-        def apply(column: str, value: Any) -> Any:
-            processor = process[column]
-            return processor(value) if processor is not None and value is not None else value
-
-        self._constants = {
-            "campaign_id": apply("campaign_id", campaign_id),
-            "list_id": apply("list_id", list_id),
-            "status": apply("status", LeadStatus.NEW.value),
-            "attempts": apply("attempts", 0),
-            "created_at": apply("created_at", utcnow()),
-        }
-        self._data = process["data"]
-        self._consent = process["consent"]
-        order = names or list(self._COLUMNS)
-        unknown = set(order) - set(self._COLUMNS)
-        if unknown:
-            raise RuntimeError(f"unexpected insert parameters {sorted(unknown)}")
-        self._order = order
-
-    def insert(self, leads: list[dict[str, Any]]) -> None:
-        for start in range(0, len(leads), _INSERT_BATCH):
-            batch = [self._params(lead) for lead in leads[start : start + _INSERT_BATCH]]
-            if batch:
-                self._conn.exec_driver_sql(self._sql, batch)
-
-    def _params(self, lead: dict[str, Any]) -> Any:
-        values = dict(self._constants)
-        values["phone"] = lead["phone"]
-        values["time_zones"] = lead["time_zones"]
-        data = lead["data"]
-        values["data"] = self._data(data) if self._data is not None else data
-        consent = lead["consent"]
-        values["consent"] = (
-            self._consent(consent) if self._consent is not None and consent is not None else consent
-        )
-        if self._names is not None:
-            return tuple(values[name] for name in self._order)
-        return values
 
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:

@@ -38,7 +38,8 @@ from phonenumbers.phonenumberutil import is_number_type_geographical
 from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
-from dialer.core.errors import InvalidInput
+from campaigns.region import check_region as check_region
+from dialer.core.errors import FieldRejected, InvalidInput
 
 DEFAULT_REGION = "RU"
 UNKNOWN_ZONE = "Etc/Unknown"
@@ -65,10 +66,6 @@ _TYPE_ORDER = (
 )
 
 
-class PhoneRejected(ValueError):
-    """The value is not a dialable number; the message is the reason shown to the user."""
-
-
 class Phone(NamedTuple):
     e164: str
     zones: str  # candidate IANA zones, comma-separated (the form the store keeps)
@@ -76,14 +73,6 @@ class Phone(NamedTuple):
     @property
     def time_zones(self) -> tuple[str, ...]:
         return tuple(self.zones.split(",")) if self.zones else ()
-
-
-def check_region(region: str) -> str:
-    """The upper-cased region code, or ``InvalidInput`` if libphonenumber does not know it."""
-    code = region.strip().upper()
-    if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidInput(f"unknown region {region!r}: use a two-letter country code such as RU")
-    return code
 
 
 def repair_spreadsheet_value(raw: str) -> str:
@@ -98,7 +87,7 @@ def repair_spreadsheet_value(raw: str) -> str:
     if match:
         lead, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3))
         if len(fraction) != exponent:
-            raise PhoneRejected(
+            raise FieldRejected(
                 f"scientific notation {text!r}: digits were lost, the number cannot be recovered"
             )
         return ("+" if text.startswith("+") else "") + lead + fraction
@@ -109,13 +98,13 @@ def reference_normalize(raw: str, region: str = DEFAULT_REGION) -> Phone:
     """Normalise with ``phonenumbers`` alone (after spreadsheet repair): what the fast path must match."""
     text = repair_spreadsheet_value(raw)
     if not text:
-        raise PhoneRejected("no phone number")
+        raise FieldRejected("no phone number")
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise PhoneRejected(f"not a phone number: {_parse_error(exc)}") from None
+        raise FieldRejected(f"not a phone number: {_parse_error(exc)}") from None
     if not phonenumbers.is_valid_number(number):
-        raise PhoneRejected("not a valid number")
+        raise FieldRejected("not a valid number")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     zones = time_zones_for_number(number)
     return Phone(e164, _zones_text(zones))
@@ -178,7 +167,7 @@ class PhoneNormalizer:
                 number_type = matcher.number_type(nsn)
                 break
         if number_type == PhoneNumberType.UNKNOWN:
-            raise PhoneRejected("not a valid number")
+            raise FieldRejected("not a valid number")
         e164 = f"+{self._cc_text}{nsn}"
         geographic = self._geographic.get(number_type)
         if geographic is None:
@@ -304,7 +293,7 @@ def _parse_error(exc: phonenumbers.NumberParseException) -> str:
 
 
 def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
-    """One number in E.164, or ``PhoneRejected`` with the reason."""
+    """One number in E.164, or ``FieldRejected`` with the reason."""
     return _normalizer(region.upper()).normalize(raw).e164
 
 

@@ -22,18 +22,13 @@ from dialer.core.errors import InvalidInput
 from dialer.core.telephony import Answered, HungUp, MachineDetected, OriginateRequest, Ringing
 from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.pacing import AbandonPolicy, AbandonStats, Pacer, PacingDecision, PacingSnapshot, make_pacer
+from dialer.policy.abandon import AbandonTracker, reclassify_machine, silent_machine, window_length
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.compliance_checks import AttemptRow, live_answers, window_rate
 from dialer.policy.originate import build_request
 from dialer.services.operators import ready
 from dialer.services.status import collect_status
-from dialer.store.abandon import (
-    AbandonTracker,
-    reclassify_machine,
-    silent_machine,
-    stored_abandon_stats,
-    window_length,
-)
+from dialer.store.abandon import stored_abandon_stats
 from dialer.store.pace import warm_estimates
 from tests.engine_helpers import (
     ScriptedTelephony,

@@ -6,7 +6,7 @@ nothing: on the sandbox's Local channels no audio frame reaches ``AMD()`` at all
 and it gives up at its total analysis time with NOTSURE (``TOOLONG``), so they go
 to the queue. (On a real line a silent person sends silence frames and AMD says
 MACHINE with ``INITIALSILENCE``: the engine records that call as abandoned; see
-``dialer.store.abandon`` and ``tests/test_abandon.py``.)
+``dialer.policy.abandon`` and ``tests/test_abandon.py``.)
 """
 
 from __future__ import annotations

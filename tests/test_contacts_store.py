@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Table, column, insert, table
+from sqlalchemy import column, insert, table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import CampaignSpec, create_campaign
-from campaigns.store import MIGRATIONS, make_engine, open_store, session_scope
+from campaigns.store import MIGRATIONS, make_store, open_store, session_scope
+from campaigns.tables import CAMPAIGN_TABLE
 from dialer.engine.selection import select_leads
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.store.contacts import recent_contacts
@@ -25,7 +26,6 @@ from tests.postgres_fixtures import PostgresCluster
 pytestmark = pytest.mark.every_store
 
 NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
-CAMPAIGN_TABLE: Table = Campaign.__table__  # type: ignore[attr-defined]
 A, B, C = "+79161230001", "+79161230002", "+79161230003"
 
 
@@ -142,7 +142,7 @@ def empty_db_url(store_backend: str, tmp_path: Path, request: pytest.FixtureRequ
 
 
 def test_campaigns_made_before_the_upgrade_have_no_limits(empty_db_url: str) -> None:
-    engine = make_engine(empty_db_url)
+    engine = make_store(empty_db_url)
     try:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))

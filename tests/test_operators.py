@@ -11,11 +11,12 @@ from typer.testing import CliRunner
 
 from dialer.cli.engine_commands import operators_app
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.operators import OperatorState
 from dialer.core.telephony import MemberChanged, MemberState
 from dialer.engine.loop import DialEngine, EngineSettings
-from dialer.engine.membership import Membership, load_assignments
+from dialer.engine.membership import Membership
 from dialer.services import operators as ops
-from dialer.services.operators import OperatorState
+from dialer.store.operators import load_assignments
 from tests.engine_helpers import ScriptedTelephony, make_campaign
 
 pytestmark = pytest.mark.every_store
@@ -134,8 +135,9 @@ def test_operators_cli_adds_and_changes_state(store: Engine, db_url: str) -> Non
 async def test_a_member_already_in_the_queue_is_taken_as_it_is(store: Engine) -> None:
     """Another node (or our previous run) added it: no remove and re-add, only the pause to match."""
     from dialer.core.telephony import MemberChanged, MemberState
-    from dialer.engine.membership import Membership, load_assignments
+    from dialer.engine.membership import Membership
     from dialer.services.operators import add_operator, login, ready
+    from dialer.store.operators import load_assignments
     from tests.engine_helpers import Member, ScriptedTelephony, make_campaign
 
     cid = make_campaign(store, "shared", queue="q-shared")

@@ -14,15 +14,14 @@ from dialer.pacing import (
     AbandonController,
     AbandonPolicy,
     AbandonStats,
+    DialCaps,
     Estimates,
     EstimatesTracker,
-    Limits,
     LogNormal,
     PacingSnapshot,
     PredictivePacer,
     PredictiveSettings,
     RatioPacer,
-    RollingAbandons,
     make_pacer,
 )
 from dialer.pacing.forecast import balances
@@ -65,7 +64,7 @@ def snapshots(draw: st.DrawFn, ready: st.SearchStrategy[int] = ANY_READY) -> Pac
         ringing=tuple(draw(st.lists(st.floats(0, 40), max_size=200))),
         waiting=draw(st.integers(0, 5)),
         abandon=AbandonStats(draw(st.integers(0, live)), live),
-        limits=Limits(draw(st.integers(1, 2000)), draw(st.integers(1, 200))),
+        limits=DialCaps(draw(st.integers(1, 2000)), draw(st.integers(1, 200))),
     )
 
 
@@ -209,14 +208,6 @@ def test_early_abandons_count_against_at_least_the_minimum_of_live_answers() -> 
 
 def test_uk_policy_uses_a_24_hour_window() -> None:
     assert AbandonPolicy.uk().window_s == 86400
-
-
-def test_rolling_abandons_forget_calls_outside_the_window() -> None:
-    window = RollingAbandons(window_s=100)
-    window.record(0, abandoned=True)
-    window.record(50, abandoned=False)
-    assert window.stats(60) == AbandonStats(1, 2)
-    assert window.stats(120) == AbandonStats(0, 1)
 
 
 def test_more_allowed_risk_never_means_fewer_calls() -> None:

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dialer.core.errors import FieldRejected as PhoneRejected
 from dialer.core.errors import InvalidInput
 from lists.phones import (
     Phone,
     PhoneNormalizer,
-    PhoneRejected,
     check_region,
     normalize_phone,
     reference_normalize,

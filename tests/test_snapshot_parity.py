@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from campaigns.models import Campaign
 from dialer.core.attempt import Attempt, apply
+from dialer.core.operators import OperatorState
 from dialer.core.telephony import (
     Answered,
     MemberChanged,
@@ -23,11 +24,11 @@ from dialer.core.telephony import (
     Ringing,
 )
 from dialer.engine.live import LiveCall, snapshot
-from dialer.engine.membership import Assignment, Membership
+from dialer.engine.membership import Membership
 from dialer.pacing import AbandonStats, Estimates, PacingDecision, PacingSnapshot
 from dialer.pacing.team import Activity, OperatorView
 from dialer.policy.campaign_rules import CampaignRules
-from dialer.services.operators import OperatorState
+from dialer.policy.membership import Assignment
 from dialer.sim.simulator import SimParams, _Shift
 from dialer.sim.world import CallPlan, Fate
 from dialer.store.claims import ClaimedLead

@@ -16,7 +16,7 @@ from campaigns.models import Lead, Operator
 from campaigns.retry import RetryPolicy
 from campaigns.store import session_scope
 from dialer.core.attempt import Attempt, Outcome
-from dialer.services.operators import OperatorState
+from dialer.core.operators import OperatorState
 from dialer.store.claims import claim_due_leads
 from dialer.store.recorder import Journal, begin_attempts, finish_attempt
 from tests.engine_helpers import attempts, leads, make_campaign, make_leads, make_operators, phones_by_digit

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dialer.ami.tracker import CallTracker, MemberTracker
+from dialer.core.operators import OperatorState
 from dialer.core.telephony import FailReason, MemberChanged, MemberState
 from dialer.engine.adoption import operator_of
-from dialer.engine.membership import Assignment, Membership
-from dialer.pacing import AbandonStats, Estimates, EstimatesTracker, Limits, PacingSnapshot, make_pacer
+from dialer.engine.membership import Membership
+from dialer.pacing import AbandonStats, DialCaps, Estimates, EstimatesTracker, PacingSnapshot, make_pacer
 from dialer.pacing.progressive import TRUSTED_ANSWERS
 from dialer.pacing.team import Activity, OperatorView, build_snapshot, team_figures, wrap_end, wrap_up
-from dialer.services.operators import OperatorState
+from dialer.policy.membership import Assignment
 from tests.engine_helpers import ScriptedTelephony
 
 
@@ -38,7 +39,7 @@ def _learnt(ring_s: float, answers: int) -> Estimates:
 
 def _one_ready_two_wrapping(estimates: Estimates, left: float) -> PacingSnapshot:
     ops = [OperatorView(Activity.READY), wrap_up(0.0, 5.0 + left), wrap_up(0.0, 5.0 + left)]
-    return build_snapshot(5.0, ops, [], 0, estimates, AbandonStats(), Limits())
+    return build_snapshot(5.0, ops, [], 0, estimates, AbandonStats(), DialCaps())
 
 
 def test_progressive_dials_for_an_operator_in_wrap_up_only_if_free_before_almost_any_answer() -> None:
@@ -55,7 +56,7 @@ def test_predictive_counts_a_known_wrap_up_only_when_it_ends_by_the_answer() -> 
     warm = _learnt(8.0, 200)
     soon = make_pacer("predictive").decide(_one_ready_two_wrapping(warm, 0.5)).calls
     late = make_pacer("predictive").decide(_one_ready_two_wrapping(warm, 60.0)).calls
-    alone = build_snapshot(5.0, [OperatorView(Activity.READY)], [], 0, warm, AbandonStats(), Limits())
+    alone = build_snapshot(5.0, [OperatorView(Activity.READY)], [], 0, warm, AbandonStats(), DialCaps())
     assert late == make_pacer("predictive").decide(alone).calls
     assert soon > late
 
@@ -105,12 +106,28 @@ def test_a_channel_name_leads_back_to_its_operator() -> None:
 
 def test_an_adopted_call_that_hangs_up_unanswered_takes_its_outcome_from_the_cause() -> None:
     tracker = CallTracker()
-    tracker.adopt("a1")
-    tracker.carried("a1", answered=False)
+    tracker.adopt(["a1", "a2", "gone"])
+    channels = [
+        {"Event": "CoreShowChannel", "Uniqueid": "a1", "ChannelState": "5"},
+        {"Event": "CoreShowChannel", "Uniqueid": "a2", "ChannelState": "6", "BridgeId": "b"},
+        {
+            "Event": "CoreShowChannel",
+            "Uniqueid": "x.9",
+            "Channel": "PJSIP/101-0000002a",
+            "BridgeId": "b",
+            "Duration": "00:01:05",
+        },
+    ]
+    found = tracker.carried(["a1", "a2", "gone"], channels)
+    assert set(found) == {"a1", "a2"} and not tracker.is_tracked("gone")
+    assert (found["a1"].answered, found["a1"].operator_channel) == (False, None)
+    assert (found["a2"].answered, found["a2"].operator_channel, found["a2"].operator_for_s) == (
+        True,
+        "PJSIP/101-0000002a",
+        65.0,
+    )
     events = tracker.on_event({"Event": "Hangup", "Uniqueid": "a1", "Cause": "19"}, 5.0)
     assert [type(e).__name__ for e in events] == ["OriginateFailed", "HungUp"]
     assert events[0].reason is FailReason.NO_ANSWER  # type: ignore[union-attr]
-    tracker.adopt("a2")
-    tracker.carried("a2", answered=True)
     ended = tracker.on_event({"Event": "Hangup", "Uniqueid": "a2", "Cause": "16"}, 6.0)
     assert [type(e).__name__ for e in ended] == ["HungUp"]

@@ -255,35 +255,10 @@ class AmiTelephony:
             self._put(event)
 
     async def adopt(self, attempt_ids: Sequence[str]) -> dict[str, CarriedCall]:
-        """The calls among ``attempt_ids`` (channel ids) Asterisk still carries, followed from now on.
-
-        They are tracked before ``CoreShowChannels`` is asked, so that an event between
-        the question and the answer is not lost. A call bridged to another channel of
-        the same call (same ``Linkedid``) is with an operator.
-        """
-        for attempt_id in attempt_ids:
-            self._calls.adopt(attempt_id)
-        try:
-            channels = [
-                m
-                for m in await self.action("CoreShowChannels", as_list=True)
-                if m.get("Event") == "CoreShowChannel"
-            ]
-        except TelephonyError:
-            for attempt_id in attempt_ids:
-                self._calls.drop(attempt_id)
-            raise
-        by_id = {str(m.get("Uniqueid", "")): m for m in channels}
-        found: dict[str, CarriedCall] = {}
-        for attempt_id in attempt_ids:
-            own = by_id.get(attempt_id)
-            if own is None:
-                self._calls.drop(attempt_id)
-                continue
-            answered = str(own.get("ChannelState", "")) == "6"
-            self._calls.carried(attempt_id, answered)
-            found[attempt_id] = _carried(attempt_id, answered, own, channels)
-        return found
+        """Calls among ``attempt_ids`` Asterisk still carries, followed from now on (see ``carried``)."""
+        self._calls.adopt(attempt_ids)  # tracked before asking, so that no event in between is lost
+        channels = await self.action("CoreShowChannels", as_list=True)  # if it fails: reconciled on reconnect
+        return self._calls.carried(attempt_ids, channels)
 
     # --- events ------------------------------------------------------------------
 
@@ -419,29 +394,6 @@ class AmiTelephony:
             self._manager.close()
             self._manager = None
         self._put(_CLOSED)
-
-
-def _carried(
-    attempt_id: str, answered: bool, own: Mapping[str, Any], channels: Sequence[Mapping[str, Any]]
-) -> CarriedCall:
-    bridge = str(own.get("BridgeId") or "")
-    if bridge:
-        for other in channels:
-            uid = str(other.get("Uniqueid", ""))
-            if str(other.get("BridgeId") or "") == bridge and not uid.startswith(attempt_id):
-                return CarriedCall(
-                    attempt_id, answered, str(other.get("Channel", "")), _seconds(other.get("Duration"))
-                )
-    return CarriedCall(attempt_id, answered)
-
-
-def _seconds(duration: Any) -> float:
-    """``HH:MM:SS`` (CoreShowChannel ``Duration``) in seconds; 0 when unreadable."""
-    try:
-        hours, minutes, seconds = (int(part) for part in str(duration).split(":"))
-    except ValueError:
-        return 0.0
-    return float(hours * 3600 + minutes * 60 + seconds)
 
 
 def _flag(value: bool) -> str:

@@ -14,13 +14,14 @@ once its channel has hung up and its originate has been resolved (or lost).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dialer.core.telephony import (
     Answered,
     CallEvent,
+    CarriedCall,
     FailReason,
     HungUp,
     MachineDetected,
@@ -86,20 +87,30 @@ class CallTracker:
     def track(self, attempt_id: str) -> None:
         self._calls[attempt_id] = _Call(attempt_id)
 
-    def adopt(self, attempt_id: str) -> None:
-        """Follow a call placed by an earlier run: its originate's result went to that run."""
-        self._calls[attempt_id] = _Call(attempt_id, originate_pending=False, adopted=True)
+    def adopt(self, attempt_ids: Iterable[str]) -> None:
+        """Follow calls placed by an earlier run: their originates' results went to that run."""
+        for attempt_id in attempt_ids:
+            self._calls[attempt_id] = _Call(attempt_id, originate_pending=False, adopted=True)
 
-    def carried(self, attempt_id: str, answered: bool) -> None:
-        """An adopted call is still up (``answered``) or still ringing: its answer is no news."""
-        call = self._calls.get(attempt_id)
-        if call is not None and answered:
-            call.answered = True
-            call.emitted.add(Answered)
+    def carried(self, attempt_ids: Iterable[str], channels: Sequence[Message]) -> dict[str, CarriedCall]:
+        """Which adopted calls Asterisk still carries, from ``CoreShowChannels``; the others are dropped.
 
-    def drop(self, attempt_id: str) -> None:
-        """An adopted call the phone system no longer carries."""
-        self._calls.pop(attempt_id, None)
+        A call that is up was answered (its answer is no news); one bridged to another
+        channel is with an operator, connected at most as long ago as that channel exists.
+        """
+        shown = [m for m in channels if m.get("Event") == "CoreShowChannel"]
+        by_id = {str(m.get("Uniqueid", "")): m for m in shown}
+        found: dict[str, CarriedCall] = {}
+        for attempt_id in attempt_ids:
+            own, call = by_id.get(attempt_id), self._calls.get(attempt_id)
+            if own is None or call is None:
+                self._calls.pop(attempt_id, None)
+                continue
+            if str(own.get("ChannelState", "")) == "6":
+                call.answered = True
+                call.emitted.add(Answered)
+            found[attempt_id] = _carried(attempt_id, call.answered, own, shown)
+        return found
 
     def is_tracked(self, attempt_id: str) -> bool:
         return attempt_id in self._calls
@@ -324,3 +335,23 @@ class MemberTracker:
 def _positive(value: Any) -> float | None:
     number = _int(value) if value is not None else None
     return float(number) if number is not None and number > 0 else None
+
+
+def _carried(attempt_id: str, answered: bool, own: Message, channels: Sequence[Message]) -> CarriedCall:
+    bridge = str(own.get("BridgeId") or "")
+    for other in channels if bridge else ():
+        uid = str(other.get("Uniqueid", ""))
+        if str(other.get("BridgeId") or "") == bridge and not uid.startswith(attempt_id):
+            return CarriedCall(
+                attempt_id, answered, str(other.get("Channel", "")), _seconds(other.get("Duration"))
+            )
+    return CarriedCall(attempt_id, answered)
+
+
+def _seconds(duration: Any) -> float:
+    """``HH:MM:SS`` (CoreShowChannel ``Duration``) in seconds; 0 when unreadable."""
+    try:
+        hours, minutes, seconds = (int(part) for part in str(duration).split(":"))
+    except ValueError:
+        return 0.0
+    return float(hours * 3600 + minutes * 60 + seconds)

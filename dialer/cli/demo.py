@@ -20,7 +20,6 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -44,7 +43,7 @@ from dialer.cli.dashboard import (
     render_summary,
     summarize,
 )
-from dialer.cli.demo_list import first_callable, operator_names, write_sample_list
+from dialer.cli.demo_list import first_callable, operator_names, prepare_folder, write_sample_list
 from dialer.core.errors import InvalidInput, TelephonyError, UserError
 from dialer.core.telephony import Telephony
 from dialer.engine.loop import DialEngine, EngineSettings
@@ -104,23 +103,6 @@ class DemoResult:
 
 
 # --- setting up ----------------------------------------------------------------------
-
-
-def default_folder(now: datetime | None = None) -> Path:
-    return Path("demo-run") / (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-
-
-def prepare_folder(folder: Path | None) -> Path:
-    path = folder or default_folder()
-    if path.exists() and not path.is_dir():
-        raise InvalidInput(f"--dir {path}: exists and is not a folder")
-    if (path / "dialer.db").exists():
-        raise InvalidInput(f"--dir {path}: already holds a demo store; pick a new folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InvalidInput(f"--dir {path}: cannot create it: {exc.strerror}") from None
-    return path
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,18 @@
 Names, cities with their time zones, consent and interest columns, and phone
 numbers written in the styles people type, plus the usual dirt of a real list
 (duplicates written differently, unusable numbers). The number's last digit
-scripts the simulated customer (see ``dialer.cli.demo``).
+scripts the simulated customer (see ``dialer.cli.demo``). Also the folder a demo
+run writes its list, store and records to.
 """
 
 from __future__ import annotations
 
 import csv
 import random
+from datetime import datetime
 from pathlib import Path
+
+from dialer.core.errors import InvalidInput
 
 # Last digit -> share of the list. Mostly people who answer; a no-answer rings the
 # legal 15 s and holds an operator's line meanwhile, so it stays rare.
@@ -141,3 +145,20 @@ def operator_names(count: int) -> list[str]:
     names = list(OPERATOR_NAMES[:count])
     names += [f"operator{i + 1}" for i in range(len(names), count)]
     return names
+
+
+def default_folder(now: datetime | None = None) -> Path:
+    return Path("demo-run") / (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+
+
+def prepare_folder(folder: Path | None) -> Path:
+    path = folder or default_folder()
+    if path.exists() and not path.is_dir():
+        raise InvalidInput(f"--dir {path}: exists and is not a folder")
+    if (path / "dialer.db").exists():
+        raise InvalidInput(f"--dir {path}: already holds a demo store; pick a new folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"--dir {path}: cannot create it: {exc.strerror}") from None
+    return path

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from dialer.ami.settings import AmiSettings
 
 DB_KEY = "dialer.db"
-_ENGINE_KEY = "dialer.engine"
+_STORE_KEY = "dialer.store"
 
 T = TypeVar("T")
 
@@ -33,12 +33,12 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def store(ctx: typer.Context) -> Engine:
     """The store for this invocation, opened (and migrated) on first use."""
-    engine: Engine | None = ctx.meta.get(_ENGINE_KEY)
-    if engine is None:
-        engine = open_store(ctx.meta.get(DB_KEY) or os.environ.get("DIALER_DB"))
-        ctx.meta[_ENGINE_KEY] = engine
-        ctx.call_on_close(engine.dispose)
-    return engine
+    opened: Engine | None = ctx.meta.get(_STORE_KEY)
+    if opened is None:
+        opened = open_store(ctx.meta.get(DB_KEY) or os.environ.get("DIALER_DB"))
+        ctx.meta[_STORE_KEY] = opened
+        ctx.call_on_close(opened.dispose)
+    return opened
 
 
 def write_atomically(path: Path, write: Callable[[TextIO], T]) -> T:

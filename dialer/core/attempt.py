@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from dialer.core.errors import InvalidInput
 from dialer.core.telephony import (
     Answered,
     CallEvent,
@@ -140,7 +141,7 @@ class Attempt:
     ) -> Attempt:
         """A new attempt, dialing since ``at``."""
         if connect_limit_s < 0:
-            raise ValueError(f"connect_limit_s must not be negative, got {connect_limit_s}")
+            raise InvalidInput(f"connect_limit_s must not be negative, got {connect_limit_s}")
         return cls(
             attempt_id=attempt_id,
             started_at=at,

@@ -1,9 +1,11 @@
 """The dial engine: the async loop that claims, dials, connects and records.
 
 loop.py          ``DialEngine``: ticks and the event task
-campaign_run.py  what the engine keeps per campaign (pacer, rate limit, abandon figures)
+settings.py      ``EngineSettings`` and ``RunReport``
+campaign_run.py  what the engine keeps per campaign (pacer, rate limit, abandon figures), and
+                 which campaigns this node dials
 selection.py     claim, then check each lead again at dial time
-membership.py    operators' desired states to queues; observed states from events
+membership.py    carries out the membership plan (``dialer.policy.membership``); observed states
 live.py          calls in flight, and the pure views the loop takes of them
 
 Talks to the phone system only through ``dialer.core.telephony``; never loads the terminal.

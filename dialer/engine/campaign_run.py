@@ -1,4 +1,5 @@
-"""What the engine keeps per campaign it dials, and how it picks the campaign's pacer.
+"""What the engine keeps per campaign it dials, how it picks the campaign's pacer, and which
+campaigns it dials (``CampaignRuns``: reloaded every few seconds, one node per campaign).
 
 A ``CampaignRun`` lives as long as the engine dials the campaign: its rules as last
 loaded, its pacer (which keeps a little state between ticks), its originate
@@ -7,13 +8,30 @@ rate limit, its learnt estimates and its abandon figures.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from campaigns.models import Campaign
+from campaigns.service import find_campaigns
+from dialer.core.attempt import Attempt
+from dialer.core.clock import Periodic, to_dt
+from dialer.core.modes import PACED_MODES, PacingMode
+from dialer.engine.membership import Membership
+from dialer.engine.settings import EngineSettings
 from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
+from dialer.policy.abandon import AbandonSettings, AbandonTracker, window_length
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.ratelimit import TokenBucket
-from dialer.store.abandon import AbandonSettings, AbandonTracker, window_length
+from dialer.store.abandon import stored_abandon_stats
+from dialer.store.ownership import own_campaigns
+from dialer.store.pace import learn, save_explain, warm_estimates
+
+log = logging.getLogger(__name__)
 
 DIAL_RATE_WINDOW_S = 60.0
 
@@ -26,10 +44,27 @@ class CampaignRun:
     pacer: Pacer
     bucket: TokenBucket
     abandon: AbandonTracker
-    limits: AbandonSettings = field(default_factory=AbandonSettings)
+    abandon_settings: AbandonSettings = field(default_factory=AbandonSettings)
     estimates: EstimatesTracker = field(default_factory=EstimatesTracker)
     last_explain: dict[str, float | str] = field(default_factory=dict)
     placed_at: deque[float] = field(default_factory=deque)  # originate instants over the last minute
+    wrapup_s: float = 0.0  # the queue's wrap-up after each call, learnt with the talk time
+
+    def learn(self, attempt: Attempt) -> None:
+        """Take an attempt this engine ended into the abandon figures and the estimates."""
+        if attempt.ended_at is None:
+            return
+        self.abandon.record(attempt)
+        outcome = attempt.outcome.value if attempt.outcome is not None else None
+        learn(
+            self.estimates,
+            attempt.started_at,
+            attempt.answered_at,
+            attempt.connected_at,
+            attempt.ended_at,
+            outcome,
+            self.wrapup_s,
+        )
 
     def dial_rate(self, now: float) -> float:
         """Calls placed per minute over the last minute."""
@@ -38,22 +73,120 @@ class CampaignRun:
         return len(self.placed_at) * 60.0 / DIAL_RATE_WINDOW_S
 
 
-def abandon_policy(limits: AbandonSettings) -> AbandonPolicy | None:
+def abandon_policy(settings: AbandonSettings) -> AbandonPolicy | None:
     """The abandonment controller's policy for a campaign's cap and window; None for a zero cap."""
-    if limits.cap <= 0:
+    if settings.cap <= 0:
         return None  # no abandon allowed at all: only progressive dialing can promise that
     # Aim at the same share of the cap as the policy the pacing benchmark measures (2.5% of 3%).
     share = AbandonPolicy.target / AbandonPolicy.cap
     return AbandonPolicy(
-        cap=limits.cap,
-        target=limits.cap * share,
-        window_s=window_length(limits.window).total_seconds(),
+        cap=settings.cap,
+        target=settings.cap * share,
+        window_s=window_length(settings.window).total_seconds(),
     )
 
 
 def default_pacer(rules: CampaignRules, policy: AbandonPolicy | None) -> Pacer:
-    if rules.mode == "ratio":
-        return make_pacer(f"ratio:{rules.ratio:g}")
-    if rules.mode == "predictive" and policy is None:
-        return make_pacer("progressive")
+    if rules.mode == PacingMode.RATIO:
+        return make_pacer(f"{PacingMode.RATIO}:{rules.ratio:g}")
+    if rules.mode == PacingMode.PREDICTIVE and policy is None:
+        return make_pacer(PacingMode.PROGRESSIVE)
     return make_pacer(rules.mode, policy)
+
+
+class CampaignRuns:
+    """The campaigns one engine serves: a ``CampaignRun`` for each one this node dials (owns),
+    and the others, which another node dials until it stops."""
+
+    def __init__(
+        self,
+        store: Engine,
+        settings: EngineSettings,
+        names: Sequence[str],
+        pacer_for: Callable[[CampaignRules, AbandonPolicy | None], Pacer],
+        membership: Membership,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._names = tuple(names)
+        self._pacer_for = pacer_for
+        self._membership = membership
+        self.runs: dict[int, CampaignRun] = {}  # the campaigns this node dials (owns)
+        self.known: list[int] = []  # every campaign this engine serves, whichever node dials it
+        self._waiting_for: set[int | None] = set()  # campaigns another node dials
+        self._reload = Periodic(settings.campaign_reload_s)
+        self._pacing_save = Periodic(settings.pacing_save_s)
+
+    def reload_due(self, now: float) -> bool:
+        return self._reload.due(now)
+
+    def load(self, now: float) -> None:
+        """Read the campaigns again: take the ones this node may dial, follow their settings."""
+        with Session(self._store) as session:
+            if self._names:
+                rows = find_campaigns(session, self._names)
+            else:
+                rows = list(session.exec(select(Campaign).where(col(Campaign.active).is_(True))).all())
+        self.known = [c.id for c in rows if c.id is not None]
+        s = self._settings
+        owned = own_campaigns(self._store, s.node_id, self.known, to_dt(now), s.node_lease_s)
+        seen: set[int] = set()
+        for row in rows:
+            if row.id not in owned:
+                if row.id not in self._waiting_for:
+                    log.info(
+                        "campaign %s is dialed by another node; this node takes it if that one stops",
+                        row.name,
+                    )
+                self._waiting_for.add(row.id)
+                continue
+            self._waiting_for.discard(row.id)
+            rules = CampaignRules.from_campaign(row)
+            abandon_settings = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
+            seen.add(rules.campaign_id)
+            run = self.runs.get(rules.campaign_id)
+            burst = max(1.0, rules.originate_rate)
+            if run is None:
+                self.runs[rules.campaign_id] = CampaignRun(
+                    rules,
+                    self._pacer_for(rules, abandon_policy(abandon_settings)),
+                    TokenBucket(rules.originate_rate, burst),
+                    self._abandon_tracker(rules.campaign_id, abandon_settings),
+                    abandon_settings,
+                    warm_estimates(self._store, rules.campaign_id, s.queue_wrapup_s),
+                    wrapup_s=s.queue_wrapup_s,
+                )
+            else:
+                was = (run.rules.mode, run.rules.ratio, run.abandon_settings)
+                if was != (rules.mode, rules.ratio, abandon_settings):
+                    run.pacer = self._pacer_for(rules, abandon_policy(abandon_settings))
+                if run.abandon_settings.window != abandon_settings.window:
+                    run.abandon = self._abandon_tracker(rules.campaign_id, abandon_settings)
+                run.rules = rules
+                run.abandon_settings = abandon_settings
+                run.bucket.reconfigure(rules.originate_rate, burst)
+        for campaign_id in set(self.runs) - seen:
+            lost = self.runs.pop(campaign_id)
+            if campaign_id in self.known:
+                # Another node dials it now and manages its queue: leave the operators there.
+                self._membership.disown(lost.rules.queue)
+        self._reload.restart(now)
+
+    def _abandon_tracker(self, campaign_id: int, abandon_settings: AbandonSettings) -> AbandonTracker:
+        length = window_length(abandon_settings.window)
+        return AbandonTracker(
+            lambda now: stored_abandon_stats(self._store, campaign_id, length, now),
+            self._settings.abandon_refresh_s,
+        )
+
+    def save_pacing(self, now: float, force: bool = False) -> None:
+        """Write the paced campaigns' explanations for `dialer status` (another process)."""
+        if not force and not self._pacing_save.due(now):
+            return
+        self._pacing_save.restart(now)
+        explains = {
+            cid: run.last_explain
+            for cid, run in self.runs.items()
+            if run.rules.mode in PACED_MODES and run.last_explain
+        }
+        save_explain(self._store, self._settings.node_id, explains, now)

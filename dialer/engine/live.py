@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dialer.core.attempt import Attempt, AttemptState, Outcome, outcome_for_cause
 from dialer.core.telephony import HungUp
-from dialer.pacing import AbandonStats, Estimates, Limits, PacingDecision, PacingSnapshot
+from dialer.pacing import AbandonStats, DialCaps, Estimates, PacingDecision, PacingSnapshot
 from dialer.pacing.team import Activity, OperatorView, build_snapshot
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.store.claims import ClaimedLead
@@ -27,6 +28,15 @@ class LiveCall:
     held_hangup: HungUp | None = None
     hold_until: float = 0.0
     amd_cause: str | None = None  # why AMD said what it said (AMDCAUSE), e.g. INITIALSILENCE-2500-2500
+
+
+def pending_by_campaign(calls: Iterable[LiveCall]) -> dict[int, int]:
+    """Per campaign, calls placed that no operator has taken yet."""
+    pending: Counter[int] = Counter()
+    for call in calls:
+        if call.attempt.state is not AttemptState.CONNECTED:
+            pending[call.rules.campaign_id] += 1
+    return dict(pending)
 
 
 def busy_operators(calls: Iterable[LiveCall]) -> set[str]:
@@ -72,7 +82,7 @@ def snapshot(
         waiting=sum(1 for c in calls if c.attempt.state in _WAITING),
         estimates=estimates,
         abandon=abandon,
-        limits=Limits(max_channels=max_channels, max_originate_per_tick=max_originate),
+        limits=DialCaps(max_channels=max_channels, max_originate_per_tick=max_originate),
     )
 
 

@@ -21,21 +21,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import Session, col, select
 
-from campaigns.models import Campaign
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, expire
-from dialer.core.errors import NotFound, TelephonyError
+from dialer.core.clock import Periodic, to_dt
+from dialer.core.errors import TelephonyError
 from dialer.core.telephony import (
     ConnectionLost,
     ConnectionRestored,
@@ -50,89 +46,38 @@ from dialer.core.telephony import (
     TelephonyEvent,
 )
 from dialer.engine.adoption import adopt_calls, adopted_ids
-from dialer.engine.campaign_run import CampaignRun, abandon_policy, default_pacer
-from dialer.engine.live import LiveCall, busy_operators, deadline, pacing_explain, should_hold, snapshot
-from dialer.engine.membership import Assignment, Membership, load_assignments
-from dialer.engine.selection import select_leads, settle_uncallable
+from dialer.engine.campaign_run import CampaignRun, CampaignRuns, default_pacer
+from dialer.engine.live import (
+    LiveCall,
+    busy_operators,
+    deadline,
+    pacing_explain,
+    pending_by_campaign,
+    should_hold,
+    snapshot,
+)
+from dialer.engine.membership import Membership
+from dialer.engine.selection import select_leads
+from dialer.engine.settings import EngineSettings as EngineSettings
+from dialer.engine.settings import RunReport as RunReport
+from dialer.engine.until_done import DoneWatch
 from dialer.pacing import AbandonPolicy, Pacer
 from dialer.pacing.team import OperatorView
+from dialer.policy.abandon import reclassify_machine
 from dialer.policy.campaign_rules import CampaignRules
+from dialer.policy.membership import Assignment
 from dialer.policy.originate import build_request
-from dialer.policy.ratelimit import TokenBucket
-from dialer.policy.sharing import share_operators
-from dialer.store.abandon import (
-    AbandonSettings,
-    AbandonTracker,
-    reclassify_machine,
-    stored_abandon_stats,
-    window_length,
-)
 from dialer.store.claims import release_claims
-from dialer.store.nodes import DEFAULT_LEASE_S, beat, leave, take_over_silent
-from dialer.store.outlook import outlook
-from dialer.store.ownership import disown_all, own_campaigns
-from dialer.store.pace import PACED_MODES, learn, save_explain, warm_estimates
+from dialer.store.nodes import beat, leave, take_over_silent
+from dialer.store.operators import load_assignments
+from dialer.store.ownership import disown_all
 from dialer.store.reconcile import reconcile_node
-from dialer.store.recorder import Journal, Placement, begin_attempts, finish_attempt, to_dt
+from dialer.store.recorder import Journal, Placement, begin_attempts, finish_attempt
 
 log = logging.getLogger(__name__)
 
-# How often ``run(until_done=True)`` looks at what is left to dial, once no call is in flight.
-DONE_CHECK_S = 1.0
-
 # The store is unreachable (server restarting, network down): worth waiting out, not dying of.
 STORE_DOWN = (OperationalError, InterfaceError)
-
-
-def default_node_id() -> str:
-    """Stable across restarts of the same host, so a restart can reconcile its own attempts."""
-    return (os.environ.get("DIALER_NODE") or socket.gethostname() or "node")[:64]
-
-
-def _default_lead_variables() -> dict[str, str]:
-    return {"DIALER_LEAD_NAME": "name"}
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """How the engine runs; built once (by the CLI or a test) and passed down."""
-
-    node_id: str = field(default_factory=default_node_id)
-    tick_s: float = 0.25
-    operator_poll_s: float = 0.25
-    operator_retry_s: float = 5.0  # after the phone system refused a queue action for an operator
-    queue_wrapup_s: float = 0.0  # the queues' wrapuptime: no call offered to an operator this long after one
-    campaign_reload_s: float = 2.0
-    shutdown_deadline_s: float = 30.0
-    expire_after_s: float = 60.0  # silence after which an unconnected call is presumed lost
-    max_call_s: float = 4 * 3600.0  # a connected call longer than this is presumed lost
-    hangup_grace_s: float = 3.0  # after hanging up at shutdown, wait this long for the hang-ups
-    hangup_hold_s: float = 1.0  # how long a causeless pre-answer hang-up waits for the originate's verdict
-    abandon_refresh_s: float = 5.0  # how often the abandon rate is re-read from the store (all nodes)
-    pacing_save_s: float = 2.0  # how often the pacing explanation is written for `dialer status`
-    heartbeat_s: float = 5.0  # how often this node records that it is alive
-    node_lease_s: float = DEFAULT_LEASE_S  # another node silent this long is taken over
-    takeover_check_s: float = 15.0  # how often to look for silent nodes
-    lead_variables: Mapping[str, str] = field(default_factory=_default_lead_variables)
-
-    def __post_init__(self) -> None:
-        if not self.node_id or len(self.node_id) > 64:
-            raise ValueError("node_id must be 1 to 64 characters")
-        if min(self.tick_s, self.operator_poll_s, self.campaign_reload_s, self.abandon_refresh_s) <= 0:
-            raise ValueError("intervals must be positive")
-        if self.queue_wrapup_s < 0:
-            raise ValueError("queue_wrapup_s must not be negative")
-        if min(self.heartbeat_s, self.takeover_check_s) <= 0 or self.node_lease_s < 3 * self.heartbeat_s:
-            raise ValueError("heartbeats must be positive and the node lease at least three of them")
-
-
-@dataclass(frozen=True)
-class RunReport:
-    started: int
-    outcomes: dict[str, int]
-    reconciled: int
-    hung_up_at_shutdown: int
-    left: str = ""  # with until_done: what is left for later, and when it becomes callable
 
 
 class DialEngine:
@@ -148,31 +93,24 @@ class DialEngine:
         self._store = store
         self._telephony = telephony
         self._settings = settings
-        self._names = tuple(campaigns)
-        self._pacer_for = pacer_for
         self._clock = clock
-        self._membership = Membership(telephony, settings.operator_retry_s, settings.queue_wrapup_s)
+        self._membership = Membership(telephony, settings.operator_retry_s, clock, settings.queue_wrapup_s)
         self._journal = Journal()
-        self._campaigns: dict[int, CampaignRun] = {}  # the campaigns this node dials (owns)
-        self._known: list[int] = []  # every campaign this engine serves, whichever node dials it
-        self._waiting_for: set[int | None] = set()  # campaigns another node dials
+        self._book = CampaignRuns(store, settings, campaigns, pacer_for, self._membership)
+        self._campaigns = self._book.runs  # the campaigns this node dials (owns)
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._connected = True  # the phone system's link, as its events report it
         self._outcomes: Counter[str] = Counter()
         self._started = 0
-        self._next_reload = 0.0
-        self._next_operator_poll = 0.0
-        self._next_pacing_save = 0.0
-        self._next_beat = 0.0
-        self._next_takeover = 0.0
+        self._operator_poll = Periodic(settings.operator_poll_s)
+        self._beat = Periodic(settings.heartbeat_s)
+        self._takeover = Periodic(settings.takeover_check_s)
         self._store_down = False
         self._ticks = 0
         self._unrecorded: list[LiveCall] = []  # ended while the store was unreachable
-        self._next_done_check = 0.0
-        self._waiting_note = ""
-        self._left = ""
+        self._done_watch = DoneWatch(store, settings.node_id)
 
     # --- public -------------------------------------------------------------------
 
@@ -194,13 +132,11 @@ class DialEngine:
 
     async def run(self, until_done: bool = False) -> RunReport:
         adopted = await adopt_calls(self._store, self._telephony, self._settings.node_id, self._clock())
-        for call in adopted:
-            self._live[call.attempt.attempt_id] = call
-            self._journal.note_progress(call.attempt, call.operator_name)
+        self._live.update((call.attempt.attempt_id, call) for call in adopted)
         reconciled = reconcile_node(self._store, self._settings.node_id, self._clock(), adopted_ids(adopted))
         beat(self._store, self._settings.node_id, to_dt(self._clock()), starting=True)
-        self._next_beat = self._clock() + self._settings.heartbeat_s
-        self._load_campaigns(self._clock())
+        self._beat.restart(self._clock())
+        self._book.load(self._clock())
         events = asyncio.create_task(self._consume_events())
         # Let the event task take in what the phone system reported on connecting (queue
         # members already present) before the first tick decides what to change.
@@ -217,7 +153,7 @@ class DialEngine:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self._settings.tick_s)
             hung_up = await self._drain()
-            self._save_pacing(self._clock(), force=True)
+            self._book.save_pacing(self._clock(), force=True)
         finally:
             events.cancel()
             await asyncio.gather(events, return_exceptions=True)
@@ -225,80 +161,7 @@ class DialEngine:
             release_claims(self._store, self._settings.node_id)
             disown_all(self._store, self._settings.node_id)
             leave(self._store, self._settings.node_id)
-        return RunReport(self._started, dict(self._outcomes), reconciled, hung_up, self._left)
-
-    # --- campaigns ----------------------------------------------------------------
-
-    def _load_campaigns(self, now: float) -> None:
-        with Session(self._store) as session:
-            query = select(Campaign).where(col(Campaign.active).is_(True))
-            if self._names:
-                query = select(Campaign).where(col(Campaign.name).in_(self._names))
-            rows = session.exec(query).all()
-        missing = set(self._names) - {c.name for c in rows}
-        if missing:
-            raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
-        self._known = [c.id for c in rows if c.id is not None]
-        s = self._settings
-        owned = own_campaigns(self._store, s.node_id, self._known, to_dt(now), s.node_lease_s)
-        seen: set[int] = set()
-        for row in rows:
-            if row.id not in owned:
-                if row.id not in self._waiting_for:
-                    log.info(
-                        "campaign %s is dialed by another node; this node takes it if that one stops",
-                        row.name,
-                    )
-                self._waiting_for.add(row.id)
-                continue
-            self._waiting_for.discard(row.id)
-            rules = CampaignRules.from_campaign(row)
-            limits = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
-            seen.add(rules.campaign_id)
-            run = self._campaigns.get(rules.campaign_id)
-            burst = max(1.0, rules.originate_rate)
-            if run is None:
-                self._campaigns[rules.campaign_id] = CampaignRun(
-                    rules,
-                    self._pacer_for(rules, abandon_policy(limits)),
-                    TokenBucket(rules.originate_rate, burst),
-                    self._abandon_tracker(rules.campaign_id, limits),
-                    limits,
-                    warm_estimates(self._store, rules.campaign_id, self._settings.queue_wrapup_s),
-                )
-            else:
-                if (run.rules.mode, run.rules.ratio, run.limits) != (rules.mode, rules.ratio, limits):
-                    run.pacer = self._pacer_for(rules, abandon_policy(limits))
-                if run.limits.window != limits.window:
-                    run.abandon = self._abandon_tracker(rules.campaign_id, limits)
-                run.rules = rules
-                run.limits = limits
-                run.bucket.reconfigure(rules.originate_rate, burst)
-        for campaign_id in set(self._campaigns) - seen:
-            lost = self._campaigns.pop(campaign_id)
-            if campaign_id in self._known:
-                # Another node dials it now and manages its queue: leave the operators there.
-                self._membership.disown(lost.rules.queue)
-        self._next_reload = now + self._settings.campaign_reload_s
-
-    def _abandon_tracker(self, campaign_id: int, limits: AbandonSettings) -> AbandonTracker:
-        length = window_length(limits.window)
-        return AbandonTracker(
-            lambda now: stored_abandon_stats(self._store, campaign_id, length, now),
-            self._settings.abandon_refresh_s,
-        )
-
-    def _save_pacing(self, now: float, force: bool = False) -> None:
-        """Write the paced campaigns' explanations for `dialer status` (another process)."""
-        if not force and now < self._next_pacing_save:
-            return
-        self._next_pacing_save = now + self._settings.pacing_save_s
-        explains = {
-            cid: run.last_explain
-            for cid, run in self._campaigns.items()
-            if run.rules.mode in PACED_MODES and run.last_explain
-        }
-        save_explain(self._store, self._settings.node_id, explains, now)
+        return RunReport(self._started, dict(self._outcomes), reconciled, hung_up, self._done_watch.left)
 
     # --- the tick -----------------------------------------------------------------
 
@@ -325,62 +188,38 @@ class DialEngine:
         self._journal.flush(self._store)
         self._after_store_outage()
         now = self._clock()
-        if now >= self._next_reload:
-            self._load_campaigns(now)
-        if now >= self._next_operator_poll and self._connected:
+        if self._book.reload_due(now):
+            self._book.load(now)
+        if self._operator_poll.due(now) and self._connected:
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
-            await self._membership.apply(
-                load_assignments(self._store, queues), self._pending_by_campaign(), now
-            )
-            self._next_operator_poll = now + self._settings.operator_poll_s
+            pending = pending_by_campaign(self._live.values())
+            await self._membership.apply(load_assignments(self._store, queues), pending)
+            self._operator_poll.restart(now)
         self._keep_alive(now)
         self._expire_silent(now)
         if self._campaigns and not self._stop.is_set() and self._connected:
             busy = busy_operators(self._live.values())
-            ready = {cid: self._membership.ready(cid, busy, now) for cid in self._campaigns}
-            wrapping = {cid: self._membership.wrapping(cid, busy, now) for cid in self._campaigns}
-            shares = share_operators(
-                {cid: [a.interface for a in found] for cid, found in ready.items()},
-                self._pending_by_campaign(),
-                self._ticks,
-            )
-            # An operator in wrap-up in several campaigns' queues counts for one of them.
-            wrap_shares = share_operators({cid: list(w) for cid, w in wrapping.items()}, {}, self._ticks)
+            pending = pending_by_campaign(self._live.values())
+            shares = self._membership.shares(list(self._campaigns), busy, pending, self._ticks, now)
             self._ticks += 1
             for cid, run in list(self._campaigns.items()):
-                mine = set(shares.get(cid, ()))
-                self._dial_campaign(
-                    run,
-                    self._clock(),
-                    [a for a in ready[cid] if a.interface in mine],
-                    [wrapping[cid][i] for i in wrap_shares.get(cid, ())],
-                )
-        self._save_pacing(self._clock())
+                self._dial_campaign(run, self._clock(), *shares[cid])
+        self._book.save_pacing(self._clock())
 
     def _keep_alive(self, now: float) -> None:
         """Beat this node's heartbeat; take over nodes that stopped beating theirs."""
         s = self._settings
-        if now >= self._next_beat:
+        if self._beat.due(now):
             beat(self._store, s.node_id, to_dt(now))
-            self._next_beat = now + s.heartbeat_s
-        if now >= self._next_takeover:
+            self._beat.restart(now)
+        if self._takeover.due(now):
             take_over_silent(self._store, s.node_id, to_dt(now), s.node_lease_s)
-            self._next_takeover = now + s.takeover_check_s
-
-    def _pending_by_campaign(self) -> dict[int, int]:
-        pending: Counter[int] = Counter()
-        for call in self._live.values():
-            if call.attempt.state is not AttemptState.CONNECTED:
-                pending[call.rules.campaign_id] += 1
-        return dict(pending)
+            self._takeover.restart(now)
 
     def _dial_campaign(
         self, run: CampaignRun, now: float, ready: list[Assignment], wrapping: list[OperatorView]
     ) -> None:
-        """Dial for one campaign; ``ready``, ``wrapping``: its share of the operators ready and in wrap-up.
-
-        See ``dialer.policy.sharing``.
-        """
+        """Dial for one campaign with its share of the operators ready and in wrap-up (``policy.sharing``)."""
         rules = run.rules
         calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
         snap = snapshot(
@@ -405,7 +244,7 @@ class DialEngine:
                 self._place(run, placement)
                 placed += 1
         run.last_explain = pacing_explain(
-            decision, snap, placed, run.dial_rate(now), run.limits.cap, run.limits.window
+            decision, snap, placed, run.dial_rate(now), run.abandon_settings.cap, run.abandon_settings.window
         )
 
     def _place(self, run: CampaignRun, placement: Placement) -> None:
@@ -458,36 +297,8 @@ class DialEngine:
             log.info("attempt %s: hang-up failed: %s", attempt_id, exc)
 
     def _done(self) -> bool:
-        """No call in flight and no lead due now (``dialer.outlook``); says what it waits for."""
-        now = self._clock()
-        if self._live or self._unrecorded:
-            self._note_waiting(f"{len(self._live) + len(self._unrecorded)} calls in flight")
-            return False
-        if now < self._next_done_check:
-            return False
-        self._next_done_check = now + DONE_CHECK_S
-        for run in self._campaigns.values():
-            if settle_uncallable(self._store, run.rules, self._settings.node_id, now):
-                break  # one lead can be dialed now: not done
-        view = outlook(self._store, self._known, to_dt(now))
-        if view.done:
-            self._left = view.describe()
-            log.info("done: no call in flight and no lead due now; %s", self._left)
-            return True
-        reasons = sorted(
-            f"{run.rules.name}: {run.last_explain['reason']}"
-            for run in self._campaigns.values()
-            if "reason" in run.last_explain
-        )
-        self._note_waiting(view.describe() + (f" ({'; '.join(reasons)})" if reasons else ""))
-        return False
-
-    def _note_waiting(self, what: str) -> None:
-        if what != self._waiting_note:
-            self._waiting_note = what
-            log.info("not done yet: %s", what)
-
-    # --- events -------------------------------------------------------------------
+        in_flight = len(self._live) + len(self._unrecorded)
+        return self._done_watch.done(self._clock(), in_flight, self._campaigns.values(), self._book.known)
 
     async def _consume_events(self) -> None:
         async for event in self._telephony.events():
@@ -550,25 +361,10 @@ class DialEngine:
             self._unrecorded.append(call)  # written by the first tick that reaches the store
         outcome = attempt.outcome or Outcome.FAILED
         self._outcomes[outcome.value] += 1
-        self._learn(call)
-        log.info("attempt %s for lead %s: %s", attempt.attempt_id, call.lead.lead_id, outcome.value)
-
-    def _learn(self, call: LiveCall) -> None:
         run = self._campaigns.get(call.rules.campaign_id)
-        attempt = call.attempt
-        if run is None or attempt.ended_at is None:
-            return
-        run.abandon.record(attempt)
-        outcome = attempt.outcome.value if attempt.outcome is not None else None
-        learn(
-            run.estimates,
-            attempt.started_at,
-            attempt.answered_at,
-            attempt.connected_at,
-            attempt.ended_at,
-            outcome,
-            self._settings.queue_wrapup_s,
-        )
+        if run is not None:
+            run.learn(call.attempt)
+        log.info("attempt %s for lead %s: %s", attempt.attempt_id, call.lead.lead_id, outcome.value)
 
     # --- shutdown -----------------------------------------------------------------
 

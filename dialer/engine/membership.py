@@ -1,7 +1,8 @@
-"""The engine's side of operators: apply desired states to queues, track observed ones.
+"""The engine's side of operators: carry out the membership plan, track observed states.
 
-Observed state comes only from the phone system's member events: right after a
-start, or after ``QueueAdd``, nobody counts as ready until Asterisk says so.
+What to do is decided by the pure plan in ``dialer.policy.membership``; this module
+sends the queue actions through the port, keeps what it applied and what the queue
+reports, and waits ``retry_s`` of the engine's clock before trying a refused member again.
 
 An operator whose call has just ended is idle, and the queue reports them "not in
 use", yet the queue offers them nothing until its wrap-up time has passed since
@@ -16,84 +17,52 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
-
-from campaigns.models import Campaign, Operator, OperatorCampaign
 from dialer.core.errors import TelephonyError
+from dialer.core.operators import OperatorState
 from dialer.core.telephony import MemberChanged, MemberState, Telephony
 from dialer.pacing.team import OperatorView, wrap_end, wrap_up
-from dialer.services.operators import OperatorState
+from dialer.policy.membership import (
+    OBSERVED,
+    Assignment,
+    Member,
+    QueueAction,
+    adopted_state,
+    leaving,
+    next_step,
+    paused_members,
+    ready_members,
+    shortfall,
+)
+from dialer.policy.sharing import share_operators
 
 log = logging.getLogger(__name__)
-
-OBSERVED: dict[MemberState, OperatorState] = {
-    MemberState.AVAILABLE: OperatorState.READY,
-    MemberState.PAUSED: OperatorState.PAUSED,
-    MemberState.IN_CALL: OperatorState.IN_CALL,
-    MemberState.UNAVAILABLE: OperatorState.UNAVAILABLE,
-    MemberState.REMOVED: OperatorState.LOGGED_OUT,
-}
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """One operator serving one campaign's queue."""
-
-    operator: str
-    interface: str
-    campaign_id: int
-    queue: str
-    desired: OperatorState
-
-
-def load_assignments(store: Engine, queues: dict[int, str]) -> list[Assignment]:
-    """Operators of these campaigns (campaign id -> queue), with what they asked for."""
-    if not queues:
-        return []
-    with Session(store) as session:
-        rows = session.exec(
-            select(Operator, OperatorCampaign.campaign_id)
-            .join(OperatorCampaign, col(OperatorCampaign.operator_id) == col(Operator.id))
-            .join(Campaign, col(Campaign.id) == col(OperatorCampaign.campaign_id))
-            .where(col(OperatorCampaign.campaign_id).in_(list(queues)))
-        ).all()
-        return [
-            Assignment(op.name, op.interface, cid, queues[cid], _desired(op.desired_state))
-            for op, cid in rows
-        ]
-
-
-def _desired(value: str) -> OperatorState:
-    try:
-        state = OperatorState(value)
-    except ValueError:
-        return OperatorState.LOGGED_OUT
-    return state if state in (OperatorState.PAUSED, OperatorState.READY) else OperatorState.LOGGED_OUT
 
 
 class Membership:
     """Queue membership as this engine applied it and as the phone system reports it."""
 
-    def __init__(self, telephony: Telephony, retry_s: float = 5.0, queue_wrapup_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        telephony: Telephony,
+        retry_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        queue_wrapup_s: float = 0.0,
+    ) -> None:
         self._telephony = telephony
         self._queue_wrapup_s = queue_wrapup_s
         self._last_end: dict[str, float] = {}  # interface -> end of its last call
-        self._own_wrapup: dict[tuple[str, str], float] = {}
+        self._own_wrapup: dict[Member, float] = {}
         self._retry_s = retry_s  # after a refused queue action, try that member again this much later
-        self._retry_at: dict[tuple[str, str], float] = {}
+        self._clock = clock  # the engine's
+        self._retry_at: dict[Member, float] = {}
         self._assignments: list[Assignment] = []
-        self._applied: dict[tuple[str, str], OperatorState] = {}
-        self._observed: dict[tuple[str, str], MemberState] = {}
+        self._applied: dict[Member, OperatorState] = {}
+        self._observed: dict[Member, MemberState] = {}
 
     async def apply(
-        self,
-        assignments: Sequence[Assignment],
-        pending: Mapping[int, int] | None = None,
-        now: float | None = None,
+        self, assignments: Sequence[Assignment], pending: Mapping[int, int] | None = None
     ) -> None:
         """Bring every queue member to its desired state; members no longer assigned leave.
 
@@ -104,51 +73,39 @@ class Membership:
         No new call counts on the operator meanwhile (``ready`` needs a READY wish).
         """
         self._assignments = list(assignments)
-        deficit = {cid: n - len(self.ready(cid, now=now)) for cid, n in (pending or {}).items()}
-        wanted: dict[tuple[str, str], Assignment] = {(a.queue, a.interface): a for a in assignments}
-        now = time.monotonic()
+        deficit = shortfall(pending or {}, self._assignments, self._observed)
+        wanted: dict[Member, Assignment] = {(a.queue, a.interface): a for a in assignments}
+        now = self._clock()
         for key, assignment in wanted.items():
             if self._retry_at.get(key, 0.0) > now:
                 continue
             current = self._applied.get(key)
             if current is None:
                 current = self._adopt(key)
-            if (
-                current is OperatorState.READY
-                and assignment.desired is not OperatorState.READY
-                and deficit.get(assignment.campaign_id, 0) > 0
-                and self._observed.get(key) is MemberState.AVAILABLE
-            ):
-                deficit[assignment.campaign_id] -= 1
-                continue  # let the calls already placed reach this operator first
-            if current != assignment.desired:
-                await self._move(
-                    assignment.queue, assignment.interface, assignment.operator, current, assignment.desired
-                )
-        for key, current in list(self._applied.items()):
-            if key not in wanted and current is not OperatorState.LOGGED_OUT:
-                await self._move(key[0], key[1], "", current, OperatorState.LOGGED_OUT)
+            cid = assignment.campaign_id
+            step = next_step(assignment, current, self._observed.get(key), deficit.get(cid, 0))
+            if isinstance(step, QueueAction):
+                await self._move(step)
+            elif step is not None:
+                deficit[cid] -= 1  # let the calls already placed reach this operator first
+        for action in leaving(self._applied, wanted):
+            await self._move(action)
 
-    def _adopt(self, key: tuple[str, str]) -> OperatorState | None:
-        """A member Asterisk already reports (another node added it, or it survived our restart).
-
-        Taking it as it is, rather than removing and adding it again, keeps an
-        operator shared by several nodes from dropping out of the queue whenever
-        one of them starts.
-        """
-        observed = self._observed.get(key)
-        if observed in (MemberState.AVAILABLE, MemberState.IN_CALL):
-            state = OperatorState.READY
-        elif observed is MemberState.PAUSED:
-            state = OperatorState.PAUSED
-        else:
-            return None
-        self._applied[key] = state
+    def _adopt(self, key: Member) -> OperatorState | None:
+        """A member Asterisk already reports is taken as it is (``adopted_state``)."""
+        state = adopted_state(self._observed.get(key))
+        if state is not None:
+            self._applied[key] = state
         return state
 
-    async def _move(
-        self, queue: str, interface: str, name: str, current: OperatorState | None, desired: OperatorState
-    ) -> None:
+    async def _move(self, action: QueueAction) -> None:
+        queue, interface, name, current, desired = (
+            action.queue,
+            action.interface,
+            action.operator,
+            action.current,
+            action.desired,
+        )
         log.info("operator %s in queue %s: %s -> %s", name or interface, queue, current or "unknown", desired)
         self._applied[(queue, interface)] = desired
         paused = desired is OperatorState.PAUSED
@@ -169,7 +126,7 @@ class Membership:
                 return  # most often it was not a member: logged out either way
             # The member's real state is unknown now: start it afresh later.
             self._applied.pop((queue, interface), None)
-            self._retry_at[(queue, interface)] = time.monotonic() + self._retry_s
+            self._retry_at[(queue, interface)] = self._clock() + self._retry_s
             log.warning(
                 "queue %s member %s: could not apply %s (retrying in %.0f s): %s",
                 queue,
@@ -223,46 +180,57 @@ class Membership:
     def observed(self, queue: str, interface: str) -> MemberState | None:
         return self._observed.get((queue, interface))
 
-    def _idle(self, campaign_id: int, busy: Iterable[str]) -> list[Assignment]:
-        """Operators of the campaign who asked to be ready AND whom the queue reports available."""
-        taken = set(busy)
-        return [
-            a
-            for a in self._assignments
-            if a.campaign_id == campaign_id
-            and a.desired is OperatorState.READY
-            and a.interface not in taken
-            and self._observed.get((a.queue, a.interface)) is MemberState.AVAILABLE
-        ]
-
-    def _wrapping(self, a: Assignment, now: float | None) -> bool:
-        free_at = self.free_at(a.queue, a.interface)
-        return now is not None and free_at is not None and free_at > now
-
     def ready(self, campaign_id: int, busy: Iterable[str] = (), now: float | None = None) -> list[Assignment]:
-        """Available operators the queue would offer a call at ``now``: not in wrap-up.
+        """Operators who asked to be ready, reported available, and offered calls at ``now``.
 
         Without ``now`` wrap-up is not considered.
         """
-        return [a for a in self._idle(campaign_id, busy) if not self._wrapping(a, now)]
+        idle = ready_members(self._assignments, self._observed, campaign_id, busy)
+        return [a for a in idle if now is None or not self._wrapping(a, now)]
+
+    def _wrapping(self, a: Assignment, now: float) -> bool:
+        free_at = self.free_at(a.queue, a.interface)
+        return free_at is not None and free_at > now
+
+    def shares(
+        self,
+        campaign_ids: Sequence[int],
+        busy: Iterable[str],
+        pending: Mapping[int, int],
+        tick: int,
+        now: float,
+    ) -> dict[int, tuple[list[Assignment], list[OperatorView]]]:
+        """Each campaign's share of the operators ready and in wrap-up at ``now``, none counted twice.
+
+        See ``dialer.policy.sharing``; an operator in wrap-up in several queues counts for one too.
+        """
+        busy = set(busy)
+        ready = {cid: self.ready(cid, busy, now) for cid in campaign_ids}
+        wrapping = {cid: self.wrapping(cid, busy, now) for cid in campaign_ids}
+        mine = share_operators(
+            {cid: [a.interface for a in found] for cid, found in ready.items()}, pending, tick
+        )
+        wraps = share_operators({cid: list(found) for cid, found in wrapping.items()}, {}, tick)
+        return {
+            cid: (
+                [a for a in ready[cid] if a.interface in set(mine.get(cid, ()))],
+                [wrapping[cid][i] for i in wraps.get(cid, ())],
+            )
+            for cid in campaign_ids
+        }
 
     def wrapping(self, campaign_id: int, busy: Iterable[str], now: float) -> dict[str, OperatorView]:
         """Available operators still in wrap-up at ``now``, by interface."""
         views: dict[str, OperatorView] = {}
-        for a in self._idle(campaign_id, busy):
+        for a in ready_members(self._assignments, self._observed, campaign_id, busy):
             free_at = self.free_at(a.queue, a.interface)
             if free_at is not None and free_at > now:
-                wrapup = free_at - self._last_end[a.interface]
-                views[a.interface] = wrap_up(self._last_end[a.interface], wrapup)
+                ended = self._last_end[a.interface]
+                views[a.interface] = wrap_up(ended, free_at - ended)
         return views
 
     def paused(self, campaign_id: int) -> int:
-        return sum(
-            1
-            for a in self._assignments
-            if a.campaign_id == campaign_id
-            and self._observed.get((a.queue, a.interface)) is MemberState.PAUSED
-        )
+        return paused_members(self._assignments, self._observed, campaign_id)
 
     def name_of(self, interface: str) -> str | None:
         for a in self._assignments:

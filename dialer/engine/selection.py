@@ -17,11 +17,12 @@ from sqlalchemy.engine import Engine
 
 from campaigns.contact_limits import longest_period, next_allowed
 from campaigns.retry import LeadStatus
+from dialer.core.clock import to_dt
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.gate import Verdict, check_lead
 from dialer.store.claims import ClaimedLead, claim_due_leads, dnc_phones
 from dialer.store.contacts import recent_contacts
-from dialer.store.recorder import NO_WINDOW, NO_WINDOW_RECHECK, settle_unreached, to_dt
+from dialer.store.recorder import NO_WINDOW, NO_WINDOW_RECHECK, settle_unreached
 
 log = logging.getLogger(__name__)
 

@@ -10,32 +10,33 @@ estimates.py    answer rate and duration fits learned from a campaign's calls
 from __future__ import annotations
 
 from dialer.core.errors import InvalidInput
+from dialer.core.modes import PacingMode
 from dialer.pacing.base import (
     AbandonStats,
-    Limits,
+    DialCaps,
     Pacer,
     PacingDecision,
     PacingSnapshot,
-    within_limits,
+    within_caps,
 )
-from dialer.pacing.controller import AbandonController, AbandonPolicy, RollingAbandons, Steering
+from dialer.pacing.controller import AbandonController, AbandonPolicy, Steering
 from dialer.pacing.estimates import Estimates, EstimatesTracker, LogNormal, Priors
 from dialer.pacing.predictive import PredictivePacer, PredictiveSettings
 from dialer.pacing.progressive import PreviewPacer, ProgressivePacer, RatioPacer
 
-MODES = ("preview", "progressive", "ratio:N", "predictive")
+MODES = tuple(mode.spelling for mode in PacingMode)
 
 
 def make_pacer(mode: str, policy: AbandonPolicy | None = None) -> Pacer:
     """The pacer for a mode name: ``preview``, ``progressive``, ``ratio:N`` or ``predictive``."""
     name, _, arg = mode.strip().lower().partition(":")
-    if name == "preview" and not arg:
+    if name == PacingMode.PREVIEW and not arg:
         return PreviewPacer()
-    if name == "progressive" and not arg:
+    if name == PacingMode.PROGRESSIVE and not arg:
         return ProgressivePacer()
-    if name == "predictive" and not arg:
+    if name == PacingMode.PREDICTIVE and not arg:
         return PredictivePacer(policy)
-    if name == "ratio":
+    if name == PacingMode.RATIO:
         try:
             lines = float(arg)
         except ValueError:
@@ -51,9 +52,9 @@ __all__ = [
     "AbandonController",
     "AbandonPolicy",
     "AbandonStats",
+    "DialCaps",
     "Estimates",
     "EstimatesTracker",
-    "Limits",
     "LogNormal",
     "Pacer",
     "PacingDecision",
@@ -64,8 +65,7 @@ __all__ = [
     "Priors",
     "ProgressivePacer",
     "RatioPacer",
-    "RollingAbandons",
     "Steering",
     "make_pacer",
-    "within_limits",
+    "within_caps",
 ]

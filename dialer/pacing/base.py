@@ -27,7 +27,7 @@ class AbandonStats:
 
 
 @dataclass(frozen=True)
-class Limits:
+class DialCaps:
     """Hard ceilings whatever the mode: channels in use, and originates per tick."""
 
     max_channels: int = 1000
@@ -58,7 +58,7 @@ class PacingSnapshot:
     ringing: tuple[float, ...] = ()
     waiting: int = 0
     abandon: AbandonStats = AbandonStats()
-    limits: Limits = Limits()
+    limits: DialCaps = DialCaps()
 
     @property
     def in_flight(self) -> int:
@@ -88,7 +88,7 @@ class Pacer(Protocol):
     def decide(self, snap: PacingSnapshot) -> PacingDecision: ...
 
 
-def within_limits(snap: PacingSnapshot, calls: int) -> int:
+def within_caps(snap: PacingSnapshot, calls: int) -> int:
     """Clip a wish to the per-tick originate limit and the free channels; never negative."""
     free_channels = snap.limits.max_channels - snap.channels_in_use
     return max(0, min(calls, snap.limits.max_originate_per_tick, free_channels))

@@ -17,9 +17,9 @@ final figure is what the rules judge, and early abandons get diluted by it.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
+from dialer.core.errors import InvalidInput
 from dialer.pacing.base import AbandonStats
 
 DAY_S = 86400.0
@@ -42,13 +42,13 @@ class AbandonPolicy:
 
     def __post_init__(self) -> None:
         if not 0 < self.target < self.cap <= 1:
-            raise ValueError("need 0 < target < cap <= 1")
+            raise InvalidInput("need 0 < target < cap <= 1")
         if not 0 < self.resume_at <= self.fallback_at <= self.progressive_at <= 1:
-            raise ValueError("need 0 < resume_at <= fallback_at <= progressive_at <= 1")
+            raise InvalidInput("need 0 < resume_at <= fallback_at <= progressive_at <= 1")
         if self.catch_up < 1:
-            raise ValueError("catch_up must be at least 1 (x target)")
+            raise InvalidInput("catch_up must be at least 1 (x target)")
         if not 0 < self.overflow_min <= self.overflow_start <= self.overflow_max:
-            raise ValueError("need 0 < overflow_min <= overflow_start <= overflow_max")
+            raise InvalidInput("need 0 < overflow_min <= overflow_start <= overflow_max")
 
     @classmethod
     def uk(cls) -> AbandonPolicy:
@@ -110,27 +110,3 @@ class AbandonController:
         change = p.step * (served * setpoint / (1 - setpoint) - new_abandoned)
         low, high = math.log(p.overflow_min), math.log(p.overflow_max)
         self._log_overflow = min(high, max(low, self._log_overflow + change))
-
-
-class RollingAbandons:
-    """Live answers and abandons over a sliding window of time (mutable).
-
-    For the engine: record each live answer as its outcome becomes known, ask
-    for ``stats(now)`` each tick. Old entries are dropped as the window slides.
-    """
-
-    def __init__(self, window_s: float) -> None:
-        self.window_s = window_s
-        self._events: deque[tuple[float, bool]] = deque()
-        self._abandoned = 0
-
-    def record(self, at: float, abandoned: bool) -> None:
-        self._events.append((at, abandoned))
-        self._abandoned += abandoned
-
-    def stats(self, now: float) -> AbandonStats:
-        horizon = now - self.window_s
-        while self._events and self._events[0][0] < horizon:
-            _, abandoned = self._events.popleft()
-            self._abandoned -= abandoned
-        return AbandonStats(abandoned=self._abandoned, live_answers=len(self._events))

@@ -18,11 +18,12 @@ cap on the effective sample size) so it follows a list whose answer rate drifts.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from dialer.core.errors import InvalidInput
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -44,7 +45,7 @@ class LogNormal:
     @classmethod
     def from_mean(cls, mean: float, sigma: float) -> LogNormal:
         if mean <= 0:
-            raise ValueError(f"mean must be positive, got {mean}")
+            raise InvalidInput(f"mean must be positive, got {mean}")
         sigma = max(sigma, MIN_SIGMA)
         return cls(mu=math.log(mean) - sigma * sigma / 2.0, sigma=sigma)
 
@@ -201,7 +202,3 @@ class EstimatesTracker:
                 resolved=self._resolved,
             )
         return self._cache
-
-
-def as_array(values: Sequence[float]) -> FloatArray:
-    return np.asarray(values, dtype=np.float64)

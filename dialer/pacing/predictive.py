@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dialer.pacing.base import PacingDecision, PacingSnapshot, within_limits
+from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
 from dialer.pacing.controller import AbandonController, AbandonPolicy
 from dialer.pacing.forecast import Balance, balances
 from dialer.pacing.progressive import progressive_calls
@@ -110,7 +110,7 @@ class PredictivePacer:
             risk = steering.overflow * (s.warmup_factor + (1.0 - s.warmup_factor) * warm)
         ceiling = min(
             math.floor(s.max_lines_per_operator * snap.staffed) - snap.in_flight,
-            within_limits(snap, snap.limits.max_originate_per_tick),
+            within_caps(snap, snap.limits.max_originate_per_tick),
         )
         if ceiling <= 0:
             return PacingDecision(0, {"mode": "predictive", "reason": "at the ceiling"})

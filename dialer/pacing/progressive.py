@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dialer.pacing.base import PacingDecision, PacingSnapshot, within_limits
+from dialer.core.errors import InvalidInput
+from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
 
 # Only once this many people have answered is the learnt ring time trusted to say
 # how soon the next answer can come.
@@ -36,7 +37,7 @@ def progressive_calls(snap: PacingSnapshot) -> int:
     """
     if snap.ready <= 0:
         return 0
-    return within_limits(snap, snap.ready + free_by_answer(snap) - snap.in_flight)
+    return within_caps(snap, snap.ready + free_by_answer(snap) - snap.in_flight)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class RatioPacer:
 
     def __post_init__(self) -> None:
         if not self.lines >= 1.0:
-            raise ValueError(f"ratio must be at least 1, got {self.lines}")
+            raise InvalidInput(f"ratio must be at least 1, got {self.lines}")
 
     def decide(self, snap: PacingSnapshot) -> PacingDecision:
         mode = "progressive" if self.lines == 1.0 else f"ratio:{self.lines:g}"
@@ -63,7 +64,7 @@ class RatioPacer:
             return PacingDecision(0, {"mode": mode, "reason": "no ready operator"})
         available = snap.ready + free_by_answer(snap)
         wanted = math.floor(self.lines * available + 1e-9) - snap.in_flight
-        calls = within_limits(snap, wanted)
+        calls = within_caps(snap, wanted)
         return PacingDecision(
             calls, {"mode": mode, "ready": float(available), "in_flight": float(snap.in_flight)}
         )

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from dialer.pacing.base import AbandonStats, Limits, PacingSnapshot
+from dialer.pacing.base import AbandonStats, DialCaps, PacingSnapshot
 from dialer.pacing.estimates import Estimates
 
 
@@ -99,7 +99,7 @@ def build_snapshot(
     waiting: int,
     estimates: Estimates,
     abandon: AbandonStats,
-    limits: Limits,
+    limits: DialCaps,
 ) -> PacingSnapshot:
     """The pacer's view at ``now``; ``ringing``: dial times of calls not yet answered.
 

@@ -131,7 +131,7 @@ def render_template(name: str, values: Mapping[str, str]) -> str:
         text = text.replace(f"@@{key}@@", value)
     left = re.findall(r"@@[A-Z_]+@@", text)
     if left:
-        raise ValueError(f"template {name}: no value for {', '.join(sorted(set(left)))}")
+        raise InvalidInput(f"template {name}: no value for {', '.join(sorted(set(left)))}")
     return text
 
 

@@ -6,4 +6,6 @@ originate.py          the Originate request, with every lead value made safe
 ratelimit.py          the token bucket for the originate rate
 sharing.py            operators shared between campaigns
 compliance_checks.py  the compliance record's figures, from attempt rows
+membership.py         desired and observed queue states in, queue actions out
+abandon.py            the abandon figures between store readings; AMD silence read as abandon
 """

@@ -12,15 +12,19 @@ from typing import TYPE_CHECKING
 
 from campaigns.contact_limits import ContactLimits
 from campaigns.retry import RetryPolicy
-from campaigns.settings import calling_window, contact_limits, render_dial_template, retry_policy
+from campaigns.settings import (
+    MIN_RING_TIMEOUT_S,
+    calling_window,
+    contact_limits,
+    render_dial_template,
+    retry_policy,
+)
 from campaigns.window import CallingWindow
 from dialer.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from campaigns.models import Campaign
 
-# The US TSR: ring at least 15 seconds (or four rings) before giving up.
-MIN_RING_TIMEOUT_S = 15.0
 DEFAULT_DIAL_TEMPLATE = "PJSIP/{e164}"
 
 
@@ -47,7 +51,7 @@ class CampaignRules:
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> CampaignRules:
         if campaign.id is None:
-            raise ValueError("campaign has no id: store it before dialing")
+            raise InvalidInput("campaign has no id: store it before dialing")
         try:
             window = calling_window(campaign)
             retry = retry_policy(campaign)
@@ -64,7 +68,7 @@ class CampaignRules:
             caller_id=campaign.caller_id,
             window=window,
             retry=retry,
-            ring_timeout_s=max(MIN_RING_TIMEOUT_S, float(campaign.ring_timeout_s)),
+            ring_timeout_s=max(float(MIN_RING_TIMEOUT_S), float(campaign.ring_timeout_s)),
             max_channels=max(0, campaign.max_channels),
             originate_rate=max(0.0, campaign.originate_rate),
             connect_limit_s=campaign.connect_limit_s,

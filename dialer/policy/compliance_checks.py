@@ -33,9 +33,10 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from campaigns.contact_limits import ContactLimits, over_limits
+from campaigns.settings import MIN_RING_TIMEOUT_S
 from campaigns.window import CallingWindow, is_callable
+from dialer.core.errors import InvalidInput
 
-MIN_RING_S = 15.0  # US TSR 310.4(b)(1)(iv): ring at least 15 s before giving up
 # The abandon windows a campaign can be held to: US TSR (30 days) and Ofcom (24 hours).
 WINDOWS: dict[str, timedelta] = {"30d": timedelta(days=30), "24h": timedelta(hours=24)}
 UK_REDIAL_HOLD = timedelta(hours=72)  # Ofcom: no repeat call to an abandoned number within 72 h
@@ -186,7 +187,7 @@ def ring_seconds(row: AttemptRow) -> float | None:
 def percentile(ordered: Sequence[float], p: float) -> float:
     """Nearest-rank percentile of sorted values: the smallest value with p% at or below it."""
     if not ordered:
-        raise ValueError("percentile of no values")
+        raise InvalidInput("percentile of no values")
     rank = max(1, math.ceil(p / 100 * len(ordered)))
     return ordered[rank - 1]
 
@@ -198,7 +199,7 @@ class RingStats:
     p90: float | None
     p99: float | None
     minimum: float | None
-    early_give_ups: tuple[str, ...]  # unanswered calls given up before MIN_RING_S
+    early_give_ups: tuple[str, ...]  # unanswered calls given up before MIN_RING_TIMEOUT_S
 
 
 def ring_stats(rows: Iterable[AttemptRow]) -> RingStats:
@@ -209,7 +210,7 @@ def ring_stats(rows: Iterable[AttemptRow]) -> RingStats:
         if seconds is None:
             continue
         times.append(seconds)
-        if row.answered_at is None and seconds < MIN_RING_S:
+        if row.answered_at is None and seconds < MIN_RING_TIMEOUT_S:
             early.append(row.attempt_id)
     times.sort()
     if not times:

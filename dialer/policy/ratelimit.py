@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialer.core.errors import InvalidInput
+
 
 @dataclass
 class TokenBucket:
@@ -16,7 +18,7 @@ class TokenBucket:
 
     def __post_init__(self) -> None:
         if self.rate < 0 or self.burst < 0:
-            raise ValueError("rate and burst must not be negative")
+            raise InvalidInput("rate and burst must not be negative")
         if self.tokens < 0:
             self.tokens = self.burst
 

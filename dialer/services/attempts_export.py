@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from campaigns.models import CallAttempt, Campaign
-from dialer.core.errors import NotFound
+from campaigns.models import CallAttempt
+from campaigns.service import find_campaign
 
 COLUMNS = (
     "attempt_id",
@@ -29,16 +29,13 @@ COLUMNS = (
 def _iso(value: datetime | None) -> str:
     if value is None:
         return ""
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat()
+    return value.isoformat()  # every datetime column reads back as aware UTC
 
 
 def export_attempts(store: Engine, campaign: str, out: TextIO) -> int:
     """Write the campaign's attempts, oldest first, to ``out``; the number of rows written."""
     with Session(store) as session:
-        row = session.exec(select(Campaign).where(Campaign.name == campaign)).first()
-        if row is None:
-            raise NotFound(f"no campaign named {campaign!r}")
+        row = find_campaign(session, campaign)
         attempts = session.exec(
             select(CallAttempt)
             .where(CallAttempt.campaign_id == row.id)

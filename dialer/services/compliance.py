@@ -28,11 +28,12 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from campaigns.contact_limits import format_limits, parse_limits
-from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
+from campaigns.models import CallAttempt, DncEntry, Lead
+from campaigns.service import find_campaign
+from campaigns.settings import MIN_RING_TIMEOUT_S
 from campaigns.window import CallingWindow
-from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.errors import InvalidInput
 from dialer.policy.compliance_checks import (
-    MIN_RING_S,
     UK_REDIAL_HOLD,
     WINDOWS,
     AttemptRow,
@@ -96,7 +97,7 @@ class ComplianceReport:
         if self.ring.early_give_ups:
             reasons.append(
                 f"{_n(len(self.ring.early_give_ups), 'unanswered call')} given up "
-                f"before {MIN_RING_S:g} s of ringing"
+                f"before {MIN_RING_TIMEOUT_S:g} s of ringing"
             )
         if self.outside_window:
             reasons.append(
@@ -152,7 +153,8 @@ class ComplianceReport:
             ("min", self.ring.minimum),
         ):
             yield f"ring_{name}_s", None if seconds is None else round(seconds, 3), None, None
-        yield from _must_be_zero(f"unanswered_given_up_before_{MIN_RING_S:g}s", self.ring.early_give_ups)
+        early = f"unanswered_given_up_before_{MIN_RING_TIMEOUT_S:g}s"
+        yield from _must_be_zero(early, self.ring.early_give_ups)
         yield from _must_be_zero("started_outside_calling_window", self.outside_window)
         yield from _must_be_zero("dialled_on_do_not_call_list", self.dnc_hits)
         redials = f"abandoned_redialled_within_{UK_REDIAL_HOLD.total_seconds() / 3600:g}h"
@@ -195,15 +197,6 @@ def _n(count: int, noun: str) -> str:
 # --- reading the store ---------------------------------------------------------------
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands datetimes back without a zone; the store only ever writes UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _opt_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
-
-
 def load_attempts(session: Session, campaign_id: int) -> list[AttemptRow]:
     """The campaign's attempts with the candidate zones of their leads, oldest first."""
     query = (
@@ -219,11 +212,11 @@ def load_attempts(session: Session, campaign_id: int) -> list[AttemptRow]:
                 attempt_id=attempt.id,
                 phone=attempt.phone,
                 zones=tuple(z.strip() for z in zones.split(",") if z.strip()),
-                started_at=_utc(attempt.started_at),
-                ringing_at=_opt_utc(attempt.ringing_at),
-                answered_at=_opt_utc(attempt.answered_at),
-                connected_at=_opt_utc(attempt.connected_at),
-                ended_at=_opt_utc(attempt.ended_at),
+                started_at=attempt.started_at,  # every datetime column reads back as aware UTC
+                ringing_at=attempt.ringing_at,
+                answered_at=attempt.answered_at,
+                connected_at=attempt.connected_at,
+                ended_at=attempt.ended_at,
                 outcome=attempt.outcome,
                 abandoned=attempt.abandoned,
             )
@@ -240,7 +233,7 @@ def load_dnc(session: Session, campaign_id: int) -> dict[str, datetime]:
         .where(col(DncEntry.phone).in_(dialled))
         .group_by(col(DncEntry.phone))
     )
-    return {phone: _utc(added) for phone, added in session.exec(query)}
+    return dict(session.exec(query).all())  # MIN keeps the column's type: aware UTC
 
 
 def load_other_contacts(session: Session, campaign_id: int, now: datetime) -> dict[str, list[datetime]]:
@@ -255,18 +248,17 @@ def load_other_contacts(session: Session, campaign_id: int, now: datetime) -> di
     )
     found: dict[str, list[datetime]] = {}
     for phone, at in session.exec(query):
-        found.setdefault(phone, []).append(_utc(at))
+        found.setdefault(phone, []).append(at)  # COALESCE keeps the columns' type: aware UTC
     return found
 
 
 def compliance_report(session: Session, campaign_name: str, now: datetime) -> ComplianceReport:
     """The compliance record of a campaign as of ``now`` (aware); NotFound for an unknown name."""
     if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
+        raise InvalidInput("now must be an aware datetime")
     now = now.astimezone(UTC)
-    campaign = session.exec(select(Campaign).where(Campaign.name == campaign_name)).first()
-    if campaign is None or campaign.id is None:
-        raise NotFound(f"no campaign named {campaign_name!r}")
+    campaign = find_campaign(session, campaign_name)
+    assert campaign.id is not None  # a stored campaign
     if campaign.abandon_window not in WINDOWS:
         raise InvalidInput(
             f"campaign {campaign_name!r}: abandon window {campaign.abandon_window!r} is not one of "

@@ -15,30 +15,20 @@ queue events. The engine dials only for operators that are ready in BOTH.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import Table, bindparam, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from campaigns.models import Campaign, Operator, OperatorCampaign, utcnow
+from campaigns.models import Campaign, Operator, OperatorCampaign
+from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
-
-
-class OperatorState(StrEnum):
-    LOGGED_OUT = "logged_out"
-    PAUSED = "paused"  # logged in, not taking calls
-    READY = "ready"
-    IN_CALL = "in_call"  # observed only
-    UNAVAILABLE = "unavailable"  # observed only: the phone is unreachable
-
+from dialer.core.operators import OperatorState as OperatorState
 
 DESIRED_STATES = (OperatorState.LOGGED_OUT, OperatorState.PAUSED, OperatorState.READY)
 
-OPERATOR_TABLE: Table = Operator.__table__  # type: ignore[attr-defined]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 # Tech/resource, e.g. PJSIP/101, SIP/alice, Local/op101@sim-operators/n.
@@ -52,13 +42,6 @@ class OperatorView:
     desired_state: str
     state: str
     campaigns: tuple[str, ...]
-
-
-def _campaign(session: Session, name: str) -> Campaign:
-    campaign = session.exec(select(Campaign).where(Campaign.name == name)).first()
-    if campaign is None:
-        raise NotFound(f"no campaign named {name!r}")
-    return campaign
 
 
 def _operator(session: Session, name: str) -> Operator:
@@ -84,7 +67,7 @@ def add_operator(store: Engine, name: str, interface: str, campaigns: Sequence[s
             raise InvalidInput(f"operator {name} already uses interface {operator.interface}")
         assert operator.id is not None
         for campaign_name in campaigns:
-            campaign = _campaign(session, campaign_name)
+            campaign = find_campaign(session, campaign_name)
             assert campaign.id is not None
             if session.get(OperatorCampaign, (operator.id, campaign.id)) is None:
                 session.add(OperatorCampaign(operator_id=operator.id, campaign_id=campaign.id))
@@ -127,32 +110,6 @@ def list_operators(store: Engine) -> list[OperatorView]:
     with Session(store) as session:
         operators = session.exec(select(Operator).order_by(col(Operator.name))).all()
         return [_view(session, op) for op in operators]
-
-
-_OBSERVED = (
-    update(OPERATOR_TABLE)
-    .where(
-        OPERATOR_TABLE.c.interface == bindparam("o_interface"),
-        OPERATOR_TABLE.c.state != bindparam("o_state"),
-    )
-    .values(state=bindparam("o_state"), state_changed_at=bindparam("o_at"))
-)
-
-
-def write_observed_states(conn: Connection, states: Mapping[str, OperatorState]) -> None:
-    """Store, inside the caller's transaction, what the phone system reported per interface."""
-    if states:
-        at = utcnow()
-        conn.execute(
-            _OBSERVED,
-            [{"o_interface": i, "o_state": s.value, "o_at": at} for i, s in states.items()],
-        )
-
-
-def record_observed_state(store: Engine, interface: str, state: OperatorState) -> None:
-    """Store what the phone system reported for the operator on ``interface``, at once."""
-    with store.begin() as conn:
-        write_observed_states(conn, {interface: state})
 
 
 def _view(session: Session, operator: Operator) -> OperatorView:

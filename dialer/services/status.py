@@ -16,10 +16,11 @@ from sqlmodel import Session, col, func, select
 
 from campaigns.models import CallAttempt, Campaign, Lead, Operator
 from campaigns.retry import LeadStatus
-from dialer.core.errors import NotFound
+from campaigns.service import find_campaigns
+from dialer.core.modes import PACED_MODES
 from dialer.store.nodes import NodeHealth, nodes
 from dialer.store.ownership import owners
-from dialer.store.pace import PACED_MODES, PacingView, load_explains
+from dialer.store.pace import PacingView, load_explains
 from dialer.store.recorder import NO_WINDOW
 
 LEFT = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value, LeadStatus.IN_CALL.value)
@@ -51,13 +52,10 @@ class StatusReport:
 
 def collect_status(store: Engine, names: Sequence[str] = ()) -> StatusReport:
     with Session(store) as session:
-        query = select(Campaign).order_by(col(Campaign.name))
         if names:
-            query = query.where(col(Campaign.name).in_(list(names)))
-        campaigns = session.exec(query).all()
-        missing = set(names) - {c.name for c in campaigns}
-        if missing:
-            raise NotFound(f"no campaign named {', '.join(sorted(missing))}")
+            campaigns = find_campaigns(session, names)
+        else:
+            campaigns = list(session.exec(select(Campaign).order_by(col(Campaign.name))).all())
         paced = [c.id for c in campaigns if c.id is not None and c.mode in PACED_MODES]
         explains = load_explains(store, paced)
         dialing = owners(store)

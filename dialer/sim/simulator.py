@@ -25,6 +25,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, counts_toward_abandon_rate
+from dialer.core.errors import InvalidInput
 from dialer.core.telephony import (
     Answered,
     CallEvent,
@@ -37,7 +38,7 @@ from dialer.core.telephony import (
     Ringing,
     SafeHarbourPlayed,
 )
-from dialer.pacing import AbandonStats, EstimatesTracker, Limits, Pacer, PacingSnapshot, make_pacer
+from dialer.pacing import AbandonStats, DialCaps, EstimatesTracker, Pacer, PacingSnapshot, make_pacer
 from dialer.pacing.team import Activity, OperatorView, build_snapshot, wrap_up
 from dialer.sim.report import SimResult, Tally
 from dialer.sim.world import CallPlan, Customers, Fate, Operators
@@ -82,9 +83,9 @@ class SimParams:
 
     def __post_init__(self) -> None:
         if self.operators < 1 or self.hours <= 0 or self.tick <= 0:
-            raise ValueError("need at least one operator, a positive shift and a positive tick")
+            raise InvalidInput("need at least one operator, a positive shift and a positive tick")
         if self.talk_mean <= 0 or self.wrap < 0:
-            raise ValueError("talk mean must be positive and wrap-up non-negative")
+            raise InvalidInput("talk mean must be positive and wrap-up non-negative")
 
 
 def run_simulation(params: SimParams, pacer: Pacer | None = None) -> SimResult:
@@ -110,7 +111,7 @@ class _Shift:
         self.operators = Operators(
             talk_mean=params.talk_mean, wrap_mean=params.wrap, wrap_sigma=0.0 if params.wrap_by_queue else 0.2
         )
-        self.limits = Limits(params.max_channels, params.max_originate_per_tick)
+        self.limits = DialCaps(params.max_channels, params.max_originate_per_tick)
         self.shift_s = params.hours * 3600.0
         self.tally = Tally(self.shift_s, params.bucket_s, params.operators)
         self.tracker = EstimatesTracker()

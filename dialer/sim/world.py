@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass
 from enum import Enum
 
+from dialer.core.errors import InvalidInput
+
 
 class Fate(Enum):
     """What the network and the called person will do with one call."""
@@ -58,12 +60,12 @@ class Customers:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.answer_rate <= 1.0:
-            raise ValueError(f"answer rate must be within [0, 1], got {self.answer_rate}")
+            raise InvalidInput(f"answer rate must be within [0, 1], got {self.answer_rate}")
         shares = (self.busy_share, self.no_answer_share, self.machine_share)
         if min(shares) < 0 or sum(shares) > 1.0 + 1e-9:
-            raise ValueError("busy, no-answer and machine shares must be >= 0 and sum to at most 1")
+            raise InvalidInput("busy, no-answer and machine shares must be >= 0 and sum to at most 1")
         if self.ring_mean <= 0 or self.ring_timeout <= 1.0:
-            raise ValueError("ring mean must be > 0 and ring timeout > 1 s")
+            raise InvalidInput("ring mean must be > 0 and ring timeout > 1 s")
 
     def plan(self, rng: random.Random) -> CallPlan:
         setup = rng.uniform(0.3, 1.2)

@@ -8,6 +8,7 @@ contacts.py   a number's recent contacts, in any campaign
 nodes.py      node heartbeats; taking over a silent node
 ownership.py  one node dials each campaign
 abandon.py    the abandon figures over the campaign's window
+operators.py  who serves which queue, what they asked for; the observed states written back
 
 Synchronous: no event loop, no terminal, no phone system.
 """

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -25,9 +25,9 @@ from sqlmodel import Session, col, select
 from campaigns.models import DncEntry, Lead
 from campaigns.retry import LeadStatus
 from campaigns.store import session_scope
+from campaigns.tables import LEAD_TABLE
 from dialer.policy.gate import zones_of
 
-LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
 
 

@@ -21,17 +21,17 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, delete
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from campaigns.models import DialerNode
 from campaigns.store import session_scope
+from campaigns.tables import NODE_TABLE
 from dialer.store.reconcile import reconcile_node
 
 log = logging.getLogger(__name__)
 
-NODE_TABLE: Table = DialerNode.__table__  # type: ignore[attr-defined]
 DEFAULT_LEASE_S = 120.0
 
 

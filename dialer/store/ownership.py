@@ -17,17 +17,15 @@ import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, delete, insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from campaigns.models import CampaignOwner
-from dialer.store.nodes import NODE_TABLE
+from campaigns.tables import NODE_TABLE, OWNER_TABLE
 
 log = logging.getLogger(__name__)
 
-OWNER_TABLE: Table = CampaignOwner.__table__  # type: ignore[attr-defined]
 
 
 def own_campaigns(

@@ -19,11 +19,9 @@ from sqlmodel import Session, col, select
 from campaigns.models import CallAttempt, PacingState
 from campaigns.store import session_scope
 from dialer.core.attempt import Outcome
+from dialer.core.clock import to_dt, to_ts
 from dialer.pacing import EstimatesTracker
-from dialer.store.recorder import to_dt, to_ts
 
-# Modes whose pacer may place more calls than ready operators: `dialer status` explains them.
-PACED_MODES = frozenset({"predictive", "ratio"})
 WARM_START_ATTEMPTS = 1000  # about a shift of a small team: enough for every fit, recent enough to matter
 
 Explain = Mapping[str, float | int | str | None]

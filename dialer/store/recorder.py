@@ -23,35 +23,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, case, insert, update
+from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 
-from campaigns.models import CallAttempt, Lead
+from campaigns.models import CallAttempt
 from campaigns.retry import LeadDisposition, LeadStatus, RetryPolicy, after_attempt
 from campaigns.store import session_scope
+from campaigns.tables import ATTEMPT_TABLE, LEAD_TABLE
 from dialer.core.attempt import Attempt, AttemptState, Outcome
-from dialer.services.operators import OperatorState, write_observed_states
+from dialer.core.clock import to_dt, to_ts
+from dialer.core.operators import OperatorState
 from dialer.store.claims import ClaimedLead
-
-ATTEMPT_TABLE: Table = CallAttempt.__table__  # type: ignore[attr-defined]
-LEAD_TABLE: Table = Lead.__table__  # type: ignore[attr-defined]
+from dialer.store.operators import write_observed_states
 
 # A lead whose zones never share an open hour is looked at again a day later:
 # daylight saving time or a corrected zone may open a window.
 NO_WINDOW_RECHECK = timedelta(days=1)
 NO_WINDOW = "no_window"
-
-
-def to_dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def to_ts(dt: datetime) -> float:
-    return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def _opt_dt(ts: float | None) -> datetime | None:

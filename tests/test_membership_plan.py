@@ -1,0 +1,65 @@
+"""The membership plan and the periodic timer: pure, so fed plain values with no store or phone system."""
+
+from __future__ import annotations
+
+from dialer.core.clock import Periodic
+from dialer.core.operators import OperatorState
+from dialer.core.telephony import MemberState
+from dialer.policy.membership import (
+    Assignment,
+    Hold,
+    QueueAction,
+    adopted_state,
+    leaving,
+    next_step,
+    shortfall,
+)
+
+ANNA = Assignment("anna", "PJSIP/101", 1, "q1", OperatorState.READY)
+IVAN = Assignment("ivan", "PJSIP/102", 1, "q1", OperatorState.PAUSED)
+
+
+def test_a_member_asked_to_change_is_moved() -> None:
+    assert next_step(IVAN, OperatorState.READY, MemberState.PAUSED, 0) == QueueAction(
+        "q1", "PJSIP/102", "ivan", OperatorState.READY, OperatorState.PAUSED
+    )
+    assert next_step(ANNA, None, None, 0) == QueueAction("q1", "PJSIP/101", "anna", None, OperatorState.READY)
+
+
+def test_a_member_already_as_asked_is_left_alone() -> None:
+    assert next_step(ANNA, OperatorState.READY, MemberState.AVAILABLE, 3) is None
+
+
+def test_a_ready_operator_who_asks_to_pause_is_held_while_placed_calls_need_them() -> None:
+    assert next_step(IVAN, OperatorState.READY, MemberState.AVAILABLE, 1) is Hold.FOR_PLACED_CALLS
+    # Not available (in a call already): nothing to hold for, the pause goes ahead.
+    assert isinstance(next_step(IVAN, OperatorState.READY, MemberState.IN_CALL, 1), QueueAction)
+
+
+def test_the_shortfall_counts_placed_calls_beyond_the_ready_operators() -> None:
+    observed = {("q1", "PJSIP/101"): MemberState.AVAILABLE, ("q1", "PJSIP/102"): MemberState.AVAILABLE}
+    assert shortfall({1: 3}, [ANNA, IVAN], observed) == {1: 2}  # only anna asked to be ready
+
+
+def test_members_asterisk_reports_are_adopted_as_they_are() -> None:
+    assert adopted_state(MemberState.IN_CALL) is OperatorState.READY
+    assert adopted_state(MemberState.PAUSED) is OperatorState.PAUSED
+    assert adopted_state(MemberState.UNAVAILABLE) is None and adopted_state(None) is None
+
+
+def test_members_no_longer_assigned_log_out_unless_they_already_did() -> None:
+    applied = {("q1", "PJSIP/101"): OperatorState.READY, ("q2", "PJSIP/103"): OperatorState.LOGGED_OUT}
+    assert leaving(applied, wanted=set()) == [
+        QueueAction("q1", "PJSIP/101", "", OperatorState.READY, OperatorState.LOGGED_OUT)
+    ]
+    assert leaving(applied, wanted={("q1", "PJSIP/101")}) == []
+
+
+def test_a_periodic_timer_is_due_at_once_then_once_per_period_after_each_restart() -> None:
+    timer = Periodic(5.0)
+    assert timer.due(0.0)
+    timer.restart(0.0)
+    assert not timer.due(4.9)
+    assert timer.due(5.0)
+    timer.restart(7.0)  # a period runs from when the work was done
+    assert not timer.due(11.9) and timer.due(12.0)
