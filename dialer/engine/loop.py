@@ -1,19 +1,16 @@
 """The dial engine: claims due leads, dials them, hands answers to operators, records outcomes.
 
-One ``DialEngine`` runs on one node against one phone system (a ``Telephony``)
-and one store. Two tasks share its state in a single event loop:
+One ``DialEngine`` runs on one node against one phone system (a ``Telephony``) and one store. Two
+tasks share its state in one event loop: the event task feeds call events to each attempt's state
+machine (``dialer.core.attempt``) and member events to ``Membership``; the tick task, a few times a
+second, applies operators' desired states, expires silent calls and asks each pacer how many calls
+to place.
 
-- the event task feeds every call event to the attempt's state machine
-  (``dialer.core.attempt``) and every member event to ``Membership``;
-- the tick task, a few times a second, applies operators' desired states,
-  expires silent calls and asks each campaign's pacer how many calls to place.
-
-Crash safety: an attempt row is committed before its Originate is sent (one
-transaction per dialing cycle); call progress and operator states are written
-once per tick (``dialer.store.recorder.Journal``); on start the engine ends this
-node's unfinished attempts and releases its claims.
-The engine never imports an AMI library and reads no globals: everything comes
-in through ``EngineSettings`` and the constructor.
+Crash safety: an attempt row is committed before its Originate is sent (one transaction per
+dialing cycle); call progress and operator states are written once per tick, a connection at once
+(``dialer.store.recorder.Journal``); on start the engine adopts the calls Asterisk still carries
+for this node's unfinished attempts and settles the rest. The engine never imports an AMI library
+and reads no globals: everything comes in through ``EngineSettings`` and the constructor.
 """
 
 from __future__ import annotations
