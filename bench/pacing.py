@@ -104,7 +104,7 @@ class OmniDialer:
             return ProgressivePacer().decide(snap)
         gamma = 1.0 if rate <= 0.5 * self.d_max else max(0.0, (self.d_max - rate) / (0.5 * self.d_max))
         talk_mean = snap.estimates.talk.mean
-        expected = len(snap.in_wrap) + sum(1 for e in snap.in_call if e >= talk_mean)
+        expected = len(snap.in_wrap) + len(snap.wrap_left) + sum(1 for e in snap.in_call if e >= talk_mean)
         calls = (snap.ready + expected - len(snap.ringing) * self.p_hit) / self.p_hit * gamma
         return PacingDecision(within_caps(snap, math.floor(calls)), {"p_hit": self.p_hit})
 

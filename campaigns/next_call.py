@@ -14,10 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from campaigns.models import DIALABLE as DIALABLE
 from campaigns.models import Lead
-from campaigns.retry import LeadStatus
-
-DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
 
 
 def aware(moment: datetime) -> datetime:

@@ -62,8 +62,10 @@ class ScheduleRule:
         """The rule's opening on a local day, as aware datetimes in its zone."""
         tz = ZoneInfo(self.zone)
         opens = datetime.combine(day, self.start, tz)
-        closes = datetime.combine(day + timedelta(days=1), MIDNIGHT, tz) if self.end is None else (
-            datetime.combine(day, self.end, tz)
+        closes = (
+            datetime.combine(day + timedelta(days=1), MIDNIGHT, tz)
+            if self.end is None
+            else (datetime.combine(day, self.end, tz))
         )
         return opens, closes
 
@@ -179,9 +181,7 @@ def overlap(a: ScheduleRule, b: ScheduleRule) -> bool:
 def check_new_rule(existing: Sequence[ScheduleRule], rule: ScheduleRule) -> None:
     for other in existing:
         if overlap(other, rule):
-            raise InvalidInput(
-                f"overlapping hours: {rule.describe()} overlaps the rule {other.describe()}"
-            )
+            raise InvalidInput(f"overlapping hours: {rule.describe()} overlaps the rule {other.describe()}")
 
 
 def _intervals(rules: Sequence[ScheduleRule], start: datetime, days: int) -> list[tuple[datetime, datetime]]:

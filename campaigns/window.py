@@ -166,6 +166,7 @@ def _parse_hours(part: str, text: str) -> tuple[time, time]:
 
 MAX_ZONE_NAME = 64  # the longest IANA name is about 30 characters
 
+
 # ZoneInfo keeps only eight zones strongly cached; a Russian mobile number alone has
 # sixteen, and re-reading zone files on every check made a check cost tens of microseconds.
 @lru_cache(maxsize=1024)

@@ -1,12 +1,11 @@
 """Reading lead tables: CSV (any of the encodings and delimiters lists arrive in) and XLSX.
 
-Every cell comes back as a string, exactly as written: a phone column must never
-pass through float parsing. Rows are yielded in chunks so memory stays bounded.
+Every cell comes back as a string, exactly as written: a phone column must never pass through float
+parsing. Rows are yielded in chunks so memory stays bounded.
 
-Lists exported from 1C or Excel often carry title rows above the header ("Выгрузка
-клиентов от ..."). The header row is the first of the first ``HEADER_SEARCH_ROWS``
-rows that names a phone column; without one, the first row. ``header_row`` (1-based,
-as a spreadsheet numbers its rows, or a text editor its lines) names it outright.
+Lists exported from 1C or Excel often carry title rows above the header ("Выгрузка клиентов от ...").
+The header row is the first of the first ``HEADER_SEARCH_ROWS`` rows that names a phone column;
+without one, the first row. ``header_row`` (1-based, as a spreadsheet numbers its rows) names it.
 """
 
 from __future__ import annotations
@@ -124,11 +123,9 @@ class Table:
         self.size = path.stat().st_size
         self.limits = limits or ReadLimits.from_env()
         self._header = header
-        self._shape: XlsxShape | None = None
-        if fmt.kind == "xlsx":
-            self._shape = check_xlsx(path, self.limits)  # before openpyxl parses a byte
-        else:
-            check_csv_lines(path, self.limits)
+        self._shape: XlsxShape | None = check_xlsx(path, self.limits) if fmt.kind == "xlsx" else None
+        if self._shape is None:
+            check_csv_lines(path, self.limits)  # like check_xlsx: before a parser reads a byte
         if header_row is not None and header_row < 1:
             raise InvalidInput(f"--header-row {header_row}: rows are numbered from 1")
         # Rows above the header (title rows): skipped, never read as data.
@@ -381,7 +378,7 @@ def _check_encoding(name: str) -> str:
 
 
 def _ascii_compatible(encoding: str) -> bool:
-    probe = "phone,;\t\r\n\"0123456789+"
+    probe = 'phone,;\t\r\n"0123456789+'
     try:
         return probe.encode("ascii").decode(encoding) == probe
     except (UnicodeError, LookupError, TypeError):

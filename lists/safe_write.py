@@ -286,9 +286,10 @@ def _linked_stream(path: Path, rules: OutputRules) -> _Target | None:
 
 
 def _check_not_protected(path: Path, info: os.stat_result | None, rules: OutputRules) -> None:
-    for protected, what in [*((p, "the store's own file") for p in rules.store), *(
-        (p, "this command's input") for p in rules.inputs
-    )]:
+    for protected, what in [
+        *((p, "the store's own file") for p in rules.store),
+        *((p, "this command's input") for p in rules.inputs),
+    ]:
         if _same_file(path, info, protected):
             raise OutputRefused(f"{shown(path)} is {what}: will not write over it")
 

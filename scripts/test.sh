@@ -9,6 +9,7 @@ export DIALER_REQUIRE_ASTERISK=1
 export DIALER_REQUIRE_POSTGRES=1
 export DIALER_REQUIRE_BROWSER=1
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/mypy
 set +e
 .venv/bin/python -m pytest "$@"

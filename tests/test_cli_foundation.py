@@ -176,6 +176,16 @@ def test_dnc_add_check_remove(db_url: str, campaign: str) -> None:
     assert_one_line_error(*dialer(db_url, "dnc", "add", "1", "--campaign", "nope"), "unknown campaign")
 
 
+def test_dnc_add_of_a_number_it_cannot_read_fails_and_names_it(db_url: str) -> None:
+    code, _, err = dialer(db_url, "dnc", "add", "not-a-number")
+    assert code == 2 and "1 of 1 numbers not added: 'not-a-number'" in err
+    code, out, err = dialer(db_url, "dnc", "add", "89161234567", "12", "garbage")
+    assert code == 2 and "added: 1" in out
+    assert "2 of 3 numbers not added: '12', 'garbage'" in err
+    code, out, _ = dialer(db_url, "dnc", "check", "89161234567")
+    assert code == 0 and "on the global list" in out  # the valid number was still recorded
+
+
 def test_dnc_import_then_lead_import_skips_those_numbers(
     db_url: str, campaign: str, leads_csv: Path, tmp_path: Path
 ) -> None:

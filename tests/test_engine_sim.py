@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from campaigns.models import CallAttempt, DncEntry, Lead
 from campaigns.store import session_scope
@@ -522,3 +523,39 @@ async def test_operators_shared_by_two_campaigns_are_not_counted_twice(store: En
     outcomes = [r.outcome for r in attempts(store)]
     assert len(outcomes) == 16
     assert outcomes.count("abandoned") == 0, outcomes
+
+
+async def test_until_done_ends_when_the_only_leads_left_wait_for_their_window(store: Engine) -> None:
+    """With nobody ready the window-closed lead is never claimed and rescheduled: it still ends the run."""
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0, 1]), zone=closed_zone())
+    later = datetime.now(UTC) + timedelta(hours=2)
+    [later_phone] = phones_by_digit([2], start=70)
+    make_leads(store, cid, [later_phone], next_call_at=later)
+    make_operators(store, "spring", 1)  # logged out: nothing would ever be dialed
+
+    engine = DialEngine(store, ScriptedTelephony(), FAST)
+    report = await asyncio.wait_for(engine.run(until_done=True), 15)
+
+    assert report.started == 0
+    assert "3 leads wait for their retry time or calling window, the first at" in report.left
+    with Session(store) as session:  # the window-closed leads wait for the window's opening
+        night = session.exec(select(Lead).where(Lead.campaign_id == cid, Lead.phone != later_phone)).all()
+    assert len(night) == 2 and all(lead.next_call_at is not None for lead in night)
+    assert all(lead.next_call_at > datetime.now(UTC) for lead in night)  # type: ignore[operator]
+
+
+async def test_until_done_waits_for_a_callable_lead_and_says_why(
+    store: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    cid = make_campaign(store, "spring")
+    make_leads(store, cid, phones_by_digit([0]))
+    make_operators(store, "spring", 1)  # logged out
+    engine = DialEngine(store, ScriptedTelephony(), FAST)
+    caplog.set_level(logging.INFO, logger="dialer.engine")
+    task = asyncio.create_task(engine.run(until_done=True))
+    await asyncio.sleep(1.5)
+    assert not task.done()
+    engine.stop()
+    await asyncio.wait_for(task, 10)
+    assert "not done yet: 1 leads are due now (spring: no ready operator)" in caplog.text

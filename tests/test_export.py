@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 
 from campaigns.service import CampaignSpec, create_campaign
 from lists.export import LEAD_COLUMNS, export_leads
+from lists.importer import _AUTO_HEADERS as AUTO_HEADERS
 from lists.importer import ImportRequest, import_leads
+from lists.reader import PHONE_HEADERS, _header_key
 
 pytestmark = pytest.mark.every_store
 _campaign_numbers = itertools.count(1)
@@ -23,14 +25,24 @@ CELL = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="\n\t,;\"'"),
     max_size=20,
 ).map(lambda s: s.strip())
-# Headers the importer reads as the phone, time zone or consent column, and the export's own.
-_RESERVED = {"phone", "tel", "number", "timezone", "time_zone", "time zone", "consent", "tz", *LEAD_COLUMNS}
+# Headers the importer gives a meaning (phone, time zone, city, region, consent), and the export's own.
+_RESERVED = {
+    *(name for names in AUTO_HEADERS.values() for name in names),
+    *LEAD_COLUMNS,
+    "phone",
+    "tel",
+    "number",
+}
+
+
+def _plain_header(h: str) -> bool:
+    return bool(h) and h.lower() not in _RESERVED and _header_key(h) not in PHONE_HEADERS
+
+
 HEADER = (
     st.text(alphabet="abcdefghijklmnopqrstuvwxyzабвгдежз_ ", min_size=1, max_size=12)
     .map(str.strip)
-    .filter(
-        lambda h: h and h.lower() not in _RESERVED
-    )
+    .filter(_plain_header)
 )
 
 

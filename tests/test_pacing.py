@@ -26,6 +26,7 @@ from dialer.pacing import (
 )
 from dialer.pacing.forecast import balances
 from dialer.pacing.predictive import calls_for, unserved_risk
+from dialer.pacing.progressive import free_by_answer
 
 MODES = ["preview", "progressive", "ratio:2.5", "predictive"]
 
@@ -59,6 +60,7 @@ def snapshots(draw: st.DrawFn, ready: st.SearchStrategy[int] = ANY_READY) -> Pac
         paused=draw(st.integers(0, 10)),
         in_call=tuple(draw(st.lists(elapsed, max_size=60))),
         in_wrap=tuple(draw(st.lists(st.floats(0, 60), max_size=10))),
+        wrap_left=tuple(draw(st.lists(st.floats(0, 30), max_size=10))),
         ringing=tuple(draw(st.lists(st.floats(0, 40), max_size=200))),
         waiting=draw(st.integers(0, 5)),
         abandon=AbandonStats(draw(st.integers(0, live)), live),
@@ -95,10 +97,14 @@ def test_progressive_and_ratio_dial_only_for_ready_operators(mode: str, snap: Pa
 
 @settings(max_examples=100, deadline=None)
 @given(snap=snapshots())
-def test_progressive_never_has_more_calls_in_flight_than_ready_operators(snap: PacingSnapshot) -> None:
+def test_progressive_never_has_more_calls_in_flight_than_operators_free_by_the_answer(
+    snap: PacingSnapshot,
+) -> None:
     calls = make_pacer("progressive").decide(snap).calls
     assert calls >= 0
-    assert calls == 0 or calls + snap.in_flight <= snap.ready
+    assert calls == 0 or calls + snap.in_flight <= snap.ready + free_by_answer(snap)
+    soonest = snap.estimates.ring.quantile(0.01)
+    assert free_by_answer(snap) <= sum(1 for left in snap.wrap_left if left <= soonest)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -244,3 +250,15 @@ def test_lognormal_conditional_completion_matches_its_survival_function() -> Non
     got = d.done_within(np.array([30.0]), 10.0)[0]
     assert got == pytest.approx(expected, rel=1e-3)
     assert math.isclose(d.sf(0.0), 1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(snap=snapshots())
+def test_predictive_never_places_fewer_calls_than_progressive(snap: PacingSnapshot) -> None:
+    assert make_pacer("predictive").decide(snap).calls >= make_pacer("progressive").decide(snap).calls
+
+
+def test_a_lone_ready_operator_gets_a_call_at_a_cold_start() -> None:
+    snap = PacingSnapshot(now=0, ready=1, estimates=Estimates.prior(), in_call=(30.0, 50.0, 70.0, 90.0))
+    decision = make_pacer("predictive").decide(snap)
+    assert decision.calls >= 1

@@ -8,11 +8,12 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
+from playwright import sync_api
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from cli import app
+from tests.browser_fixtures import _unavailable
 from tests.test_report_campaign import seed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -20,9 +21,8 @@ DOCS = Path(__file__).parent.parent / "docs"
 
 
 def test_the_html_report_renders_every_chart_in_chromium(store: Engine, db_url: str, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
+        _unavailable("Debian's chromium is not installed")
     seed(store)
     out = tmp_path / "autumn.html"
     result = CliRunner().invoke(app, ["--db", db_url, "report", "campaign", "autumn", "-o", str(out)])

@@ -113,8 +113,7 @@ def test_a_link_to_a_device_or_pipe_is_written_through_as_a_stream(tmp_path: Pat
 
 def test_dev_stdout_reaches_the_pipe_it_points_to() -> None:
     script = (
-        "from lists.safe_write import write_text\n"
-        "write_text('/dev/stdout', lambda h: h.write('rows\\n'))\n"
+        "from lists.safe_write import write_text\nwrite_text('/dev/stdout', lambda h: h.write('rows\\n'))\n"
     )
     command = [sys.executable, "-c", script]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)

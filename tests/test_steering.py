@@ -30,7 +30,6 @@ from tests.postgres_fixtures import PostgresCluster
 pytestmark = pytest.mark.every_store
 
 
-
 def create(store: Engine, name: str, **options: object) -> Campaign:
     return service.create_campaign(store, service.CampaignSpec.build(name, **options))  # type: ignore[arg-type]
 

@@ -38,9 +38,7 @@ def _settings(node: str) -> EngineSettings:
 
 
 @asterisk
-async def test_two_nodes_share_a_store_and_an_asterisk(
-    asterisk_sandbox: Sandbox, pg_store: Engine
-) -> None:
+async def test_two_nodes_share_a_store_and_an_asterisk(asterisk_sandbox: Sandbox, pg_store: Engine) -> None:
     sound = asterisk_sandbox.safe_harbour_sound
     cid = make_campaign(pg_store, "shared", queue="q9", max_channels=10, safe_harbour_sound=sound)
     phones = phones_by_digit([d % 5 for d in range(36)] + [5] * 4)

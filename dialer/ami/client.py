@@ -29,6 +29,7 @@ from dialer.ami.settings import AmiSettings, parse_ami_url
 from dialer.ami.tracker import PEER_SUFFIX, CallTracker, MemberTracker
 from dialer.core.errors import ConnectionFailed, TelephonyError
 from dialer.core.telephony import (
+    CarriedCall,
     ConnectionLost,
     ConnectionRestored,
     OriginateRequest,
@@ -254,6 +255,12 @@ class AmiTelephony:
                 alive[str(msg.get("Uniqueid", ""))] = str(msg.get("ChannelState", ""))
         for event in self._calls.reconcile(alive, self._clock()):
             self._put(event)
+
+    async def adopt(self, attempt_ids: Sequence[str]) -> dict[str, CarriedCall]:
+        """Calls among ``attempt_ids`` Asterisk still carries, followed from now on (see ``carried``)."""
+        self._calls.adopt(attempt_ids)  # tracked before asking, so that no event in between is lost
+        channels = await self.action("CoreShowChannels", as_list=True)  # if it fails: reconciled on reconnect
+        return self._calls.carried(attempt_ids, channels)
 
     # --- events ------------------------------------------------------------------
 

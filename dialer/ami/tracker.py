@@ -14,13 +14,14 @@ once its channel has hung up and its originate has been resolved (or lost).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dialer.core.telephony import (
     Answered,
     CallEvent,
+    CarriedCall,
     FailReason,
     HungUp,
     MachineDetected,
@@ -40,6 +41,7 @@ Message = Mapping[str, Any]
 # OriginateResponse "Reason" (Asterisk's AST_CONTROL_* of the outcome).
 _REASONS = {3: FailReason.NO_ANSWER, 5: FailReason.BUSY, 8: FailReason.CONGESTION}
 _INVALID_NUMBER_CAUSES = frozenset({1, 28})
+_BY_CAUSE = {17: FailReason.BUSY, 19: FailReason.NO_ANSWER, 34: FailReason.CONGESTION}
 _LOST = "lost while the AMI connection was down"
 
 
@@ -69,6 +71,7 @@ class _Call:
     hangup: HungUp | None = None
     cause: int | None = None
     peer_cause: int | None = None
+    adopted: bool = False  # from an earlier run: no originate result will come
 
     def best_cause(self) -> int | None:
         if self.cause in (None, 0) and self.peer_cause:
@@ -83,6 +86,31 @@ class CallTracker:
 
     def track(self, attempt_id: str) -> None:
         self._calls[attempt_id] = _Call(attempt_id)
+
+    def adopt(self, attempt_ids: Iterable[str]) -> None:
+        """Follow calls placed by an earlier run: their originates' results went to that run."""
+        for attempt_id in attempt_ids:
+            self._calls[attempt_id] = _Call(attempt_id, originate_pending=False, adopted=True)
+
+    def carried(self, attempt_ids: Iterable[str], channels: Sequence[Message]) -> dict[str, CarriedCall]:
+        """Which adopted calls Asterisk still carries, from ``CoreShowChannels``; the others are dropped.
+
+        A call that is up was answered (its answer is no news); one bridged to another
+        channel is with an operator, connected at most as long ago as that channel exists.
+        """
+        shown = [m for m in channels if m.get("Event") == "CoreShowChannel"]
+        by_id = {str(m.get("Uniqueid", "")): m for m in shown}
+        found: dict[str, CarriedCall] = {}
+        for attempt_id in attempt_ids:
+            own, call = by_id.get(attempt_id), self._calls.get(attempt_id)
+            if own is None or call is None:
+                self._calls.pop(attempt_id, None)
+                continue
+            if str(own.get("ChannelState", "")) == "6":
+                call.answered = True
+                call.emitted.add(Answered)
+            found[attempt_id] = _carried(attempt_id, call.answered, own, shown)
+        return found
 
     def is_tracked(self, attempt_id: str) -> bool:
         return attempt_id in self._calls
@@ -183,9 +211,10 @@ class CallTracker:
         """Emit the failure with the best cause known, then the held hang-up if there is one."""
         at = call.failure_at if call.failure_at is not None else (call.hangup.at if call.hangup else 0.0)
         cause = call.best_cause()
-        self._emit(
-            call, OriginateFailed(call.attempt_id, at, fail_reason(call.failure_reason, cause), cause), out
-        )
+        reason = fail_reason(call.failure_reason, cause)
+        if call.adopted and call.failure_reason is None:
+            reason = _BY_CAUSE.get(cause or 0, reason)  # no originate result: the cause is all there is
+        self._emit(call, OriginateFailed(call.attempt_id, at, reason, cause), out)
         call.failure_at = call.failure_at if call.failure_at is not None else at
         if call.hangup is not None:
             self._emit(call, call.hangup, out)
@@ -272,10 +301,15 @@ def member_state(status: int | None, paused: bool) -> MemberState:
 
 
 class MemberTracker:
-    """Turns member events (and QueueStatus snapshots) into ``MemberChanged``, once per change."""
+    """Turns member events (and QueueStatus snapshots) into ``MemberChanged``, once per change.
+
+    Asterisk reports the end of a member's call as ``LastCall`` (whole seconds since
+    the epoch) in the ``QueueMemberStatus`` that follows it; the member's own
+    ``Wrapuptime`` is 0 unless set per member, and then the queue's applies.
+    """
 
     def __init__(self) -> None:
-        self._states: dict[tuple[str, str], MemberState] = {}
+        self._states: dict[tuple[str, str], tuple[MemberState, float | None, float | None]] = {}
 
     def on_event(self, msg: Message, at: float) -> list[MemberChanged]:
         name = str(msg.get("Event", ""))
@@ -287,11 +321,37 @@ class MemberTracker:
             return []
         key = (queue, interface)
         if name == "QueueMemberRemoved":
-            state = MemberState.REMOVED
             self._states.pop(key, None)
-        else:
-            state = member_state(_int(msg.get("Status")), str(msg.get("Paused", "0")) == "1")
-            if self._states.get(key) == state:
-                return []
-            self._states[key] = state
-        return [MemberChanged(at, queue, interface, state)]
+            return [MemberChanged(at, queue, interface, MemberState.REMOVED)]
+        state = member_state(_int(msg.get("Status")), str(msg.get("Paused", "0")) == "1")
+        last_call = _positive(msg.get("LastCall"))
+        wrapup = _positive(msg.get("Wrapuptime"))
+        if self._states.get(key) == (state, last_call, wrapup):
+            return []
+        self._states[key] = (state, last_call, wrapup)
+        return [MemberChanged(at, queue, interface, state, last_call, wrapup)]
+
+
+def _positive(value: Any) -> float | None:
+    number = _int(value) if value is not None else None
+    return float(number) if number is not None and number > 0 else None
+
+
+def _carried(attempt_id: str, answered: bool, own: Message, channels: Sequence[Message]) -> CarriedCall:
+    bridge = str(own.get("BridgeId") or "")
+    for other in channels if bridge else ():
+        uid = str(other.get("Uniqueid", ""))
+        if str(other.get("BridgeId") or "") == bridge and not uid.startswith(attempt_id):
+            return CarriedCall(
+                attempt_id, answered, str(other.get("Channel", "")), _seconds(other.get("Duration"))
+            )
+    return CarriedCall(attempt_id, answered)
+
+
+def _seconds(duration: Any) -> float:
+    """``HH:MM:SS`` (CoreShowChannel ``Duration``) in seconds; 0 when unreadable."""
+    try:
+        hours, minutes, seconds = (int(part) for part in str(duration).split(":"))
+    except ValueError:
+        return 0.0
+    return float(hours * 3600 + minutes * 60 + seconds)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from dialer.cli.support import stderr, stdout, store
-from dialer.core.errors import NotFound
+from dialer.core.errors import InvalidInput, NotFound
 from lists import dnc as dnc_lists
 
 dnc_app = typer.Typer(
@@ -28,9 +28,14 @@ def dnc_add(
     campaign: CampaignScope = None,
     region: Region = "RU",
 ) -> None:
-    """Put numbers on a do-not-call list."""
+    """Put numbers on a do-not-call list; exits 2 if any number could not be added."""
     change = dnc_lists.add_numbers(store(ctx), numbers, campaign, region)
     _print_dnc_change(change)
+    if change.rejected:
+        # A request not to be called that recorded nothing must not look like success.
+        failed = ", ".join(repr(value) for value, _ in change.rejected[:5])
+        more = f" and {len(change.rejected) - 5} more" if len(change.rejected) > 5 else ""
+        raise InvalidInput(f"{len(change.rejected)} of {len(numbers)} numbers not added: {failed}{more}")
 
 
 @dnc_app.command("import")

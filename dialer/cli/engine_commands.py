@@ -18,6 +18,7 @@ from rich.table import Table
 from dialer.cli.support import AMI_HELP, FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
 from dialer.core.errors import InvalidInput
 from dialer.engine.loop import DialEngine, EngineSettings, RunReport
+from dialer.pbx.config import DEFAULT_WRAPUP_S
 from dialer.services import operators as ops
 from dialer.services.attempts_export import export_attempts
 from dialer.store.nodes import check_node
@@ -100,7 +101,7 @@ def run_command(
         ),
     ] = None,
     until_done: Annotated[
-        bool, typer.Option(help="Exit when no lead is due and no call is in flight.")
+        bool, typer.Option(help="Exit once no call is in flight and no lead is callable now.")
     ] = False,
     node: Annotated[
         str | None, typer.Option(help="This node's id (default: DIALER_NODE or host name).")
@@ -108,6 +109,10 @@ def run_command(
     shutdown_deadline: Annotated[
         float, typer.Option(help="Seconds live calls may take to finish after SIGTERM.")
     ] = 30.0,
+    wrapup: Annotated[
+        float,
+        typer.Option(min=0, help="The queues' wrapuptime: seconds after a call with no call offered."),
+    ] = DEFAULT_WRAPUP_S,
 ) -> None:
     """Dial due leads and hand every answered call to a ready operator."""
     from dialer.ami.client import AmiTelephony  # the one place the AMI adapter is chosen
@@ -115,7 +120,9 @@ def run_command(
     target = ami_settings(ami)
     if not math.isfinite(shutdown_deadline) or not 0 <= shutdown_deadline <= 3600:
         raise InvalidInput(f"--shutdown-deadline {shutdown_deadline:g}: expected 0 to 3600 seconds")
-    settings = EngineSettings(shutdown_deadline_s=shutdown_deadline)
+    if not math.isfinite(wrapup) or not 0 <= wrapup <= 3600:
+        raise InvalidInput(f"--wrapup {wrapup:g}: expected 0 to 3600 seconds")
+    settings = EngineSettings(shutdown_deadline_s=shutdown_deadline, queue_wrapup_s=wrapup)
     if node:
         settings = replace(settings, node_id=check_node(node))
     engine_store = store(ctx)
@@ -137,6 +144,8 @@ def run_command(
     report = asyncio.run(main())
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or "none"
     stderr.print(f"placed {report.started} calls; outcomes: {outcomes}")
+    if report.left:
+        stderr.print(f"done for now: {escape(report.left)}")
 
 
 # --- dialer export attempts ---------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from campaigns import service
 from dialer.cli.support import FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
 from dialer.core.errors import InvalidInput
+from dialer.pbx.config import DEFAULT_WRAPUP_S
 from lists.safe_write import OutputRules, check_output, write_bytes, write_text
 
 # --- dialer pbx ----------------------------------------------------------------------------
@@ -68,7 +69,9 @@ def pbx_config(
     campaign: Campaigns = None,
     ami_user: Annotated[str, typer.Option(help="AMI user name to create.")] = "dialer",
     bind: Annotated[str, typer.Option(help="Address the AMI user may connect from.")] = "127.0.0.1",
-    wrapup: Annotated[int, typer.Option(help="Operators' wrap-up seconds after each call.")] = 5,
+    wrapup: Annotated[
+        int, typer.Option(min=0, help="Operators' wrap-up seconds after each call (tell dialer run too).")
+    ] = DEFAULT_WRAPUP_S,
 ) -> None:
     """Write manager_dialer.conf, extensions_dialer.conf and queues_dialer.conf to #include."""
     from dialer.pbx.config import QueueSpec, write_pbx_config
@@ -153,7 +156,7 @@ def simulate_command(
     answer_rate: Annotated[float, typer.Option(help="Share of calls a live person answers.")] = 0.3,
     ring_mean: Annotated[float, typer.Option(help="Mean seconds until a person answers.")] = 8.0,
     talk_mean: Annotated[float, typer.Option(help="Mean talk seconds of a connected call.")] = 120.0,
-    wrap: Annotated[float, typer.Option(help="Wrap-up seconds after each call.")] = 10.0,
+    wrap: Annotated[float, typer.Option(help="Wrap-up seconds after each call (queue's wrapuptime).")] = 10.0,
     hours: Annotated[float, typer.Option(help="Length of the shift in hours.")] = 8.0,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same shift.")] = 1,
     mode: Annotated[str, typer.Option(help="preview, progressive, ratio:N or predictive.")] = "predictive",

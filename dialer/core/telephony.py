@@ -11,7 +11,7 @@ every later event of that call (as ``Uniqueid`` or ``Linkedid``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol, runtime_checkable
@@ -155,10 +155,18 @@ class MemberState(Enum):
 
 @dataclass(frozen=True)
 class MemberChanged:
+    """A queue member's state; ``last_call``: when its last call ended (the phone system's clock).
+
+    ``wrapup_s`` is the member's own wrap-up time when it has one; otherwise the
+    queue's applies, which the phone system does not report per member.
+    """
+
     at: float
     queue: str
     interface: str
     state: MemberState
+    last_call: float | None = None
+    wrapup_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,30 @@ class ConnectionRestored:
 
 
 TelephonyEvent = CallEvent | MemberChanged | ConnectionLost | ConnectionRestored
+
+
+@dataclass(frozen=True)
+class CarriedCall:
+    """A call the phone system still carries, found by its attempt id after a restart.
+
+    ``operator_channel``: the channel bridged to it when an operator has it, and
+    ``operator_for_s`` how long that channel has existed (the connect was at most
+    that long ago).
+    """
+
+    attempt_id: str
+    answered: bool
+    operator_channel: str | None = None
+    operator_for_s: float = 0.0
+
+
+@runtime_checkable
+class Adopting(Protocol):
+    """A phone system that can hand back calls placed by an engine that is gone."""
+
+    async def adopt(self, attempt_ids: Sequence[str]) -> dict[str, CarriedCall]:
+        """The calls among ``attempt_ids`` it still carries; it reports their events from now on."""
+        ...
 
 
 @runtime_checkable

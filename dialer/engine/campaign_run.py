@@ -52,6 +52,7 @@ class CampaignRun:
     last_explain: dict[str, float | str] = field(default_factory=dict)
     placed_at: deque[float] = field(default_factory=deque)  # originate instants over the last minute
     state: CampaignState = CampaignState.ACTIVE  # only an active campaign places calls
+    wrapup_s: float = 0.0  # the queue's wrap-up after each call, learnt with the talk time
 
     def learn(self, attempt: Attempt) -> None:
         """Take an attempt this engine ended into the abandon figures and the estimates."""
@@ -66,6 +67,7 @@ class CampaignRun:
             attempt.connected_at,
             attempt.ended_at,
             outcome,
+            self.wrapup_s,
         )
 
     def dial_rate(self, now: float) -> float:
@@ -176,7 +178,8 @@ class CampaignRuns:
                 TokenBucket(rules.originate_rate, burst),
                 self._abandon_tracker(rules.campaign_id, abandon_settings),
                 abandon_settings,
-                warm_estimates(self._store, rules.campaign_id),
+                warm_estimates(self._store, rules.campaign_id, self._settings.queue_wrapup_s),
+                wrapup_s=self._settings.queue_wrapup_s,
             )
         else:
             was = (run.rules.mode, run.rules.ratio, run.abandon_settings)

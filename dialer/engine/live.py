@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dialer.core.attempt import Attempt, AttemptState, Outcome, outcome_for_cause
 from dialer.core.telephony import HungUp
 from dialer.pacing import AbandonStats, DialCaps, Estimates, PacingDecision, PacingSnapshot
+from dialer.pacing.team import Activity, OperatorView, build_snapshot
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.store.claims import ClaimedLead
 
@@ -51,30 +52,42 @@ def snapshot(
     now: float,
     calls: list[LiveCall],
     ready: int,
+    wrapping: Iterable[OperatorView],
     paused: int,
     estimates: Estimates,
     max_channels: int,
     max_originate: int,
     abandon: AbandonStats,
 ) -> PacingSnapshot:
-    """The pacer's view of one campaign at ``now``."""
-    return PacingSnapshot(
-        now=now,
-        ready=ready,
-        estimates=estimates,
-        paused=paused,
-        in_call=tuple(
-            now - (c.attempt.connected_at or now) for c in calls if c.attempt.state is AttemptState.CONNECTED
+    """The pacer's view of one campaign at ``now`` (built as the simulator builds it).
+
+    ``ready`` and ``paused`` count the campaign's operators the queue reports
+    available (outside wrap-up) and paused; ``wrapping`` are those in wrap-up. An
+    operator in a call is known by the campaign's connected calls.
+    """
+    operators = [
+        *(OperatorView(Activity.READY) for _ in range(ready)),
+        *(OperatorView(Activity.PAUSED) for _ in range(paused)),
+        *wrapping,
+        *(
+            OperatorView(Activity.IN_CALL, c.attempt.connected_at or now)
+            for c in calls
+            if c.attempt.state is AttemptState.CONNECTED
         ),
-        ringing=tuple(now - c.attempt.started_at for c in calls if c.attempt.state in _UNANSWERED),
+    ]
+    return build_snapshot(
+        now,
+        operators,
+        ringing=[c.attempt.started_at for c in calls if c.attempt.state in _UNANSWERED],
         waiting=sum(1 for c in calls if c.attempt.state in _WAITING),
+        estimates=estimates,
         abandon=abandon,
         limits=DialCaps(max_channels=max_channels, max_originate_per_tick=max_originate),
     )
 
 
 # Figures of the pacer's own explanation worth showing as they are.
-_PACER_FIGURES = ("overflow", "free_expected", "answers_expected", "horizon_s", "reason", "fallback")
+_PACER_FIGURES = ("overflow", "free_expected", "answers_expected", "horizon_s", "reason", "fallback", "floor")
 
 
 def pacing_explain(

@@ -1,19 +1,16 @@
 """The dial engine: claims due leads, dials them, hands answers to operators, records outcomes.
 
-One ``DialEngine`` runs on one node against one phone system (a ``Telephony``)
-and one store. Two tasks share its state in a single event loop:
+One ``DialEngine`` runs on one node against one phone system (a ``Telephony``) and one store. Two
+tasks share its state in one event loop: the event task feeds call events to each attempt's state
+machine (``dialer.core.attempt``) and member events to ``Membership``; the tick task, a few times a
+second, applies operators' desired states, expires silent calls and asks each pacer how many calls
+to place.
 
-- the event task feeds every call event to the attempt's state machine
-  (``dialer.core.attempt``) and every member event to ``Membership``;
-- the tick task, a few times a second, applies operators' desired states,
-  expires silent calls and asks each campaign's pacer how many calls to place.
-
-Crash safety: an attempt row is committed before its Originate is sent (one
-transaction per dialing cycle); call progress and operator states are written
-once per tick (``dialer.store.recorder.Journal``); on start the engine ends this
-node's unfinished attempts and releases its claims.
-The engine never imports an AMI library and reads no globals: everything comes
-in through ``EngineSettings`` and the constructor.
+Crash safety: an attempt row is committed before its Originate is sent (one transaction per
+dialing cycle); call progress and operator states are written once per tick, a connection at once
+(``dialer.store.recorder.Journal``); on start the engine adopts the calls Asterisk still carries
+for this node's unfinished attempts and settles the rest. The engine never imports an AMI library
+and reads no globals: everything comes in through ``EngineSettings`` and the constructor.
 """
 
 from __future__ import annotations
@@ -45,6 +42,7 @@ from dialer.core.telephony import (
     Telephony,
     TelephonyEvent,
 )
+from dialer.engine.adoption import adopt_calls, adopted_ids
 from dialer.engine.campaign_run import CampaignRun, CampaignRuns, default_pacer
 from dialer.engine.live import (
     LiveCall,
@@ -57,15 +55,15 @@ from dialer.engine.live import (
 )
 from dialer.engine.membership import Membership
 from dialer.engine.selection import select_leads
-from dialer.engine.settings import EngineSettings as EngineSettings
-from dialer.engine.settings import RunReport as RunReport
+from dialer.engine.settings import EngineSettings, RunReport
+from dialer.engine.until_done import DoneWatch
 from dialer.pacing import AbandonPolicy, Pacer
+from dialer.pacing.team import OperatorView
 from dialer.policy.abandon import reclassify_machine
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.membership import Assignment
 from dialer.policy.originate import build_request
-from dialer.policy.sharing import share_operators
-from dialer.store.claims import has_due, release_claims
+from dialer.store.claims import release_claims
 from dialer.store.nodes import beat, leave, take_over_silent
 from dialer.store.operators import load_assignments
 from dialer.store.ownership import disown_all
@@ -73,9 +71,9 @@ from dialer.store.reconcile import reconcile_node
 from dialer.store.recorder import Journal, Placement, begin_attempts, finish_attempt
 
 log = logging.getLogger(__name__)
+__all__ = ["DialEngine", "EngineSettings", "RunReport"]
 
-# The store is unreachable (server restarting, network down): worth waiting out, not dying of.
-STORE_DOWN = (OperationalError, InterfaceError)
+STORE_DOWN = (OperationalError, InterfaceError)  # store unreachable (restart, network): wait it out
 
 
 class DialEngine:
@@ -94,7 +92,7 @@ class DialEngine:
         self._telephony = telephony
         self._settings = settings
         self._clock = clock
-        self._membership = Membership(telephony, settings.operator_retry_s, clock)
+        self._membership = Membership(telephony, settings.operator_retry_s, clock, settings.queue_wrapup_s)
         self._journal = Journal(store)  # writes a connection at once: consoles pop from it
         self._book = CampaignRuns(store, settings, campaigns, pacer_for, self._membership)
         self._campaigns = self._book.runs  # the campaigns this node dials (owns)
@@ -110,6 +108,7 @@ class DialEngine:
         self._store_down = False
         self._ticks = 0
         self._unrecorded: list[LiveCall] = []  # ended while the store was unreachable
+        self._done_watch = DoneWatch(store, settings.node_id)
 
     # --- public -------------------------------------------------------------------
 
@@ -130,7 +129,9 @@ class DialEngine:
         return {run.rules.name: dict(run.last_explain) for run in self._campaigns.values()}
 
     async def run(self, until_done: bool = False) -> RunReport:
-        reconciled = reconcile_node(self._store, self._settings.node_id, self._clock())
+        adopted = await adopt_calls(self._store, self._telephony, self._settings.node_id, self._clock())
+        self._live.update((call.attempt.attempt_id, call) for call in adopted)
+        reconciled = reconcile_node(self._store, self._settings.node_id, self._clock(), adopted_ids(adopted))
         beat(self._store, self._settings.node_id, to_dt(self._clock()), starting=True)
         self._beat.restart(self._clock())
         self._book.load(self._clock())
@@ -144,7 +145,6 @@ class DialEngine:
                 try:
                     await self._tick()
                     if until_done and self._done():
-                        log.info("no lead is due and no call is in flight: done")
                         break
                 except STORE_DOWN as exc:
                     self._on_store_down(exc)
@@ -159,7 +159,7 @@ class DialEngine:
             release_claims(self._store, self._settings.node_id)
             disown_all(self._store, self._settings.node_id)
             leave(self._store, self._settings.node_id)
-        return RunReport(self._started, dict(self._outcomes), reconciled, hung_up)
+        return RunReport(self._started, dict(self._outcomes), reconciled, hung_up, self._done_watch.left)
 
     # --- the tick -----------------------------------------------------------------
 
@@ -200,16 +200,11 @@ class DialEngine:
         if dialing and not self._stop.is_set() and self._connected:
             busy = busy_operators(self._live.values())
             dialing = {cid: run for cid, run in dialing.items() if self._gate(cid, now)}
-            ready = {cid: self._membership.ready(cid, busy) for cid in dialing}
-            shares = share_operators(
-                {cid: [a.interface for a in found] for cid, found in ready.items()},
-                pending_by_campaign(self._live.values()),
-                self._ticks,
-            )
+            pending = pending_by_campaign(self._live.values())
+            shares = self._membership.shares(list(dialing), busy, pending, self._ticks, now)
             self._ticks += 1
             for cid, run in dialing.items():
-                mine = set(shares.get(cid, ()))
-                self._dial_campaign(run, self._clock(), [a for a in ready[cid] if a.interface in mine])
+                self._dial_campaign(run, self._clock(), *shares[cid])
         self._book.save_pacing(self._clock())
 
     def _keep_alive(self, now: float) -> None:
@@ -222,14 +217,17 @@ class DialEngine:
             take_over_silent(self._store, s.node_id, to_dt(now), s.node_lease_s)
             self._takeover.restart(now)
 
-    def _dial_campaign(self, run: CampaignRun, now: float, ready: list[Assignment]) -> None:
-        """Dial for one campaign; ``ready``: its share of the ready operators (``dialer.policy.sharing``)."""
+    def _dial_campaign(
+        self, run: CampaignRun, now: float, ready: list[Assignment], wrapping: list[OperatorView]
+    ) -> None:
+        """Dial for one campaign with its share of the operators ready and in wrap-up (``policy.sharing``)."""
         rules = run.rules
         calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
         snap = snapshot(
             now,
             calls,
             len(ready),
+            wrapping,
             self._membership.paused(rules.campaign_id),
             run.estimates.current(),
             rules.max_channels,
@@ -300,11 +298,8 @@ class DialEngine:
             log.info("attempt %s: hang-up failed: %s", attempt_id, exc)
 
     def _done(self) -> bool:
-        return (
-            not self._live
-            and not self._unrecorded
-            and not has_due(self._store, self._book.known, to_dt(self._clock()))
-        )
+        in_flight = len(self._live) + len(self._unrecorded)
+        return self._done_watch.done(self._clock(), in_flight, self._campaigns.values(), self._book.known)
 
     # --- events -------------------------------------------------------------------
 
@@ -357,6 +352,9 @@ class DialEngine:
 
     def _end(self, call: LiveCall) -> None:
         attempt = call.attempt = reclassify_machine(call.attempt, call.amd_cause)
+        if attempt.connected_at is not None and attempt.operator is not None:
+            # The operator's wrap-up starts now, whatever the queue has reported yet.
+            self._membership.call_ended(attempt.operator, attempt.ended_at or self._clock())
         self._live.pop(attempt.attempt_id, None)
         self._journal.forget(attempt.attempt_id)
         try:

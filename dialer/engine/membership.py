@@ -3,6 +3,13 @@
 What to do is decided by the pure plan in ``dialer.policy.membership``; this module
 sends the queue actions through the port, keeps what it applied and what the queue
 reports, and waits ``retry_s`` of the engine's clock before trying a refused member again.
+
+An operator whose call has just ended is idle, and the queue reports them "not in
+use", yet the queue offers them nothing until its wrap-up time has passed since
+that call (``dialer.pacing.team``). The end of the call is the later of what the
+queue reports (``LastCall``) and the end of the call this engine saw; the wrap-up
+time is the member's own if the queue reports one, else the queue's
+(``queue_wrapup_s``: the queues' ``wrapuptime``, which Asterisk does not report).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dialer.core.errors import TelephonyError
 from dialer.core.operators import OperatorState
 from dialer.core.telephony import MemberChanged, MemberState, Telephony
+from dialer.pacing.team import OperatorView, wrap_end, wrap_up
 from dialer.policy.membership import (
     OBSERVED,
     Assignment,
@@ -27,6 +35,7 @@ from dialer.policy.membership import (
     ready_members,
     shortfall,
 )
+from dialer.policy.sharing import share_operators
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +44,16 @@ class Membership:
     """Queue membership as this engine applied it and as the phone system reports it."""
 
     def __init__(
-        self, telephony: Telephony, retry_s: float = 5.0, clock: Callable[[], float] = time.time
+        self,
+        telephony: Telephony,
+        retry_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        queue_wrapup_s: float = 0.0,
     ) -> None:
         self._telephony = telephony
+        self._queue_wrapup_s = queue_wrapup_s
+        self._last_end: dict[str, float] = {}  # interface -> end of its last call
+        self._own_wrapup: dict[Member, float] = {}
         self._retry_s = retry_s  # after a refused queue action, try that member again this much later
         self._clock = clock  # the engine's
         self._retry_at: dict[Member, float] = {}
@@ -133,23 +149,85 @@ class Membership:
         self._applied.clear()
         self._observed.clear()
         self._retry_at.clear()
+        self._own_wrapup.clear()
 
     def disown(self, queue: str) -> None:
         """Another node manages ``queue`` now: stop tracking it, and never remove its members."""
-        for table in (self._applied, self._observed, self._retry_at):
+        for table in (self._applied, self._observed, self._retry_at, self._own_wrapup):
             for key in [k for k in table if k[0] == queue]:
                 del table[key]
 
     def on_member(self, event: MemberChanged) -> OperatorState:
-        self._observed[(event.queue, event.interface)] = event.state
+        key = (event.queue, event.interface)
+        self._observed[key] = event.state
+        if event.last_call is not None:
+            self.call_ended(event.interface, event.last_call)
+        if event.wrapup_s is not None:
+            self._own_wrapup[key] = event.wrapup_s
+        else:
+            self._own_wrapup.pop(key, None)
         return OBSERVED[event.state]
+
+    def call_ended(self, interface: str, at: float) -> None:
+        """An operator's call ended at ``at``: their wrap-up starts."""
+        self._last_end[interface] = max(at, self._last_end.get(interface, at))
+
+    def free_at(self, queue: str, interface: str) -> float | None:
+        """When the queue offers this member calls again after their last call (None: no wrap-up)."""
+        wrapup = self._own_wrapup.get((queue, interface), self._queue_wrapup_s)
+        return wrap_end(self._last_end.get(interface), wrapup)
 
     def observed(self, queue: str, interface: str) -> MemberState | None:
         return self._observed.get((queue, interface))
 
-    def ready(self, campaign_id: int, busy: Iterable[str] = ()) -> list[Assignment]:
-        """Operators of the campaign who asked to be ready AND whom the queue reports available."""
-        return ready_members(self._assignments, self._observed, campaign_id, busy)
+    def ready(self, campaign_id: int, busy: Iterable[str] = (), now: float | None = None) -> list[Assignment]:
+        """Operators who asked to be ready, reported available, and offered calls at ``now``.
+
+        Without ``now`` wrap-up is not considered.
+        """
+        idle = ready_members(self._assignments, self._observed, campaign_id, busy)
+        return [a for a in idle if now is None or not self._wrapping(a, now)]
+
+    def _wrapping(self, a: Assignment, now: float) -> bool:
+        free_at = self.free_at(a.queue, a.interface)
+        return free_at is not None and free_at > now
+
+    def shares(
+        self,
+        campaign_ids: Sequence[int],
+        busy: Iterable[str],
+        pending: Mapping[int, int],
+        tick: int,
+        now: float,
+    ) -> dict[int, tuple[list[Assignment], list[OperatorView]]]:
+        """Each campaign's share of the operators ready and in wrap-up at ``now``, none counted twice.
+
+        See ``dialer.policy.sharing``; an operator in wrap-up in several queues counts for one too.
+        """
+        busy = set(busy)
+        ready = {cid: self.ready(cid, busy, now) for cid in campaign_ids}
+        wrapping = {cid: self.wrapping(cid, busy, now) for cid in campaign_ids}
+        mine = share_operators(
+            {cid: [a.interface for a in found] for cid, found in ready.items()}, pending, tick
+        )
+        wraps = share_operators({cid: list(found) for cid, found in wrapping.items()}, {}, tick)
+        return {
+            cid: (
+                [a for a in ready[cid] if a.interface in set(mine.get(cid, ()))],
+                [wrapping[cid][i] for i in wraps.get(cid, ())],
+            )
+            for cid in campaign_ids
+        }
+
+    def wrapping(self, campaign_id: int, busy: Iterable[str], now: float) -> dict[str, OperatorView]:
+        """Available operators still in wrap-up at ``now``, by interface."""
+        views: dict[str, OperatorView] = {}
+        for a in ready_members(self._assignments, self._observed, campaign_id, busy):
+            free_at = self.free_at(a.queue, a.interface)
+            if free_at is not None and free_at > now:
+                ended = self._last_end[a.interface]
+                views[a.interface] = wrap_up(ended, free_at - ended)
+        return views
 
     def paused(self, campaign_id: int) -> int:
         return paused_members(self._assignments, self._observed, campaign_id)

@@ -43,24 +43,50 @@ def select_leads(
         batch = claim_due_leads(store, rules.campaign_id, node, moment, need)
         if not batch:
             break
-        blocked = dnc_phones(store, rules.campaign_id, [lead.phone for lead in batch])
-        passed: list[ClaimedLead] = []
-        for lead in batch:
-            result = check_lead(rules, lead.zones, lead.attempts, lead.phone in blocked, moment)
-            if result.verdict is Verdict.DIAL:
-                passed.append(lead)
-                continue
-            log.info("lead %s not dialed: %s", lead.lead_id, result.reason)
-            if result.verdict is Verdict.DNC:
-                settle_unreached(store, lead.lead_id, node, LeadStatus.DNC, None)
-            elif result.verdict is Verdict.EXHAUSTED:
-                settle_unreached(store, lead.lead_id, node, LeadStatus.EXHAUSTED, None)
-            elif result.verdict is Verdict.LATER:
-                settle_unreached(store, lead.lead_id, node, None, result.next_at)
-            else:
-                settle_unreached(store, lead.lead_id, node, None, moment + NO_WINDOW_RECHECK, NO_WINDOW)
-        chosen.extend(_within_contact_limits(store, rules, node, passed, moment))
+        chosen.extend(_check(store, rules, node, batch, moment))
     return chosen
+
+
+def settle_uncallable(store: Engine, rules: CampaignRules, node: str, now: float, batch: int = 200) -> bool:
+    """Reschedule the campaign's due leads that may not be dialed now; True once one may be.
+
+    Run when nothing is being dialed (no operator ready, say), so that a lead whose
+    window is closed waits for it like a lead waits for its retry time, instead of
+    counting as due. The callable lead found is given back unclaimed.
+    """
+    moment = to_dt(now)
+    while True:
+        claimed = claim_due_leads(store, rules.campaign_id, node, moment, batch)
+        if not claimed:
+            return False
+        callable_now = _check(store, rules, node, claimed, moment)
+        for lead in callable_now:
+            settle_unreached(store, lead.lead_id, node, None, None)
+        if callable_now:
+            return True
+
+
+def _check(
+    store: Engine, rules: CampaignRules, node: str, batch: list[ClaimedLead], moment: datetime
+) -> list[ClaimedLead]:
+    """The claimed leads that pass every dial-time check; the others are released with the verdict."""
+    blocked = dnc_phones(store, rules.campaign_id, [lead.phone for lead in batch])
+    passed: list[ClaimedLead] = []
+    for lead in batch:
+        result = check_lead(rules, lead.zones, lead.attempts, lead.phone in blocked, moment)
+        if result.verdict is Verdict.DIAL:
+            passed.append(lead)
+            continue
+        log.info("lead %s not dialed: %s", lead.lead_id, result.reason)
+        if result.verdict is Verdict.DNC:
+            settle_unreached(store, lead.lead_id, node, LeadStatus.DNC, None)
+        elif result.verdict is Verdict.EXHAUSTED:
+            settle_unreached(store, lead.lead_id, node, LeadStatus.EXHAUSTED, None)
+        elif result.verdict is Verdict.LATER:
+            settle_unreached(store, lead.lead_id, node, None, result.next_at)
+        else:
+            settle_unreached(store, lead.lead_id, node, None, moment + NO_WINDOW_RECHECK, NO_WINDOW)
+    return _within_contact_limits(store, rules, node, passed, moment)
 
 
 def _within_contact_limits(

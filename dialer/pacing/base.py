@@ -39,8 +39,11 @@ class PacingSnapshot:
     """What the pacer knows at ``now``.
 
     Operators: ``ready`` (logged in, idle, not paused), ``paused``, and one entry
-    per operator in a call (``in_call``: seconds talked so far) or in wrap-up
-    (``in_wrap``: seconds of wrap-up so far). Calls in flight: ``ringing`` holds
+    per operator in a call (``in_call``: seconds talked so far) or in wrap-up:
+    ``wrap_left`` holds the seconds left of each wrap-up whose end is known (the
+    queue's wrap-up time, as Asterisk applies it), ``in_wrap`` the seconds so far
+    of each open-ended one. An operator in wrap-up is not ready: the queue offers
+    them no call until it ends. Calls in flight: ``ringing`` holds
     seconds since the dial of each call not yet answered; ``waiting`` counts
     answered calls waiting for an operator.
     """
@@ -51,6 +54,7 @@ class PacingSnapshot:
     paused: int = 0
     in_call: tuple[float, ...] = ()
     in_wrap: tuple[float, ...] = ()
+    wrap_left: tuple[float, ...] = ()
     ringing: tuple[float, ...] = ()
     waiting: int = 0
     abandon: AbandonStats = AbandonStats()
@@ -64,7 +68,7 @@ class PacingSnapshot:
     @property
     def staffed(self) -> int:
         """Operators logged in and not paused: ready, talking or wrapping up."""
-        return self.ready + len(self.in_call) + len(self.in_wrap)
+        return self.ready + len(self.in_call) + len(self.in_wrap) + len(self.wrap_left)
 
     @property
     def channels_in_use(self) -> int:

@@ -110,13 +110,15 @@ def balances(
     in_call: Sequence[float],
     in_wrap: Sequence[float],
     ringing: Sequence[float],
+    wrap_left: Sequence[float] = (),
 ) -> list[Balance]:
     """Expected free operators and expected answers by each checkpoint, before new calls.
 
     An operator who frees up takes one answer: calls last far longer than the
     horizon, so nobody serves two of the answers counted here. Checking every
     checkpoint (not only the last) keeps early answers from outrunning
-    operators who free up late.
+    operators who free up late. A wrap-up whose end is known (``wrap_left``)
+    frees its operator by a checkpoint or not: no uncertainty to add.
     """
     ring = _rounded(est.ring)
     talk = _rounded(est.talk)
@@ -129,7 +131,9 @@ def balances(
     f_call, v_call = _operator_table(talk, talk_reach, TALK_STEP_S).totals(in_call)
     f_wrap, v_wrap = _operator_table(wrap, reach, WRAP_STEP_S).totals(in_wrap)
     answers, v_answers = _ringing_table(p, ring, _rounded(est.no_answer), horizons).totals(ringing)
-    supply = ready + f_call + f_wrap
+    left = np.sort(np.asarray(wrap_left, dtype=np.float64))
+    f_known = np.searchsorted(left, np.asarray(reach), side="right").astype(np.float64)
+    supply = ready + f_call + f_wrap + f_known
     demand = waiting + answers
     variance = v_call + v_wrap + v_answers
     # An answer after the last checkpoint is judged there: most of them come soon after it.

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
 from dialer.pacing.controller import AbandonController, AbandonPolicy
 from dialer.pacing.forecast import Balance, balances
+from dialer.pacing.progressive import progressive_calls
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class PredictivePacer:
         s = self.settings
         cautious = steering.cautious and s.cautious_risk > 0
         if not steering.predictive or (steering.cautious and not cautious):
-            calls = within_caps(snap, snap.ready - snap.in_flight) if snap.ready > 0 else 0
+            calls = progressive_calls(snap)
             return PacingDecision(
                 calls, {"mode": "predictive", "fallback": "progressive", "abandon_rate": steering.rate}
             )
@@ -122,8 +123,14 @@ class PredictivePacer:
             snap.in_call,
             snap.in_wrap,
             snap.ringing,
+            snap.wrap_left,
         )
-        calls = calls_for(checks, risk, ceiling)
+        forecast = calls_for(checks, risk, ceiling)
+        # Never fewer than progressive: those calls each have an operator of their own and
+        # risk nobody, while a small team's forecast (a lone ready operator is a fuzzy count
+        # of one) or a cautious controller at a cold start may allow none of them.
+        floor = progressive_calls(snap)
+        calls = max(forecast, floor)
         b = checks[-1]
         explain: dict[str, float | str] = {
             "mode": "predictive",
@@ -136,4 +143,6 @@ class PredictivePacer:
         }
         if cautious:
             explain["fallback"] = "cautious"
+        if floor > forecast:
+            explain["floor"] = "progressive"
         return PacingDecision(calls, explain)

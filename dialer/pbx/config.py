@@ -63,6 +63,9 @@ AMI_EVENTS = (
 # Queue and AMI user names, always with fullmatch: a pattern ending in '$' lets a final newline through.
 QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
+# The queues' wrapuptime `dialer pbx config` writes, and the one `dialer run` assumes, unless told.
+DEFAULT_WRAPUP_S = 5
+
 
 @dataclass(frozen=True)
 class QueueSpec:

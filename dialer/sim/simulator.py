@@ -39,12 +39,15 @@ from dialer.core.telephony import (
     SafeHarbourPlayed,
 )
 from dialer.pacing import AbandonStats, DialCaps, EstimatesTracker, Pacer, PacingSnapshot, make_pacer
+from dialer.pacing.team import Activity, OperatorView, build_snapshot, wrap_up
 from dialer.sim.report import SimResult, Tally
 from dialer.sim.world import CallPlan, Customers, Fate, Operators
 
 QUEUE = "sim"
 SAFE_HARBOUR_S = 6.0
 MACHINE_TALK_S = (4.0, 12.0)  # an operator who reaches a machine hangs up quickly
+
+_ANSWERING = frozenset({Fate.PERSON, Fate.MACHINE})
 
 # Event kinds on the heap.
 _RESOLVE, _DEADLINE, _PATIENCE, _TALK_END, _WRAP_END = range(5)
@@ -73,6 +76,10 @@ class SimParams:
     max_channels: int = 3000
     max_originate_per_tick: int = 200
     bucket_s: float = 600.0
+    # Wrap-up as the queue applies it (Asterisk's wrapuptime): exactly ``wrap`` seconds,
+    # its end known. False: each operator closes the call in their own time (lognormal
+    # around ``wrap``), and the pacer knows only how long they have been at it.
+    wrap_by_queue: bool = True
 
     def __post_init__(self) -> None:
         for name, (low, high) in _RANGES.items():
@@ -129,7 +136,9 @@ class _Shift:
             patience_mean=params.patience_mean,
             amd_s=params.amd_s,
         )
-        self.operators = Operators(talk_mean=params.talk_mean, wrap_mean=params.wrap)
+        self.operators = Operators(
+            talk_mean=params.talk_mean, wrap_mean=params.wrap, wrap_sigma=0.0 if params.wrap_by_queue else 0.2
+        )
         self.limits = DialCaps(params.max_channels, params.max_originate_per_tick)
         self.shift_s = params.hours * 3600.0
         self.tally = Tally(self.shift_s, params.bucket_s, params.operators)
@@ -142,8 +151,9 @@ class _Shift:
         self.pending: dict[str, float] = {}  # placed, not yet in the queue: dial time
         self.waiting: deque[str] = deque()
         self.ready: deque[int] = deque(range(params.operators))
-        self.talking: dict[int, float] = {}  # operator -> connect time
         self.wrapping: dict[int, float] = {}  # operator -> wrap-up start
+        # What each operator is doing, in the model the engine's live view uses too.
+        self.views: dict[int, OperatorView] = {op: OperatorView(Activity.READY) for op in self.ready}
         self.on_call: dict[int, tuple[str, float]] = {}  # operator -> (attempt, connect time)
 
     # --- main loop ------------------------------------------------------------------
@@ -177,14 +187,22 @@ class _Shift:
         heapq.heappush(self.heap, (at, self.seq, kind, key))
 
     def _snapshot(self, now: float) -> PacingSnapshot:
-        return PacingSnapshot(
-            now=now,
-            ready=len(self.ready),
+        # A call answered and still being screened for a machine is waiting, as the
+        # engine counts it: it may be a person.
+        ringing: list[float] = []
+        screening = 0
+        for aid, dialed in self.pending.items():
+            plan = self.plans[aid]
+            if plan.fate in _ANSWERING and dialed + plan.outcome_after <= now:
+                screening += 1
+            else:
+                ringing.append(dialed)
+        return build_snapshot(
+            now,
+            self.views.values(),
+            ringing=ringing,
+            waiting=len(self.waiting) + screening,
             estimates=self.tracker.current(),
-            in_call=tuple(now - s for s in self.talking.values()),
-            in_wrap=tuple(now - s for s in self.wrapping.values()),
-            ringing=tuple(now - s for s in self.pending.values()),
-            waiting=len(self.waiting),
             abandon=AbandonStats(self.tally.abandoned, self.tally.live_answers),
             limits=self.limits,
         )
@@ -290,16 +308,17 @@ class _Shift:
         else:
             talk = self.operators.talk(self.rng)
         assert attempt.outcome is Outcome.CONNECTED or attempt.outcome is Outcome.ABANDONED
-        self.talking[op] = at
+        self.views[op] = OperatorView(Activity.IN_CALL, at)
         self.on_call[op] = (aid, at)
         self._push(at + talk, _TALK_END, op)
 
     def _talk_end(self, op: int, at: float) -> None:
         aid, _ = self.on_call[op]
         self._apply(aid, HungUp(aid, at, 16, "Normal Clearing"))
-        del self.talking[op]
         self.wrapping[op] = at
-        self._push(at + self.operators.wrap(self.rng), _WRAP_END, op)
+        wrap = self.operators.wrap(self.rng)
+        self.views[op] = wrap_up(at, wrap if self.p.wrap_by_queue else None)
+        self._push(at + wrap, _WRAP_END, op)
 
     def _wrap_end(self, op: int, at: float) -> None:
         _, connected = self.on_call.pop(op)
@@ -309,4 +328,5 @@ class _Shift:
         if self.waiting:
             self._connect(op, self.waiting.popleft(), at)
         else:
+            self.views[op] = OperatorView(Activity.READY)
             self.ready.append(op)

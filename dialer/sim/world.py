@@ -99,7 +99,7 @@ class Customers:
 
 @dataclass(frozen=True)
 class Operators:
-    """How long operators talk and wrap up (lognormal talk, near-constant wrap-up)."""
+    """How long operators talk and wrap up (lognormal talk; wrap-up near-constant, or exact at sigma 0)."""
 
     talk_mean: float
     wrap_mean: float
@@ -110,4 +110,6 @@ class Operators:
         return _lognormal(rng, self.talk_mean, self.talk_sigma)
 
     def wrap(self, rng: random.Random) -> float:
-        return _lognormal(rng, self.wrap_mean, self.wrap_sigma) if self.wrap_mean > 0 else 0.0
+        if self.wrap_mean <= 0:
+            return 0.0
+        return _lognormal(rng, self.wrap_mean, self.wrap_sigma) if self.wrap_sigma > 0 else self.wrap_mean

@@ -103,4 +103,3 @@ def take_over_silent(store: Engine, me: str, now: datetime, lease_s: float) -> l
         reconcile_node(store, health.name, now.timestamp())
         taken.append(health.name)
     return taken
-

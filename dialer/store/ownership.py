@@ -27,7 +27,6 @@ from campaigns.tables import NODE_TABLE, OWNER_TABLE
 log = logging.getLogger(__name__)
 
 
-
 def own_campaigns(
     store: Engine, node: str, campaign_ids: Collection[int], now: datetime, lease_s: float
 ) -> set[int]:

@@ -34,17 +34,23 @@ def learn(
     connected_at: float | None,
     ended_at: float,
     outcome: str | None,
+    wrap_s: float = 0.0,
 ) -> None:
-    """Feed one ended attempt to the tracker: answer (by a person) or not, ring time, talk time."""
+    """Feed one ended attempt to the tracker: answer (by a person) or not, ring time, talk time.
+
+    ``wrap_s``: the wrap-up the operator had after it (the queue's wrap-up time).
+    """
     if answered_at is not None and outcome != Outcome.MACHINE.value:
         tracker.call_resolved(True, max(0.0, answered_at - started_at))
     else:
         tracker.call_resolved(False, max(0.0, ended_at - started_at))
     if connected_at is not None:
-        tracker.call_handled(max(0.0, ended_at - connected_at), 0.0)
+        tracker.call_handled(max(0.0, ended_at - connected_at), wrap_s)
 
 
-def warm_estimates(store: Engine, campaign_id: int, limit: int = WARM_START_ATTEMPTS) -> EstimatesTracker:
+def warm_estimates(
+    store: Engine, campaign_id: int, wrap_s: float = 0.0, limit: int = WARM_START_ATTEMPTS
+) -> EstimatesTracker:
     """A tracker that has already seen the campaign's last ``limit`` ended attempts, oldest first."""
     tracker = EstimatesTracker()
     with Session(store) as session:
@@ -63,6 +69,7 @@ def warm_estimates(store: Engine, campaign_id: int, limit: int = WARM_START_ATTE
             None if row.connected_at is None else to_ts(row.connected_at),
             to_ts(row.ended_at),
             row.outcome,
+            wrap_s,
         )
     return tracker
 

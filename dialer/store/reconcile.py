@@ -1,15 +1,17 @@
 """Start-up reconciliation: end what this node left unfinished, release what it held.
 
-After a crash the calls of the previous run are beyond reach: the AMI adapter
-never re-sends an Originate, and their events went to a dead process. Each
-unfinished attempt of this node is ended as the state machine would expire it
-(answered and never connected counts as abandoned: the abandon rate must not be
-understated by our own blind spot), and its lead follows the retry rules.
+After a crash, the calls of the previous run that the phone system no longer
+carries are beyond reach (those it still carries are adopted first:
+``dialer.engine.adoption``). Each other unfinished attempt of this node is ended
+as the state machine would expire it (answered and never connected counts as
+abandoned: the abandon rate must not be understated by our own blind spot), and
+its lead follows the retry rules.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -25,9 +27,13 @@ from dialer.store.recorder import attempt_from_row, finish_attempt, unfinished_a
 log = logging.getLogger(__name__)
 
 
-def reconcile_node(store: Engine, node: str, now: float) -> int:
-    """End ``node``'s unfinished attempts at ``now`` and release its claims; the count ended."""
-    rows = unfinished_attempts(store, node)
+def reconcile_node(store: Engine, node: str, now: float, adopted: Collection[str] = ()) -> int:
+    """End ``node``'s unfinished attempts at ``now`` and release its claims; the count ended.
+
+    ``adopted``: attempts whose calls the phone system still carries and the engine
+    follows (``dialer.engine.adoption``); they are left as they are, and their leads held.
+    """
+    rows = [row for row in unfinished_attempts(store, node) if row.id not in adopted]
     policies: dict[int, RetryPolicy] = {}
     for row in rows:
         policy = policies.get(row.campaign_id)

@@ -1,0 +1,123 @@
+"""The engine's live view and the simulator build the same pacing snapshot for the same situation.
+
+The situation, at t = 1000 s, with queues whose wrap-up time is 5 s:
+- operator A ready; operator B in a call connected 12 s ago; operator C whose call
+  ended 2 s ago (in wrap-up for 3 s more, although the queue reports them idle);
+  operator D paused (the simulator has no pauses: D is left out on both sides);
+- calls dialed 1 s and 3 s ago still ringing; one answered and waiting in the queue;
+  one answered and still being screened for a machine (AMD).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from campaigns.models import Campaign
+from dialer.core.attempt import Attempt, apply
+from dialer.core.operators import OperatorState
+from dialer.core.telephony import (
+    Answered,
+    MemberChanged,
+    MemberState,
+    OperatorConnected,
+    QueueJoined,
+    Ringing,
+)
+from dialer.engine.live import LiveCall, snapshot
+from dialer.engine.membership import Membership
+from dialer.pacing import AbandonStats, Estimates, PacingDecision, PacingSnapshot
+from dialer.pacing.team import Activity, OperatorView
+from dialer.policy.campaign_rules import CampaignRules
+from dialer.policy.membership import Assignment
+from dialer.sim.simulator import SimParams, _Shift
+from dialer.sim.world import CallPlan, Fate
+from dialer.store.claims import ClaimedLead
+from tests.engine_helpers import ScriptedTelephony
+
+NOW = 1000.0
+WRAPUP = 5.0
+QUEUE = "q1"
+
+
+def _interface(name: str) -> str:
+    return f"Local/{name}@sim-operators/n"
+
+
+def _call(aid: str, dialed: float, *events: object) -> LiveCall:
+    rules = CampaignRules.from_campaign(
+        Campaign(id=1, name="c", queue=QUEUE, dial_template="Local/{number}@sim-customers")
+    )
+    attempt = Attempt.dial(aid, dialed, 2.0, amd_enabled=True)
+    for event in events:
+        attempt = apply(attempt, event)  # type: ignore[arg-type]
+    lead = ClaimedLead(1, 1, "+79000000001", [], 0, {})
+    return LiveCall(attempt, lead, rules, last_event_at=dialed)
+
+
+async def _engine_view(estimates: Estimates) -> tuple[object, ...]:
+    membership = Membership(ScriptedTelephony(), queue_wrapup_s=WRAPUP)
+    names = ["a", "b", "c"]
+    await membership.apply([Assignment(n, _interface(n), 1, QUEUE, OperatorState.READY) for n in names])
+    membership.on_member(MemberChanged(NOW - 20, QUEUE, _interface("a"), MemberState.AVAILABLE))
+    membership.on_member(MemberChanged(NOW - 12, QUEUE, _interface("b"), MemberState.IN_CALL))
+    # The queue reports C idle, with the end of their last call.
+    membership.on_member(
+        MemberChanged(NOW - 2, QUEUE, _interface("c"), MemberState.AVAILABLE, last_call=NOW - 2)
+    )
+    calls = [
+        _call("r1", NOW - 1, Ringing("r1", NOW - 0.5)),
+        _call("r3", NOW - 3, Ringing("r3", NOW - 2.5)),
+        _call("w", NOW - 6, Answered("w", NOW - 2), QueueJoined("w", NOW - 1.5, QUEUE)),
+        _call("amd", NOW - 4, Answered("amd", NOW - 1)),
+        _call(
+            "talk",
+            NOW - 20,
+            Answered("talk", NOW - 14),
+            OperatorConnected("talk", NOW - 12, QUEUE, _interface("b")),
+        ),
+    ]
+    busy = {_interface("b")}
+    ready = membership.ready(1, busy, NOW)
+    wrapping = membership.wrapping(1, busy, NOW)
+    snap = snapshot(
+        NOW, calls, len(ready), list(wrapping.values()), 0, estimates, 100, 20, AbandonStats(1, 40)
+    )
+    return _figures(snap)
+
+
+def _simulator_view(estimates: Estimates) -> tuple[object, ...]:
+    shift = _Shift(SimParams(operators=3, wrap=WRAPUP, max_channels=100, max_originate_per_tick=20), _Never())
+    shift.views = {
+        0: OperatorView(Activity.READY),
+        1: OperatorView(Activity.IN_CALL, NOW - 12),
+        2: OperatorView(Activity.WRAP_UP, NOW - 2, NOW - 2 + WRAPUP),
+    }
+    person = CallPlan(Fate.PERSON, 0.5, 4.0, 6.5, 30.0)
+    shift.pending = {"r1": NOW - 1, "r3": NOW - 3, "amd": NOW - 4}
+    shift.plans = {"r1": person, "r3": person, "amd": replace(person, outcome_after=3.0)}
+    shift.waiting.append("w")
+    shift.tally.abandoned, shift.tally.live_answers = 1, 40
+    snap = shift._snapshot(NOW)
+    return _figures(replace(snap, estimates=estimates))
+
+
+class _Never:
+    def decide(self, snap: PacingSnapshot) -> PacingDecision:
+        raise AssertionError("not asked")
+
+
+def _figures(snap: PacingSnapshot) -> tuple[object, ...]:
+    fields = ("now", "ready", "paused", "in_call", "in_wrap", "wrap_left", "ringing", "waiting")
+    values = tuple(sorted(v) if isinstance(v, tuple) else v for v in (getattr(snap, f) for f in fields))
+    return (*values, snap.abandon, snap.estimates)
+
+
+async def test_engine_and_simulator_build_the_same_snapshot_for_the_same_situation() -> None:
+    estimates = Estimates.prior()
+    engine = await _engine_view(estimates)
+    simulator = _simulator_view(estimates)
+    assert engine == simulator
+    # And the situation reads as it should: one ready, one talking, one in wrap-up with 3 s left.
+    _, ready, paused, in_call, in_wrap, wrap_left, ringing, waiting, abandon, _estimates = engine
+    assert (ready, paused, in_call, in_wrap, wrap_left) == (1, 0, [12.0], [], [3.0])
+    assert (ringing, waiting, abandon) == ([1.0, 3.0], 2, AbandonStats(1, 40))
