@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from panoramisk import Manager
 
 from dialer.ami.headers import HeaderValue, check_action, variable
+from dialer.ami.redacting_log import RedactingLog
 from dialer.ami.settings import AmiSettings, parse_ami_url
 from dialer.ami.tracker import PEER_SUFFIX, CallTracker, MemberTracker
 from dialer.core.errors import ConnectionFailed, TelephonyError
@@ -55,36 +56,6 @@ def _settings(target: AmiTarget) -> AmiSettings:
     if isinstance(target, str):
         return parse_ami_url(target)
     return parse_ami_url(target.ami_url)
-
-
-class _RedactingLog:
-    """The logger handed to panoramisk: it may print whole actions, and the Login action holds the secret."""
-
-    def __init__(self, secret: str) -> None:
-        self._secret = secret
-        self._log = logging.getLogger("dialer.ami.wire")
-
-    def _emit(self, level: int, msg: str, *args: Any, exc_info: bool = False) -> None:
-        if self._log.isEnabledFor(level):
-            text = (msg % args) if args else msg
-            self._log.log(
-                level, text.replace(self._secret, "***") if self._secret else text, exc_info=exc_info
-            )
-
-    def debug(self, msg: str, *args: Any) -> None:
-        self._emit(logging.DEBUG, msg, *args)
-
-    def info(self, msg: str, *args: Any) -> None:
-        self._emit(logging.INFO, msg, *args)
-
-    def warning(self, msg: str, *args: Any) -> None:
-        self._emit(logging.WARNING, msg, *args)
-
-    def error(self, msg: str, *args: Any) -> None:
-        self._emit(logging.ERROR, msg, *args)
-
-    def exception(self, msg: str, *args: Any) -> None:
-        self._emit(logging.ERROR, msg, *args, exc_info=True)
 
 
 class _Manager(Manager):  # type: ignore[misc]
@@ -157,7 +128,7 @@ class AmiTelephony:
             username=s.username,
             secret=s.secret,
             loop=loop,
-            log=_RedactingLog(s.secret),
+            log=RedactingLog(s.secret),
             forgetable_actions=("ping", "login", "logoff", "originate"),
             ping_delay=86_400,  # its pinger cannot see a dead link; the watchdog pings instead
             ping_interval=86_400,
