@@ -115,8 +115,8 @@ class Table:
         path: Path,
         fmt: TableFormat,
         header: bool = True,
-        header_row: int | None = None,
         limits: ReadLimits | None = None,
+        header_row: int | None = None,
     ) -> None:
         self.path = path
         self.format = fmt
@@ -315,10 +315,10 @@ def open_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     header: bool = True,
-    header_row: int | None = None,
     limits: ReadLimits | None = None,
+    header_row: int | None = None,
 ) -> Table:
-    return Table(path, sniff(path, encoding, delimiter), header, header_row, limits)
+    return Table(path, sniff(path, encoding, delimiter), header, limits, header_row)
 
 
 def cell_text(value: object) -> str:
