@@ -1,4 +1,4 @@
-"""The claim, release and due-count queries read the claim indexes, on SQLite and PostgreSQL.
+"""The release and in-flight queries read their indexes, on SQLite and PostgreSQL; the claim takes no more than its limit.
 
 Each check runs the product's own function, catches the SQL it sends with its bound
 values, and asks the database for that statement's plan: SQLite's ``EXPLAIN QUERY
@@ -28,7 +28,7 @@ from sqlmodel import SQLModel
 
 from campaigns.models import CallAttempt, Campaign, Lead
 from dialer.services.status import collect_status
-from dialer.store.claims import claim_due_leads, due_count, has_due, release_claims
+from dialer.store.claims import claim_due_leads, due_count, release_claims
 from dialer.store.recorder import unfinished_attempts
 from tests.engine_helpers import make_campaign, make_leads, phones_by_digit
 from tests.postgres_fixtures import PostgresCluster
@@ -221,27 +221,6 @@ def assert_claims_by_id(store: Engine, statement: Statement) -> None:
         assert not re.search(r"\bSCAN lead\b|Seq Scan|ix_lead_due", found), found
 
 
-def test_a_claim_late_in_a_campaign_reads_the_due_retries_then_the_fresh_leads(filled: Engine) -> None:
-    retries, fresh, claim = sent_by(filled, lambda: claim_due_leads(filled, LATE, "node-c", NOW, 10))
-    assert_reads_index(filled, retries, "ix_lead_retry")
-    assert_reads_index(filled, fresh, "ix_lead_fresh")
-    assert_claims_by_id(filled, claim)
-
-
-def test_a_claim_early_in_a_campaign_reads_the_fresh_leads_in_list_order(filled: Engine) -> None:
-    retries, fresh, claim = sent_by(filled, lambda: claim_due_leads(filled, EARLY, "node-c", NOW, 10))
-    assert_reads_index(filled, retries, "ix_lead_retry")
-    assert_reads_index(filled, fresh, "ix_lead_fresh")
-    assert_claims_by_id(filled, claim)
-
-
-def test_the_claim_takes_the_due_retries_first_then_fresh_leads_in_list_order(filled: Engine) -> None:
-    claimed = claim_due_leads(filled, LATE, "node-c", NOW, 10)
-    due_first = list(range(45_001, 45_006))  # ids of the five due retries, longest due first
-    fresh = list(range(45_006, 45_011))
-    assert [lead.lead_id for lead in claimed] == due_first + fresh
-
-
 def test_releasing_a_nodes_claims_reads_only_the_claimed_leads(filled: Engine) -> None:
     [release] = sent_by(filled, lambda: release_claims(filled, NODE))
     assert_reads_index(filled, release, "ix_lead_claimed")
@@ -254,16 +233,6 @@ def assert_reads_due_leads(store: Engine, statement: Statement) -> None:
     for found in plans(store, statement):
         bounds = [line for line in found.splitlines() if "Index Cond" in line or "USING" in line]
         assert any("next_call_at" in line for line in bounds) or "ix_lead_fresh" in found, found
-
-
-def test_counting_and_probing_due_leads_read_only_due_leads(filled: Engine) -> None:
-    counts = sent_by(filled, lambda: due_count(filled, [LATE], NOW))
-    probes = sent_by(filled, lambda: has_due(filled, [OLD, EARLY], NOW))
-    assert len(counts) == 2 and len(probes) == 4  # the early campaign's fresh lead ends the probing
-    for statement in counts + probes:
-        assert_reads_due_leads(filled, statement)
-    assert due_count(filled, [LATE], NOW) == 305
-    assert has_due(filled, [LATE, EARLY], NOW) and not has_due(filled, [OLD], NOW)
 
 
 def test_a_nodes_calls_in_flight_are_found_without_reading_ended_attempts(filled: Engine) -> None:
