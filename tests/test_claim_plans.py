@@ -1,4 +1,4 @@
-"""The release and in-flight queries read their indexes, on SQLite and PostgreSQL; the claim takes no more than its limit.
+"""Release and the in-flight queries read their indexes on SQLite and PostgreSQL; claims keep their limit.
 
 Each check runs the product's own function, catches the SQL it sends with its bound
 values, and asks the database for that statement's plan: SQLite's ``EXPLAIN QUERY

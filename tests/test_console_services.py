@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 
 from campaigns import service
 from campaigns.models import CallAttempt, DncEntry, Lead, utcnow
-from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.services import accounts, console, dispositions
 from dialer.services.operators import add_operator
+from tests.console_helpers import connected_call
 
 pytestmark = pytest.mark.every_store
 
@@ -25,21 +25,7 @@ def _campaign(store: Engine, name: str = "spring") -> int:
 
 
 def _connected_call(store: Engine, campaign_id: int, operator: str, phone: str, **data: str) -> str:
-    with session_scope(store) as session:
-        lead = Lead(campaign_id=campaign_id, phone=phone, data=data, time_zones="Europe/Moscow")
-        session.add(lead)
-        session.flush()
-        assert lead.id is not None
-        attempt = CallAttempt(
-            id=f"a{lead.id}",
-            campaign_id=campaign_id,
-            lead_id=lead.id,
-            phone=phone,
-            connected_at=utcnow(),
-            operator=operator,
-        )
-        session.add(attempt)
-        return attempt.id
+    return connected_call(store, campaign_id, operator, phone, **data)[0]
 
 
 def test_passwords_are_hashed_and_logins_open_sessions(store: Engine) -> None:
