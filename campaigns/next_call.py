@@ -9,18 +9,14 @@ window's next opening then.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from campaigns.models import DIALABLE as DIALABLE
 from campaigns.models import Lead
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; the store writes only UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+from dialer.core.clock import aware
 
 
 def next_due(session: Session, campaign_ids: Sequence[int]) -> dict[int, datetime]:

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from campaigns.next_call import aware
 from campaigns.service import find_campaign
 from campaigns.tables import LEAD_TABLE, LIST_TABLE
+from dialer.core.clock import aware
 
 LEAD_COLUMNS = ("lead_id", "phone", "status", "attempts", "last_outcome", "next_call_at", "time_zones")
 _FETCH = 5000

@@ -6,12 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
+def aware(moment: datetime) -> datetime:
+    """A store datetime as an aware UTC one: the store writes only UTC, and SQLite may hand it back naive."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def to_dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
 def to_ts(dt: datetime) -> float:
-    return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
+    return aware(dt).timestamp()
 
 
 class Periodic:

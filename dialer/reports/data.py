@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import find_campaign
+from dialer.core.clock import aware
 from dialer.core.errors import InvalidInput
 
 LIVE = ("connected", "abandoned")
@@ -46,9 +47,7 @@ class CampaignReport:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return None if value is None else aware(value)
 
 
 def _zone(zones: str) -> str:

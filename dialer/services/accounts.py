@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from campaigns.models import LoginFailure, Operator, UserAccount, WebSession, utcnow
 from campaigns.store import session_scope
+from dialer.core.clock import aware
 from dialer.core.errors import InvalidInput, NotFound, UserError
 
 
@@ -206,7 +207,7 @@ def resolve_session(store: Engine, token: str) -> LoginSession | None:
         return None
     with Session(store) as session:
         row = session.get(WebSession, _token_hash(token))
-        if row is None or _aware(row.expires_at) < utcnow():
+        if row is None or aware(row.expires_at) < utcnow():
             return None
         user = session.get(UserAccount, row.user_id)
         if user is None or user.disabled:
@@ -221,7 +222,3 @@ def csrf_ok(login_session: LoginSession, sent: str | None) -> bool:
 def logout(store: Engine, token: str) -> None:
     with session_scope(store) as session:
         session.execute(delete(WebSession).where(col(WebSession.token_hash) == _token_hash(token)))
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

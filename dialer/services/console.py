@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import Engine
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from campaigns.models import CallAttempt, Campaign, CampaignScript, Lead, LeadList, Operator, utcnow
 from campaigns.store import session_scope
+from dialer.core.clock import aware
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.policy.script import ScriptPart, fill
 from dialer.services.accounts import Role, UserView
@@ -66,10 +67,6 @@ class CallCard:
     questions: list[QuestionView] = field(default_factory=list)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _operator(session: Session, name: str) -> Operator:
     operator = session.exec(select(Operator).where(Operator.name == name)).first()
     if operator is None:
@@ -83,10 +80,10 @@ def operator_state(store: Engine, operator: str) -> StateView:
         return StateView(
             op.name,
             op.desired_state,
-            _aware(op.desired_at) if op.desired_at else None,
+            aware(op.desired_at) if op.desired_at else None,
             op.pause_reason,
             op.state,
-            _aware(op.state_changed_at),
+            aware(op.state_changed_at),
         )
 
 
@@ -127,7 +124,7 @@ def call_card(store: Engine, user: UserView, attempt_id: str) -> CallCard:
         return CallCard(
             attempt_id=attempt.id,
             live=attempt.ended_at is None,
-            connected_at=_aware(attempt.connected_at) if attempt.connected_at else None,
+            connected_at=aware(attempt.connected_at) if attempt.connected_at else None,
             disposition=attempt.disposition,
             lead_id=lead.id,
             phone=lead.phone,
@@ -171,7 +168,7 @@ def _history(session: Session, lead_id: int, exclude: str) -> list[HistoryRow]:
         .order_by(col(CallAttempt.started_at).desc())
         .limit(50)
     ).all()
-    return [HistoryRow(_aware(r.started_at), r.outcome, r.disposition, r.note, r.operator) for r in rows]
+    return [HistoryRow(aware(r.started_at), r.outcome, r.disposition, r.note, r.operator) for r in rows]
 
 
 def local_times(time_zones: str, now: datetime) -> list[tuple[str, datetime]]:
