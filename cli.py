@@ -27,6 +27,8 @@ from dialer.cli import service_commands as cli_service
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.group import DB_HELP, DialerGroup
 from dialer.cli.support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
+from dialer.core import i18n
+from dialer.core.i18n import _
 from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
 from lists.safe_write import check_output, write_text
@@ -59,8 +61,14 @@ def main(
     show_version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", metavar="ru|en", help="Language of messages, tables and reports (default: the locale)."),
+    ] = None,
 ) -> None:
     """Outbound campaign dialer for Asterisk: campaigns, lead lists, do-not-call lists, pacing."""
+    if lang is not None:
+        i18n.use(lang)  # the root group restores the language when the command ends
     if db is not None:
         ctx.meta[DB_KEY] = db
 
@@ -118,7 +126,7 @@ def lists_import(
         output_rules=output_rules(ctx, [file], follow_symlinks, label="--rejects"),
     )
     if _large(file):
-        with _progress_bar(f"importing {file.name}") as advance:
+        with _progress_bar(_("importing {file}").format(file=file.name)) as advance:
             summary = import_leads(store(ctx), request, advance)
     else:
         summary = import_leads(store(ctx), request)
@@ -156,44 +164,55 @@ class _progress_bar:
 
 
 def _print_summary(summary: ImportSummary) -> None:
-    stdout.print(f"read: {summary.read}")
-    stdout.print(f"imported: {summary.imported}")
-    stdout.print(f"duplicates: {summary.duplicates}")
-    stdout.print(f"do-not-call: {summary.dnc}")
-    stdout.print(f"invalid: {summary.invalid}")
+    stdout.print(f"{_('read')}: {summary.read}")
+    stdout.print(f"{_('imported')}: {summary.imported}")
+    stdout.print(f"{_('duplicates')}: {summary.duplicates}")
+    stdout.print(f"{_('do-not-call')}: {summary.dnc}")
+    stdout.print(f"{_('invalid')}: {summary.invalid}")
     if summary.rejects_path is not None:
-        stdout.print(f"rejected rows: {escape(str(summary.rejects_path))}")
+        stdout.print(f"{_('rejected rows')}: {escape(str(summary.rejects_path))}")
     for reason, count in summary.window_problems.most_common():
-        stderr.print(f"[yellow]warning:[/yellow] {count} leads have {escape(reason)}; they were imported")
+        problem = _("{count} leads have {reason}; they were imported").format(count=count, reason=escape(reason))
+        stderr.print(f"[yellow]{_('warning:')}[/yellow] {problem}")
     _print_zones(summary)
 
 
 def _print_zones(summary: ImportSummary) -> None:
     for kind, count in summary.service_numbers.most_common():
         stderr.print(
-            f"[yellow]warning:[/yellow] service numbers ({escape(kind)}) imported: {count}; "
-            "they reach a business line, not a person"
+            f"[yellow]{_('warning:')}[/yellow] "
+            + _("service numbers ({kind}) imported: {count}; they reach a business line, not a person").format(
+                kind=escape(kind), count=count
+            )
         )
     sources = ", ".join(f"{source.value} {count}" for source, count in summary.zone_sources.most_common())
     if sources:
-        stdout.print(f"time zones from: {sources}")
+        stdout.print(_("time zones from: {sources}").format(sources=sources))
     hours = summary.hours
     if hours is None or not hours.leads:
         return
     stdout.print(
-        f"callable hours a day under the window ({hours.window_hours:g} h): "
-        f"median lead {hours.median:.1f} h, fewest {hours.fewest:.1f} h, any lead {hours.any_lead:.1f} h"
+        _(
+            "callable hours a day under the window ({window:g} h): "
+            "median lead {median:.1f} h, fewest {fewest:.1f} h, any lead {any:.1f} h"
+        ).format(window=hours.window_hours, median=hours.median, fewest=hours.fewest, any=hours.any_lead)
     )
     if summary.strict_intersection:
         stderr.print(
-            f"[yellow]warning:[/yellow] leads with only their number's candidate zones: "
-            f"{summary.strict_intersection}; they are called only when the window is open in all of them"
+            f"[yellow]{_('warning:')}[/yellow] "
+            + _(
+                "leads with only their number's candidate zones: {count}; "
+                "they are called only when the window is open in all of them"
+            ).format(count=summary.strict_intersection)
         )
     if hours.is_short:
         stderr.print(
-            f"[yellow]warning:[/yellow] leads callable less than half the window a day: {hours.short}; "
-            "give them a time-zone, city or region column, or load the numbering plan "
-            "(dialer numbering import)"
+            f"[yellow]{_('warning:')}[/yellow] "
+            + _(
+                "leads callable less than half the window a day: {count}; "
+                "give them a time-zone, city or region column, or load the numbering plan "
+                "(dialer numbering import)"
+            ).format(count=hours.short)
         )
 
 
@@ -223,7 +242,7 @@ def export_leads_command(
     service.get_campaign(store(ctx), campaign)  # an unknown campaign must not leave an empty file behind
     count = write_text(output, lambda handle: export_leads(store(ctx), campaign, handle), rules)
     if output != "-":
-        stderr.print(f"exported {count} leads to {escape(output)}")
+        stderr.print(_("exported {count} leads to {file}").format(count=count, file=escape(output)))
 
 
 # --- engine and tools (their commands live beside the library they drive) ----------------

@@ -33,6 +33,7 @@ from campaigns.settings import retry_policy as retry_policy
 from campaigns.store import session_scope
 from campaigns.window import CallingWindow
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import _
 from dialer.core.modes import PacingMode
 
 MODES = tuple(PacingMode)
@@ -103,7 +104,7 @@ class CampaignSpec:
         """Check every setting; raise ``InvalidInput`` naming the first bad one."""
         mode = mode.strip().lower()
         if mode not in MODES:
-            raise InvalidInput(f"--mode {mode!r}: expected one of {', '.join(MODES)}")
+            raise InvalidInput(_("--mode {mode}: expected one of {modes}").format(mode=repr(mode), modes=", ".join(MODES)))
         if ratio is not None and mode != PacingMode.RATIO:
             raise InvalidInput("--ratio applies only to --mode ratio")
         if ratio is not None and not 1.0 <= ratio <= 10.0:
@@ -204,7 +205,7 @@ def create_campaign(store: Engine, spec: CampaignSpec, share_queue: bool = False
     """Store a new campaign; a queue another campaign uses is refused unless ``share_queue``."""
     with session_scope(store) as session:
         if _find(session, spec.name) is not None:
-            raise InvalidInput(f"campaign {spec.name!r} already exists")
+            raise InvalidInput(_("campaign {name} already exists").format(name=repr(spec.name)))
         check_queue_free(session, spec.name, spec.queue, share_queue)
         campaign = Campaign(**asdict(spec))
         check_fits(campaign, {key: "--" + key.replace("_", "-") for key in asdict(spec)})
@@ -246,7 +247,7 @@ def find_campaign(session: Session, name: str) -> Campaign:
     """The campaign called ``name``, or ``NotFound`` listing the names that exist."""
     campaign = _find(session, name)
     if campaign is None:
-        raise NotFound(f"unknown campaign {name!r}{_known(session)}")
+        raise NotFound(_("unknown campaign {name}").format(name=repr(name)) + _known(session))
     return campaign
 
 
@@ -257,13 +258,15 @@ def find_campaigns(session: Session, names: Sequence[str]) -> list[Campaign]:
     missing = wanted - {c.name for c in found}
     if missing:
         unknown = ", ".join(repr(name) for name in sorted(missing))
-        raise NotFound(f"unknown campaign {unknown}{_known(session)}")
+        raise NotFound(_("unknown campaign {name}").format(name=unknown) + _known(session))
     return list(found)
 
 
 def _known(session: Session) -> str:
     names = session.exec(select(Campaign.name).order_by(Campaign.name).limit(10)).all()
-    return f" (known: {', '.join(names)})" if names else " (no campaigns yet: dialer campaign create NAME)"
+    if not names:
+        return " (" + _("no campaigns yet: dialer campaign create NAME") + ")"
+    return " (" + _("known: {names}").format(names=", ".join(names)) + ")"
 
 
 def lead_counts(store: Engine, campaign_id: int) -> dict[str, int]:

@@ -25,6 +25,7 @@ from campaigns.service import find_campaign
 from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from campaigns.window import CallingWindow, window_problem
 from dialer.core.errors import FieldRejected, InvalidInput
+from dialer.core.i18n import _
 from lists.dnc import dnc_phones
 from lists.inserter import LeadInserter, widen_sqlite_cache
 from lists.lead_zones import LeadZones, ListHours, ZoneSource, list_hours, next_week_start
@@ -172,8 +173,10 @@ def _resolve_columns(headers: list[str], mapping: dict[str, str], path: Path) ->
     phone = mapping.get("phone") or find_phone_column(headers)
     if phone is None:
         raise InvalidInput(
-            f"{shown(path)}: no phone column among {some(headers)}; name one with --map phone=COLUMN, "
-            "or the header row with --header-row N"
+            _(
+                "{file}: no phone column among {columns}; name one with --map phone=COLUMN, "
+                "or the header row with --header-row N"
+            ).format(file=shown(path), columns=some(headers))
         )
     found = {key: mapping.get(key) or _auto_column(headers, names) for key, names in _AUTO_HEADERS.items()}
     data = [h for h in headers if h != phone]
@@ -326,9 +329,11 @@ def _campaign_phones(conn: Connection, campaign_id: int) -> set[str]:
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:
     if summary.read == 0:
-        raise InvalidInput(f"{shown(path)} has a header but no data rows")
+        raise InvalidInput(_("{file} has a header but no data rows").format(file=shown(path)))
     if summary.invalid == summary.read:
         examples = "; ".join(rows.first_invalid)
         raise InvalidInput(
-            f"{shown(path)}: none of the {summary.read} rows has a valid phone number ({examples[:200]})"
+            _("{file}: none of the {count} rows has a valid phone number ({examples})").format(
+                file=shown(path), count=summary.read, examples=examples[:200]
+            )
         )

@@ -15,6 +15,7 @@ from campaigns import service, steering
 from campaigns.settings import DEFAULTS
 from dialer.cli import schedule_commands
 from dialer.cli.support import stdout, store
+from dialer.core.i18n import N_, _
 
 campaign_app = typer.Typer(help="Create, inspect and steer campaigns.", no_args_is_help=True)
 
@@ -130,7 +131,7 @@ def campaign_create(
         contact_limits=contact_limits,
     )
     campaign = service.create_campaign(store(ctx), spec, share_queue=share_queue)
-    stdout.print(f"created campaign {escape(campaign.name)} (id {campaign.id})")
+    stdout.print(_("created campaign {name} (id {id})").format(name=escape(campaign.name), id=campaign.id))
 
 
 @campaign_app.command("edit")
@@ -185,7 +186,7 @@ def campaign_edit(
     changes = {key: value for key, value in given.items() if value is not None}
     edit = steering.edit_campaign(store(ctx), name, changes, share_queue=share_queue)
     if not edit.changes:
-        stdout.print(f"campaign {escape(edit.name)}: nothing changed")
+        stdout.print(_("campaign {name}: nothing changed").format(name=escape(edit.name)))
         return
     for key, (before, after) in edit.changes.items():
         stdout.print(f"{escape(edit.name)}: {key}: {escape(str(before))} -> {escape(str(after))}")
@@ -193,31 +194,31 @@ def campaign_edit(
 
 def _steer(ctx: typer.Context, name: str, action: str, effect: str) -> None:
     change = steering.change_state(store(ctx), name, action)
-    stdout.print(f"campaign {escape(change.name)}: {change.before} -> {change.after}; {effect}")
+    stdout.print(f"{_('campaign')} {escape(change.name)}: {change.before} -> {change.after}; {_(effect)}")
 
 
 @campaign_app.command("pause")
 def campaign_pause(ctx: typer.Context, name: CampaignName) -> None:
     """No new calls; live calls finish; operators stay in the queue. Undo with resume."""
-    _steer(ctx, name, "pause", "no new calls, live calls finish")
+    _steer(ctx, name, "pause", N_("no new calls, live calls finish"))
 
 
 @campaign_app.command("resume")
 def campaign_resume(ctx: typer.Context, name: CampaignName) -> None:
     """Dial a paused, stopped or archived campaign again."""
-    _steer(ctx, name, "resume", "a running engine dials it again")
+    _steer(ctx, name, "resume", N_("a running engine dials it again"))
 
 
 @campaign_app.command("stop")
 def campaign_stop(ctx: typer.Context, name: CampaignName) -> None:
     """No new calls; live calls finish; then the engine lets the campaign and its queue go."""
-    _steer(ctx, name, "stop", "no new calls, live calls finish, then its operators leave the queue")
+    _steer(ctx, name, "stop", N_("no new calls, live calls finish, then its operators leave the queue"))
 
 
 @campaign_app.command("archive")
 def campaign_archive(ctx: typer.Context, name: CampaignName) -> None:
     """Hide a campaign from campaign list and status; refused while it has live calls."""
-    _steer(ctx, name, "archive", "hidden from campaign list and status (--all shows it)")
+    _steer(ctx, name, "archive", N_("hidden from campaign list and status (--all shows it)"))
 
 
 @campaign_app.command("list")
@@ -229,15 +230,24 @@ def campaign_list(
     engine = store(ctx)
     campaigns = service.list_campaigns(engine, archived=all_)
     if not campaigns:
-        stdout.print("no campaigns yet: dialer campaign create NAME")
+        stdout.print(_("no campaigns yet: dialer campaign create NAME"))
         return
     for campaign in campaigns:
         assert campaign.id is not None
         leads = sum(service.lead_counts(engine, campaign.id).values())
         stdout.print(
             f"{escape(campaign.name)}\t{campaign.state}\t{campaign.mode}\t{campaign.calling_window}\t"
-            f"{leads} leads"
+            + _("{count} leads").format(count=leads)
         )
+
+
+# campaign show's labels (campaigns.service.describe), translated where they are printed
+SHOW_LABELS = (
+    N_("name"), N_("state"), N_("mode"), N_("queue"), N_("dial template"), N_("caller id"), N_("region"),
+    N_("calling window"), N_("ring timeout"), N_("max channels"), N_("originate rate"), N_("max attempts"),
+    N_("retry"), N_("connect limit"), N_("abandon cap"), N_("amd"), N_("safe-harbour sound"),
+    N_("machine message"), N_("uk abandon rule"), N_("contact limits"),
+)  # fmt: skip
 
 
 @campaign_app.command("show")
@@ -247,15 +257,15 @@ def campaign_show(ctx: typer.Context, name: CampaignName) -> None:
     campaign = service.get_campaign(engine, name)
     assert campaign.id is not None
     for key, value in service.describe(campaign).items():
-        stdout.print(f"{key}: {escape(str(value))}")
+        stdout.print(f"{_(key) if key in SHOW_LABELS else key}: {escape(str(value))}")
     partners = steering.queue_partners_of(engine, campaign)
     if partners:
-        stdout.print(f"queue shared with: {escape(', '.join(partners))}")
+        stdout.print(_("queue shared with: {names}").format(names=escape(", ".join(partners))))
     counts = service.lead_counts(engine, campaign.id)
     total = sum(counts.values())
     detail = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
-    stdout.print(f"leads: {total}" + (f" ({detail})" if detail else ""))
+    stdout.print(_("leads: {count}").format(count=total) + (f" ({detail})" if detail else ""))
     due = steering.next_due(engine, campaign.id)
     if due is not None:
-        stdout.print(f"next call due: {due:%Y-%m-%d %H:%M} UTC")
+        stdout.print(_("next call due: {due} UTC").format(due=f"{due:%Y-%m-%d %H:%M}"))
     schedule_commands.print_rules(engine, name)

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from dialer.cli.support import output_rules, stdout, store
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 from dialer.services import accounts, console, dispositions, pause_codes, survey
 from lists.safe_write import check_output, write_text
 
@@ -35,14 +36,14 @@ def _password(from_stdin: bool) -> str:
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     if not password:
-        raise InvalidInput("an empty password is not allowed")
+        raise InvalidInput(_("an empty password is not allowed"))
     return password
 
 
 def _print_user(user: accounts.UserView) -> None:
-    operator = f", operator {escape(user.operator)}" if user.operator else ""
-    off = " (disabled)" if user.disabled else ""
-    stdout.print(f"{escape(user.name)}: {user.role.value}{operator}, language {user.language}{off}")
+    operator = f", {_('operator')} {escape(user.operator)}" if user.operator else ""
+    off = f" ({_('disabled')})" if user.disabled else ""
+    stdout.print(f"{escape(user.name)}: {user.role.value}{operator}, {_('language')} {user.language}{off}")
 
 
 @users_app.command("add")
@@ -66,7 +67,7 @@ def users_list(ctx: typer.Context) -> None:
     """List console accounts."""
     users = accounts.list_users(store(ctx))
     if not users:
-        stdout.print("no users yet: dialer users add NAME --role operator --operator OPNAME")
+        stdout.print(_("no users yet: dialer users add NAME --role operator --operator OPNAME"))
     for user in users:
         _print_user(user)
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from dialer.cli.support import AMI_HELP, FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 from dialer.engine.loop import DialEngine, EngineSettings, RunReport
 from dialer.pbx.config import DEFAULT_WRAPUP_S
 from dialer.services import operators as ops
@@ -36,8 +37,8 @@ Name = Annotated[str, typer.Argument(help="Operator name.")]
 
 def _print_operator(view: ops.OperatorView) -> None:
     stdout.print(
-        f"{escape(view.name)}: wants {view.desired_state}, queue says {view.state}"
-        f" ({escape(view.interface)}; campaigns: {escape(', '.join(view.campaigns) or '-')})"
+        f"{escape(view.name)}: {_('wants')} {view.desired_state}, {_('queue says')} {view.state}"
+        f" ({escape(view.interface)}; {_('campaigns')}: {escape(', '.join(view.campaigns) or '-')})"
     )
 
 
@@ -79,7 +80,7 @@ def operators_logout(ctx: typer.Context, name: Name) -> None:
 @operators_app.command("list")
 def operators_list(ctx: typer.Context) -> None:
     """Every operator with the state asked for and the state the queue reports."""
-    table = Table("operator", "interface", "wants", "queue says", "campaigns")
+    table = Table(_("operator"), _("interface"), _("wants"), _("queue says"), _("campaigns"))
     for view in ops.list_operators(store(ctx)):
         table.add_row(view.name, view.interface, view.desired_state, view.state, ", ".join(view.campaigns))
     stdout.print(table)
@@ -142,10 +143,10 @@ def run_command(
             await telephony.close()
 
     report = asyncio.run(main())
-    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or "none"
-    stderr.print(f"placed {report.started} calls; outcomes: {outcomes}")
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or _("none")
+    stderr.print(_("placed {count} calls; outcomes: {outcomes}").format(count=report.started, outcomes=outcomes))
     if report.left:
-        stderr.print(f"done for now: {escape(report.left)}")
+        stderr.print(_("done for now: {left}").format(left=escape(report.left)))
 
 
 # --- dialer export attempts ---------------------------------------------------------
@@ -163,4 +164,4 @@ def export_attempts_command(
     engine = store(ctx)
     count = write_text(output, lambda handle: export_attempts(engine, campaign, handle), rules)
     if output != "-":
-        stderr.print(f"exported {count} attempts to {escape(output)}")
+        stderr.print(_("exported {count} attempts to {file}").format(count=count, file=escape(output)))

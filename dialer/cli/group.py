@@ -2,12 +2,14 @@
 
 A ``UserError``, a phone system that cannot be reached, a store that cannot be used (damaged,
 locked, read-only) and a usage mistake (unknown option, a word where a number goes) each end in
-one line on stderr and exit code 2; exit code 1 means something unexpected.
+one line on stderr and exit code 2; exit code 1 means something unexpected. Every invocation
+speaks the locale's language (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) unless ``--lang`` says otherwise.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from typing import Annotated, Any
 
@@ -19,7 +21,9 @@ from typer.exceptions import TyperException
 
 from campaigns.store import store_problem
 from dialer.cli.support import DB_KEY, stderr
+from dialer.core import i18n
 from dialer.core.errors import TelephonyError, UserError
+from dialer.core.i18n import _
 
 DB_HELP = "Store: a SQLAlchemy URL or a SQLite file path (default ./dialer.db)."
 
@@ -64,6 +68,13 @@ class DialerGroup(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Usage mistakes (unknown option, a word where a number goes) are one line too, exit code 2."""
+        language = i18n.use(i18n.from_locale(os.environ))  # --lang, read later, may change it
+        try:
+            return self._main(*args, **kwargs)
+        finally:
+            i18n.restore(language)
+
+    def _main(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs.get("standalone_mode", True):
             return super().main(*args, **kwargs)
         kwargs["standalone_mode"] = False
@@ -74,10 +85,10 @@ class DialerGroup(TyperGroup):
             where = ctx.command_path if ctx is not None else "dialer"
             message = escape(_one_line(exc.format_message())[:300])
             if message:  # empty after the help of a bare group was printed
-                stderr.print(f"[red]error:[/red] {message} (see {escape(where)} --help)")
+                stderr.print(f"[red]{_('error:')}[/red] {message} ({_('see')} {escape(where)} --help)")
             sys.exit(exc.exit_code)
         except typer.Abort:
-            stderr.print("aborted")
+            stderr.print(_("aborted"))
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -85,13 +96,13 @@ class DialerGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            stderr.print(f"[red]error:[/red] {escape(_one_line(str(exc)))}")
+            stderr.print(f"[red]{_('error:')}[/red] {escape(_one_line(_(str(exc))))}")
             raise typer.Exit(2) from None
         except TelephonyError as exc:  # the phone system cannot be reached or refused the login
-            stderr.print(f"[red]error:[/red] {escape(_one_line(str(exc)))}")
+            stderr.print(f"[red]{_('error:')}[/red] {escape(_one_line(_(str(exc))))}")
             raise typer.Exit(2) from None
         except DBAPIError as exc:  # locked, read-only or gone while the command ran
-            stderr.print(f"[red]error:[/red] {escape(_one_line(store_problem(exc)))}")
+            stderr.print(f"[red]{_('error:')}[/red] {escape(_one_line(_(store_problem(exc))))}")
             raise typer.Exit(2) from None
 
 

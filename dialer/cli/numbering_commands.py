@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dialer.cli.support import stderr, stdout, store
+from dialer.core.i18n import _, ngettext
 from lists.numbering import load_numbering, loaded_ranges, numbering_status
 
 numbering_app = typer.Typer(
@@ -32,8 +33,8 @@ def numbering_import(
     """Load the registry's range files, replacing the plan loaded before (all or nothing)."""
     load = load_numbering(store(ctx), files)
     for loaded in load.files:
-        stdout.print(f"{escape(loaded.name)}: {loaded.rows} ranges" + _skipped(loaded.skipped))
-    stdout.print(f"loaded: {load.rows} ranges from {len(load.files)} files")
+        stdout.print(f"{escape(loaded.name)}: {loaded.rows} {_('ranges')}" + _skipped(loaded.skipped))
+    stdout.print(_("loaded: {ranges} ranges from {files} files").format(ranges=load.rows, files=len(load.files)))
     for problem in load.problems[:_SHOWN_PROBLEMS]:
         stderr.print(f"[yellow]warning:[/yellow] skipped {escape(problem)}")
     if len(load.problems) > _SHOWN_PROBLEMS:
@@ -47,7 +48,7 @@ def numbering_import(
 
 
 def _skipped(count: int) -> str:
-    return f", {count} line{'' if count == 1 else 's'} skipped" if count else ""
+    return ", " + ngettext("{count} line skipped", "{count} lines skipped", count).format(count=count) if count else ""
 
 
 @numbering_app.command("status")
@@ -56,10 +57,10 @@ def numbering_status_command(ctx: typer.Context) -> None:
     engine = store(ctx)
     files = numbering_status(engine)
     if not files:
-        stdout.print("no numbering plan loaded: Russian mobile numbers get every Russian time zone")
-        stdout.print("load the registry's files with: dialer numbering import ABC-3xx.csv DEF-9xx.csv ...")
+        stdout.print(_("no numbering plan loaded: Russian mobile numbers get every Russian time zone"))
+        stdout.print(_("load the registry's files with: dialer numbering import ABC-3xx.csv DEF-9xx.csv ..."))
         return
-    table = Table("file", "ranges", "skipped", "file date (UTC)", "loaded (UTC)")
+    table = Table(_("file"), _("ranges"), _("skipped"), _("file date (UTC)"), _("loaded (UTC)"))
     for loaded in files:
         file_date = f"{loaded.modified_at:%Y-%m-%d %H:%M}" if loaded.modified_at else "-"
         table.add_row(
@@ -70,4 +71,5 @@ def numbering_status_command(ctx: typer.Context) -> None:
             f"{loaded.loaded_at:%Y-%m-%d %H:%M}",
         )
     stdout.print(table)
-    stdout.print(f"ranges: {loaded_ranges(engine)}, loaded {files[0].loaded_at:%Y-%m-%d %H:%M} UTC")
+    loaded_at = f"{files[0].loaded_at:%Y-%m-%d %H:%M}"
+    stdout.print(_("ranges: {ranges}, loaded {at} UTC").format(ranges=loaded_ranges(engine), at=loaded_at))

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from dialer.cli.support import output_rules, stderr, store
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _, check_lang, current
 from lists.safe_write import check_output
 
 
@@ -32,16 +33,15 @@ def report_campaign_command(
         str | None, typer.Option("--from", help="First instant, YYYY-MM-DD[THH:MM] UTC (default: the start).")
     ] = None,
     to: Annotated[str | None, typer.Option(help="End instant, excluded (default: now).")] = None,
-    lang: Annotated[str, typer.Option(help="Labels: en or ru.")] = "en",
+    lang: Annotated[str | None, typer.Option(help="Labels: en or ru (default: dialer --lang, else the locale).")] = None,
 ) -> None:
     """Funnel, hours, abandon rate, operators, list penetration and answer rates of a campaign."""
     from dialer.reports.data import build_report
-    from dialer.reports.labels import check_lang
 
-    checked = check_lang(lang)
+    checked = current() if lang is None else check_lang(lang)
     suffix = output.suffix.lower()
     if suffix not in (".html", ".xlsx"):
-        raise InvalidInput(f"-o {output}: the report is written as .html or .xlsx")
+        raise InvalidInput(_("-o {file}: the report is written as .html or .xlsx").format(file=output))
     rules = output_rules(ctx, label="-o")
     check_output(output, rules)  # refused before the report is computed
     report = build_report(store(ctx), name, _instant("--from", from_), _instant("--to", to))
@@ -53,4 +53,4 @@ def report_campaign_command(
         from dialer.reports.xlsx import write_xlsx
 
         write_xlsx(report, output, checked, rules)
-    stderr.print(f"wrote the report on {escape(name)} to {escape(str(output))}")
+    stderr.print(_("wrote the report on {name} to {file}").format(name=escape(name), file=escape(str(output))))

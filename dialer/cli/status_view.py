@@ -25,6 +25,7 @@ from rich.text import Text
 from dialer.cli import schedule_commands
 from dialer.cli.support import stdout, store
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import N_, _
 from dialer.services.status import CampaignStatus, StatusReport, collect_status
 from dialer.store.nodes import DEFAULT_LEASE_S, NodeHealth
 from dialer.store.pace import PacingView
@@ -103,7 +104,8 @@ def fitted(report: StatusReport, now: float, height: int, width: int) -> Rendera
     hidden = len(report.campaigns) - len(shown)
     parts: list[RenderableType] = [_fit_table(_rows(shown, now), width)]
     if hidden:
-        parts.append(Text(f"... and {hidden} more campaigns (--campaign NAME to pick)", no_wrap=True))
+        more = _("... and {count} more campaigns (--campaign NAME to pick)").format(count=hidden)
+        parts.append(Text(more, no_wrap=True))
     parts += [Text(line, no_wrap=True, overflow="ellipsis") for line in lines]
     return Group(*parts)
 
@@ -114,7 +116,8 @@ def render(report: StatusReport, now: float) -> RenderableType:
 
 
 HEADERS = (
-    "campaign", "state", "mode", "dialed by", "leads left", "next due", "no window", "in flight", "outcomes"
+    N_("campaign"), N_("state"), N_("mode"), N_("dialed by"), N_("leads left"), N_("next due"),
+    N_("no window"), N_("in flight"), N_("outcomes"),
 )  # fmt: skip
 _NAME, _OUTCOMES = 0, len(HEADERS) - 1
 _DROP_ORDER = (6, 3, 2, 7)  # what a narrow screen loses first: no window, dialed by, mode, in flight
@@ -140,7 +143,7 @@ def _rows(campaigns: Sequence[CampaignStatus], now: float) -> list[list[str]]:
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], compact: bool = False) -> Table:
-    table = Table(*headers, box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD)
+    table = Table(*(_(h) for h in headers), box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD)
     for row in rows:
         table.add_row(*row)
     return table
@@ -192,39 +195,38 @@ def due_text(due: datetime | None, now: datetime) -> str:
     if due is None:
         return "-"
     if due <= now:
-        return "now"
+        return _("now")
     if due.date() == now.date():
         return f"{due:%H:%M} UTC"
     return f"{due:%Y-%m-%d %H:%M} UTC"
 
 
 def _lines(report: StatusReport, now: float) -> list[str]:
-    operators = ", ".join(f"{k} {v}" for k, v in sorted(report.operators.items())) or "none"
-    lines = [f"calls in flight: {report.in_flight}; operators: {operators}"]
+    operators = ", ".join(f"{k} {v}" for k, v in sorted(report.operators.items())) or _("none")
+    lines = [_("calls in flight: {count}; operators: {operators}").format(count=report.in_flight, operators=operators)]
     lines.append(engines_line(report.nodes, datetime.fromtimestamp(now, UTC)))
     for c in report.campaigns:
         lines += [pacing_line(c.name, view, now) for view in c.pacing]
     for c in report.campaigns:
         if c.no_window:
-            lines.append(
-                f"{c.name}: {c.no_window} leads can never be called in their calling window;"
-                " set their time zone or region"
-            )
+            never = _("{count} leads can never be called in their calling window; set their time zone or region")
+            lines.append(f"{c.name}: " + never.format(count=c.no_window))
     return lines
 
 
 def engines_line(engines: Sequence[NodeHealth], now: datetime) -> str:
     """Running engines and how recently each beat its heartbeat."""
     if not engines:
-        return "engines: none running"
+        return _("engines: none running")
     parts = []
     for node in engines:
         silent = node.silent_for(now)
         if silent > DEFAULT_LEASE_S:
-            parts.append(f"{node.name} (silent {silent:.0f} s: another engine will take it over)")
+            note = _("silent {seconds:.0f} s: another engine will take it over").format(seconds=silent)
         else:
-            parts.append(f"{node.name} (alive {silent:.0f} s ago)")
-    return "engines: " + ", ".join(parts)
+            note = _("alive {seconds:.0f} s ago").format(seconds=silent)
+        parts.append(f"{node.name} ({note})")
+    return _("engines: {engines}").format(engines=", ".join(parts))
 
 
 def _pct(value: object) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from campaigns.store import open_store, resolve_url
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 from lists.safe_write import OutputRules, store_files
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def _refuse_memory(db: str | None) -> None:
         database in ("", ":memory:") or "mode=memory" in url or database.startswith("file::memory:")
     ):
         raise InvalidInput(
-            "--db :memory: keeps the store in memory, lost when the command ends: give a file or a server URL"
+            _("--db :memory: keeps the store in memory, lost when the command ends: give a file or a server URL")
         )
 
 
@@ -94,7 +95,7 @@ def ami_settings(option: str | None) -> AmiSettings:
 
     url = option or os.environ.get("DIALER_AMI_URL")
     if not url:
-        raise InvalidInput("no phone system: set DIALER_AMI_URL=ami://user@host:port and DIALER_AMI_SECRET")
+        raise InvalidInput(_("no phone system: set DIALER_AMI_URL=ami://user@host:port and DIALER_AMI_SECRET"))
     settings = parse_ami_url(url, secret=os.environ.get("DIALER_AMI_SECRET"))
     if option and settings.secret and settings.secret in option:
         stderr.print(

@@ -1,77 +1,59 @@
-"""The report's words in English and Russian: table titles, column names, chart captions."""
+"""The report's words: table titles, column names, chart captions, through the product's catalogue.
+
+Titles are English sentences; column names stay the table's own names in English (what pandas
+reads back) and get a Russian caption from the catalogue (``dialer.core.i18n``, domain ``dialer``).
+"""
 
 from __future__ import annotations
 
-from dialer.core.errors import InvalidInput
+from dialer.core.i18n import LANGS, N_, check_lang, gettext
 
-LANGS = ("en", "ru")
+__all__ = ["LANGS", "check_lang", "column", "title"]
 
 TITLES = {
-    "en": {
-        "report": "Campaign report",
-        "funnel": "Outcome funnel",
-        "hourly": "Attempts, answers and connects by hour (leads' local time)",
-        "abandon": "Abandon rate per day against the cap",
-        "operators": "Operator performance",
-        "leads_status": "List penetration: leads by status",
-        "leads_attempts": "List penetration: leads by number of attempts",
-        "answer_rate": "Answer rate by hour and time zone",
-        "period": "Period",
-        "all": "all time",
-        "generated": "Generated",
-        "not_recorded": "Wrap-up, pause and idle time are not recorded per interval yet.",
-    },
-    "ru": {
-        "report": "Отчёт по кампании",
-        "funnel": "Воронка исходов",
-        "hourly": "Попытки, ответы и соединения по часам (местное время абонента)",
-        "abandon": "Доля брошенных вызовов по дням и предел",
-        "operators": "Работа операторов",
-        "leads_status": "Проработка базы: контакты по статусу",
-        "leads_attempts": "Проработка базы: контакты по числу попыток",
-        "answer_rate": "Доля ответов по часам и часовым поясам",
-        "period": "Период",
-        "all": "всё время",
-        "generated": "Сформирован",
-        "not_recorded": "Время поствызывной обработки, пауз и простоя пока не записывается по интервалам.",
-    },
+    "report": N_("Campaign report"),
+    "funnel": N_("Outcome funnel"),
+    "hourly": N_("Attempts, answers and connects by hour (leads' local time)"),
+    "abandon": N_("Abandon rate per day against the cap"),
+    "operators": N_("Operator performance"),
+    "leads_status": N_("List penetration: leads by status"),
+    "leads_attempts": N_("List penetration: leads by number of attempts"),
+    "answer_rate": N_("Answer rate by hour and time zone"),
+    "period": N_("Period"),
+    "all": N_("all time"),
+    "generated": N_("Generated"),
+    "not_recorded": N_("Wrap-up, pause and idle time are not recorded per interval yet."),
 }
 
-COLUMNS = {
-    "en": {},
-    "ru": {
-        "step": "этап",
-        "count": "количество",
-        "hour": "час",
-        "attempts": "попытки",
-        "answers": "ответы",
-        "connects": "соединения",
-        "day": "день",
-        "live_answers": "ответы людей",
-        "abandoned": "брошено",
-        "rate": "доля",
-        "cap": "предел",
-        "operator": "оператор",
-        "talk_s": "разговор, с",
-        "mean_talk_s": "средний разговор, с",
-        "connects_per_talk_hour": "соединений на час разговора",
-        "status": "статус",
-        "leads": "контакты",
-        "zone": "часовой пояс",
-        "answer_rate": "доля ответов",
-    },
-}
-
-
-def check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise InvalidInput(f"unknown --lang {lang!r}: use en or ru")
-    return lang
+# The tables' own column names: English as they are, Russian from the catalogue.
+COLUMNS = frozenset(
+    {
+        N_("step"),
+        N_("count"),
+        N_("hour"),
+        N_("attempts"),
+        N_("answers"),
+        N_("connects"),
+        N_("day"),
+        N_("live_answers"),
+        N_("abandoned"),
+        N_("rate"),
+        N_("cap"),
+        N_("operator"),
+        N_("talk_s"),
+        N_("mean_talk_s"),
+        N_("connects_per_talk_hour"),
+        N_("status"),
+        N_("leads"),
+        N_("zone"),
+        N_("answer_rate"),
+    }
+)
 
 
 def title(lang: str, key: str) -> str:
-    return TITLES[lang][key]
+    return gettext(TITLES[key], lang)
 
 
 def column(lang: str, name: str) -> str:
-    return COLUMNS[lang].get(name, name)
+    return gettext(name, lang) if name in COLUMNS else name

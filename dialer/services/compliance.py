@@ -35,6 +35,7 @@ from campaigns.service import find_campaign
 from campaigns.settings import MIN_RING_TIMEOUT_S
 from campaigns.window import CallingWindow
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import N_, _
 from dialer.policy.abandon_rules import UK_RULE, US_RULE, RuleVerdict, campaign_span, judge
 from dialer.policy.compliance_checks import (
     UK_REDIAL_HOLD,
@@ -326,14 +327,15 @@ def write_csv(report: ComplianceReport, out: IO[str]) -> None:
 
 def render(report: ComplianceReport) -> Table:
     """The record as a table for the terminal, the verdict as its caption."""
-    table = Table(title=f"Compliance of campaign {report.campaign} as of {report.now:%Y-%m-%d %H:%M:%S} UTC")
-    for header in ("metric", "value", "limit", "ok", "counts", "period (UTC)"):
-        table.add_column(header, justify="left" if header in ("metric", "period (UTC)") else "right")
+    title = _("Compliance of campaign {campaign} as of {now} UTC")
+    table = Table(title=title.format(campaign=report.campaign, now=f"{report.now:%Y-%m-%d %H:%M:%S}"))
+    for header in (N_("metric"), N_("value"), N_("limit"), N_("ok"), N_("counts"), N_("period (UTC)")):
+        table.add_column(_(header), justify="left" if header in ("metric", "period (UTC)") else "right")
     for row in report.to_rows():
         if row["metric"] == "verdict" or str(row["metric"]).endswith("_rule"):
             continue
         ok = row["ok"]
-        mark = "" if ok is None else ("[green]yes[/]" if ok else "[bold red]NO[/]")
+        mark = "" if ok is None else (f"[green]{_('yes')}[/]" if ok else f"[bold red]{_('NO')}[/]")
         table.add_row(
             _cell(row["metric"]),
             _cell(row["value"]),
@@ -344,7 +346,10 @@ def render(report: ComplianceReport) -> Table:
         )
     lines = [f"[{'green' if v.compliant else 'bold red'}]{escape(v.text())}[/]" for v in report.rules]
     style = "green" if report.compliant else "bold red"
-    lines.append(f"[{style}]{escape(report.verdict)}[/]")
+    verdict = _("compliant") if report.compliant else _("NOT compliant: {reasons}").format(
+        reasons="; ".join(report.reasons)
+    )
+    lines.append(f"[{style}]{escape(verdict)}[/]")
     table.caption = "\n".join(lines)
     return table
 

@@ -10,10 +10,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 
+from dialer.core.i18n import CONSOLE, translations
 from dialer.services.accounts import LoginSession
 from dialer.services.console import call_card, current_attempt, operator_state
 from dialer.services.pause_codes import list_pause_codes
-from dialer.web.i18n import translations
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -35,7 +35,7 @@ def _epoch(value: datetime | None) -> str:
 
 
 def render(env: Environment, template: str, language: str, **context: Any) -> str:
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(language, CONSOLE), newstyle=True)  # type: ignore[attr-defined]
     return env.get_template(template).render(language=language, **context)
 
 
