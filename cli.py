@@ -63,7 +63,9 @@ def main(
     ] = False,
     lang: Annotated[
         str | None,
-        typer.Option("--lang", metavar="ru|en", help="Language of messages, tables and reports (default: the locale)."),
+        typer.Option(
+            "--lang", metavar="ru|en", help="Language of messages, tables and reports (default: the locale)."
+        ),
     ] = None,
 ) -> None:
     """Outbound campaign dialer for Asterisk: campaigns, lead lists, do-not-call lists, pacing."""
@@ -172,7 +174,9 @@ def _print_summary(summary: ImportSummary) -> None:
     if summary.rejects_path is not None:
         stdout.print(f"{_('rejected rows')}: {escape(str(summary.rejects_path))}")
     for reason, count in summary.window_problems.most_common():
-        problem = _("{count} leads have {reason}; they were imported").format(count=count, reason=escape(reason))
+        problem = _("{count} leads have {reason}; they were imported").format(
+            count=count, reason=escape(reason)
+        )
         stderr.print(f"[yellow]{_('warning:')}[/yellow] {problem}")
     _print_zones(summary)
 
@@ -181,9 +185,9 @@ def _print_zones(summary: ImportSummary) -> None:
     for kind, count in summary.service_numbers.most_common():
         stderr.print(
             f"[yellow]{_('warning:')}[/yellow] "
-            + _("service numbers ({kind}) imported: {count}; they reach a business line, not a person").format(
-                kind=escape(kind), count=count
-            )
+            + _(
+                "service numbers ({kind}) imported: {count}; they reach a business line, not a person"
+            ).format(kind=escape(kind), count=count)
         )
     sources = ", ".join(f"{source.value} {count}" for source, count in summary.zone_sources.most_common())
     if sources:

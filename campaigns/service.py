@@ -104,7 +104,9 @@ class CampaignSpec:
         """Check every setting; raise ``InvalidInput`` naming the first bad one."""
         mode = mode.strip().lower()
         if mode not in MODES:
-            raise InvalidInput(_("--mode {mode}: expected one of {modes}").format(mode=repr(mode), modes=", ".join(MODES)))
+            raise InvalidInput(
+                _("--mode {mode}: expected one of {modes}").format(mode=repr(mode), modes=", ".join(MODES))
+            )
         if ratio is not None and mode != PacingMode.RATIO:
             raise InvalidInput("--ratio applies only to --mode ratio")
         if ratio is not None and not 1.0 <= ratio <= 10.0:

@@ -144,7 +144,9 @@ def run_command(
 
     report = asyncio.run(main())
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or _("none")
-    stderr.print(_("placed {count} calls; outcomes: {outcomes}").format(count=report.started, outcomes=outcomes))
+    stderr.print(
+        _("placed {count} calls; outcomes: {outcomes}").format(count=report.started, outcomes=outcomes)
+    )
     if report.left:
         stderr.print(_("done for now: {left}").format(left=escape(report.left)))
 

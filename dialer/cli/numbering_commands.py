@@ -34,7 +34,9 @@ def numbering_import(
     load = load_numbering(store(ctx), files)
     for loaded in load.files:
         stdout.print(f"{escape(loaded.name)}: {loaded.rows} {_('ranges')}" + _skipped(loaded.skipped))
-    stdout.print(_("loaded: {ranges} ranges from {files} files").format(ranges=load.rows, files=len(load.files)))
+    stdout.print(
+        _("loaded: {ranges} ranges from {files} files").format(ranges=load.rows, files=len(load.files))
+    )
     for problem in load.problems[:_SHOWN_PROBLEMS]:
         stderr.print(f"[yellow]warning:[/yellow] skipped {escape(problem)}")
     if len(load.problems) > _SHOWN_PROBLEMS:
@@ -48,7 +50,11 @@ def numbering_import(
 
 
 def _skipped(count: int) -> str:
-    return ", " + ngettext("{count} line skipped", "{count} lines skipped", count).format(count=count) if count else ""
+    return (
+        ", " + ngettext("{count} line skipped", "{count} lines skipped", count).format(count=count)
+        if count
+        else ""
+    )
 
 
 @numbering_app.command("status")

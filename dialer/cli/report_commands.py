@@ -33,7 +33,9 @@ def report_campaign_command(
         str | None, typer.Option("--from", help="First instant, YYYY-MM-DD[THH:MM] UTC (default: the start).")
     ] = None,
     to: Annotated[str | None, typer.Option(help="End instant, excluded (default: now).")] = None,
-    lang: Annotated[str | None, typer.Option(help="Labels: en or ru (default: dialer --lang, else the locale).")] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="Labels: en or ru (default: dialer --lang, else the locale).")
+    ] = None,
 ) -> None:
     """Funnel, hours, abandon rate, operators, list penetration and answer rates of a campaign."""
     from dialer.reports.data import build_report
@@ -53,4 +55,6 @@ def report_campaign_command(
         from dialer.reports.xlsx import write_xlsx
 
         write_xlsx(report, output, checked, rules)
-    stderr.print(_("wrote the report on {name} to {file}").format(name=escape(name), file=escape(str(output))))
+    stderr.print(
+        _("wrote the report on {name} to {file}").format(name=escape(name), file=escape(str(output)))
+    )

@@ -203,13 +203,19 @@ def due_text(due: datetime | None, now: datetime) -> str:
 
 def _lines(report: StatusReport, now: float) -> list[str]:
     operators = ", ".join(f"{k} {v}" for k, v in sorted(report.operators.items())) or _("none")
-    lines = [_("calls in flight: {count}; operators: {operators}").format(count=report.in_flight, operators=operators)]
+    lines = [
+        _("calls in flight: {count}; operators: {operators}").format(
+            count=report.in_flight, operators=operators
+        )
+    ]
     lines.append(engines_line(report.nodes, datetime.fromtimestamp(now, UTC)))
     for c in report.campaigns:
         lines += [pacing_line(c.name, view, now) for view in c.pacing]
     for c in report.campaigns:
         if c.no_window:
-            never = _("{count} leads can never be called in their calling window; set their time zone or region")
+            never = _(
+                "{count} leads can never be called in their calling window; set their time zone or region"
+            )
             lines.append(f"{c.name}: " + never.format(count=c.no_window))
     return lines
 

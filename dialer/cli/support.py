@@ -57,7 +57,10 @@ def _refuse_memory(db: str | None) -> None:
         database in ("", ":memory:") or "mode=memory" in url or database.startswith("file::memory:")
     ):
         raise InvalidInput(
-            _("--db :memory: keeps the store in memory, lost when the command ends: give a file or a server URL")
+            _(
+                "--db :memory: keeps the store in memory, lost when the command ends: "
+                "give a file or a server URL"
+            )
         )
 
 
@@ -95,7 +98,9 @@ def ami_settings(option: str | None) -> AmiSettings:
 
     url = option or os.environ.get("DIALER_AMI_URL")
     if not url:
-        raise InvalidInput(_("no phone system: set DIALER_AMI_URL=ami://user@host:port and DIALER_AMI_SECRET"))
+        raise InvalidInput(
+            _("no phone system: set DIALER_AMI_URL=ami://user@host:port and DIALER_AMI_SECRET")
+        )
     settings = parse_ami_url(url, secret=os.environ.get("DIALER_AMI_SECRET"))
     if option and settings.secret and settings.secret in option:
         stderr.print(

@@ -97,6 +97,6 @@ def _(message: str) -> str:
     return gettext(message)
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "mark, translate later"
+def N_(message: str) -> str:  # gettext's own name for "mark, translate later"
     """Marks ``message`` for the catalogue without translating it here."""
     return message

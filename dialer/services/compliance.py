@@ -346,8 +346,10 @@ def render(report: ComplianceReport) -> Table:
         )
     lines = [f"[{'green' if v.compliant else 'bold red'}]{escape(v.text())}[/]" for v in report.rules]
     style = "green" if report.compliant else "bold red"
-    verdict = _("compliant") if report.compliant else _("NOT compliant: {reasons}").format(
-        reasons="; ".join(report.reasons)
+    verdict = (
+        _("compliant")
+        if report.compliant
+        else _("NOT compliant: {reasons}").format(reasons="; ".join(report.reasons))
     )
     lines.append(f"[{style}]{escape(verdict)}[/]")
     table.caption = "\n".join(lines)
