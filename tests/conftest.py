@@ -17,6 +17,14 @@ from campaigns.store import open_store
 pytest_plugins = ["tests.asterisk_fixtures", "tests.postgres_fixtures", "tests.browser_fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests read English messages, whatever the machine's locale, unless one sets its own."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture
 def db_url(tmp_path: Path, store_backend: str, request: pytest.FixtureRequest) -> str:
     if store_backend == "postgresql":

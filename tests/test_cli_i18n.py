@@ -1,0 +1,158 @@
+"""The command line in Russian and English: the locale (``LANG``, ``LC_MESSAGES``, ``LC_ALL``) or
+``--lang`` picks the language of messages, tables, errors and the report, for a manager's whole day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from campaigns.models import CallAttempt, Lead
+from campaigns.store import session_scope
+from cli import app
+from dialer.core import i18n
+from tests.engine_helpers import make_campaign, make_leads, phones_by_digit
+
+runner = CliRunner()
+RU = {"LANG": "ru_RU.UTF-8"}
+C = {"LANG": "C"}
+
+
+def dialer(db_url: str, env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--db", db_url, *args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'dialer.db'}"
+
+
+@pytest.fixture
+def leads_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "ФИО;Телефон;Город\nИван;8 (916) 123-45-67;Москва\nПётр;+7 916 123 45 67;Тверь\n"
+        "Анна;(495) 123-45-67;Москва\nОлег;12;Казань\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_managers_day_comes_out_in_russian(db_url: str, leads_csv: Path, tmp_path: Path) -> None:
+    code, out, err = dialer(db_url, RU, "campaign", "create", "весна", "--dial-template", "PJSIP/{number}@t")
+    assert (code, out.strip()) == (0, "создана кампания весна (id 1)"), err
+    code, out, err = dialer(db_url, RU, "lists", "import", str(leads_csv), "--campaign", "весна")
+    assert code == 0, err
+    assert "прочитано: 4" in out and "загружено: 2" in out and "дубликаты: 1" in out and "с ошибками: 1" in out
+    assert "часовые пояса взяты из:" in out and "часов в день, когда можно звонить" in out
+    code, out, _ = dialer(db_url, RU, "campaign", "list")
+    assert code == 0 and "контактов: 2" in out
+    code, out, _ = dialer(db_url, RU, "campaign", "show", "весна")
+    assert code == 0 and "режим: progressive" in out and "окно звонков: 09:00-21:00" in out
+    assert "контакты: 2 (new 2)" in out
+    code, out, _ = dialer(db_url, RU, "status")
+    assert code == 0
+    assert "кампания" in out and "осталось контактов" in out and "вызовов в работе: 0" in out
+    assert "движки: ни один не запущен" in out
+    output = tmp_path / "leads-out.csv"
+    code, _, err = dialer(db_url, RU, "export", "leads", "--campaign", "весна", "-o", str(output))
+    assert code == 0 and f"выгружено контактов: 2, в {output}" in " ".join(err.split())
+
+
+def test_the_same_day_in_english_under_the_c_locale(db_url: str, leads_csv: Path) -> None:
+    code, out, _ = dialer(db_url, C, "campaign", "create", "spring", "--dial-template", "PJSIP/{number}@t")
+    assert (code, out.strip()) == (0, "created campaign spring (id 1)")
+    code, out, _ = dialer(db_url, C, "lists", "import", str(leads_csv), "--campaign", "spring")
+    assert code == 0 and "read: 4" in out and "imported: 2" in out
+    code, out, _ = dialer(db_url, C, "status")
+    assert code == 0 and "leads left" in out and "engines: none running" in out
+    assert not any("\u0400" <= ch <= "\u04ff" for ch in out)
+
+
+def test_errors_are_one_russian_line_with_exit_code_2(db_url: str, tmp_path: Path) -> None:
+    dialer(db_url, RU, "campaign", "create", "весна")
+    code, out, err = dialer(db_url, RU, "campaign", "show", "осень")
+    assert code == 2 and out == ""
+    assert err.strip() == "ошибка: нет кампании 'осень' (есть: весна)"
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    code, _, err = dialer(db_url, RU, "lists", "import", str(empty), "--campaign", "весна")
+    assert code == 2 and err.strip().startswith("ошибка: файл") and err.strip().endswith("пуст")
+    code, _, err = dialer(db_url, C, "campaign", "show", "autumn")
+    assert code == 2 and err.strip() == "error: unknown campaign 'autumn' (known: весна)"
+
+
+@pytest.mark.parametrize(
+    ("env", "option", "expected"),
+    [
+        (RU, ["--lang", "en"], "no campaigns yet: dialer campaign create NAME"),
+        (C, ["--lang", "ru"], "кампаний пока нет: dialer campaign create ИМЯ"),
+        ({"LANG": "ru_RU.UTF-8", "LC_ALL": "C"}, [], "no campaigns yet: dialer campaign create NAME"),
+        ({"LANG": "C", "LC_MESSAGES": "ru_RU.UTF-8"}, [], "кампаний пока нет: dialer campaign create ИМЯ"),
+        ({"LANG": "de_DE.UTF-8"}, [], "no campaigns yet: dialer campaign create NAME"),
+    ],
+)
+def test_lang_beats_the_locale_and_lc_all_beats_lang(
+    db_url: str, env: dict[str, str], option: list[str], expected: str
+) -> None:
+    result = runner.invoke(app, [*option, "--db", db_url, "campaign", "list"], env=env)
+    assert result.exit_code == 0 and result.stdout.strip() == expected
+
+
+def test_an_unknown_lang_is_one_line_and_exit_code_2(db_url: str) -> None:
+    result = runner.invoke(app, ["--lang", "de", "--db", db_url, "campaign", "list"], env=C)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip() == "error: unknown --lang 'de': use en or ru"
+    result = runner.invoke(app, ["--lang", "xx", "--db", db_url, "campaign", "list"], env=RU)
+    assert result.stderr.strip() == "ошибка: неизвестный --lang 'xx': используйте en или ru"
+
+
+def test_the_language_ends_with_the_command(db_url: str) -> None:
+    dialer(db_url, RU, "campaign", "list")
+    runner.invoke(app, ["--lang", "ru", "--db", db_url, "campaign", "list"], env=C)
+    assert i18n.current() == "en"
+
+
+def _seed_attempts(store: Engine) -> None:
+    cid = make_campaign(store, "осень")
+    ids = make_leads(store, cid, phones_by_digit([0, 0]))
+    start = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    with session_scope(store) as session:
+        for n, lead_id in enumerate(ids):
+            lead = session.get(Lead, lead_id)
+            assert lead is not None
+            at = start + timedelta(minutes=n)
+            session.add(CallAttempt(
+                id=f"a{lead_id}", campaign_id=cid, lead_id=lead_id, phone=lead.phone, started_at=at,
+                answered_at=at + timedelta(seconds=5), connected_at=at + timedelta(seconds=6),
+                ended_at=at + timedelta(seconds=60), outcome="connected", operator="op101",
+            ))  # fmt: skip
+
+
+def test_the_report_and_the_compliance_record_follow_the_locale(
+    store: Engine, db_url: str, tmp_path: Path
+) -> None:
+    _seed_attempts(store)
+    html = tmp_path / "r.html"
+    code, _, err = dialer(db_url, RU, "report", "campaign", "осень", "-o", str(html))
+    assert code == 0, err
+    page = html.read_text(encoding="utf-8")
+    assert "<h1>Отчёт по кампании: осень</h1>" in page and "Воронка исходов" in page and "разговор, с" in page
+    code, _, _ = dialer(db_url, RU, "report", "campaign", "осень", "-o", str(html), "--lang", "en")
+    assert code == 0 and "<h1>Campaign report: осень</h1>" in html.read_text(encoding="utf-8")
+    code, out, _ = dialer(db_url, RU, "report", "compliance", "--campaign", "осень")
+    assert code == 0 and "Соблюдение правил кампанией осень" in out and "показатель" in out
+    code, out, _ = dialer(db_url, C, "report", "compliance", "--campaign", "осень")
+    assert code == 0 and "Compliance of campaign осень" in out
+
+
+def test_numbering_and_users_speak_russian(db_url: str) -> None:
+    code, out, _ = dialer(db_url, RU, "numbering", "status")
+    assert code == 0 and out.startswith("план нумерации не загружен")
+    code, out, _ = dialer(db_url, RU, "users", "list")
+    assert code == 0 and out.startswith("пользователей пока нет")
