@@ -21,7 +21,6 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from dialer.core.errors import InvalidInput
-from dialer.core.i18n import _
 from lists.limits import ReadLimits, XlsxShape, check_csv_lines, check_regular, check_xlsx, shown
 
 DELIMITERS = (",", ";", "\t")
@@ -92,7 +91,7 @@ def sniff(path: Path, encoding: str | None = None, delimiter: str | None = None)
     check_regular(path)
     sample = _read_sample(path)
     if not sample.strip():
-        raise InvalidInput(_("{file} is empty").format(file=shown(path)))
+        raise InvalidInput(f"{shown(path)} is empty")
     if sample.startswith(_ZIP_MAGIC):
         return TableFormat("xlsx")
     if sample.startswith(_OLE_MAGIC):

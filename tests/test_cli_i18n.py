@@ -80,9 +80,9 @@ def test_errors_are_one_russian_line_with_exit_code_2(db_url: str, tmp_path: Pat
     assert code == 2 and out == ""
     assert err.strip() == "ошибка: нет кампании 'осень' (есть: весна)"
     empty = tmp_path / "empty.csv"
-    empty.write_text("")
+    empty.write_text("ФИО;Телефон\n", encoding="utf-8")
     code, _, err = dialer(db_url, RU, "lists", "import", str(empty), "--campaign", "весна")
-    assert code == 2 and err.strip().startswith("ошибка: файл") and err.strip().endswith("пуст")
+    assert code == 2 and " ".join(err.split()) == f"ошибка: в {empty} есть заголовок, но нет строк с данными"
     code, _, err = dialer(db_url, C, "campaign", "show", "autumn")
     assert code == 2 and err.strip() == "error: unknown campaign 'autumn' (known: весна)"
 
