@@ -48,7 +48,9 @@ def test_a_managers_day_comes_out_in_russian(db_url: str, leads_csv: Path, tmp_p
     assert (code, out.strip()) == (0, "создана кампания весна (id 1)"), err
     code, out, err = dialer(db_url, RU, "lists", "import", str(leads_csv), "--campaign", "весна")
     assert code == 0, err
-    assert "прочитано: 4" in out and "загружено: 2" in out and "дубликаты: 1" in out and "с ошибками: 1" in out
+    assert (
+        "прочитано: 4" in out and "загружено: 2" in out and "дубликаты: 1" in out and "с ошибками: 1" in out
+    )
     assert "часовые пояса взяты из:" in out and "часов в день, когда можно звонить" in out
     code, out, _ = dialer(db_url, RU, "campaign", "list")
     assert code == 0 and "контактов: 2" in out

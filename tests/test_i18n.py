@@ -19,38 +19,42 @@ from babel.messages.pofile import read_po
 
 from dialer.core import i18n
 from dialer.core.errors import InvalidInput
+from dialer.core.export_headers import export_header, export_headers
 
 ROOT = Path(__file__).parent.parent
 PACKAGES = ("dialer", "campaigns", "lists")
-KEYWORDS = {"_": 1, "N_": 1, "gettext": 1, "ngettext": 2}  # how many leading arguments are messages
+# Which arguments of each marker are (context, message): a context is one leading argument.
+KEYWORDS = {"_": False, "N_": False, "gettext": False, "ngettext": False, "pgettext": True, "NC_": True}
 TEMPLATES = [("**.html", "jinja2")]
+Key = tuple[str | None, str]  # (context, msgid); a plural message is known by its singular
 
 
-def _python_messages() -> Iterator[str | tuple[str, ...]]:
-    """Literal arguments of ``_``, ``N_``, ``gettext`` and ``ngettext``, f-strings' insides included."""
+def _python_messages() -> Iterator[Key]:
+    """Literal arguments of the markers (``_``, ``N_``, ``NC_``, ``gettext``, ``ngettext``,
+    ``pgettext``), f-strings' insides included."""
     files = [ROOT / "cli.py"] + [p for package in PACKAGES for p in (ROOT / package).rglob("*.py")]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in KEYWORDS:
-                texts = tuple(
-                    a.value for a in node.args[: KEYWORDS[node.func.id]] if isinstance(a, ast.Constant)
-                )
-                if texts and all(isinstance(t, str) for t in texts):
-                    yield texts[0] if len(texts) == 1 else texts
+                texts = [a.value if isinstance(a, ast.Constant) else None for a in node.args[:2]]
+                if KEYWORDS[node.func.id] and len(texts) == 2 and all(isinstance(t, str) for t in texts):
+                    yield texts[0], texts[1]
+                elif not KEYWORDS[node.func.id] and texts and isinstance(texts[0], str):
+                    yield None, texts[0]
 
 
-def _template_messages() -> Iterator[str | tuple[str, ...]]:
+def _template_messages() -> Iterator[Key]:
     templates = ROOT / "dialer" / "web" / "templates"
-    for _file, _line, message, _comments, _context in extract_from_dir(templates, TEMPLATES):
-        yield message
+    for _file, _line, message, _comments, context in extract_from_dir(templates, TEMPLATES):
+        yield context, message if isinstance(message, str) else message[0]
 
 
 SOURCES = {i18n.DOMAIN: _python_messages, i18n.CONSOLE: _template_messages}
 
 
-def used(domain: str) -> set[str]:
-    """The msgids the code uses in ``domain``; a plural message is known by its singular."""
-    return {message if isinstance(message, str) else message[0] for message in SOURCES[domain]()}
+def used(domain: str) -> set[Key]:
+    """The (context, msgid) pairs the code uses in ``domain``."""
+    return set(SOURCES[domain]())
 
 
 def catalogue(lang: str, domain: str) -> Catalog:
@@ -65,15 +69,28 @@ def _fields(text: str) -> set[str]:
 @pytest.mark.parametrize("domain", [i18n.DOMAIN, i18n.CONSOLE])
 def test_every_message_the_code_uses_has_its_russian(domain: str) -> None:
     russian = catalogue("ru", domain)
-    missing = sorted(m for m in used(domain) if m not in russian or not russian[m].string)
+    missing = [key for key in used(domain) if not _translated(russian, key)]
     assert missing == [], f"{len(missing)} messages have no Russian in {domain}.po: {missing}"
+
+
+def _translated(russian: Catalog, key: Key) -> bool:
+    message = russian.get(key[1], context=key[0])
+    return message is not None and all(
+        message.string if isinstance(message.string, tuple) else [message.string]
+    )
 
 
 def test_the_extraction_finds_the_cli_and_the_report() -> None:
     """A guard on the test above: the walk over the source really finds marked messages."""
     messages = used(i18n.DOMAIN)
-    assert {"error:", "Campaign report", "no campaigns yet: dialer campaign create NAME"} <= messages
-    assert "dialed by" in messages  # marked with N_ in a table of headers
+    assert {
+        (None, "error:"),
+        (None, "Campaign report"),
+        (None, "no campaigns yet: dialer campaign create NAME"),
+    } <= messages
+    assert (None, "dialed by") in messages  # marked with N_ in a table of headers
+    assert (None, "{count} line skipped") in messages  # ngettext, known by its singular
+    assert ("export column", "talk_s") in messages  # NC_, with its context
 
 
 def test_translations_keep_the_placeholders_of_their_message() -> None:
@@ -94,7 +111,7 @@ def test_the_catalogue_has_no_message_the_code_no_longer_uses() -> None:
     catalogue holds messages no literal names; this check is for the ``dialer`` domain only.
     """
     code = used(i18n.DOMAIN)
-    unused = sorted(str(m.id) for m in catalogue("ru", i18n.DOMAIN) if m.id and _singular(m.id) not in code)
+    unused = [m.id for m in catalogue("ru", i18n.DOMAIN) if m.id and (m.context, _singular(m.id)) not in code]
     assert unused == []
 
 
@@ -147,3 +164,20 @@ def test_russian_plurals_take_three_forms() -> None:
         "пропущено 5 строк",
         "пропущена 21 строка",
     ]
+
+
+def test_export_headers_follow_the_language_and_keep_a_leads_own_columns() -> None:
+    keys = ["phone", "talk_s", "ФИО", "status"]
+    assert export_headers(keys, "en") == keys
+    assert export_headers(keys, "ru") == ["Телефон", "Разговор, с", "ФИО", "Статус"]
+    token = i18n.use("ru")
+    try:
+        assert export_header("hangup_cause_name") == "Причина отбоя"
+    finally:
+        i18n.restore(token)
+    assert export_header("hangup_cause_name") == "hangup_cause_name"
+
+
+def test_the_same_word_differs_between_the_report_and_an_export() -> None:
+    assert i18n.gettext("talk_s", "ru") == "разговор, с"  # the report's column, through labels.column
+    assert export_header("talk_s", "ru") == "Разговор, с"  # the export's header, in its own context

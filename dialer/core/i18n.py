@@ -92,6 +92,11 @@ def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str
     return translations(lang or _current.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str, lang: str | None = None) -> str:
+    """``message`` in ``lang``, as meant in ``context`` (one English word, two Russian ones)."""
+    return translations(lang or _current.get()).pgettext(context, message)
+
+
 def _(message: str) -> str:
     """The usual short name: ``_("message")`` in the language of the moment."""
     return gettext(message)
@@ -99,4 +104,9 @@ def _(message: str) -> str:
 
 def N_(message: str) -> str:  # gettext's own name for "mark, translate later"
     """Marks ``message`` for the catalogue without translating it here."""
+    return message
+
+
+def NC_(context: str, message: str) -> str:  # N_ with a context
+    """Marks ``message`` in ``context`` for the catalogue (``pgettext`` translates it later)."""
     return message
