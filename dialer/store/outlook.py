@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from campaigns.models import DIALABLE, Lead
+from dialer.core.i18n import _
 from dialer.store.claims import due_count
 
 
@@ -37,11 +38,13 @@ class Outlook:
 
     def describe(self) -> str:
         if self.due:
-            return f"{self.due} leads are due now"
+            return _("{count} leads are due now").format(count=self.due)
         if not self.waiting:
-            return "no lead is left to dial"
-        when = "" if self.next_at is None else f", the first at {self.next_at:%Y-%m-%d %H:%M} UTC"
-        return f"{self.waiting} leads wait for their retry time or calling window{when}"
+            return _("no lead is left to dial")
+        waiting = _("{count} leads wait for their retry time or calling window").format(count=self.waiting)
+        if self.next_at is None:
+            return waiting
+        return waiting + ", " + _("the first at {at} UTC").format(at=f"{self.next_at:%Y-%m-%d %H:%M}")
 
 
 def outlook(store: Engine, campaign_ids: Sequence[int], now: datetime) -> Outlook:
