@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 from campaigns.models import CallAttempt, Lead
 from campaigns.store import session_scope
 from cli import app
+from dialer.cli.status_view import pacing_line
 from dialer.core import i18n
+from dialer.store.pace import PacingView
 from tests.engine_helpers import make_campaign, make_leads, phones_by_digit
 
 runner = CliRunner()
@@ -158,3 +160,25 @@ def test_numbering_and_users_speak_russian(db_url: str) -> None:
     assert code == 0 and out.startswith("план нумерации не загружен")
     code, out, _ = dialer(db_url, RU, "users", "list")
     assert code == 0 and out.startswith("пользователей пока нет")
+
+
+def test_the_pacing_line_of_status_speaks_the_language_of_the_moment() -> None:
+    explain = {
+        "mode": "predictive", "dial_rate_per_min": 12, "placed": 2, "answer_rate": 0.25,
+        "answered_seen": 40, "ring_mean_s": 9, "talk_mean_s": 60, "ready": 3, "staffed": 4,
+        "abandoned": 1, "live_answers": 40, "abandon_rate": 0.025, "abandon_cap": 0.03,
+        "abandon_window": "24h",
+    }  # fmt: skip
+    view = PacingView("node-a", datetime(2026, 11, 27, 9, 0, tzinfo=UTC), explain)
+    now = view.updated_at.timestamp() + 5
+    english = pacing_line("весна", view, now)
+    assert "operators ready 3 of 4" in english and "abandoned 1/40 = 2.5% (cap 3.0% per 24h)" in english
+    token = i18n.use("ru")
+    try:
+        russian = pacing_line("весна", view, now)
+        stale = pacing_line("весна", view, now + 600)
+    finally:
+        i18n.restore(token)
+    assert russian.startswith("весна, темп на node-a: predictive; темп набора 12/мин")
+    assert "готовы операторов: 3 из 4" in russian and "брошено 1/40 = 2.5% (предел 3.0% за 24h)" in russian
+    assert russian.endswith("; 5 с назад") and stale.endswith("с назад [не работает]")

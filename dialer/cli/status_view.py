@@ -245,21 +245,35 @@ def pacing_line(campaign: str, view: PacingView, now: float) -> str:
     age = view.age_s(now)
     mode = str(e.get("mode", "?"))
     if e.get("fallback"):
-        mode += f" (fallen back to {e['fallback']}: abandon rate near the cap)"
+        mode += " (" + _("fallen back to {mode}: abandon rate near the cap").format(mode=e["fallback"]) + ")"
     parts = [
-        f"{campaign} pacing on {view.node}: {mode}",
-        f"dial rate {e.get('dial_rate_per_min', 0)}/min, placed {e.get('placed', 0)} last tick",
-        f"answer rate {_pct(e.get('answer_rate'))} over {e.get('answered_seen', 0)} answers",
-        f"ring {e.get('ring_mean_s', '-')} s, talk {e.get('talk_mean_s', '-')} s",
-        f"operators ready {e.get('ready', 0)} of {e.get('staffed', 0)}",
+        _("{campaign} pacing on {node}: {mode}").format(campaign=campaign, node=view.node, mode=mode),
+        _("dial rate {rate}/min, placed {placed} last tick").format(
+            rate=e.get("dial_rate_per_min", 0), placed=e.get("placed", 0)
+        ),
+        _("answer rate {rate} over {count} answers").format(
+            rate=_pct(e.get("answer_rate")), count=e.get("answered_seen", 0)
+        ),
+        _("ring {ring} s, talk {talk} s").format(
+            ring=e.get("ring_mean_s", "-"), talk=e.get("talk_mean_s", "-")
+        ),
+        _("operators ready {ready} of {staffed}").format(
+            ready=e.get("ready", 0), staffed=e.get("staffed", 0)
+        ),
     ]
     if "free_expected" in e:
-        parts.append(f"expected free {e['free_expected']}, expected answers {e.get('answers_expected', '-')}")
+        expected = _("expected free {free}, expected answers {answers}")
+        parts.append(expected.format(free=e["free_expected"], answers=e.get("answers_expected", "-")))
     parts.append(
-        f"abandoned {e.get('abandoned', 0)}/{e.get('live_answers', 0)} = {_pct(e.get('abandon_rate'))}"
-        f" (cap {_pct(e.get('abandon_cap'))} per {e.get('abandon_window', '?')})"
+        _("abandoned {abandoned}/{live} = {rate} (cap {cap} per {window})").format(
+            abandoned=e.get("abandoned", 0),
+            live=e.get("live_answers", 0),
+            rate=_pct(e.get("abandon_rate")),
+            cap=_pct(e.get("abandon_cap")),
+            window=e.get("abandon_window", "?"),
+        )
     )
     if "reason" in e:
         parts.append(str(e["reason"]))
-    stale = " [not running]" if age > STALE_PACING_S else ""
-    return "; ".join(parts) + f"; {age:.0f} s ago{stale}"
+    stale = " [" + _("not running") + "]" if age > STALE_PACING_S else ""
+    return "; ".join(parts) + "; " + _("{seconds:.0f} s ago").format(seconds=age) + stale
