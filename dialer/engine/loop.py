@@ -2,9 +2,8 @@
 
 One ``DialEngine`` runs on one node against one phone system (a ``Telephony``) and one store. Two
 tasks share its state in one event loop: the event task feeds call events to each attempt's state
-machine (``dialer.core.attempt``) and member events to ``Membership``; the tick task, a few times a
-second, applies operators' desired states, expires silent calls and asks each pacer how many calls
-to place.
+machine (``dialer.core.attempt``) and member events to ``Membership``; the tick task applies desired
+states, expires silent calls, places calls for one operator (``direct``), then asks each pacer.
 
 Crash safety: an attempt row is committed before its Originate is sent; progress and operator
 states are written once per tick, a connection at once (``dialer.store.recorder.Journal``); on start
