@@ -202,10 +202,8 @@ def manual_dial(store: Engine, operator: str, phone: str, campaign: str = "") ->
             lead = Lead(
                 campaign_id=chosen.id, phone=number.e164, time_zones=number.zones, data={"source": "manual"}
             )
-        if lead.status == LeadStatus.IN_CALL.value or (
-            (lead.claimed_by or "").startswith("preview:") is False and lead.claimed_by
-        ):
-            raise FieldProblem("phone", "this number is in a call now")
+        if lead.claimed_by or lead.status == LeadStatus.IN_CALL.value:
+            raise FieldProblem("phone", "this number is in a call or reserved now")
         verdict = dial_verdict(
             store, CampaignRules.from_campaign(chosen), number.e164, number.time_zones, now
         )

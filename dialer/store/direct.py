@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
@@ -109,7 +109,7 @@ def take(store: Engine, work: DirectWork, node: str, clock: Callable[[], float])
     """Claim the lead, mark the work taken and commit the attempt row; None if another got it first."""
     attempt_id, started = uuid.uuid4().hex, clock()
     lead = LEAD_TABLE.c
-    holders = [lead.claimed_by.is_(None)]
+    holders: list[ColumnElement[bool]] = [lead.claimed_by.is_(None)]
     if work.operator is not None:
         holders.append(lead.claimed_by == reservation(work.operator))
     with store.begin() as conn:
