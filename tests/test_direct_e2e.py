@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,7 +32,7 @@ asterisk = pytest.mark.asterisk
 SETTINGS = EngineSettings(node_id="direct-node", tick_s=0.1, operator_poll_s=0.25, shutdown_deadline_s=10.0)
 
 
-def _lead(store: Engine, campaign_id: int, phone: str, **fields: object) -> int:
+def _lead(store: Engine, campaign_id: int, phone: str, **fields: Any) -> int:
     with session_scope(store) as session:
         lead = Lead(
             campaign_id=campaign_id, phone=phone, time_zones=open_zone(), data={"name": "Ivan"}, **fields

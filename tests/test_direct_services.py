@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +21,7 @@ from tests.engine_helpers import open_zone
 pytestmark = pytest.mark.every_store
 
 
-def _lead(store: Engine, campaign_id: int, phone: str, zone: str | None = None, **fields: object) -> int:
+def _lead(store: Engine, campaign_id: int, phone: str, zone: str | None = None, **fields: Any) -> int:
     with session_scope(store) as session:
         lead = Lead(campaign_id=campaign_id, phone=phone, time_zones=zone or open_zone(), **fields)
         session.add(lead)
