@@ -166,7 +166,8 @@ def dispose(
         store_answers(session, attempt.id, values)
         attempt.disposition, attempt.note, attempt.disposed_at = code, note.strip() or None, utcnow()
         _apply_to_lead(session, lead, chosen)
-        if chosen.callback:
+        # A callback code with no time given falls back on its own --retry-in, when it has one.
+        if chosen.callback and (callback[0].strip() or chosen.retry_in_s is None):
             who = session.exec(select(Operator).where(Operator.name == operator)).one()
             schedule_callback(store, session, attempt, lead, who, *callback)
         session.add(attempt)
