@@ -70,6 +70,12 @@ def _campaigns(session: Session, op: Operator, preview_only: bool) -> list[Campa
     return list(session.exec(query).all())
 
 
+def has_preview(store: Engine, operator: str) -> bool:
+    """Does the operator serve an active campaign in the preview mode?"""
+    with Session(store) as session:
+        return bool(_campaigns(session, _operator(session, operator), preview_only=True))
+
+
 def release_expired(store: Engine, now: datetime | None = None) -> int:
     """Give back every preview reservation older than its campaign's hold, unless Call was pressed."""
     now = now or utcnow()
