@@ -155,11 +155,17 @@ def test_an_expired_reservation_returns_the_lead_unless_call_was_pressed(store: 
         assert session.get(Lead, first).claimed_by is None  # type: ignore[union-attr]
     again = direct_calls.next_lead(store, "op1")
     assert again is not None and again.lead_id == first
+    with session_scope(store) as session:  # Call pressed at the last moment of the reservation
+        session.get(Lead, first).claimed_at = utcnow() - timedelta(seconds=29)  # type: ignore[union-attr]
     direct_calls.call_reserved(store, "op1", first)
     direct_calls.call_reserved(store, "op1", first)  # pressed twice: one request
-    assert direct_calls.release_expired(store, utcnow() + timedelta(seconds=31)) == 0
+    assert direct_calls.release_expired(store, utcnow() + timedelta(seconds=10)) == 0
     with Session(store) as session:
         assert len(session.exec(select(DirectCall)).all()) == 1
+    # Never placed (the operator did not become ready): dropped, and the lead is given back.
+    assert direct_calls.release_expired(store, utcnow() + timedelta(seconds=31)) == 1
+    with Session(store) as session:
+        assert "not ready" in str(session.exec(select(DirectCall)).one().refused)
     assert second
 
 

@@ -23,7 +23,7 @@ from campaigns.retry import LeadStatus, parse_duration
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.clock import aware
-from dialer.core.errors import InvalidInput
+from dialer.core.errors import InvalidInput, NotFound
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.direct import callback_time_problem, check_hold, check_release
 from dialer.policy.gate import zones_of
@@ -149,7 +149,7 @@ def upcoming(store: Engine, operator: str, limit: int = 20) -> list[UpcomingCall
     with Session(store) as session:
         op = session.exec(select(Operator).where(Operator.name == operator)).first()
         if op is None:
-            return []
+            raise NotFound(f"no operator named {operator!r}")
         rows = session.exec(
             select(Callback, Lead)
             .join(Lead, col(Lead.id) == Callback.lead_id)

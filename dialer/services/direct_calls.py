@@ -48,7 +48,6 @@ class Reserved:
     columns: list[tuple[str, str]]
     until: datetime
     requested: bool  # Call pressed; waiting for the engine
-    refused: str | None = None
 
 
 def _operator(session: Session, name: str) -> Operator:
@@ -77,25 +76,34 @@ def has_preview(store: Engine, operator: str) -> bool:
 
 
 def release_expired(store: Engine, now: datetime | None = None) -> int:
-    """Give back every preview reservation older than its campaign's hold, unless Call was pressed."""
+    """Give back every preview reservation older than its campaign's hold, unless Call was pressed.
+
+    A request the engine has not placed within the hold (its operator was not ready) is dropped
+    first, so a lead is never held for an operator who went away.
+    """
     now = now or utcnow()
-    lead, released = LEAD_TABLE.c, 0
-    direct = table_of(DirectCall).c
+    lead, direct = LEAD_TABLE.c, table_of(DirectCall).c
+    open_request = and_(direct.attempt_id.is_(None), direct.refused.is_(None))
     with Session(store) as session:
-        holds = {
-            c.id: settings_of(session, c.id).preview_hold_s for c in session.exec(select(Campaign)) if c.id
-        }
-    pending = exists().where(
-        and_(direct.lead_id == lead.id, direct.attempt_id.is_(None), direct.refused.is_(None))
-    )
+        reserved = set(session.exec(select(Lead.campaign_id).where(col(Lead.claimed_by).like("preview:%"))))
+        waiting = set(session.exec(select(DirectCall.campaign_id).where(open_request)))
+        holds = {cid: settings_of(session, cid).preview_hold_s for cid in reserved | waiting}
+    pending = exists().where(and_(direct.lead_id == lead.id, open_request))
+    released = 0
     with store.begin() as conn:
         for campaign_id, hold in holds.items():
+            since = now - timedelta(seconds=hold)
+            conn.execute(
+                update(table_of(DirectCall))
+                .where(direct.campaign_id == campaign_id, open_request, direct.requested_at < since)
+                .values(refused="not placed in time: the operator was not ready")
+            )
             released += conn.execute(
                 update(LEAD_TABLE)
                 .where(
                     lead.campaign_id == campaign_id,
                     lead.claimed_by.like("preview:%"),
-                    lead.claimed_at < now - timedelta(seconds=hold),
+                    lead.claimed_at < since,
                     ~pending,
                 )
                 .values(claimed_by=None, claimed_at=None)
