@@ -6,7 +6,8 @@ reserved for them (the lead is claimed by ``preview:<operator>``) for the campai
 Skip (the lead goes back, due again after ``SKIP_DELAY``). A reservation left longer returns the
 lead to the pool. Manual dial: the operator types a number; it is checked by the same rules as the
 engine's calls (``dialer.store.lead_checks``), becomes a lead of the campaign if it is not one,
-and the call is a request like a preview call, recorded as an attempt when the engine places it.
+and the call is a request like a preview call (its lead held for the operator the same way),
+recorded as an attempt when the engine places it.
 """
 
 from __future__ import annotations
@@ -223,6 +224,8 @@ def manual_dial(store: Engine, operator: str, phone: str, campaign: str = "") ->
         )
         if verdict.verdict is not Verdict.DIAL:
             raise FieldProblem("phone", f"not allowed now: {verdict.reason}")
+        # Held for this operator until placed, so the campaign's own pacing cannot take it first.
+        lead.claimed_by, lead.claimed_at = reservation(operator), now
         session.add(lead)
         session.flush()
         request = DirectCall(campaign_id=chosen.id, lead_id=lead.id or 0, operator_id=op.id or 0, kind=MANUAL)
