@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from campaigns.models import CallAttempt, Callback, DirectCall, DncEntry, Lead, utcnow
+from campaigns.models import CallAttempt, Callback, DirectCall, DncEntry, Lead, Operator, utcnow
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.services import callbacks, direct_calls, dispositions
@@ -218,3 +218,41 @@ def test_callback_settings_are_validated(store: Engine, sales: int) -> None:
         callbacks.change_settings(store, "sales", preview_hold="2d")
     with pytest.raises(InvalidInput, match="release-after"):
         callbacks.change_settings(store, "sales", release_after="soon")
+
+
+def test_a_due_callback_is_taken_once_with_its_attempt_row(store: Engine, sales: int) -> None:
+    from dialer.store.direct import due_work, take
+
+    lead_id = _lead(store, sales, "+79001110031", status="callback")
+    with session_scope(store) as session:
+        session.add(Callback(campaign_id=sales, lead_id=lead_id, due_at=utcnow() - timedelta(seconds=5)))
+    work = due_work(store, [sales], utcnow())
+    assert [(w.kind, w.lead.lead_id, w.personal) for w in work] == [("callback", lead_id, None)]
+    first = take(store, work[0], "node-a", lambda: 1_800_000_000.0)
+    assert first is not None
+    assert take(store, work[0], "node-b", lambda: 1_800_000_000.0) is None  # one winner, nothing half-written
+    with Session(store) as session:
+        assert [a.id for a in session.exec(select(CallAttempt)).all()] == [first.attempt_id]
+        callback = session.exec(select(Callback)).one()
+        assert callback.done and callback.attempt_id == first.attempt_id
+        lead = session.get(Lead, lead_id)
+        assert lead is not None and (lead.claimed_by, lead.status) == ("node-a", "in_call")
+    assert due_work(store, [sales], utcnow()) == []
+
+
+def test_a_request_cannot_take_a_lead_reserved_for_another_operator(store: Engine) -> None:
+    from dialer.store.direct import due_work, take
+
+    cid = console_campaign(store, "pv", mode="preview")
+    operator_account(store, "anna", "op1", "pv")
+    operator_account(store, "boris", "op2", "pv")
+    lead_id = _lead(store, cid, "+79001110041")
+    assert direct_calls.next_lead(store, "op1") is not None
+    with session_scope(store) as session:  # a request of boris's for anna's reserved lead
+        op2 = session.exec(select(Operator).where(Operator.name == "op2")).one()
+        session.add(DirectCall(campaign_id=cid, lead_id=lead_id, operator_id=op2.id or 0, kind="preview"))
+    work = due_work(store, [cid], utcnow())
+    assert take(store, work[0], "node-a", lambda: 1_800_000_000.0) is None
+    with Session(store) as session:
+        assert session.exec(select(CallAttempt)).all() == []
+        assert session.get(Lead, lead_id).claimed_by == "preview:op1"  # type: ignore[union-attr]

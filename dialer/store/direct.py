@@ -105,6 +105,10 @@ def due_work(store: Engine, campaign_ids: Sequence[int], now: datetime) -> list[
         return work
 
 
+class _Lost(Exception):
+    """Another node (or the console) got there first."""
+
+
 def take(store: Engine, work: DirectWork, node: str, clock: Callable[[], float]) -> Placement | None:
     """Claim the lead, mark the work taken and commit the attempt row; None if another got it first."""
     attempt_id, started = uuid.uuid4().hex, clock()
@@ -112,27 +116,29 @@ def take(store: Engine, work: DirectWork, node: str, clock: Callable[[], float])
     holders: list[ColumnElement[bool]] = [lead.claimed_by.is_(None)]
     if work.operator is not None:
         holders.append(lead.claimed_by == reservation(work.operator))
-    with store.begin() as conn:
-        won = conn.execute(
-            update(LEAD_TABLE)
-            .where(lead.id == work.lead.lead_id, or_(*holders), lead.status != LeadStatus.DNC.value)
-            .values(claimed_by=node, claimed_at=to_dt(started), status=LeadStatus.IN_CALL.value)
-        ).rowcount
-        if won != 1 or _mark(conn, work, attempt_id) != 1:
-            conn.rollback()
-            return None
-        conn.execute(
-            table_of(CallAttempt)
-            .insert()
-            .values(
-                id=attempt_id,
-                campaign_id=work.lead.campaign_id,
-                lead_id=work.lead.lead_id,
-                phone=work.lead.phone,
-                node=node,
-                started_at=to_dt(started),
+    try:
+        with store.begin() as conn:
+            won = conn.execute(
+                update(LEAD_TABLE)
+                .where(lead.id == work.lead.lead_id, or_(*holders), lead.status != LeadStatus.DNC.value)
+                .values(claimed_by=node, claimed_at=to_dt(started), status=LeadStatus.IN_CALL.value)
+            ).rowcount
+            if won != 1 or _mark(conn, work, attempt_id) != 1:
+                raise _Lost  # leaves the transaction rolled back: nothing of it stays
+            conn.execute(
+                table_of(CallAttempt)
+                .insert()
+                .values(
+                    id=attempt_id,
+                    campaign_id=work.lead.campaign_id,
+                    lead_id=work.lead.lead_id,
+                    phone=work.lead.phone,
+                    node=node,
+                    started_at=to_dt(started),
+                )
             )
-        )
+    except _Lost:
+        return None
     return Placement(work.lead, attempt_id, started)
 
 
