@@ -97,3 +97,7 @@ def test_a_callback_time_is_refused_next_to_its_field(client: TestClient, app_st
     with Session(app_store) as session:
         assert session.exec(select(Callback)).one().lead_id == lead
     assert 'class="callback"' in client.get("/").text
+    assert client.get(f"/leads/{lead}").status_code == 200
+    log_in(client, "boris")
+    assert 'class="callback"' not in client.get("/").text  # anna's callback is not on boris's screen
+    assert client.get(f"/leads/{lead}").status_code == 404
