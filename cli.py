@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from campaigns import service
+from dialer.cli import callback_commands as cli_callbacks
 from dialer.cli import campaign_commands, demo, status_view
 from dialer.cli import console_commands as cli_console
 from dialer.cli import dnc_commands as cli_dnc
@@ -262,6 +263,7 @@ app.add_typer(cli_numbering.numbering_app, name="numbering")
 app.command("simulate")(cli_tools.simulate_command)
 app.command("demo")(demo.demo_command)
 cli_console.register(app, export_app)  # console, users, pause-codes, dispositions, scripts, survey
+cli_callbacks.register(app)  # callbacks settings, list
 
 
 if __name__ == "__main__":

@@ -108,3 +108,33 @@ class SurveyAnswer(SQLModel, table=True):
     attempt_id: str = Field(foreign_key="call_attempt.id", primary_key=True, max_length=40)
     question_id: int = Field(foreign_key="survey_question.id", primary_key=True)
     value: str = Field(default="", max_length=2000)  # multi: choices joined by "; "
+
+
+class ConsoleSetting(SQLModel, table=True):
+    """A campaign's settings for calls that go to one operator (``dialer callbacks settings``)."""
+
+    __tablename__ = "console_setting"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    callback_release_s: int = 900  # a personal callback this late goes to anyone
+    preview_hold_s: int = 60  # how long a previewed lead stays reserved for its operator
+
+
+class DirectCall(SQLModel, table=True):
+    """An operator's request for a call to one lead that connects to that operator only.
+
+    Written by the console (preview Call, manual dial); the engine that owns the campaign
+    places it when the operator is ready and fills ``attempt_id`` (or ``refused``).
+    """
+
+    __tablename__ = "direct_call"
+    __table_args__ = (Index("ix_direct_call_open", "campaign_id", "attempt_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    lead_id: int = Field(foreign_key="lead.id")
+    operator_id: int = Field(foreign_key="operator.id")
+    kind: str = Field(max_length=16)  # preview | manual
+    requested_at: datetime = Field(default_factory=utcnow)
+    attempt_id: str | None = Field(default=None, max_length=40)
+    refused: str | None = Field(default=None, max_length=200)  # why the engine did not place it

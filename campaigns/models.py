@@ -17,6 +17,8 @@ from sqlmodel import Field, SQLModel
 from campaigns.clock import utcnow as utcnow
 from campaigns.console_models import CampaignScript as CampaignScript
 from campaigns.console_models import ConsoleEvent as ConsoleEvent
+from campaigns.console_models import ConsoleSetting as ConsoleSetting
+from campaigns.console_models import DirectCall as DirectCall
 from campaigns.console_models import LoginFailure as LoginFailure
 from campaigns.console_models import PauseCode as PauseCode
 from campaigns.console_models import SurveyAnswer as SurveyAnswer
@@ -225,6 +227,8 @@ class Callback(SQLModel, table=True):
     note: str = Field(default="", max_length=1000)
     done: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    attempt_id: str | None = Field(default=None, max_length=40)  # the call that kept it
+    set_by: str | None = Field(default=None, max_length=100)  # the operator who asked for it
 
 
 class PacingState(SQLModel, table=True):

@@ -27,6 +27,7 @@ class LeadStatus(StrEnum):
     EXHAUSTED = "exhausted"  # max attempts reached without a final outcome
     DNC = "dnc"  # on a do-not-call list
     INVALID = "invalid"  # the number does not exist or cannot be dialed
+    CALLBACK = "callback"  # an operator promised a call at a set time (the callback table)
 
 
 # The UK rule: no repeat call to a number whose call was abandoned within 72 hours,

@@ -188,6 +188,9 @@ class CallTracker:
             self._answer(call, at, out)
             status = str(msg.get("Status", "")) or "NOTSURE"
             self._emit(call, MachineDetected(call.attempt_id, at, status, str(msg.get("Cause", ""))), out)
+        elif kind == "DialerDirectConnect":  # dialer-direct: the chosen operator answered
+            self._answer(call, at, out)
+            self._emit(call, OperatorConnected(call.attempt_id, at, "", str(msg.get("Interface", ""))), out)
         elif kind == "DialerSafeHarbour":
             self._answer(call, at, out)
             self._emit(call, SafeHarbourPlayed(call.attempt_id, at), out)

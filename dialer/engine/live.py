@@ -28,6 +28,7 @@ class LiveCall:
     held_hangup: HungUp | None = None
     hold_until: float = 0.0
     amd_cause: str | None = None  # why AMD said what it said (AMDCAUSE), e.g. INITIALSILENCE-2500-2500
+    direct_to: str | None = None  # the one operator's interface a dialer-direct call goes to
 
 
 def pending_by_campaign(calls: Iterable[LiveCall]) -> dict[int, int]:
@@ -41,11 +42,14 @@ def pending_by_campaign(calls: Iterable[LiveCall]) -> dict[int, int]:
 
 def busy_operators(calls: Iterable[LiveCall]) -> set[str]:
     """Interfaces bridged to a live call: busy whatever the queue events say yet."""
-    return {
+    calls = list(calls)
+    bridged = {
         c.attempt.operator
         for c in calls
         if c.attempt.state is AttemptState.CONNECTED and c.attempt.operator is not None
     }
+    # An operator a direct call is placed for is theirs until it ends, answered or not.
+    return bridged | {c.direct_to for c in calls if c.direct_to is not None}
 
 
 def snapshot(

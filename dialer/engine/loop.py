@@ -2,15 +2,13 @@
 
 One ``DialEngine`` runs on one node against one phone system (a ``Telephony``) and one store. Two
 tasks share its state in one event loop: the event task feeds call events to each attempt's state
-machine (``dialer.core.attempt``) and member events to ``Membership``; the tick task, a few times a
-second, applies operators' desired states, expires silent calls and asks each pacer how many calls
-to place.
+machine (``dialer.core.attempt``) and member events to ``Membership``; the tick task applies desired
+states, expires silent calls, places calls for one operator (``direct``), then asks each pacer.
 
-Crash safety: an attempt row is committed before its Originate is sent (one transaction per
-dialing cycle); call progress and operator states are written once per tick, a connection at once
-(``dialer.store.recorder.Journal``); on start the engine adopts the calls Asterisk still carries
-for this node's unfinished attempts and settles the rest. The engine never imports an AMI library
-and reads no globals: everything comes in through ``EngineSettings`` and the constructor.
+Crash safety: an attempt row is committed before its Originate is sent; progress and operator
+states are written once per tick, a connection at once (``dialer.store.recorder.Journal``); on start
+the engine adopts the calls Asterisk still carries for this node's unfinished attempts and settles
+the rest. No AMI library, no globals: all comes through ``EngineSettings`` and the constructor.
 """
 
 from __future__ import annotations
@@ -44,6 +42,7 @@ from dialer.core.telephony import (
 )
 from dialer.engine.adoption import adopt_calls, adopted_ids
 from dialer.engine.campaign_run import CampaignRun, CampaignRuns, default_pacer
+from dialer.engine.direct import DirectCalls
 from dialer.engine.live import (
     LiveCall,
     busy_operators,
@@ -62,7 +61,7 @@ from dialer.pacing.team import OperatorView
 from dialer.policy.abandon import reclassify_machine
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.membership import Assignment
-from dialer.policy.originate import build_request
+from dialer.policy.originate import build_direct_request, build_request
 from dialer.store.claims import release_claims
 from dialer.store.nodes import beat, leave, take_over_silent
 from dialer.store.operators import load_assignments
@@ -109,6 +108,7 @@ class DialEngine:
         self._ticks = 0
         self._unrecorded: list[LiveCall] = []  # ended while the store was unreachable
         self._done_watch = DoneWatch(store, settings.node_id)
+        self._direct = DirectCalls(store, settings.node_id, self._membership, clock)  # one operator's calls
 
     # --- public -------------------------------------------------------------------
 
@@ -198,8 +198,10 @@ class DialEngine:
         self._expire_silent(now)
         dialing = self._book.dialing()
         if dialing and not self._stop.is_set() and self._connected:
-            busy = busy_operators(self._live.values())
             dialing = {cid: run for cid, run in dialing.items() if self._gate(cid, now)}
+            for direct in self._direct.due(dialing, self._live.values(), now):  # ahead of the pacers
+                self._place(direct.run, direct.placement, direct.interface)
+            busy = busy_operators(self._live.values())
             pending = pending_by_campaign(self._live.values())
             shares = self._membership.shares(list(dialing), busy, pending, self._ticks, now)
             self._ticks += 1
@@ -235,8 +237,7 @@ class DialEngine:
             run.abandon.stats(now),
         )
         decision = run.pacer.decide(snap)
-        # Hard limits whatever the pacer says: never without a ready operator,
-        # never over the channel cap or the originate rate.
+        # Hard limits whatever the pacer says: a ready operator, the channel cap, the originate rate.
         wanted = min(decision.calls, rules.max_channels - len(calls), run.bucket.available(now))
         placed = 0
         if ready and wanted > 0:
@@ -248,16 +249,15 @@ class DialEngine:
             decision, snap, placed, run.dial_rate(now), run.abandon_settings.cap, run.abandon_settings.window
         )
 
-    def _place(self, run: CampaignRun, placement: Placement) -> None:
+    def _place(self, run: CampaignRun, placement: Placement, direct_to: str | None = None) -> None:
         rules, lead, attempt_id, now = run.rules, placement.lead, placement.attempt_id, placement.started_at
         attempt = Attempt.dial(attempt_id, now, rules.connect_limit_s, rules.amd)
-        self._live[attempt_id] = LiveCall(attempt, lead, rules, last_event_at=now)
+        self._live[attempt_id] = LiveCall(attempt, lead, rules, last_event_at=now, direct_to=direct_to)
         run.bucket.take(now)
         run.placed_at.append(now)
         self._started += 1
-        request = build_request(
-            rules, attempt_id, lead.lead_id, lead.phone, lead.data, self._settings.lead_variables
-        )
+        args = (rules, attempt_id, lead.lead_id, lead.phone, lead.data, self._settings.lead_variables)
+        request = build_direct_request(*args, direct_to) if direct_to else build_request(*args)
         log.info("dialing lead %s for %s (attempt %s)", lead.lead_id, rules.name, attempt_id)
         self._spawn(self._originate(request))
 

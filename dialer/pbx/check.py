@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dialer.ami.client import AmiTelephony
 from dialer.ami.settings import AmiSettings
 from dialer.core.errors import ConnectionFailed, TelephonyError
-from dialer.pbx.config import ANSWERED_CONTEXT
+from dialer.pbx.config import ANSWERED_CONTEXT, DIRECT_CONTEXT
 
 # For each write class the dialer needs, an action that the class allows and that is
 # harmless: it lacks a required header, so Asterisk refuses it after the rights check.
@@ -44,13 +44,12 @@ async def _check(telephony: AmiTelephony, queues: Sequence[str]) -> list[str]:
             reply = (await telephony.action(action, headers, as_list=False))[0]
             if "Permission denied" in str(reply.get("Message", "")):
                 problems.append(f"the AMI user lacks write right '{right}' (needed for {action})")
-        dialplan = await telephony.action("ShowDialPlan", {"Context": ANSWERED_CONTEXT})
-        if "Permission denied" in str(dialplan[0].get("Message", "")):
-            pass  # already reported as the missing 'reporting' right
-        elif not any(m.get("Context") == ANSWERED_CONTEXT for m in dialplan):
-            problems.append(
-                f"dialplan context '{ANSWERED_CONTEXT}' not found: #include extensions_dialer.conf"
-            )
+        for context in (ANSWERED_CONTEXT, DIRECT_CONTEXT):
+            dialplan = await telephony.action("ShowDialPlan", {"Context": context})
+            if "Permission denied" in str(dialplan[0].get("Message", "")):
+                break  # already reported as the missing 'reporting' right
+            if not any(m.get("Context") == context for m in dialplan):
+                problems.append(f"dialplan context '{context}' not found: #include extensions_dialer.conf")
         summary = await telephony.action("QueueSummary", as_list=True)
         present = {str(m.get("Queue")) for m in summary if m.get("Event") == "QueueSummary"}
         for queue in queues:

@@ -4,7 +4,8 @@ A user ``#include``s three files into their own PBX (``dialer pbx config --out D
 
 - ``manager_dialer.conf``: one least-privilege AMI user, reachable from 127.0.0.1 only;
 - ``extensions_dialer.conf``: context ``dialer-answered``, the flow of an answered call
-  (optional AMD, the campaign's queue with a short connect timeout, else the safe-harbour message);
+  (optional AMD, the campaign's queue with a short connect timeout, else the safe-harbour message),
+  and ``dialer-direct``, the same for a call that goes to one operator's own interface;
 - ``queues_dialer.conf``: one queue per campaign.
 
 The sandbox Asterisk of the tests loads these same files.
@@ -25,6 +26,7 @@ from dialer.pbx.sounds import write_safe_harbour_sound
 from lists.safe_write import OutputRules, check_output, shown, write_text
 
 ANSWERED_CONTEXT = "dialer-answered"
+DIRECT_CONTEXT = "dialer-direct"  # a call for one operator (dialer.policy.direct)
 SAFE_HARBOUR_FILE = "dialer-safe-harbour.wav"
 
 # What the engine's AMI user needs, and nothing more (each checked against Asterisk 22):

@@ -82,6 +82,7 @@ MODULES = (
     "app_playback",
     "app_amd",
     "app_queue",
+    "app_dial",  # dialer-direct: a call for one operator dials their interface
     "res_musiconhold",
     "format_wav",
     "format_pcm",

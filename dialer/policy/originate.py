@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND
 from dialer.core.telephony import OriginateRequest
 from dialer.policy.campaign_rules import CampaignRules
+from dialer.policy.direct import DIRECT_CONTEXT, check_interface
 
 ANSWERED_CONTEXT = "dialer-answered"
 MAX_VALUE_CHARS = 200
@@ -68,3 +70,18 @@ def build_request(
         ring_timeout_s=rules.ring_timeout_s,
         variables=variables,
     )
+
+
+def build_direct_request(
+    rules: CampaignRules,
+    attempt_id: str,
+    lead_id: int,
+    phone: str,
+    lead_data: Mapping[str, Any],
+    lead_variables: Mapping[str, str],
+    interface: str,
+) -> OriginateRequest:
+    """The Originate of a call that, once answered, dials ``interface`` only (``dialer-direct``)."""
+    queued = build_request(rules, attempt_id, lead_id, phone, lead_data, lead_variables)
+    variables = dict(queued.variables) | {"DIALER_OPERATOR": check_interface(interface)}
+    return replace(queued, context=DIRECT_CONTEXT, variables=variables)

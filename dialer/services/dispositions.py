@@ -17,11 +17,12 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from campaigns.models import CallAttempt, Campaign, DispositionCode, DncEntry, Lead, utcnow
+from campaigns.models import CallAttempt, Campaign, DispositionCode, DncEntry, Lead, Operator, utcnow
 from campaigns.retry import LeadStatus, parse_duration
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.services.callbacks import PERSONAL, schedule_callback
 from dialer.services.survey import campaign_questions, check_answers, store_answers
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -139,9 +140,13 @@ def dispose(
     code: str,
     note: str = "",
     answers: Mapping[str, Sequence[str]] | None = None,
+    callback: tuple[str, str] = ("", PERSONAL),
 ) -> Disposed:
     """Record ``operator``'s disposition of their call ``attempt_id`` (with the survey's answers,
-    checked first: ``AnswersRejected``) and move the lead on, in one transaction."""
+    checked first: ``AnswersRejected``) and move the lead on, in one transaction.
+
+    A callback code also takes ``callback`` = (the lead's local time, ``"me"`` or ``"anyone"``),
+    refused with ``FieldProblem`` before anything is written."""
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"the note is longer than {MAX_NOTE} characters")
     with session_scope(store) as session:
@@ -161,6 +166,10 @@ def dispose(
         store_answers(session, attempt.id, values)
         attempt.disposition, attempt.note, attempt.disposed_at = code, note.strip() or None, utcnow()
         _apply_to_lead(session, lead, chosen)
+        # A callback code with no time given falls back on its own --retry-in, when it has one.
+        if chosen.callback and (callback[0].strip() or chosen.retry_in_s is None):
+            who = session.exec(select(Operator).where(Operator.name == operator)).one()
+            schedule_callback(store, session, attempt, lead, who, *callback)
         session.add(attempt)
         session.add(lead)
         return Disposed(attempt.id, code, lead.status)

@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dialer.web import routes
+from dialer.web import direct_routes, routes
 from dialer.web.events import EventHub
 from dialer.web.views import environment
 
@@ -82,6 +82,10 @@ def create_app(store: Engine, *, secure_cookies: bool = False, poll_s: float = 0
             Route("/calls/{attempt_id}", routes.call_page),
             Route("/calls/{attempt_id}/disposition", routes.dispose, methods=["POST"]),
             Route("/leads/{lead_id}", routes.lead_page),
+            Route("/preview/next", direct_routes.preview_next, methods=["POST"]),
+            Route("/preview/{lead_id}/call", direct_routes.preview_call, methods=["POST"]),
+            Route("/preview/{lead_id}/skip", direct_routes.preview_skip, methods=["POST"]),
+            Route("/dial", direct_routes.manual_dial, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders)],

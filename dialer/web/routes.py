@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.services import accounts, console, dispositions
 from dialer.services.accounts import LoginSession, Role
+from dialer.services.callbacks import FieldProblem
 from dialer.services.operators import OperatorState, list_operators, set_desired_state
 from dialer.services.pause_codes import check_pause_code
 from dialer.services.survey import AnswersRejected
@@ -169,6 +170,7 @@ async def dispose(request: Request) -> Response:
         return _forbidden()
     form = await request.form()
     code, note = str(form.get("code") or ""), str(form.get("note") or "")
+    callback = (str(form.get("callback_at") or ""), str(form.get("callback_for") or "me"))
     answers = {k[2:]: [str(v) for v in form.getlist(k)] for k in form if k.startswith("q_")}
     attempt_id = request.path_params["attempt_id"]
     try:
@@ -180,9 +182,12 @@ async def dispose(request: Request) -> Response:
             code,
             note,
             answers,
+            callback,
         )
     except NotFound:
         return JSONResponse({"ok": False, "error": "not found"}, status_code=404)
+    except FieldProblem as exc:
+        return JSONResponse({"ok": False, "field": exc.field, "error": str(exc)}, status_code=400)
     except AnswersRejected as exc:
         return JSONResponse({"ok": False, "problems": exc.problems, "error": str(exc)}, status_code=400)
     except InvalidInput as exc:

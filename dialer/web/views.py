@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 
 from dialer.core.i18n import CONSOLE, translations
+from dialer.services import callbacks, direct_calls
 from dialer.services.accounts import LoginSession
 from dialer.services.console import call_card, current_attempt, operator_state
 from dialer.services.pause_codes import list_pause_codes
@@ -53,6 +54,14 @@ def screen_fragments(env: Environment, store: Engine, login: LoginSession) -> di
         ),
         "call": render(env, "_call.html", language, card=card),
         "attempt": attempt or "",
+        "direct": render(
+            env,
+            "_direct.html",
+            language,
+            preview=direct_calls.current(store, operator),
+            previewing=direct_calls.has_preview(store, operator),
+            callbacks=callbacks.upcoming(store, operator),
+        ),
     }
 
 

@@ -25,6 +25,10 @@
       const s = Math.max(0, Math.floor(now - since));
       el.textContent = Math.floor(s / 3600) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
     });
+    document.querySelectorAll(".countdown[data-until]").forEach(function (el) {
+      const left = Math.max(0, Math.floor(parseFloat(el.dataset.until) - now));
+      el.textContent = Math.floor(left / 60) + ":" + pad(left % 60);
+    });
   }
 
   // --- dispositions: kept in an outbox until the console confirms them ---
@@ -37,6 +41,8 @@
     const body = new FormData();
     body.set("code", item.code);
     body.set("note", item.note);
+    body.set("callback_at", item.callbackAt || "");
+    body.set("callback_for", item.callbackFor || "me");
     (item.answers || []).forEach(function (pair) { body.append(pair[0], pair[1]); });
     let response;
     try {
@@ -58,6 +64,7 @@
     const call = document.getElementById("call");
     if (call) call.classList.remove("sent");
     const problems = answer.problems || {};
+    if (answer.field === "callback_at") problems.callback_at = answer.error;
     Object.keys(problems).forEach(function (key) {
       const el = document.getElementById("error-" + key);
       if (el) el.textContent = problems[key];
@@ -86,7 +93,12 @@
     new FormData(document.getElementById("disposition")).forEach(function (value, name) {
       if (name.startsWith("q_")) answers.push([name, value]);
     });
-    items.push({ attempt: call.dataset.attempt, code: code, note: note ? note.value : "", answers: answers });
+    const at = document.getElementById("callback_at");
+    const who = document.getElementById("callback_for");
+    items.push({
+      attempt: call.dataset.attempt, code: code, note: note ? note.value : "", answers: answers,
+      callbackAt: at ? at.value : "", callbackFor: who ? who.value : "me",
+    });
     saveOutbox(items);
     call.classList.add("sent");
     flushOutbox();
@@ -95,6 +107,38 @@
   document.addEventListener("click", function (ev) {
     const button = ev.target.closest("button.code");
     if (button) { ev.preventDefault(); dispose(button.dataset.code); }
+    const action = ev.target.closest("button.preview-action");
+    if (action) { ev.preventDefault(); preview(action.dataset.action, action.dataset.lead); }
+  });
+
+  // --- preview: next lead, call, skip ---
+  async function preview(action, lead) {
+    const url = action === "next" ? "/preview/next" : "/preview/" + encodeURIComponent(lead) + "/" + action;
+    const err = document.getElementById("preview-error");
+    try {
+      const response = await post(url, new FormData());
+      const answer = await response.json().catch(function () { return {}; });
+      if (err) err.textContent = response.ok ? "" : (answer.error || String(response.status));
+    } catch (e) {
+      if (err) err.textContent = "…";
+    }
+  }
+
+  // --- manual dial ---
+  document.addEventListener("submit", async function (ev) {
+    const form = ev.target;
+    if (form.id !== "manual-dial") return;
+    ev.preventDefault();
+    const err = document.getElementById("error-phone");
+    const done = document.getElementById("dial-done");
+    try {
+      const response = await post("/dial", new FormData(form));
+      const answer = await response.json().catch(function () { return {}; });
+      err.textContent = response.ok ? "" : (answer.error || String(response.status));
+      done.textContent = response.ok ? (answer.message || "") : "";
+    } catch (e) {
+      err.textContent = "…";
+    }
   });
 
   document.addEventListener("keydown", function (ev) {
@@ -151,6 +195,8 @@
     } else {
       callPanel.innerHTML = data.call;
     }
+    const direct = document.getElementById("direct-panel");
+    if (direct && data.direct !== undefined) direct.innerHTML = data.direct;
     drawTimers();
   }
 

@@ -1,0 +1,234 @@
+"""Preview and manual dial: calls an operator asks for, connected to that operator only.
+
+Preview (campaigns in the ``preview`` mode): the operator takes the next due lead, which stays
+reserved for them (the lead is claimed by ``preview:<operator>``) for the campaign's
+``preview_hold_s``; then they choose Call (a request the engine places when they are ready) or
+Skip (the lead goes back, due again after ``SKIP_DELAY``). A reservation left longer returns the
+lead to the pool. Manual dial: the operator types a number; it is checked by the same rules as the
+engine's calls (``dialer.store.lead_checks``), becomes a lead of the campaign if it is not one,
+and the call is a request like a preview call (its lead held for the operator the same way),
+recorded as an attempt when the engine places it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from campaigns.models import Campaign, DirectCall, Lead, Operator, OperatorCampaign, utcnow
+from campaigns.retry import LeadStatus
+from campaigns.store import session_scope
+from campaigns.tables import LEAD_TABLE, table_of
+from dialer.core.clock import aware
+from dialer.core.errors import FieldRejected, NotFound
+from dialer.core.modes import PacingMode
+from dialer.policy.campaign_rules import CampaignRules
+from dialer.policy.gate import Verdict
+from dialer.services.callbacks import FieldProblem, settings_of
+from dialer.store.claims import claim_due_leads
+from dialer.store.direct import MANUAL, PREVIEW, reservation
+from dialer.store.lead_checks import dial_verdict
+from dialer.store.recorder import settle_unreached
+from lists.phones import PhoneNormalizer
+
+SKIP_DELAY = timedelta(minutes=30)
+_TRIES = 5  # due leads tried in one "next" before saying there is none
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """A lead reserved for an operator's preview (or their pending call to it)."""
+
+    lead_id: int
+    campaign: str
+    phone: str
+    columns: list[tuple[str, str]]
+    until: datetime
+    requested: bool  # Call pressed; waiting for the engine
+
+
+def _operator(session: Session, name: str) -> Operator:
+    op = session.exec(select(Operator).where(Operator.name == name)).first()
+    if op is None or op.id is None:
+        raise NotFound(f"no operator named {name!r}")
+    return op
+
+
+def _campaigns(session: Session, op: Operator, preview_only: bool) -> list[Campaign]:
+    query = (
+        select(Campaign)
+        .join(OperatorCampaign, col(OperatorCampaign.campaign_id) == Campaign.id)
+        .where(OperatorCampaign.operator_id == op.id, Campaign.state == "active")
+        .order_by(col(Campaign.id))
+    )
+    if preview_only:
+        query = query.where(Campaign.mode == PacingMode.PREVIEW.value)
+    return list(session.exec(query).all())
+
+
+def has_preview(store: Engine, operator: str) -> bool:
+    """Does the operator serve an active campaign in the preview mode?"""
+    with Session(store) as session:
+        return bool(_campaigns(session, _operator(session, operator), preview_only=True))
+
+
+def release_expired(store: Engine, now: datetime | None = None) -> int:
+    """Give back every preview reservation older than its campaign's hold, unless Call was pressed.
+
+    A request the engine has not placed within the hold (its operator was not ready) is dropped
+    first, so a lead is never held for an operator who went away.
+    """
+    now = now or utcnow()
+    lead, direct = LEAD_TABLE.c, table_of(DirectCall).c
+    open_request = and_(direct.attempt_id.is_(None), direct.refused.is_(None))
+    with Session(store) as session:
+        reserved = set(session.exec(select(Lead.campaign_id).where(col(Lead.claimed_by).like("preview:%"))))
+        waiting = set(session.exec(select(DirectCall.campaign_id).where(open_request)))
+        holds = {cid: settings_of(session, cid).preview_hold_s for cid in reserved | waiting}
+    pending = exists().where(and_(direct.lead_id == lead.id, open_request))
+    released = 0
+    with store.begin() as conn:
+        for campaign_id, hold in holds.items():
+            since = now - timedelta(seconds=hold)
+            conn.execute(
+                update(table_of(DirectCall))
+                .where(direct.campaign_id == campaign_id, open_request, direct.requested_at < since)
+                .values(refused="not placed in time: the operator was not ready")
+            )
+            released += conn.execute(
+                update(LEAD_TABLE)
+                .where(
+                    lead.campaign_id == campaign_id,
+                    lead.claimed_by.like("preview:%"),
+                    lead.claimed_at < since,
+                    ~pending,
+                )
+                .values(claimed_by=None, claimed_at=None)
+            ).rowcount
+    return released
+
+
+def current(store: Engine, operator: str) -> Reserved | None:
+    """The lead reserved for ``operator`` now, if any (expired reservations are given back first)."""
+    release_expired(store)
+    with Session(store) as session:
+        lead = session.exec(select(Lead).where(Lead.claimed_by == reservation(operator))).first()
+        if lead is None:
+            return None
+        return _view(session, lead)
+
+
+def _view(session: Session, lead: Lead) -> Reserved:
+    assert lead.id is not None and lead.claimed_at is not None
+    campaign = session.get(Campaign, lead.campaign_id)
+    assert campaign is not None
+    hold = settings_of(session, lead.campaign_id).preview_hold_s
+    request = session.exec(
+        select(DirectCall).where(DirectCall.lead_id == lead.id).order_by(col(DirectCall.id).desc()).limit(1)
+    ).first()
+    requested = request is not None and request.attempt_id is None and request.refused is None
+    columns = [(k, "" if v is None else str(v)) for k, v in lead.data.items()]
+    until = aware(lead.claimed_at) + timedelta(seconds=hold)
+    return Reserved(lead.id, campaign.name, lead.phone, columns, until, requested)
+
+
+def next_lead(store: Engine, operator: str) -> Reserved | None:
+    """Reserve the next due lead of the operator's preview campaigns for them (or keep theirs)."""
+    held = current(store, operator)
+    if held is not None:
+        return held
+    now = utcnow()
+    with Session(store) as session:
+        campaigns = _campaigns(session, _operator(session, operator), preview_only=True)
+    for campaign in campaigns:
+        rules = CampaignRules.from_campaign(campaign)
+        for _ in range(_TRIES):
+            claimed = claim_due_leads(store, rules.campaign_id, reservation(operator), now, 1)
+            if not claimed:
+                break
+            lead = claimed[0]
+            verdict = dial_verdict(store, rules, lead.phone, lead.zones, now)
+            if verdict.verdict is Verdict.DIAL:
+                return current(store, operator)
+            status = LeadStatus.DNC if verdict.verdict is Verdict.DNC else None
+            settle_unreached(store, lead.lead_id, reservation(operator), status, verdict.next_at)
+    return None
+
+
+def _reserved_lead(session: Session, operator: str, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None or lead.claimed_by != reservation(operator):
+        raise NotFound("no such lead")  # another's, expired, or never reserved: all look the same
+    return lead
+
+
+def call_reserved(store: Engine, operator: str, lead_id: int) -> int:
+    """Call: ask the engine for the call to the reserved lead, connected to this operator only."""
+    with session_scope(store) as session:
+        op = _operator(session, operator)
+        lead = _reserved_lead(session, operator, lead_id)
+        open_request = session.exec(
+            select(DirectCall).where(
+                DirectCall.lead_id == lead_id,
+                col(DirectCall.attempt_id).is_(None),
+                col(DirectCall.refused).is_(None),
+            )
+        ).first()
+        if open_request is not None:
+            return open_request.id or 0  # pressed twice: one call
+        request = DirectCall(
+            campaign_id=lead.campaign_id, lead_id=lead_id, operator_id=op.id or 0, kind=PREVIEW
+        )
+        session.add(request)
+        session.flush()
+        return request.id or 0
+
+
+def skip_reserved(store: Engine, operator: str, lead_id: int) -> None:
+    """Skip: the lead goes back to the pool, due again after ``SKIP_DELAY``."""
+    with session_scope(store) as session:
+        lead = _reserved_lead(session, operator, lead_id)
+        lead.claimed_by, lead.claimed_at = None, None
+        lead.next_call_at = utcnow() + SKIP_DELAY
+        session.add(lead)
+
+
+def manual_dial(store: Engine, operator: str, phone: str, campaign: str = "") -> int:
+    """Check ``phone`` as the engine would and ask for the call; ``FieldProblem`` names the field."""
+    now = utcnow()
+    with session_scope(store) as session:
+        op = _operator(session, operator)
+        choices = _campaigns(session, op, preview_only=False)
+        chosen = next((c for c in choices if not campaign or c.name == campaign), None)
+        if chosen is None or chosen.id is None:
+            raise FieldProblem("campaign", "choose one of your active campaigns")
+        try:
+            number = PhoneNormalizer(chosen.region).normalize(phone)
+        except FieldRejected as exc:
+            raise FieldProblem("phone", str(exc)) from None
+        lead = session.exec(
+            select(Lead).where(Lead.campaign_id == chosen.id, Lead.phone == number.e164)
+        ).first()
+        if lead is None:
+            lead = Lead(
+                campaign_id=chosen.id, phone=number.e164, time_zones=number.zones, data={"source": "manual"}
+            )
+        if lead.claimed_by or lead.status == LeadStatus.IN_CALL.value:
+            raise FieldProblem("phone", "this number is in a call or reserved now")
+        verdict = dial_verdict(
+            store, CampaignRules.from_campaign(chosen), number.e164, number.time_zones, now
+        )
+        if verdict.verdict is not Verdict.DIAL:
+            raise FieldProblem("phone", f"not allowed now: {verdict.reason}")
+        # Held for this operator until placed, so the campaign's own pacing cannot take it first.
+        lead.claimed_by, lead.claimed_at = reservation(operator), now
+        session.add(lead)
+        session.flush()
+        request = DirectCall(campaign_id=chosen.id, lead_id=lead.id or 0, operator_id=op.id or 0, kind=MANUAL)
+        session.add(request)
+        session.flush()
+        return request.id or 0
