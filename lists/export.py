@@ -18,7 +18,7 @@ from sqlmodel import Session
 from campaigns.service import find_campaign
 from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from dialer.core.clock import aware
-from lists.export_columns import KEYS, LEADS, lead_column
+from lists.export_columns import KEYS, LEADS, text_column
 from lists.export_format import ExportFormat, TimeChoice
 from lists.export_writer import Table, write_csv
 
@@ -39,7 +39,7 @@ def leads_table(store: Engine, campaign: str, tz: TimeChoice) -> Table:
         campaign_id = find_campaign(session, campaign).id
     with store.connect() as conn:
         extra = original_columns(conn, campaign_id)
-    return Table("leads", [*LEADS, *map(lead_column, extra)], _lead_rows(store, campaign_id, extra, tz))
+    return Table("leads", [*LEADS, *map(text_column, extra)], _lead_rows(store, campaign_id, extra, tz))
 
 
 def _lead_rows(

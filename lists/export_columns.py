@@ -31,8 +31,8 @@ class Column:
         return self.ru if lang == "ru" and self.ru else self.key
 
 
-def lead_column(name: str) -> Column:
-    """A column of the lead's own, as imported: text under its own header, in every language."""
+def text_column(name: str) -> Column:
+    """A column named by the user (a lead's own column, a question's key): text in every format."""
     return Column(name, Kind.TEXT)
 
 

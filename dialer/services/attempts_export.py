@@ -22,7 +22,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, TextIO
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from campaigns.service import find_campaign
@@ -31,7 +31,7 @@ from dialer.core.clock import aware
 from dialer.core.errors import InvalidInput
 from dialer.core.hangup_causes import cause_name
 from lists.export import lead_value, original_columns
-from lists.export_columns import ATTEMPTS, KEYS, lead_column
+from lists.export_columns import ATTEMPTS, KEYS, text_column
 from lists.export_format import ExportFormat, TimeChoice
 from lists.export_writer import Table, write_csv
 
@@ -58,9 +58,14 @@ def attempts_table(store: Engine, request: AttemptsRequest) -> Table:
         campaign_id = find_campaign(session, request.campaign).id
     with store.connect() as conn:
         extra = pick_lead_columns(request.lead_columns, original_columns(conn, campaign_id))
-        names = dict(conn.execute(select(OPERATOR_TABLE.c.interface, OPERATOR_TABLE.c.name)).tuples().all())
+        names = operator_names(conn)
     rows = _attempt_rows(store, campaign_id, extra, names, request.tz)
-    return Table("attempts", [*ATTEMPTS, *map(lead_column, extra)], rows)
+    return Table("attempts", [*ATTEMPTS, *map(text_column, extra)], rows)
+
+
+def operator_names(conn: Connection) -> dict[str, str]:
+    """Every operator's name by the queue interface calls reach them at."""
+    return dict(conn.execute(select(OPERATOR_TABLE.c.interface, OPERATOR_TABLE.c.name)).tuples().all())
 
 
 def pick_lead_columns(asked: str, available: Sequence[str]) -> list[str]:
@@ -88,7 +93,6 @@ def _attempt_rows(
         .where(a.campaign_id == campaign_id)
         .order_by(a.started_at, a.id)
     )
-    interfaces = {name: interface for interface, name in names.items()}
     with store.connect() as conn:
         for row in conn.execution_options(stream_results=True, yield_per=_FETCH).execute(query):
             zone_name, zone = tz.zone(row.time_zones)
@@ -106,19 +110,20 @@ def _attempt_rows(
                 row.outcome or "",
                 row.hangup_cause,
                 cause_name(row.hangup_cause),
-                *_operator(row.operator or "", names, interfaces),
+                *operator_of(row.operator or "", names),
                 row.disposition or "",
                 row.note or "",
                 *(lead_value(data.get(column)) for column in extra),
             ]
 
 
-def _operator(value: str, names: dict[str, str], interfaces: dict[str, str]) -> tuple[str, str]:
+def operator_of(value: str, names: dict[str, str]) -> tuple[str, str]:
     """The operator's name and interface, from what the attempt recorded (an interface, or a name)."""
     if value in names:
         return names[value], value
-    if value in interfaces:
-        return value, interfaces[value]
+    interface = next((i for i, name in names.items() if name == value), None)
+    if interface is not None:
+        return value, interface
     return value, value  # an operator since removed: the interface is all that is known
 
 
