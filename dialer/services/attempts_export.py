@@ -65,7 +65,8 @@ def attempts_table(store: Engine, request: AttemptsRequest) -> Table:
 
 def operator_names(conn: Connection) -> dict[str, str]:
     """Every operator's name by the queue interface calls reach them at."""
-    return dict(conn.execute(select(OPERATOR_TABLE.c.interface, OPERATOR_TABLE.c.name)).tuples().all())
+    rows = conn.execute(select(OPERATOR_TABLE.c.interface, OPERATOR_TABLE.c.name))
+    return {row.interface: row.name for row in rows}
 
 
 def pick_lead_columns(asked: str, available: Sequence[str]) -> list[str]:
