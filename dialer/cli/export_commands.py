@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -42,14 +43,19 @@ Lang = Annotated[str, typer.Option("--lang", help="Headers of Excel output (--ex
 
 
 def _export(
-    ctx: typer.Context, output: str, fmt: ExportFormat, follow_symlinks: bool, table: Callable[[], Table]
+    ctx: typer.Context,
+    output: str,
+    fmt: Callable[[], ExportFormat],
+    follow_symlinks: bool,
+    table: Callable[[], Table],
 ) -> int | None:
-    """Check the output, build the table (an unknown campaign leaves no file), write it."""
-    if output == "-" and fmt.kind == "xlsx" and sys.stdout.isatty():
-        raise InvalidInput("-o -: a workbook is not for a terminal; redirect it to a file, or name the file")
+    """Check the output, then the format, build the table (an unknown campaign leaves no file), write it."""
     rules = output_rules(ctx, follow_symlinks=follow_symlinks)
     check_output(output, rules)
-    count = write_export(output, fmt, table(), rules)
+    chosen = fmt()
+    if output == "-" and chosen.kind == "xlsx" and sys.stdout.isatty():
+        raise InvalidInput("-o -: a workbook is not for a terminal; redirect it to a file, or name the file")
+    count = write_export(output, chosen, table(), rules)
     return None if output == "-" else count
 
 
@@ -70,7 +76,7 @@ def export_leads_command(
     follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Export a campaign's leads with their status and original columns."""
-    fmt = choose_format(output, format, excel, lang)
+    fmt = partial(choose_format, output, format, excel, lang)
     zone = check_tz(tz)
     count = _export(ctx, output, fmt, follow_symlinks, lambda: leads_table(store(ctx), campaign, zone))
     _said(count, "leads", output)
@@ -94,7 +100,7 @@ def export_attempts_command(
     follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Export every call attempt of a campaign with its outcome, durations and operator."""
-    fmt = choose_format(output, format, excel, lang)
+    fmt = partial(choose_format, output, format, excel, lang)
     request = AttemptsRequest(campaign, check_tz(tz), lead_columns)
     count = _export(ctx, output, fmt, follow_symlinks, lambda: attempts_table(store(ctx), request))
     _said(count, "attempts", output)
@@ -111,6 +117,6 @@ def export_answers_command(
     follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Export survey answers: one row per connected attempt, a column per question."""
-    fmt = choose_format(output, format, excel, lang)
+    fmt = partial(choose_format, output, format, excel, lang)
     count = _export(ctx, output, fmt, follow_symlinks, lambda: survey.answers_table(store(ctx), campaign))
     _said(count, "attempts", output)
