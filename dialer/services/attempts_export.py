@@ -90,7 +90,7 @@ def _attempt_rows(
     a = ATTEMPT_TABLE.c
     query = (
         select(ATTEMPT_TABLE, LEAD_TABLE.c.time_zones, LEAD_TABLE.c.data)
-        .join(LEAD_TABLE, LEAD_TABLE.c.id == a.lead_id)
+        .join(LEAD_TABLE, LEAD_TABLE.c.id == a.lead_id, isouter=True)
         .where(a.campaign_id == campaign_id)
         .order_by(a.started_at, a.id)
     )
