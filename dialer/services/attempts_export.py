@@ -120,8 +120,8 @@ def _attempt_rows(
 
 def operator_of(value: str, names: dict[str, str]) -> tuple[str, str]:
     """The operator's name and interface, from what the attempt recorded (an interface, or a name)."""
-    if value in names:
-        return names[value], value
+    if not value or value in names:
+        return names.get(value, ""), value
     interface = next((i for i, name in names.items() if name == value), None)
     if interface is not None:
         return value, interface
