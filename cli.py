@@ -17,12 +17,12 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from campaigns import service
 from dialer.cli import callback_commands as cli_callbacks
 from dialer.cli import campaign_commands, demo, status_view
 from dialer.cli import console_commands as cli_console
 from dialer.cli import dnc_commands as cli_dnc
 from dialer.cli import engine_commands as cli_engine
+from dialer.cli import export_commands as cli_export
 from dialer.cli import numbering_commands as cli_numbering
 from dialer.cli import service_commands as cli_service
 from dialer.cli import tool_commands as cli_tools
@@ -30,9 +30,7 @@ from dialer.cli.group import DB_HELP, DialerGroup
 from dialer.cli.support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
 from dialer.core import i18n
 from dialer.core.i18n import _
-from lists.export import export_leads
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
-from lists.safe_write import check_output, write_text
 
 _PROGRESS_BYTES = 4 * 1024 * 1024  # files smaller than this import in about a second
 
@@ -228,31 +226,11 @@ app.add_typer(cli_dnc.dnc_app, name="dnc")
 
 # --- dialer export --------------------------------------------------------------------
 
-export_app = typer.Typer(help="Export leads and results as CSV.", no_args_is_help=True)
-app.add_typer(export_app, name="export")
-
-Output = Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")]
-
-
-@export_app.command("leads")
-def export_leads_command(
-    ctx: typer.Context,
-    campaign: Annotated[str, typer.Option(help="Campaign whose leads to export.")],
-    output: Output,
-    follow_symlinks: FollowSymlinks = False,
-) -> None:
-    """Export a campaign's leads with their status and original columns."""
-    rules = output_rules(ctx, follow_symlinks=follow_symlinks)
-    check_output(output, rules)
-    service.get_campaign(store(ctx), campaign)  # an unknown campaign must not leave an empty file behind
-    count = write_text(output, lambda handle: export_leads(store(ctx), campaign, handle), rules)
-    if output != "-":
-        stderr.print(_("exported {count} leads to {file}").format(count=count, file=escape(output)))
+app.add_typer(cli_export.export_app, name="export")
 
 
 # --- engine and tools (their commands live beside the library they drive) ----------------
 
-export_app.command("attempts")(cli_engine.export_attempts_command)
 app.add_typer(cli_engine.operators_app, name="operators")
 app.command("run")(cli_engine.run_command)
 app.command("status")(status_view.status_command)
@@ -262,7 +240,7 @@ app.add_typer(cli_tools.report_app, name="report")
 app.add_typer(cli_numbering.numbering_app, name="numbering")
 app.command("simulate")(cli_tools.simulate_command)
 app.command("demo")(demo.demo_command)
-cli_console.register(app, export_app)  # console, users, pause-codes, dispositions, scripts, survey
+cli_console.register(app)  # console, users, pause-codes, dispositions, scripts, survey
 cli_callbacks.register(app)  # callbacks settings, list
 
 

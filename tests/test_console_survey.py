@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from campaigns.models import CallAttempt, SurveyAnswer
 from dialer.core.errors import InvalidInput
 from dialer.services import dispositions, survey
+from lists.export_format import ExportFormat
 from tests.console_helpers import connected_call, console_campaign
 
 pytestmark = pytest.mark.every_store
@@ -70,6 +71,9 @@ def test_answers_are_stored_with_the_disposition_and_exported(store: Engine) -> 
         "brand": "Beta",
         "age": "41.5",
         "media": "TV; Radio",  # in the question's order
-        "why": "'=cheap",  # never a spreadsheet formula
+        "why": "=cheap",  # plain CSV is byte-faithful
     }
     assert rows[1]["brand"] == "" and rows[1]["disposition"] == ""
+    excel = io.StringIO()
+    survey.export_answers(store, "spring", excel, ExportFormat(excel=True))
+    assert "'=cheap" in excel.getvalue()  # never a spreadsheet formula in the Excel flavour

@@ -11,11 +11,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from dialer.cli.support import output_rules, stdout, store
+from dialer.cli.support import stdout, store
 from dialer.core.errors import InvalidInput
 from dialer.core.i18n import _
 from dialer.services import accounts, console, dispositions, pause_codes, survey
-from lists.safe_write import check_output, write_text
 
 users_app = typer.Typer(help="Console accounts: operators, supervisors, admins.", no_args_is_help=True)
 pause_codes_app = typer.Typer(help="Reasons an operator may give for a pause.", no_args_is_help=True)
@@ -224,23 +223,6 @@ def survey_list(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help
         )
 
 
-def export_answers_command(
-    ctx: typer.Context,
-    campaign: Annotated[str, typer.Option(help="Campaign whose answers to export.")],
-    output: Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")],
-) -> None:
-    """Export survey answers: one row per connected attempt, a column per question."""
-    engine = store(ctx)
-    survey.list_questions(engine, campaign)  # an unknown campaign leaves no empty file behind
-    if output == "-":
-        survey.export_answers(engine, campaign, sys.stdout)
-        return
-    rules = output_rules(ctx, label="-o")
-    check_output(output, rules)
-    count = write_text(output, lambda handle: survey.export_answers(engine, campaign, handle), rules)
-    stdout.print(f"exported {count} attempts to {escape(output)}")
-
-
 def console_command(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -261,12 +243,11 @@ def console_command(
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
 
 
-def register(app: typer.Typer, export_app: typer.Typer) -> None:
-    """Add the console's commands to the root command and ``dialer export``."""
+def register(app: typer.Typer) -> None:
+    """Add the console's commands to the root command."""
     app.add_typer(users_app, name="users")
     app.add_typer(pause_codes_app, name="pause-codes")
     app.add_typer(dispositions_app, name="dispositions")
     app.add_typer(scripts_app, name="scripts")
     app.add_typer(survey_app, name="survey")
-    export_app.command("answers")(export_answers_command)
     app.command("console")(console_command)

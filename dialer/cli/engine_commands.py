@@ -1,5 +1,5 @@
-"""The engine's commands: ``dialer run``, ``dialer status``, ``dialer operators ...``,
-``dialer export attempts``. A thin shell over the library; ``cli.py`` registers them.
+"""The engine's commands: ``dialer run``, ``dialer status``, ``dialer operators ...``.
+A thin shell over the library; ``cli.py`` registers them.
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dialer.cli.support import AMI_HELP, FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
+from dialer.cli.support import AMI_HELP, ami_settings, stderr, stdout, store
 from dialer.core.errors import InvalidInput
 from dialer.core.i18n import _
 from dialer.engine.loop import DialEngine, EngineSettings, RunReport
 from dialer.pbx.config import DEFAULT_WRAPUP_S
 from dialer.services import operators as ops
-from dialer.services.attempts_export import export_attempts
 from dialer.store.nodes import check_node
-from lists.safe_write import check_output, write_text
 
 log = logging.getLogger(__name__)
 
@@ -149,21 +147,3 @@ def run_command(
     )
     if report.left:
         stderr.print(_("done for now: {left}").format(left=escape(report.left)))
-
-
-# --- dialer export attempts ---------------------------------------------------------
-
-
-def export_attempts_command(
-    ctx: typer.Context,
-    campaign: Annotated[str, typer.Option(help="Campaign whose attempts to export.")],
-    output: Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")],
-    follow_symlinks: FollowSymlinks = False,
-) -> None:
-    """Export every call attempt of a campaign with its outcome."""
-    rules = output_rules(ctx, follow_symlinks=follow_symlinks)
-    check_output(output, rules)
-    engine = store(ctx)
-    count = write_text(output, lambda handle: export_attempts(engine, campaign, handle), rules)
-    if output != "-":
-        stderr.print(_("exported {count} attempts to {file}").format(count=count, file=escape(output)))

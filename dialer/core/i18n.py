@@ -39,7 +39,7 @@ _current: ContextVar[str] = ContextVar("dialer_language", default=DEFAULT)
 def check_lang(lang: str) -> str:
     """A language the product speaks, or one line saying which ones it does."""
     if lang not in LANGS:
-        raise InvalidInput(_("unknown --lang {lang!r}: use en or ru").format(lang=lang))
+        raise InvalidInput(_("unknown --lang {lang!r}: use en or ru").format(lang=lang[:20]))
     return lang
 
 

@@ -7,7 +7,6 @@ records the disposition, so a call never has half its answers.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,10 @@ from campaigns.models import CallAttempt, SurveyAnswer, SurveyQuestion
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput
+from dialer.services.attempts_export import operator_names, operator_of
+from lists.export_columns import ANSWERS, text_column
+from lists.export_format import ExportFormat
+from lists.export_writer import Table, write_csv
 
 KINDS = ("text", "single", "multi", "number")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -143,8 +146,13 @@ def store_answers(session: Session, attempt_id: str, values: Mapping[int, str]) 
         session.add(row)
 
 
-def export_answers(store: Engine, campaign: str, out: TextIO) -> int:
-    """One row per connected attempt, a column per question; the number of rows written."""
+def export_answers(store: Engine, campaign: str, out: TextIO, fmt: ExportFormat | None = None) -> int:
+    """Write the answers to ``out`` as CSV; the number of rows written."""
+    return write_csv(answers_table(store, campaign), out, fmt)
+
+
+def answers_table(store: Engine, campaign: str) -> Table:
+    """One row per connected attempt, a column per question (named by its key)."""
     with Session(store) as session:
         found = find_campaign(session, campaign)
         assert found.id is not None
@@ -157,28 +165,19 @@ def export_answers(store: Engine, campaign: str, out: TextIO) -> int:
         answers = session.exec(
             select(SurveyAnswer).where(col(SurveyAnswer.attempt_id).in_([a.id for a in attempts]))
         ).all()
+        names = operator_names(session.connection())
     by_attempt: dict[str, dict[int, str]] = {}
     for answer in answers:
         by_attempt.setdefault(answer.attempt_id, {})[answer.question_id] = answer.value
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["attempt_id", "lead_id", "phone", "operator", "disposition", *[q.key for q in questions]]
+    rows = (
+        [
+            a.id,
+            a.lead_id,
+            a.phone,
+            operator_of(a.operator or "", names)[0],
+            a.disposition or "",
+            *[by_attempt.get(a.id, {}).get(q.id, "") for q in questions],
+        ]
+        for a in attempts
     )
-    for a in attempts:
-        given = by_attempt.get(a.id, {})
-        writer.writerow(
-            [
-                a.id,
-                a.lead_id,
-                a.phone,
-                a.operator or "",
-                a.disposition or "",
-                *[_safe(given.get(q.id, "")) for q in questions],
-            ]
-        )
-    return len(attempts)
-
-
-def _safe(text: str) -> str:
-    """A leading = + - @ would make a spreadsheet formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return Table("answers", [*ANSWERS, *(text_column(q.key) for q in questions)], rows)
