@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from campaigns.lead_numbers import LeadNumber, lead_numbers, stored_numbers
 from campaigns.models import utcnow
 from campaigns.region import check_region
 from campaigns.service import find_campaign
@@ -30,7 +31,7 @@ from lists.inserter import LeadInserter, widen_sqlite_cache
 from lists.lead_zones import LeadZones, ListHours, ZoneSource, list_hours, next_week_start
 from lists.limits import shown, some
 from lists.numbering import NumberingPlan
-from lists.phones import PhoneNormalizer
+from lists.phones import Phone, PhoneNormalizer, split_numbers
 from lists.reader import find_phone_column, open_table
 from lists.safe_write import OutputRules, SafeOutput, check_output, store_files
 
@@ -44,6 +45,8 @@ _AUTO_HEADERS = {
 _YES = frozenset({"1", "yes", "y", "true", "on", "+", "да", "д"})
 _NO = frozenset({"0", "no", "n", "false", "off", "-", "нет", "н"})
 _CHUNK_ROWS = 50_000
+# Why a number was left out of a lead that kept another of its cell's numbers.
+_LEFT_OUT = {"dnc": "on the do-not-call list", "duplicates": "another lead's number"}
 
 Progress = Callable[[int, int], None]  # (done, total) in the table's own unit
 
@@ -78,8 +81,18 @@ class ImportSummary:
     zone_sources: Counter[ZoneSource] = field(default_factory=Counter)
     hours: ListHours | None = None  # callable hours a day under the campaign's window
     service_numbers: Counter[str] = field(default_factory=Counter)  # imported, by kind (8-800 ...)
+    alternates: int = 0  # numbers kept beside a lead's first (several in one cell)
+    numbers_left_out: Counter[str] = field(default_factory=Counter)  # of imported leads, by reason
     rejects_path: Path | None = None
     list_id: int | None = None
+
+    def count_numbers(self, kept: list[tuple[Phone, str, ZoneSource]], left_out: list[str]) -> None:
+        """An imported lead's numbers: service numbers, alternates, and those left out of a cell."""
+        for phone, _, _ in kept:
+            if phone.service:
+                self.service_numbers[phone.service] += 1
+        self.alternates += len(kept) - 1
+        self.numbers_left_out.update(left_out)
 
     @property
     def rejected(self) -> int:
@@ -222,38 +235,90 @@ class _RowJudge:
         base = summary.read
         for i, raw in enumerate(values[phone_at]):
             row = base + i + 1
+            left_out: list[str] = []
             try:
-                phone = self._normalizer.normalize(raw)
-                zones, source = self.zones.resolve(phone, place[0][i], place[1][i], place[2][i])
+                numbers = self._cell_numbers(raw, place[0][i], place[1][i], place[2][i], left_out)
                 consent = _consent(values[consent_at][i]) if consent_at is not None else None
             except FieldRejected as exc:
                 summary.invalid += 1
                 self._reject(rejects, row, str(exc), values, i)
                 continue
-            e164 = phone.e164
-            if e164 in self._blocked:
-                summary.dnc += 1
-                rejects.write(row, "on the do-not-call list", [col[i] for col in values])
-                continue
-            first = self._seen.get(e164)
-            if first is not None:
-                summary.duplicates += 1
-                reason = f"duplicate of row {first}" if first else "already in the campaign"
+            kept, refusal = self._new_numbers(numbers, row, left_out)
+            if not kept:
+                bucket, reason = refusal
+                setattr(summary, bucket, getattr(summary, bucket) + 1)
                 rejects.write(row, reason, [col[i] for col in values])
                 continue
-            self._seen[e164] = row
+            summary.count_numbers(kept, left_out)
+            phone, zones, source = kept[0]
             summary.zone_sources[source] += 1
-            if phone.service:
-                summary.service_numbers[phone.service] += 1
             self.zone_counts[zones] += 1
             problem = self._problem(zones)
             if problem is not None:
                 summary.window_problems[problem] += 1
             data = {self._headers[j]: values[j][i] for j in data_at}
-            leads.append({"phone": e164, "time_zones": zones, "data": data, "consent": consent})
+            stored = stored_numbers([LeadNumber(p.e164, z) for p, z, _ in kept])
+            leads.append(
+                {
+                    "phone": phone.e164,
+                    "time_zones": zones,
+                    "data": data,
+                    "consent": consent,
+                    "numbers": stored,
+                }
+            )
         summary.read += len(values[phone_at])
         summary.imported += len(leads)
         return leads
+
+    def _cell_numbers(
+        self, raw: str, zone: str, city: str, region: str, left_out: list[str]
+    ) -> list[tuple[Phone, str, ZoneSource]]:
+        """The cell's good numbers with their zones; a bad one among good ones is only left out."""
+        parts = split_numbers(raw)
+        found: list[tuple[Phone, str, ZoneSource]] = []
+        reasons: list[str] = []
+        for part in parts:
+            try:
+                phone = self._normalizer.normalize(part)
+                zones, source = self.zones.resolve(phone, zone, city, region)
+            except FieldRejected as exc:
+                if len(parts) == 1:
+                    raise
+                reasons.append(f"{part[:40]!r}: {exc}")
+                continue
+            if all(phone.e164 != kept.e164 for kept, _, _ in found):
+                found.append((phone, zones, source))
+        if not found:
+            raise FieldRejected("no usable number: " + "; ".join(reasons))
+        left_out.extend(reason.partition(": ")[2] for reason in reasons)
+        return found
+
+    def _new_numbers(
+        self, numbers: list[tuple[Phone, str, ZoneSource]], row: int, left_out: list[str]
+    ) -> tuple[list[tuple[Phone, str, ZoneSource]], tuple[str, str]]:
+        """The numbers neither on a do-not-call list nor another lead's; why the row goes if none is."""
+        kept: list[tuple[Phone, str, ZoneSource]] = []
+        refused: list[tuple[str, str]] = []  # (bucket, reason) of each number left out
+        for number in numbers:
+            e164 = number[0].e164
+            first = self._seen.get(e164)
+            if e164 in self._blocked:
+                refused.append(("dnc", "on the do-not-call list"))
+            elif first is not None:
+                refused.append(
+                    ("duplicates", f"duplicate of row {first}" if first else "already in the campaign")
+                )
+            else:
+                kept.append(number)
+        if not kept:  # the row goes whole; a number on a do-not-call list decides its bucket
+            return [], min(refused, key=lambda item: item[0] != "dnc")
+        left_out.extend(
+            "on the do-not-call list" if b == "dnc" else "another lead's number" for b, _ in refused
+        )
+        for phone, _, _ in kept:
+            self._seen[phone.e164] = row
+        return kept, ("", "")
 
     def _reject(
         self, rejects: _RejectsWriter, row: int, reason: str, values: list[list[str]], i: int
@@ -319,9 +384,17 @@ def _create_list(conn: Connection, campaign_id: int, name: str, columns: list[st
 
 
 def _campaign_phones(conn: Connection, campaign_id: int) -> set[str]:
-    return set(
-        conn.execute(select(LEAD_TABLE.c.phone).where(LEAD_TABLE.c.campaign_id == campaign_id)).scalars()
+    """Every number of the campaign's leads, their alternates included."""
+    lead = LEAD_TABLE.c
+    phones = set(conn.execute(select(lead.phone).where(lead.campaign_id == campaign_id)).scalars())
+    several = conn.execute(
+        select(lead.phone, lead.time_zones, lead.numbers).where(
+            lead.campaign_id == campaign_id, lead.numbers.is_not(None)
+        )
     )
+    for phone, zones, numbers in several:
+        phones.update(n.phone for n in lead_numbers(phone, zones, numbers))
+    return phones
 
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:

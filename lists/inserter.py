@@ -47,6 +47,7 @@ class LeadInserter:
         "attempts",
         "consent",
         "created_at",
+        "numbers",
     )
 
     def __init__(self, conn: Connection, campaign_id: int, list_id: int) -> None:
@@ -74,6 +75,7 @@ class LeadInserter:
         }
         self._data = process["data"]
         self._consent = process["consent"]
+        self._numbers = process["numbers"]
         order = names or list(self._COLUMNS)
         unknown = set(order) - set(self._COLUMNS)
         if unknown:
@@ -96,6 +98,8 @@ class LeadInserter:
         values["consent"] = (
             self._consent(consent) if self._consent is not None and consent is not None else consent
         )
+        numbers = lead.get("numbers")  # None (one number) stays SQL NULL, never JSON null
+        values["numbers"] = self._numbers(numbers) if self._numbers is not None and numbers else None
         if self._names is not None:
             return tuple(values[name] for name in self._order)
         return values

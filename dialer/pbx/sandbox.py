@@ -74,6 +74,7 @@ MODULES = (
     "bridge_builtin_features",
     "func_logic",
     "func_strings",
+    "func_callerid",
     "func_channel",
     "func_global",
     "app_stack",
