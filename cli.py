@@ -161,6 +161,12 @@ def _print_summary(summary: ImportSummary) -> None:
     stdout.print(f"duplicates: {summary.duplicates}")
     stdout.print(f"do-not-call: {summary.dnc}")
     stdout.print(f"invalid: {summary.invalid}")
+    if summary.alternates:
+        stdout.print(f"alternate numbers (several in one cell): {summary.alternates}")
+    for reason, count in summary.numbers_left_out.most_common():
+        stderr.print(
+            f"[yellow]warning:[/yellow] {count} numbers left out of leads that kept another: {escape(reason)}"
+        )
     if summary.rejects_path is not None:
         stdout.print(f"rejected rows: {escape(str(summary.rejects_path))}")
     for reason, count in summary.window_problems.most_common():

@@ -26,12 +26,13 @@ from campaigns.service import find_campaign
 from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from campaigns.window import CallingWindow, window_problem
 from dialer.core.errors import FieldRejected, InvalidInput
+from lists.cell_numbers import CellNumber, CellNumbers
 from lists.dnc import dnc_phones
 from lists.inserter import LeadInserter, widen_sqlite_cache
 from lists.lead_zones import LeadZones, ListHours, ZoneSource, list_hours, next_week_start
 from lists.limits import shown, some
 from lists.numbering import NumberingPlan
-from lists.phones import Phone, PhoneNormalizer, split_numbers
+from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
 from lists.safe_write import OutputRules, SafeOutput, check_output, store_files
 
@@ -45,8 +46,6 @@ _AUTO_HEADERS = {
 _YES = frozenset({"1", "yes", "y", "true", "on", "+", "да", "д"})
 _NO = frozenset({"0", "no", "n", "false", "off", "-", "нет", "н"})
 _CHUNK_ROWS = 50_000
-# Why a number was left out of a lead that kept another of its cell's numbers.
-_LEFT_OUT = {"dnc": "on the do-not-call list", "duplicates": "another lead's number"}
 
 Progress = Callable[[int, int], None]  # (done, total) in the table's own unit
 
@@ -86,7 +85,7 @@ class ImportSummary:
     rejects_path: Path | None = None
     list_id: int | None = None
 
-    def count_numbers(self, kept: list[tuple[Phone, str, ZoneSource]], left_out: list[str]) -> None:
+    def count_numbers(self, kept: list[CellNumber], left_out: list[str]) -> None:
         """An imported lead's numbers: service numbers, alternates, and those left out of a cell."""
         for phone, _, _ in kept:
             if phone.service:
@@ -138,8 +137,8 @@ def import_leads(store: Engine, request: ImportRequest, progress: Progress | Non
     try:
         with store.begin() as conn:
             list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
-            rows.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id))
-            rows.zones = LeadZones(NumberingPlan(conn))
+            plan = LeadZones(NumberingPlan(conn))
+            rows.cells.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id), plan)
             summary = ImportSummary(list_id=list_id)
             widen_sqlite_cache(conn)
             inserter = LeadInserter(conn, campaign.id, list_id)
@@ -210,16 +209,10 @@ class _RowJudge:
         self._window = window
         self._cols = cols
         self._headers = headers
-        self._blocked: set[str] = set()
-        self._seen: dict[str, int] = {}  # E.164 -> first data row, 0 for leads already in the campaign
+        self.cells = CellNumbers(normalizer)
         self._zone_problems: dict[str, str | None] = {}
-        self.zones = LeadZones(None)
         self.zone_counts: Counter[str] = Counter()  # imported leads by zones text
         self.first_invalid: list[str] = []
-
-    def start(self, blocked: set[str], existing: set[str]) -> None:
-        self._blocked = blocked
-        self._seen = dict.fromkeys(existing, 0)
 
     def judge(self, chunk: Any, summary: ImportSummary, rejects: _RejectsWriter) -> list[dict[str, Any]]:
         values = [chunk[h].tolist() for h in self._headers]
@@ -237,15 +230,14 @@ class _RowJudge:
             row = base + i + 1
             left_out: list[str] = []
             try:
-                numbers = self._cell_numbers(raw, place[0][i], place[1][i], place[2][i], left_out)
+                numbers = self.cells.read(raw, place[0][i], place[1][i], place[2][i], left_out)
                 consent = _consent(values[consent_at][i]) if consent_at is not None else None
             except FieldRejected as exc:
                 summary.invalid += 1
                 self._reject(rejects, row, str(exc), values, i)
                 continue
-            kept, refusal = self._new_numbers(numbers, row, left_out)
+            kept, bucket, reason = self.cells.keep(numbers, row, left_out)
             if not kept:
-                bucket, reason = refusal
                 setattr(summary, bucket, getattr(summary, bucket) + 1)
                 rejects.write(row, reason, [col[i] for col in values])
                 continue
@@ -257,68 +249,12 @@ class _RowJudge:
             if problem is not None:
                 summary.window_problems[problem] += 1
             data = {self._headers[j]: values[j][i] for j in data_at}
-            stored = stored_numbers([LeadNumber(p.e164, z) for p, z, _ in kept])
-            leads.append(
-                {
-                    "phone": phone.e164,
-                    "time_zones": zones,
-                    "data": data,
-                    "consent": consent,
-                    "numbers": stored,
-                }
-            )
+            numbers_kept = stored_numbers([LeadNumber(p.e164, z) for p, z, _ in kept])
+            lead = {"phone": phone.e164, "time_zones": zones, "data": data, "consent": consent}
+            leads.append(lead | {"numbers": numbers_kept})
         summary.read += len(values[phone_at])
         summary.imported += len(leads)
         return leads
-
-    def _cell_numbers(
-        self, raw: str, zone: str, city: str, region: str, left_out: list[str]
-    ) -> list[tuple[Phone, str, ZoneSource]]:
-        """The cell's good numbers with their zones; a bad one among good ones is only left out."""
-        parts = split_numbers(raw)
-        found: list[tuple[Phone, str, ZoneSource]] = []
-        reasons: list[str] = []
-        for part in parts:
-            try:
-                phone = self._normalizer.normalize(part)
-                zones, source = self.zones.resolve(phone, zone, city, region)
-            except FieldRejected as exc:
-                if len(parts) == 1:
-                    raise
-                reasons.append(f"{part[:40]!r}: {exc}")
-                continue
-            if all(phone.e164 != kept.e164 for kept, _, _ in found):
-                found.append((phone, zones, source))
-        if not found:
-            raise FieldRejected("no usable number: " + "; ".join(reasons))
-        left_out.extend(reason.partition(": ")[2] for reason in reasons)
-        return found
-
-    def _new_numbers(
-        self, numbers: list[tuple[Phone, str, ZoneSource]], row: int, left_out: list[str]
-    ) -> tuple[list[tuple[Phone, str, ZoneSource]], tuple[str, str]]:
-        """The numbers neither on a do-not-call list nor another lead's; why the row goes if none is."""
-        kept: list[tuple[Phone, str, ZoneSource]] = []
-        refused: list[tuple[str, str]] = []  # (bucket, reason) of each number left out
-        for number in numbers:
-            e164 = number[0].e164
-            first = self._seen.get(e164)
-            if e164 in self._blocked:
-                refused.append(("dnc", "on the do-not-call list"))
-            elif first is not None:
-                refused.append(
-                    ("duplicates", f"duplicate of row {first}" if first else "already in the campaign")
-                )
-            else:
-                kept.append(number)
-        if not kept:  # the row goes whole; a number on a do-not-call list decides its bucket
-            return [], min(refused, key=lambda item: item[0] != "dnc")
-        left_out.extend(
-            "on the do-not-call list" if b == "dnc" else "another lead's number" for b, _ in refused
-        )
-        for phone, _, _ in kept:
-            self._seen[phone.e164] = row
-        return kept, ("", "")
 
     def _reject(
         self, rejects: _RejectsWriter, row: int, reason: str, values: list[list[str]], i: int

@@ -48,6 +48,7 @@ class LeadInserter:
         "consent",
         "created_at",
         "numbers",
+        "phone_turn",
     )
 
     def __init__(self, conn: Connection, campaign_id: int, list_id: int) -> None:
@@ -71,6 +72,7 @@ class LeadInserter:
             "list_id": apply("list_id", list_id),
             "status": apply("status", LeadStatus.NEW.value),
             "attempts": apply("attempts", 0),
+            "phone_turn": apply("phone_turn", 0),
             "created_at": apply("created_at", utcnow()),
         }
         self._data = process["data"]
