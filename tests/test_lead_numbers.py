@@ -6,18 +6,26 @@ Against a real store (SQLite and PostgreSQL); the cells are written as Russian l
 from __future__ import annotations
 
 import csv
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from campaigns.lead_numbers import lead_numbers
-from campaigns.models import Lead
+from campaigns.lead_numbers import LeadNumber, lead_numbers, stored_numbers
+from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import CampaignSpec, create_campaign
+from campaigns.store import session_scope
+from dialer.core.attempt import Attempt, AttemptState, Outcome
+from dialer.engine.selection import select_leads
+from dialer.policy.campaign_rules import CampaignRules
+from dialer.store.recorder import begin_attempts, finish_attempt
 from lists.dnc import add_numbers
 from lists.importer import ImportRequest, import_leads
 from lists.phones import split_numbers
+from tests.engine_helpers import open_zone
 
 pytestmark = pytest.mark.every_store
 
@@ -138,3 +146,73 @@ def test_do_not_call_and_duplicates_apply_to_every_number(
     again = write_csv(tmp_path / "more.csv", [["ФИО", "Телефон"], ["Новая", "+7 903 100-20-34"]])
     later = import_leads(store, ImportRequest(again, campaign))
     assert (later.imported, later.duplicates) == (0, 1)
+
+
+# --- the engine's store side: which number is claimed, and what an attempt leaves ----------
+
+
+def _dial_once(store: Engine, campaign_id: int, outcome: Outcome) -> str:
+    """Claim the campaign's due lead, record one attempt ending with ``outcome``; the number dialed."""
+    with Session(store) as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        rules = CampaignRules.from_campaign(campaign)
+    now = time.time()
+    [lead] = select_leads(store, rules, "node-a", now, 1)
+    [placement] = begin_attempts(store, [lead], "node-a", lambda: now)
+    ended = replace(
+        Attempt.dial(placement.attempt_id, now), state=AttemptState.ENDED, outcome=outcome, ended_at=now
+    )
+    finish_attempt(store, ended, rules.retry, None)
+    return lead.phone
+
+
+def test_each_attempt_dials_the_number_whose_turn_it_is(store: Engine) -> None:
+    create_campaign(store, CampaignSpec.build("turns", retry=["busy=0s"]))
+    with Session(store) as session:
+        campaign = session.exec(select(Campaign)).one()
+        assert campaign.id is not None
+        cid = campaign.id
+    a, b, c = "+79031002034", "+74952003044", "+73433102030"
+    zones = open_zone()  # about 13:00 there now
+    numbers = stored_numbers([LeadNumber(a, zones), LeadNumber(b, zones), LeadNumber(c, zones)])
+    with session_scope(store) as session:
+        session.add(Lead(campaign_id=cid, phone=a, time_zones=zones, numbers=numbers))
+    add_numbers(store, [c])  # the third number is put on the do-not-call list after the import
+    dialed = [
+        _dial_once(store, cid, Outcome.BUSY),
+        _dial_once(store, cid, Outcome.INVALID_NUMBER),
+        _dial_once(store, cid, Outcome.BUSY),
+    ]
+    assert dialed == [a, b, a]  # c passed over (DNC), b dropped after the wrong-number cause
+    with Session(store) as session:
+        lead = session.exec(select(Lead)).one()
+        assert lead.status == "scheduled" and lead.attempts == 3
+        assert [n.dropped for n in lead_numbers(lead.phone, lead.time_zones, lead.numbers)] == [
+            False,
+            True,
+            False,
+        ]
+        rows = session.exec(select(CallAttempt).order_by(col(CallAttempt.started_at))).all()
+        assert {r.phone for r in rows} == {a, b}
+    _dial_once(store, cid, Outcome.INVALID_NUMBER)  # a is wrong too: only c, on the DNC list, is left
+    with Session(store) as session:
+        rules = CampaignRules.from_campaign(session.exec(select(Campaign)).one())
+    assert select_leads(store, rules, "node-a", time.time(), 1) == []
+    with Session(store) as session:
+        assert session.exec(select(Lead)).one().status == "dnc"
+
+
+def test_a_lead_whose_every_number_is_wrong_is_closed_as_invalid(store: Engine) -> None:
+    create_campaign(store, CampaignSpec.build("wrong"))
+    with Session(store) as session:
+        cid = session.exec(select(Campaign)).one().id
+        assert cid is not None
+    a, b = "+79031002034", "+74952003044"
+    numbers = stored_numbers([LeadNumber(a, open_zone()), LeadNumber(b, open_zone())])
+    with session_scope(store) as session:
+        session.add(Lead(campaign_id=cid, phone=a, time_zones=open_zone(), numbers=numbers))
+    assert [_dial_once(store, cid, Outcome.INVALID_NUMBER) for _ in range(2)] == [a, b]
+    with Session(store) as session:
+        lead = session.exec(select(Lead)).one()
+        assert (lead.status, lead.attempts) == ("invalid", 2)
