@@ -53,6 +53,11 @@ def lead_numbers(phone: str, zones: str, stored: object) -> list[LeadNumber]:
     return found or [LeadNumber(phone, zones)]
 
 
+def number_zones(phone: str, zones: str, stored: object, dialed: str) -> str:
+    """The zones of the lead's number ``dialed``; the lead's own zones if it is not one of its numbers."""
+    return next((n.zones for n in lead_numbers(phone, zones, stored) if n.phone == dialed), zones)
+
+
 def stored_numbers(numbers: Sequence[LeadNumber]) -> list[dict[str, Any]] | None:
     """What the store keeps: nothing for one number, else every number in order."""
     return [n.stored() for n in numbers] if len(numbers) > 1 else None

@@ -15,16 +15,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from campaigns.lead_numbers import LeadNumber, lead_numbers, stored_numbers
-from campaigns.models import CallAttempt, Campaign, Lead
+from campaigns.models import CallAttempt, Campaign, DncEntry, Lead, utcnow
 from campaigns.service import CampaignSpec, create_campaign
 from campaigns.store import session_scope
 from dialer.core.attempt import Attempt, AttemptState, Outcome
 from dialer.engine.selection import select_leads
 from dialer.policy.campaign_rules import CampaignRules
+from dialer.services import accounts, console, dispositions
 from dialer.store.recorder import begin_attempts, finish_attempt
 from lists.dnc import add_numbers
 from lists.importer import ImportRequest, import_leads
 from lists.phones import split_numbers
+from tests.console_helpers import PASSWORD, console_campaign, operator_account
 from tests.engine_helpers import open_zone
 
 pytestmark = pytest.mark.every_store
@@ -216,3 +218,34 @@ def test_a_lead_whose_every_number_is_wrong_is_closed_as_invalid(store: Engine) 
     with Session(store) as session:
         lead = session.exec(select(Lead)).one()
         assert (lead.status, lead.attempts) == ("invalid", 2)
+
+
+def test_the_operator_sees_and_blocks_the_number_they_speak_on(store: Engine) -> None:
+    cid = console_campaign(store, "desk")
+    operator_account(store, "anna", "op1", "desk")
+    first, alternate = "+79031002034", "+73433102030"
+    numbers = stored_numbers(
+        [LeadNumber(first, "Europe/Moscow"), LeadNumber(alternate, "Asia/Yekaterinburg")]
+    )
+    with session_scope(store) as session:
+        lead = Lead(campaign_id=cid, phone=first, time_zones="Europe/Moscow", numbers=numbers)
+        session.add(lead)
+        session.flush()
+        assert lead.id is not None
+        session.add(
+            CallAttempt(
+                id="alt1",
+                campaign_id=cid,
+                lead_id=lead.id,
+                phone=alternate,
+                connected_at=utcnow(),
+                operator="op1",
+            )
+        )
+    anna = accounts.login(store, "anna", PASSWORD).user
+    card = console.call_card(store, anna, "alt1")
+    assert card.phone == alternate
+    assert [zone for zone, _ in card.local_times] == ["Asia/Yekaterinburg"]
+    assert dispositions.dispose(store, "op1", "alt1", "dnc").lead_status == "dnc"
+    with Session(store) as session:
+        assert list(session.exec(select(DncEntry.phone)).all()) == [alternate]

@@ -160,19 +160,20 @@ def dispose(
         values = check_answers(campaign_questions(session, attempt.campaign_id), answers or {})
         store_answers(session, attempt.id, values)
         attempt.disposition, attempt.note, attempt.disposed_at = code, note.strip() or None, utcnow()
-        _apply_to_lead(session, lead, chosen)
+        _apply_to_lead(session, lead, chosen, attempt.phone)
         session.add(attempt)
         session.add(lead)
         return Disposed(attempt.id, code, lead.status)
 
 
-def _apply_to_lead(session: Session, lead: Lead, code: CodeView) -> None:
+def _apply_to_lead(session: Session, lead: Lead, code: CodeView, dialed: str) -> None:
     if code.dnc:
+        # The number the person was reached on (a lead may have alternates); the lead is closed.
         listed = session.exec(
-            select(DncEntry).where(DncEntry.phone == lead.phone, col(DncEntry.campaign_id).is_(None))
+            select(DncEntry).where(DncEntry.phone == dialed, col(DncEntry.campaign_id).is_(None))
         ).first()
         if listed is None:
-            session.add(DncEntry(phone=lead.phone, campaign_id=None, source=f"disposition {code.code}"))
+            session.add(DncEntry(phone=dialed, campaign_id=None, source=f"disposition {code.code}"))
         lead.status = LeadStatus.DNC.value
     elif code.retry_in_s is not None:
         if lead.status not in (LeadStatus.DNC.value, LeadStatus.INVALID.value):
