@@ -43,9 +43,14 @@ def by_lead(rows: list[CallAttempt]) -> dict[int, list[CallAttempt]]:
     return found
 
 
-async def run_until_closed(store: Engine, box: Sandbox, campaign_id: int, timeout: float) -> None:
-    """Run the engine until every lead of the campaign is closed (retries included), then stop it."""
+async def run_until_closed(store: Engine, box: Sandbox, campaign_id: int, queue: str, timeout: float) -> None:
+    """Run the engine until every lead of the campaign is closed (retries included), then stop it.
+
+    The sandbox's queues are shared by the session's tests: members another test left in the
+    queue are taken out first, and this test's are taken out after, so no call goes astray.
+    """
     telephony = await AmiTelephony.connect(box)
+    await empty_queue(telephony, queue)
     engine = DialEngine(store, telephony, SETTINGS)
     run = asyncio.create_task(engine.run())
     try:
@@ -53,7 +58,15 @@ async def run_until_closed(store: Engine, box: Sandbox, campaign_id: int, timeou
     finally:
         engine.stop()
         await asyncio.wait_for(run, 30)
+        await empty_queue(telephony, queue)
         await telephony.close()
+
+
+async def empty_queue(telephony: AmiTelephony, queue: str) -> None:
+    status = await telephony.action("QueueStatus", {"Queue": queue}, as_list=True)
+    for member in status:
+        if member.get("Event") == "QueueMember" and member.get("Queue") == queue:
+            await telephony.queue_remove(queue, str(member["Location"]))
 
 
 def operator(store: Engine, campaign: str, name: str, extension: str) -> None:
@@ -84,7 +97,7 @@ async def test_the_engine_dials_the_alternate_after_the_first_number_fails(
         session.add(DncEntry(phone=dnc_first[0]))
     operator(store, "alts", "op601", "op601")
 
-    await run_until_closed(store, asterisk_sandbox, cid, 90)
+    await run_until_closed(store, asterisk_sandbox, cid, "q6", 90)
 
     dialed = {
         lead: [(r.phone, r.outcome) for r in rows] for lead, rows in by_lead(attempts(store, cid)).items()
@@ -119,7 +132,7 @@ async def test_the_operators_phone_shows_the_customer_and_a_cyrillic_operator_ta
     witness = AmiWitness()
     await witness.start(asterisk_sandbox)
     try:
-        await run_until_closed(store, asterisk_sandbox, cid, 60)
+        await run_until_closed(store, asterisk_sandbox, cid, "q5", 60)
         await wait_until(lambda: len(_shown(witness)) >= 2, 10)
     finally:
         await witness.close()
