@@ -249,9 +249,16 @@ class _RowJudge:
             if problem is not None:
                 summary.window_problems[problem] += 1
             data = {self._headers[j]: values[j][i] for j in data_at}
-            numbers_kept = stored_numbers([LeadNumber(p.e164, z) for p, z, _ in kept])
-            lead = {"phone": phone.e164, "time_zones": zones, "data": data, "consent": consent}
-            leads.append(lead | {"numbers": numbers_kept})
+            several = stored_numbers([LeadNumber(p.e164, z) for p, z, _ in kept]) if len(kept) > 1 else None
+            leads.append(
+                {
+                    "phone": phone.e164,
+                    "time_zones": zones,
+                    "data": data,
+                    "consent": consent,
+                    "numbers": several,
+                }
+            )
         summary.read += len(values[phone_at])
         summary.imported += len(leads)
         return leads

@@ -55,7 +55,6 @@ UNKNOWN_ZONE = "Etc/Unknown"
 # Separators people and spreadsheets put inside numbers; anything else goes the slow way.
 _SEPARATORS = str.maketrans("", "", " -().\t\u00a0")
 # Between numbers in one cell ("8 (903) 100-20-34; 8 (495) 200-30-44").
-_CELL_SEPARATOR_CHARS = frozenset(";,/\n\r")
 _CELL_SEPARATORS = re.compile(r"[;,/\r\n]+")
 _DECIMAL_COMMA = re.compile(r"\+?\d+,0+|\+?\d,\d+[eE]\+?\d{1,2}")
 _FLOAT_ARTEFACT = re.compile(r"(\+?\d+)\.0+")
@@ -97,7 +96,7 @@ def split_numbers(raw: str) -> list[str]:
     Empty parts (``a;;b``, a trailing ``;``) are dropped.
     """
     text = str(raw)
-    if not _CELL_SEPARATOR_CHARS.intersection(text) or _DECIMAL_COMMA.fullmatch(text.strip()):
+    if _CELL_SEPARATORS.search(text) is None or _DECIMAL_COMMA.fullmatch(text.strip()):
         return [text]
     parts = [part.strip() for part in _CELL_SEPARATORS.split(text)]
     return [part for part in parts if part] or [text]
