@@ -170,6 +170,13 @@ def _print_summary(summary: ImportSummary) -> None:
     stdout.print(f"{_('duplicates')}: {summary.duplicates}")
     stdout.print(f"{_('do-not-call')}: {summary.dnc}")
     stdout.print(f"{_('invalid')}: {summary.invalid}")
+    if summary.alternates:
+        stdout.print(f"{_('alternate numbers (several in one cell)')}: {summary.alternates}")
+    for reason, count in summary.numbers_left_out.most_common():
+        problem = _("{count} numbers left out of leads that kept another: {reason}").format(
+            count=count, reason=escape(reason)
+        )
+        stderr.print(f"[yellow]{_('warning:')}[/yellow] {problem}")
     if summary.rejects_path is not None:
         stdout.print(f"{_('rejected rows')}: {escape(str(summary.rejects_path))}")
     for reason, count in summary.window_problems.most_common():

@@ -83,6 +83,8 @@ class Campaign(SQLModel, table=True):
     uk_abandon_rule: bool = False
     # N/PERIOD contact-frequency limits per number (campaigns.contact_limits); "" = none.
     contact_limits: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    # The lead column whose value the operator's phone shows as the caller's name; "": a name-like one.
+    callerid_name_column: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
     # campaigns.lifecycle.CampaignState: active | paused | stopped | archived
     state: str = Field(default="active", max_length=16, sa_column_kwargs={"server_default": "active"})
     # Raised by every change of settings or state, so a running engine notices it cheaply each tick.
@@ -136,6 +138,10 @@ class Lead(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)  # dialer node holding the lead
     claimed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # Every number of a lead with several (campaigns.lead_numbers), None for one number;
+    # phone_turn: the position of the number its next attempt dials.
+    numbers: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    phone_turn: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CallAttempt(SQLModel, table=True):

@@ -74,6 +74,7 @@ class CampaignSpec:
     safe_harbour_sound: str = DEFAULTS.safe_harbour_sound
     machine_message: str | None = None
     contact_limits: str = ""  # canonical N/PERIOD list; "" = no limits
+    callerid_name_column: str = ""  # the lead column the operator's phone shows as the caller's name
 
     @classmethod
     def build(
@@ -100,6 +101,7 @@ class CampaignSpec:
         safe_harbour_sound: str = DEFAULTS.safe_harbour_sound,
         machine_message: str | None = None,
         contact_limits: str = "",
+        callerid_name_column: str = "",
     ) -> CampaignSpec:
         """Check every setting; raise ``InvalidInput`` naming the first bad one."""
         mode = mode.strip().lower()
@@ -148,6 +150,7 @@ class CampaignSpec:
             safe_harbour_sound=check_sound("--safe-harbour-sound", safe_harbour_sound),
             machine_message=check_sound("--machine-message", machine_message) if machine_message else None,
             contact_limits=_check_contact_limits(contact_limits),
+            callerid_name_column=_check_text("--callerid-name-column", callerid_name_column.strip(), 100),
         )
 
 
@@ -304,6 +307,7 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         "machine message": campaign.machine_message or "(none: hang up on machines)",
         "uk abandon rule": "on" if campaign.uk_abandon_rule else "off",
         "contact limits": campaign.contact_limits or "(none)",
+        "caller-id name column": campaign.callerid_name_column or "(a name-like column: ФИО, Имя, Name)",
     }
 
 

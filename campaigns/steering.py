@@ -45,6 +45,7 @@ EDITABLE = (
     "safe_harbour_sound",
     "machine_message",
     "contact_limits",
+    "callerid_name_column",
 )
 
 
@@ -86,6 +87,7 @@ def stored_settings(campaign: Campaign) -> dict[str, Any]:
         "safe_harbour_sound": campaign.safe_harbour_sound or DEFAULT_SAFE_HARBOUR_SOUND,
         "machine_message": campaign.machine_message,
         "contact_limits": campaign.contact_limits,
+        "callerid_name_column": campaign.callerid_name_column,
     }
 
 

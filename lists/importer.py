@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from campaigns.lead_numbers import LeadNumber, lead_numbers, stored_numbers
 from campaigns.models import utcnow
 from campaigns.region import check_region
 from campaigns.service import find_campaign
@@ -26,6 +27,7 @@ from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from campaigns.window import CallingWindow, window_problem
 from dialer.core.errors import FieldRejected, InvalidInput
 from dialer.core.i18n import _
+from lists.cell_numbers import CellNumber, CellNumbers
 from lists.dnc import dnc_phones
 from lists.inserter import LeadInserter, widen_sqlite_cache
 from lists.lead_zones import LeadZones, ListHours, ZoneSource, list_hours, next_week_start
@@ -79,8 +81,18 @@ class ImportSummary:
     zone_sources: Counter[ZoneSource] = field(default_factory=Counter)
     hours: ListHours | None = None  # callable hours a day under the campaign's window
     service_numbers: Counter[str] = field(default_factory=Counter)  # imported, by kind (8-800 ...)
+    alternates: int = 0  # numbers kept beside a lead's first (several in one cell)
+    numbers_left_out: Counter[str] = field(default_factory=Counter)  # of imported leads, by reason
     rejects_path: Path | None = None
     list_id: int | None = None
+
+    def count_numbers(self, kept: list[CellNumber], left_out: list[str]) -> None:
+        """An imported lead's numbers: service numbers, alternates, and those left out of a cell."""
+        for number in kept:
+            if number[0].service:
+                self.service_numbers[number[0].service] += 1
+        self.alternates += len(kept) - 1
+        self.numbers_left_out.update(left_out)
 
     @property
     def rejected(self) -> int:
@@ -126,8 +138,8 @@ def import_leads(store: Engine, request: ImportRequest, progress: Progress | Non
     try:
         with store.begin() as conn:
             list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
-            rows.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id))
-            rows.zones = LeadZones(NumberingPlan(conn))
+            plan = LeadZones(NumberingPlan(conn))
+            rows.cells.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id), plan)
             summary = ImportSummary(list_id=list_id)
             widen_sqlite_cache(conn)
             inserter = LeadInserter(conn, campaign.id, list_id)
@@ -200,16 +212,10 @@ class _RowJudge:
         self._window = window
         self._cols = cols
         self._headers = headers
-        self._blocked: set[str] = set()
-        self._seen: dict[str, int] = {}  # E.164 -> first data row, 0 for leads already in the campaign
+        self.cells = CellNumbers(normalizer)
         self._zone_problems: dict[str, str | None] = {}
-        self.zones = LeadZones(None)
         self.zone_counts: Counter[str] = Counter()  # imported leads by zones text
         self.first_invalid: list[str] = []
-
-    def start(self, blocked: set[str], existing: set[str]) -> None:
-        self._blocked = blocked
-        self._seen = dict.fromkeys(existing, 0)
 
     def judge(self, chunk: Any, summary: ImportSummary, rejects: _RejectsWriter) -> list[dict[str, Any]]:
         values = [chunk[h].tolist() for h in self._headers]
@@ -225,35 +231,37 @@ class _RowJudge:
         base = summary.read
         for i, raw in enumerate(values[phone_at]):
             row = base + i + 1
+            left_out: list[str] = []
             try:
-                phone = self._normalizer.normalize(raw)
-                zones, source = self.zones.resolve(phone, place[0][i], place[1][i], place[2][i])
+                numbers = self.cells.read(raw, place[0][i], place[1][i], place[2][i], left_out)
                 consent = _consent(values[consent_at][i]) if consent_at is not None else None
             except FieldRejected as exc:
                 summary.invalid += 1
                 self._reject(rejects, row, str(exc), values, i)
                 continue
-            e164 = phone.e164
-            if e164 in self._blocked:
-                summary.dnc += 1
-                rejects.write(row, "on the do-not-call list", [col[i] for col in values])
-                continue
-            first = self._seen.get(e164)
-            if first is not None:
-                summary.duplicates += 1
-                reason = f"duplicate of row {first}" if first else "already in the campaign"
+            kept, bucket, reason = self.cells.keep(numbers, row, left_out)
+            if not kept:
+                setattr(summary, bucket, getattr(summary, bucket) + 1)
                 rejects.write(row, reason, [col[i] for col in values])
                 continue
-            self._seen[e164] = row
+            summary.count_numbers(kept, left_out)
+            phone, zones, source = kept[0]
             summary.zone_sources[source] += 1
-            if phone.service:
-                summary.service_numbers[phone.service] += 1
             self.zone_counts[zones] += 1
             problem = self._problem(zones)
             if problem is not None:
                 summary.window_problems[problem] += 1
             data = {self._headers[j]: values[j][i] for j in data_at}
-            leads.append({"phone": e164, "time_zones": zones, "data": data, "consent": consent})
+            several = stored_numbers([LeadNumber(p.e164, z) for p, z, _ in kept]) if len(kept) > 1 else None
+            leads.append(
+                {
+                    "phone": phone.e164,
+                    "time_zones": zones,
+                    "data": data,
+                    "consent": consent,
+                    "numbers": several,
+                }
+            )
         summary.read += len(values[phone_at])
         summary.imported += len(leads)
         return leads
@@ -322,9 +330,17 @@ def _create_list(conn: Connection, campaign_id: int, name: str, columns: list[st
 
 
 def _campaign_phones(conn: Connection, campaign_id: int) -> set[str]:
-    return set(
-        conn.execute(select(LEAD_TABLE.c.phone).where(LEAD_TABLE.c.campaign_id == campaign_id)).scalars()
+    """Every number of the campaign's leads, their alternates included."""
+    lead = LEAD_TABLE.c
+    phones = set(conn.execute(select(lead.phone).where(lead.campaign_id == campaign_id)).scalars())
+    several = conn.execute(
+        select(lead.phone, lead.time_zones, lead.numbers).where(
+            lead.campaign_id == campaign_id, lead.numbers.is_not(None)
+        )
     )
+    for phone, zones, numbers in several:
+        phones.update(n.phone for n in lead_numbers(phone, zones, numbers))
+    return phones
 
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:

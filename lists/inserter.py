@@ -47,6 +47,8 @@ class LeadInserter:
         "attempts",
         "consent",
         "created_at",
+        "numbers",
+        "phone_turn",
     )
 
     def __init__(self, conn: Connection, campaign_id: int, list_id: int) -> None:
@@ -70,10 +72,12 @@ class LeadInserter:
             "list_id": apply("list_id", list_id),
             "status": apply("status", LeadStatus.NEW.value),
             "attempts": apply("attempts", 0),
+            "phone_turn": apply("phone_turn", 0),
             "created_at": apply("created_at", utcnow()),
         }
         self._data = process["data"]
         self._consent = process["consent"]
+        self._numbers = process["numbers"]
         order = names or list(self._COLUMNS)
         unknown = set(order) - set(self._COLUMNS)
         if unknown:
@@ -96,6 +100,8 @@ class LeadInserter:
         values["consent"] = (
             self._consent(consent) if self._consent is not None and consent is not None else consent
         )
+        numbers = lead.get("numbers")  # None (one number) stays SQL NULL, never JSON null
+        values["numbers"] = self._numbers(numbers) if self._numbers is not None and numbers else None
         if self._names is not None:
             return tuple(values[name] for name in self._order)
         return values

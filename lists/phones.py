@@ -54,6 +54,9 @@ UNKNOWN_ZONE = "Etc/Unknown"
 
 # Separators people and spreadsheets put inside numbers; anything else goes the slow way.
 _SEPARATORS = str.maketrans("", "", " -().\t\u00a0")
+# Between numbers in one cell ("8 (903) 100-20-34; 8 (495) 200-30-44").
+_CELL_SEPARATORS = re.compile(r"[;,/\r\n]+")
+_DECIMAL_COMMA = re.compile(r"\+?\d+,0+|\+?\d,\d+[eE]\+?\d{1,2}")
 _FLOAT_ARTEFACT = re.compile(r"(\+?\d+)\.0+")
 _SCIENTIFIC = re.compile(r"\+?(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})")
 # Country codes whose parse decision depends on the length and first digits only (see above).
@@ -82,6 +85,21 @@ class Phone(NamedTuple):
     @property
     def time_zones(self) -> tuple[str, ...]:
         return tuple(self.zones.split(",")) if self.zones else ()
+
+
+def split_numbers(raw: str) -> list[str]:
+    """A cell's numbers: people write several into one, separated by ``;``, ``,``, ``/`` or a line break.
+
+    A cell with none of these is one number, as it was (the common case stays one test), and
+    so is a spreadsheet's number written with a decimal comma (``7,9161234567E+10``,
+    ``79161234567,0``), which ``repair_spreadsheet_value`` then mends or refuses.
+    Empty parts (``a;;b``, a trailing ``;``) are dropped.
+    """
+    text = str(raw)
+    if _CELL_SEPARATORS.search(text) is None or _DECIMAL_COMMA.fullmatch(text.strip()):
+        return [text]
+    parts = [part.strip() for part in _CELL_SEPARATORS.split(text)]
+    return [part for part in parts if part] or [text]
 
 
 def repair_spreadsheet_value(raw: str) -> str:

@@ -42,6 +42,7 @@ PURE_CAMPAIGNS = (
     "campaigns.settings",
     "campaigns.lifecycle",
     "campaigns.schedule",
+    "campaigns.lead_numbers",
 )
 RULES = ("dialer.core", "dialer.pacing", "dialer.policy")  # the pure layers every other one may use
 

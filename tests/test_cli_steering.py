@@ -148,3 +148,20 @@ def test_show_says_when_the_next_lead_is_due(db_url: str, spring: str) -> None:
         engine.dispose()
     code, out, _ = dialer(db_url, "campaign", "show", spring)
     assert code == 0 and "next call due: 2030-01-02 08:15 UTC" in out
+
+
+def test_the_caller_id_name_column_is_set_checked_and_edited(db_url: str) -> None:
+    code, _, err = dialer(db_url, "campaign", "create", "desk", "--callerid-name-column", "Клиент")
+    assert code == 0, err
+    code, out, _ = dialer(db_url, "campaign", "show", "desk")
+    assert "caller-id name column: Клиент" in out
+    code, out, err = dialer(db_url, "campaign", "edit", "desk", "--callerid-name-column", "ФИО")
+    assert code == 0, err
+    assert "desk: caller-id name column: Клиент -> ФИО" in out
+    code, out, err = dialer(db_url, "campaign", "edit", "desk", "--callerid-name-column", "Ф\nИ\rО")
+    assert_one_line_error(code, out, err, "--callerid-name-column must not contain CR, LF or NUL")
+    code, out, err = dialer(db_url, "campaign", "edit", "desk", "--callerid-name-column", "x" * 101)
+    assert_one_line_error(code, out, err, "--callerid-name-column: at most 100 characters")
+    code, out, err = dialer(db_url, "campaign", "edit", "desk", "--callerid-name-column", "")
+    assert code == 0, err
+    assert "ФИО -> (a name-like column" in out

@@ -45,6 +45,13 @@ ContactLimits = Annotated[
         "profile ru-230fz. Empty: no limits.",
     ),
 ]
+CallerIdNameColumn = Annotated[
+    str,
+    typer.Option(
+        help="Lead column whose value the operator's phone shows as the caller's name "
+        "(default: a name-like column such as ФИО, Имя or Name).",
+    ),
+]
 RingTimeout = Annotated[int, typer.Option(help="Seconds to ring before giving up (at least 15).")]
 MaxChannels = Annotated[int, typer.Option(help="Most calls in progress at once.")]
 OriginateRate = Annotated[float, typer.Option(help="Most new calls per second.")]
@@ -92,6 +99,7 @@ def campaign_create(
     caller_id: CallerId = "",
     window: Window = DEFAULTS.calling_window,
     contact_limits: ContactLimits = "",
+    callerid_name_column: CallerIdNameColumn = "",
     ring_timeout: RingTimeout = DEFAULTS.ring_timeout_s,
     max_channels: MaxChannels = DEFAULTS.max_channels,
     originate_rate: OriginateRate = DEFAULTS.originate_rate,
@@ -129,6 +137,7 @@ def campaign_create(
         safe_harbour_sound=safe_harbour_sound,
         machine_message=machine_message,
         contact_limits=contact_limits,
+        callerid_name_column=callerid_name_column,
     )
     campaign = service.create_campaign(store(ctx), spec, share_queue=share_queue)
     stdout.print(_("created campaign {name} (id {id})").format(name=escape(campaign.name), id=campaign.id))
@@ -146,6 +155,7 @@ def campaign_edit(
     caller_id: CallerId | None = None,
     window: Window | None = None,
     contact_limits: ContactLimits | None = None,
+    callerid_name_column: CallerIdNameColumn | None = None,
     ring_timeout: RingTimeout | None = None,
     max_channels: MaxChannels | None = None,
     originate_rate: OriginateRate | None = None,
@@ -169,6 +179,7 @@ def campaign_edit(
         "caller_id": caller_id,
         "window": window,
         "contact_limits": contact_limits,
+        "callerid_name_column": callerid_name_column,
         "ring_timeout_s": ring_timeout,
         "max_channels": max_channels,
         "originate_rate": originate_rate,

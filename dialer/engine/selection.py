@@ -6,20 +6,26 @@ callable instant, a lead with no callable time at all is marked ``no_window``
 (and shown by ``dialer status``), never left to be skipped silently forever.
 A lead whose number was spoken to as often as the campaign's contact limits
 allow (in any campaign) is rescheduled to the first instant they allow again.
+
+A lead with several numbers is dialed on one of them (``campaigns.lead_numbers``): the
+claimed lead handed on carries that number and its zones, so the attempt row, the Originate
+and the contact limits all see the number actually dialed.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
 from campaigns.contact_limits import longest_period, next_allowed
+from campaigns.lead_numbers import LeadNumber, lead_numbers
 from campaigns.retry import LeadStatus
 from dialer.core.clock import to_dt
 from dialer.policy.campaign_rules import CampaignRules
-from dialer.policy.gate import Verdict, check_lead
+from dialer.policy.gate import GateResult, Verdict, check_lead, check_numbers, zones_of
 from dialer.store.claims import ClaimedLead, claim_due_leads, dnc_phones
 from dialer.store.contacts import recent_contacts
 from dialer.store.recorder import NO_WINDOW, NO_WINDOW_RECHECK, settle_unreached
@@ -70,10 +76,11 @@ def _check(
     store: Engine, rules: CampaignRules, node: str, batch: list[ClaimedLead], moment: datetime
 ) -> list[ClaimedLead]:
     """The claimed leads that pass every dial-time check; the others are released with the verdict."""
-    blocked = dnc_phones(store, rules.campaign_id, [lead.phone for lead in batch])
+    phones = [n.phone for lead in batch for n in _numbers_of(lead)]
+    blocked = dnc_phones(store, rules.campaign_id, phones)
     passed: list[ClaimedLead] = []
-    for lead in batch:
-        result = check_lead(rules, lead.zones, lead.attempts, lead.phone in blocked, moment)
+    for claimed in batch:
+        lead, result = _gate(rules, claimed, blocked, moment)
         if result.verdict is Verdict.DIAL:
             passed.append(lead)
             continue
@@ -87,6 +94,24 @@ def _check(
         else:
             settle_unreached(store, lead.lead_id, node, None, moment + NO_WINDOW_RECHECK, NO_WINDOW)
     return _within_contact_limits(store, rules, node, passed, moment)
+
+
+def _numbers_of(lead: ClaimedLead) -> list[LeadNumber]:
+    return lead_numbers(lead.phone, ",".join(lead.zones), lead.numbers)
+
+
+def _gate(
+    rules: CampaignRules, lead: ClaimedLead, blocked: set[str], moment: datetime
+) -> tuple[ClaimedLead, GateResult]:
+    """The verdict on a claimed lead; one with several numbers comes back carrying the one to dial."""
+    if lead.numbers is None:
+        return lead, check_lead(rules, lead.zones, lead.attempts, lead.phone in blocked, moment)
+    numbers = _numbers_of(lead)
+    position, result = check_numbers(rules, numbers, lead.turn, lead.attempts, blocked, moment)
+    if position is None or result.verdict is not Verdict.DIAL:
+        return lead, result
+    chosen = numbers[position]
+    return replace(lead, phone=chosen.phone, zones=zones_of(chosen.zones)), result
 
 
 def _within_contact_limits(

@@ -19,8 +19,11 @@ in tenths of a second (``...37`` rings 0.3 s):
     8    answers, then hangs up after ${SIM_IMPATIENT} s: gives up waiting for an operator
     9    answers and plays a long non-silent greeting: AMD says MACHINE
 
+Numbers starting ``999`` do not exist: refused at once with cause 1 (unallocated).
+
 Operators: queue members ``Local/op<N>@sim-operators/n`` answer after ${SIM_OP_ANSWER} s
-and hang up after ${SIM_TALK} s of talk.
+and hang up after ${SIM_TALK} s of talk. Each first sends ``UserEvent(SimOperatorCallerID)``
+with ``Num`` and ``Name``: the caller ID its desk phone would show.
 
 ``SIM_IMPATIENT``, ``SIM_OP_ANSWER`` and ``SIM_TALK`` are dialplan globals, set from
 ``SimTuning`` at start and changeable at run time with the AMI action ``Setvar`` without
@@ -74,6 +77,7 @@ MODULES = (
     "bridge_builtin_features",
     "func_logic",
     "func_strings",
+    "func_callerid",
     "func_channel",
     "func_global",
     "app_stack",

@@ -47,6 +47,7 @@ class CampaignRules:
     safe_harbour_sound: str
     machine_message: str
     contact_limits: ContactLimits = ()  # per number, counting contacts in every campaign
+    callerid_name_column: str = ""  # the lead column shown as the caller's name; "": a name-like one
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> CampaignRules:
@@ -76,6 +77,7 @@ class CampaignRules:
             safe_harbour_sound=campaign.safe_harbour_sound or "",
             machine_message=campaign.machine_message or "",
             contact_limits=limits,
+            callerid_name_column=campaign.callerid_name_column,
         )
 
     def channel_for(self, phone: str) -> str:

@@ -7,10 +7,12 @@ claim and the dial. Every verdict other than ``DIAL`` says what to do with the l
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from campaigns.lead_numbers import LeadNumber, dial_order
 from campaigns.window import is_callable, next_callable, window_problem
 from dialer.policy.campaign_rules import CampaignRules
 
@@ -48,3 +50,31 @@ def check_lead(
         reason = window_problem(zones, rules.window, now) or "no callable time in the coming week"
         return GateResult(Verdict.NO_WINDOW, reason=reason)
     return GateResult(Verdict.LATER, next_at=next_at, reason="outside the calling window")
+
+
+def check_numbers(
+    rules: CampaignRules,
+    numbers: Sequence[LeadNumber],
+    turn: int,
+    attempts: int,
+    blocked: Collection[str],
+    now: datetime,
+) -> tuple[int | None, GateResult]:
+    """The gate for a lead with several numbers: which one to dial now, or what to do with the lead.
+
+    The live numbers are tried from the turn on (``campaigns.lead_numbers``), each in its own
+    zones; one on a do-not-call list is passed over. The first callable one is dialed. If none is
+    callable now, the lead waits for the earliest instant one of them becomes callable.
+    """
+    candidates = [i for i in dial_order(numbers, turn) if numbers[i].phone not in blocked]
+    if not candidates:
+        return None, GateResult(Verdict.DNC, reason="every number is on a do-not-call list")
+    results = [(i, check_lead(rules, zones_of(numbers[i].zones), attempts, False, now)) for i in candidates]
+    for i, result in results:
+        if result.verdict in (Verdict.DIAL, Verdict.EXHAUSTED):
+            return i, result
+    later = [(r.next_at, i, r) for i, r in results if r.verdict is Verdict.LATER and r.next_at is not None]
+    if later:
+        _, i, result = min(later, key=lambda item: (item[0], item[1]))
+        return i, result
+    return results[0]

@@ -17,6 +17,7 @@ from typing import Any
 
 from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND
 from dialer.core.telephony import OriginateRequest
+from dialer.policy.caller_id import caller_name, caller_number
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.direct import DIRECT_CONTEXT, check_interface
 
@@ -55,6 +56,9 @@ def build_request(
         # The rules require a message on every abandoned call: an unset sound gets the default one.
         "DIALER_SAFE_HARBOUR": safe_value(rules.safe_harbour_sound or DEFAULT_SAFE_HARBOUR_SOUND),
         "DIALER_LEAD_ID": str(lead_id),
+        # Shown on the operator's desk phone (dialer.policy.caller_id makes them safe).
+        "DIALER_CUSTOMER_NUM": caller_number(phone),
+        "DIALER_CUSTOMER_NAME": caller_name(lead_data, rules.callerid_name_column),
     }
     if rules.machine_message:
         variables["DIALER_MACHINE_MESSAGE"] = safe_value(rules.machine_message)

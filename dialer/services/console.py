@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from campaigns.lead_numbers import number_zones
 from campaigns.models import CallAttempt, Campaign, CampaignScript, Lead, LeadList, Operator, utcnow
 from campaigns.store import session_scope
 from dialer.core.clock import aware
@@ -120,16 +121,21 @@ def call_card(store: Engine, user: UserView, attempt_id: str) -> CallCard:
         assert lead is not None and lead.id is not None and campaign is not None and campaign.id is not None
         columns = _columns(session, lead)
         script = session.get(CampaignScript, campaign.id)
-        values = {name: value for name, value in columns} | {"phone": lead.phone, "campaign": campaign.name}
+        # The number the operator is speaking on: a lead may have alternates, each with its zones.
+        zones = number_zones(lead.phone, lead.time_zones, lead.numbers, attempt.phone)
+        values = {name: value for name, value in columns} | {
+            "phone": attempt.phone,
+            "campaign": campaign.name,
+        }
         return CallCard(
             attempt_id=attempt.id,
             live=attempt.ended_at is None,
             connected_at=aware(attempt.connected_at) if attempt.connected_at else None,
             disposition=attempt.disposition,
             lead_id=lead.id,
-            phone=lead.phone,
+            phone=attempt.phone,
             columns=columns,
-            local_times=local_times(lead.time_zones, utcnow()),
+            local_times=local_times(zones, utcnow()),
             campaign=campaign.name,
             history=_history(session, lead.id, exclude=attempt.id),
             script=fill(script.body, values) if script else [],

@@ -165,7 +165,7 @@ def dispose(
         values = check_answers(campaign_questions(session, attempt.campaign_id), answers or {})
         store_answers(session, attempt.id, values)
         attempt.disposition, attempt.note, attempt.disposed_at = code, note.strip() or None, utcnow()
-        _apply_to_lead(session, lead, chosen)
+        _apply_to_lead(session, lead, chosen, attempt.phone)
         # A callback code with no time given falls back on its own --retry-in, when it has one.
         if chosen.callback and (callback[0].strip() or chosen.retry_in_s is None):
             who = session.exec(select(Operator).where(Operator.name == operator)).one()
@@ -175,13 +175,14 @@ def dispose(
         return Disposed(attempt.id, code, lead.status)
 
 
-def _apply_to_lead(session: Session, lead: Lead, code: CodeView) -> None:
+def _apply_to_lead(session: Session, lead: Lead, code: CodeView, dialed: str) -> None:
     if code.dnc:
+        # The number the person was reached on (a lead may have alternates); the lead is closed.
         listed = session.exec(
-            select(DncEntry).where(DncEntry.phone == lead.phone, col(DncEntry.campaign_id).is_(None))
+            select(DncEntry).where(DncEntry.phone == dialed, col(DncEntry.campaign_id).is_(None))
         ).first()
         if listed is None:
-            session.add(DncEntry(phone=lead.phone, campaign_id=None, source=f"disposition {code.code}"))
+            session.add(DncEntry(phone=dialed, campaign_id=None, source=f"disposition {code.code}"))
         lead.status = LeadStatus.DNC.value
     elif code.retry_in_s is not None:
         if lead.status not in (LeadStatus.DNC.value, LeadStatus.INVALID.value):

@@ -41,6 +41,8 @@ class ClaimedLead:
     zones: list[str]
     attempts: int
     data: dict[str, Any]
+    numbers: Any = None  # every number of a lead with several (campaigns.lead_numbers), else None
+    turn: int = 0  # the position of the number this attempt dials first
 
 
 def _due(campaign_ids: Sequence[int], now: datetime) -> Any:
@@ -87,13 +89,22 @@ def claim_due_leads(
         # The candidates were unclaimed when read, so those now stamped with this
         # node and this instant are exactly the ones this UPDATE won.
         rows = conn.execute(
-            core_select(lead.id, lead.campaign_id, lead.phone, lead.time_zones, lead.attempts, lead.data)
+            core_select(
+                lead.id,
+                lead.campaign_id,
+                lead.phone,
+                lead.time_zones,
+                lead.attempts,
+                lead.data,
+                lead.numbers,
+                lead.phone_turn,
+            )
             .where(lead.id.in_(ids), lead.claimed_by == node, lead.claimed_at == now)
             .order_by(lead.id)
         ).all()
     return [
-        ClaimedLead(lead_id, cid, phone, zones_of(zones), attempts, dict(data or {}))
-        for lead_id, cid, phone, zones, attempts, data in rows
+        ClaimedLead(lead_id, cid, phone, zones_of(zones), attempts, dict(data or {}), numbers, turn or 0)
+        for lead_id, cid, phone, zones, attempts, data, numbers, turn in rows
     ]
 
 

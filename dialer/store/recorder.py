@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
+from campaigns.lead_numbers import after_dial, lead_numbers, stored_numbers
 from campaigns.models import CallAttempt
 from campaigns.retry import LeadDisposition, LeadStatus, RetryPolicy, after_attempt
 from campaigns.store import session_scope
@@ -190,13 +191,13 @@ def finish_attempt(
     a, lead = ATTEMPT_TABLE.c, LEAD_TABLE.c
     with store.begin() as conn:
         found = conn.execute(
-            core_select(lead.id, lead.attempts, a.disposition)
+            core_select(lead.id, lead.attempts, a.disposition, a.phone, lead.numbers, lead.phone_turn)
             .join_from(ATTEMPT_TABLE, LEAD_TABLE, a.lead_id == lead.id)
             .where(a.id == attempt.attempt_id, a.ended_at.is_(None))
         ).first()
         if found is None:
             return None  # already recorded (a duplicate end, or reconciled), or no such attempt
-        lead_id, attempts, disposed = found
+        lead_id, attempts, disposed, dialed, numbers, turn = found
         ended = conn.execute(
             update(ATTEMPT_TABLE)
             .where(a.id == attempt.attempt_id, a.ended_at.is_(None))
@@ -212,6 +213,9 @@ def finish_attempt(
         if ended.rowcount != 1:
             return None  # ended by someone else between the read and the write
         disposition = after_attempt(policy, outcome, attempts + 1, ended_at)
+        turn_values, disposition = _next_number(
+            numbers, turn or 0, dialed, disposition, policy.max_attempts - attempts - 1, ended_at
+        )
         # An operator's disposition given during the call already decided the lead's fate.
         fate: dict[str, object] = (
             {}
@@ -234,11 +238,27 @@ def finish_attempt(
                 claimed_by=None,
                 claimed_at=None,
                 **fate,
+                **turn_values,
             )
         )
         if operator and attempt.connected_at is not None:
             write_events(conn, [(ENDED, operator, attempt.attempt_id)])
         return disposition
+
+
+def _next_number(
+    stored: object, turn: int, dialed: str, disposition: LeadDisposition, left: int, ended_at: datetime
+) -> tuple[dict[str, object], LeadDisposition]:
+    """A lead with several numbers: its next turn, a wrong number dropped, and a retry if one is left."""
+    if stored is None:
+        return {}, disposition
+    after = after_dial(lead_numbers("", "", stored), turn, dialed, disposition.reason)
+    values: dict[str, object] = {"numbers": stored_numbers(after.numbers), "phone_turn": after.turn}
+    if disposition.status is LeadStatus.INVALID and after.retry_now:
+        # Another number is left: it is dialed at once, within the lead's attempts.
+        status = LeadStatus.SCHEDULED if left > 0 else LeadStatus.EXHAUSTED
+        disposition = LeadDisposition(status, disposition.reason, ended_at)
+    return values, disposition
 
 
 def settle_unreached(
