@@ -108,3 +108,18 @@ class SurveyAnswer(SQLModel, table=True):
     attempt_id: str = Field(foreign_key="call_attempt.id", primary_key=True, max_length=40)
     question_id: int = Field(foreign_key="survey_question.id", primary_key=True)
     value: str = Field(default="", max_length=2000)  # multi: choices joined by "; "
+
+
+class LeadEdit(SQLModel, table=True):
+    """One change of one lead field from the console: who, when, the old and the new value."""
+
+    __tablename__ = "lead_edit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    attempt_id: str | None = Field(default=None, max_length=40)
+    user_name: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow)
+    field: str = Field(max_length=100)
+    old_value: str | None = Field(default=None, max_length=2000)
+    new_value: str | None = Field(default=None, max_length=2000)

@@ -73,6 +73,8 @@ class CampaignSpec:
     safe_harbour_sound: str = DEFAULTS.safe_harbour_sound
     machine_message: str | None = None
     contact_limits: str = ""  # canonical N/PERIOD list; "" = no limits
+    wrapup_limit_s: int = 0  # wrap-up held until the disposition, at most this long; 0: not held
+    wrapup_code: str = ""  # the disposition recorded when that limit expires
 
     @classmethod
     def build(
@@ -99,6 +101,8 @@ class CampaignSpec:
         safe_harbour_sound: str = DEFAULTS.safe_harbour_sound,
         machine_message: str | None = None,
         contact_limits: str = "",
+        wrapup_limit_s: int = 0,
+        wrapup_code: str = "",
     ) -> CampaignSpec:
         """Check every setting; raise ``InvalidInput`` naming the first bad one."""
         mode = mode.strip().lower()
@@ -115,6 +119,9 @@ class CampaignSpec:
         _check_range("--originate-rate", originate_rate, 0.1, 100, "calls per second")
         _check_range("--max-attempts", max_attempts, 1, 100, "attempts")
         _check_range("--abandon-cap", abandon_cap, 0.0, 0.5, "as a fraction, e.g. 0.03 for 3%")
+        _check_range("--wrapup-limit", wrapup_limit_s, 0, 3600, "seconds (0: wrap-up not held)")
+        if wrapup_limit_s > 0 and not wrapup_code.strip():
+            raise InvalidInput("--wrapup-limit needs --wrapup-code: the disposition recorded when it expires")
         if not 0 < connect_limit_s <= LEGAL_CONNECT_LIMIT_S:
             raise InvalidInput(
                 f"--connect-limit {connect_limit_s}: expected more than 0 and at most 2 seconds"
@@ -145,6 +152,8 @@ class CampaignSpec:
             safe_harbour_sound=check_sound("--safe-harbour-sound", safe_harbour_sound),
             machine_message=check_sound("--machine-message", machine_message) if machine_message else None,
             contact_limits=_check_contact_limits(contact_limits),
+            wrapup_limit_s=wrapup_limit_s,
+            wrapup_code=wrapup_code.strip(),
         )
 
 
@@ -206,6 +215,10 @@ def create_campaign(store: Engine, spec: CampaignSpec, share_queue: bool = False
         if _find(session, spec.name) is not None:
             raise InvalidInput(f"campaign {spec.name!r} already exists")
         check_queue_free(session, spec.name, spec.queue, share_queue)
+        if spec.wrapup_code and spec.wrapup_code not in {c.code for c in DEFAULT_CODES}:
+            raise InvalidInput(
+                f"--wrapup-code {spec.wrapup_code!r}: not one of the campaign's disposition codes"
+            )
         campaign = Campaign(**asdict(spec))
         check_fits(campaign, {key: "--" + key.replace("_", "-") for key in asdict(spec)})
         session.add(campaign)
@@ -299,6 +312,9 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         "machine message": campaign.machine_message or "(none: hang up on machines)",
         "uk abandon rule": "on" if campaign.uk_abandon_rule else "off",
         "contact limits": campaign.contact_limits or "(none)",
+        "wrap-up": f"held until disposition, at most {campaign.wrapup_limit_s} s, then {campaign.wrapup_code}"
+        if campaign.wrapup_limit_s
+        else "not held",
     }
 
 

@@ -78,6 +78,18 @@ MachineMessage = Annotated[
     typer.Option(help="Sound left on answering machines (with --amd), without extension; empty: none."),
 ]
 
+WrapupLimit = Annotated[
+    int,
+    typer.Option(
+        "--wrapup-limit",
+        help="Keep an operator out of the queue after each call until their disposition, at most "
+        "this many seconds (0: not held).",
+    ),
+]
+WrapupCode = Annotated[
+    str, typer.Option("--wrapup-code", help="Disposition code recorded when the wrap-up limit expires.")
+]
+
 
 @campaign_app.command("create")
 def campaign_create(
@@ -104,6 +116,8 @@ def campaign_create(
     region: Region = DEFAULTS.region,
     safe_harbour_sound: SafeHarbour = DEFAULTS.safe_harbour_sound,
     machine_message: MachineMessage = None,
+    wrapup_limit: WrapupLimit = 0,
+    wrapup_code: WrapupCode = "",
 ) -> None:
     """Create a campaign; every setting is checked before anything is stored."""
     spec = service.CampaignSpec.build(
@@ -128,6 +142,8 @@ def campaign_create(
         safe_harbour_sound=safe_harbour_sound,
         machine_message=machine_message,
         contact_limits=contact_limits,
+        wrapup_limit_s=wrapup_limit,
+        wrapup_code=wrapup_code,
     )
     campaign = service.create_campaign(store(ctx), spec, share_queue=share_queue)
     stdout.print(f"created campaign {escape(campaign.name)} (id {campaign.id})")
@@ -158,6 +174,8 @@ def campaign_edit(
     region: Region | None = None,
     safe_harbour_sound: SafeHarbour | None = None,
     machine_message: MachineMessage = None,
+    wrapup_limit: WrapupLimit | None = None,
+    wrapup_code: WrapupCode | None = None,
 ) -> None:
     """Change a campaign's settings, checked as create checks them; a running engine applies them at once."""
     given: dict[str, Any] = {
@@ -181,6 +199,8 @@ def campaign_edit(
         "region": region,
         "safe_harbour_sound": safe_harbour_sound,
         "machine_message": machine_message,
+        "wrapup_limit_s": wrapup_limit,
+        "wrapup_code": wrapup_code,
     }
     changes = {key: value for key, value in given.items() if value is not None}
     edit = steering.edit_campaign(store(ctx), name, changes, share_queue=share_queue)

@@ -47,6 +47,8 @@ class CampaignRules:
     safe_harbour_sound: str
     machine_message: str
     contact_limits: ContactLimits = ()  # per number, counting contacts in every campaign
+    wrapup_limit_s: float = 0.0  # wrap-up held until the disposition, at most this long; 0: not held
+    wrapup_code: str = ""  # recorded when that limit expires
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> CampaignRules:
@@ -76,6 +78,8 @@ class CampaignRules:
             safe_harbour_sound=campaign.safe_harbour_sound or "",
             machine_message=campaign.machine_message or "",
             contact_limits=limits,
+            wrapup_limit_s=float(max(0, campaign.wrapup_limit_s)),
+            wrapup_code=campaign.wrapup_code,
         )
 
     def channel_for(self, phone: str) -> str:

@@ -65,6 +65,7 @@ class CallCard:
     script: list[ScriptPart]
     codes: list[CodeView] = field(default_factory=list)
     questions: list[QuestionView] = field(default_factory=list)
+    wrapup_until: datetime | None = None  # held out of the queue until the disposition, at most till then
 
 
 def _operator(session: Session, name: str) -> Operator:
@@ -135,7 +136,14 @@ def call_card(store: Engine, user: UserView, attempt_id: str) -> CallCard:
             script=fill(script.body, values) if script else [],
             codes=campaign_codes(session, campaign.id),
             questions=campaign_questions(session, campaign.id),
+            wrapup_until=_wrapup_until(attempt, campaign),
         )
+
+
+def _wrapup_until(attempt: CallAttempt, campaign: Campaign) -> datetime | None:
+    if attempt.ended_at is None or attempt.disposition is not None or campaign.wrapup_limit_s <= 0:
+        return None
+    return aware(attempt.ended_at) + timedelta(seconds=campaign.wrapup_limit_s)
 
 
 def lead_card(store: Engine, user: UserView, lead_id: int) -> CallCard:

@@ -25,6 +25,10 @@
       const s = Math.max(0, Math.floor(now - since));
       el.textContent = Math.floor(s / 3600) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
     });
+    document.querySelectorAll(".countdown[data-until]").forEach(function (el) {
+      const s = Math.max(0, Math.ceil(parseFloat(el.dataset.until) - now));
+      el.textContent = Math.floor(s / 60) + ":" + pad(s % 60);
+    });
   }
 
   // --- dispositions: kept in an outbox until the console confirms them ---
