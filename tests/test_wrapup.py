@@ -1,7 +1,7 @@
 """Wrap-up held until the disposition: the campaign option, the store's expiry, the engine's hold.
 
 The engine's side runs here on the scripted telephony (our own port's test double); the
-same flow against the real Asterisk is in ``tests/test_wrapup_e2e.py``.
+same flow against the real Asterisk is in ``tests/test_held_wrapup_e2e.py``.
 """
 
 from __future__ import annotations
