@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from dialer.cli.support import output_rules, stdout, store
 from dialer.core.errors import InvalidInput
-from dialer.services import accounts, console, dispositions, pause_codes, survey
+from dialer.services import accounts, console, dispositions, lead_edits, pause_codes, survey
 from lists.safe_write import check_output, write_text
 
 users_app = typer.Typer(help="Console accounts: operators, supervisors, admins.", no_args_is_help=True)
@@ -240,6 +240,23 @@ def export_answers_command(
     stdout.print(f"exported {count} attempts to {escape(output)}")
 
 
+def export_lead_edits_command(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Option(help="Campaign whose lead edits to export.")],
+    output: Annotated[str, typer.Option("-o", "--output", help="File to write, or - for stdout.")],
+) -> None:
+    """Export the audit of lead edits made in the console: who, when, field, old and new value."""
+    engine = store(ctx)
+    lead_edits.lead_audit(engine, campaign)  # an unknown campaign leaves no empty file behind
+    if output == "-":
+        lead_edits.export_audit(engine, campaign, sys.stdout)
+        return
+    rules = output_rules(ctx, label="-o")
+    check_output(output, rules)
+    count = write_text(output, lambda handle: lead_edits.export_audit(engine, campaign, handle), rules)
+    stdout.print(f"exported {count} lead edits to {escape(output)}")
+
+
 def console_command(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -268,4 +285,5 @@ def register(app: typer.Typer, export_app: typer.Typer) -> None:
     app.add_typer(scripts_app, name="scripts")
     app.add_typer(survey_app, name="survey")
     export_app.command("answers")(export_answers_command)
+    export_app.command("lead-edits")(export_lead_edits_command)
     app.command("console")(console_command)

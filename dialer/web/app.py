@@ -82,6 +82,7 @@ def create_app(store: Engine, *, secure_cookies: bool = False, poll_s: float = 0
             Route("/calls/{attempt_id}", routes.call_page),
             Route("/calls/{attempt_id}/disposition", routes.dispose, methods=["POST"]),
             Route("/leads/{lead_id}", routes.lead_page),
+            Route("/leads/{lead_id}/edit", routes.edit_lead, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders)],

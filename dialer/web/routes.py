@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from dialer.core.errors import InvalidInput, NotFound
-from dialer.services import accounts, console, dispositions
+from dialer.services import accounts, console, dispositions, lead_edits
 from dialer.services.accounts import LoginSession, Role
 from dialer.services.operators import OperatorState, list_operators, set_desired_state
 from dialer.services.pause_codes import check_pause_code
@@ -215,3 +215,26 @@ async def call_page(request: Request) -> Response:
     except NotFound:
         return _page(request, "not_found.html", login.user.language, 404, login=login)
     return _page(request, "lead.html", login.user.language, login=login, card=card)
+
+
+async def edit_lead(request: Request) -> Response:
+    """Change lead fields (``f_<column>``); every change is audited, a bad value writes nothing."""
+    login = await current_session(request)
+    if login is None:
+        return _unauthorized()
+    if not await csrf_valid(request, login):
+        return _forbidden()
+    form = await request.form()
+    values = {k[2:]: str(v) for k, v in form.items() if k.startswith("f_")}
+    try:
+        lead_id = int(request.path_params["lead_id"])
+        changes = await run_in_threadpool(
+            lead_edits.edit_lead, request.app.state.store, login.user, lead_id, values
+        )
+    except lead_edits.FieldsRejected as exc:  # an InvalidInput, so a ValueError: before the next
+        return JSONResponse({"ok": False, "problems": exc.problems, "error": str(exc)}, status_code=400)
+    except (NotFound, ValueError):
+        return JSONResponse({"ok": False, "error": "not found"}, status_code=404)
+    if login.user.operator is not None:
+        request.app.state.hub.poke(login.user.operator)
+    return JSONResponse({"ok": True, "changed": [c.field for c in changes]})

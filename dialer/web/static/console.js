@@ -109,9 +109,34 @@
     if (button) { ev.preventDefault(); dispose(button.dataset.code); }
   });
 
+  // --- lead edits: each bad value gets its message next to its field ---
+  async function saveLead(form) {
+    const saved = document.getElementById("lead-saved");
+    form.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
+    if (saved) saved.textContent = "";
+    let response;
+    try {
+      response = await post(form.getAttribute("action"), new FormData(form));
+    } catch (e) {
+      if (saved) saved.textContent = "…";
+      return;
+    }
+    const answer = await response.json().catch(function () { return {}; });
+    if (response.ok) {
+      if (saved) saved.textContent = saved.dataset.done;
+      return;
+    }
+    const problems = answer.problems || {};
+    form.querySelectorAll(".field-error[data-field]").forEach(function (el) {
+      if (problems[el.dataset.field]) el.textContent = problems[el.dataset.field];
+    });
+    if (!Object.keys(problems).length && saved) saved.textContent = answer.error || String(response.status);
+  }
+
   // --- state buttons ---
   document.addEventListener("submit", async function (ev) {
     const form = ev.target;
+    if (form.id === "lead-edit") { ev.preventDefault(); saveLead(form); return; }
     if (!form.classList.contains("state-form")) return;
     ev.preventDefault();
     const body = new FormData(form);
@@ -159,9 +184,11 @@
   }
 
   // What the operator typed or ticked survives a redraw of the same call.
+  const KEPT = "#disposition input, #disposition textarea, #lead-edit input";
   function formState() {
-    const state = [];
-    document.querySelectorAll("#disposition input, #disposition textarea").forEach(function (el) {
+    const box = document.getElementById("lead-edit-box");
+    const state = [["lead-edit-open", box ? box.open : false]];
+    document.querySelectorAll(KEPT).forEach(function (el) {
       if (el.type === "radio" || el.type === "checkbox") state.push([el.name + "=" + el.value, el.checked]);
       else state.push([el.name, el.value]);
     });
@@ -169,7 +196,9 @@
   }
   function restoreForm(state) {
     const byKey = new Map(state);
-    document.querySelectorAll("#disposition input, #disposition textarea").forEach(function (el) {
+    const box = document.getElementById("lead-edit-box");
+    if (box) box.open = byKey.get("lead-edit-open");
+    document.querySelectorAll(KEPT).forEach(function (el) {
       if (el.type === "radio" || el.type === "checkbox") {
         const key = el.name + "=" + el.value;
         if (byKey.has(key)) el.checked = byKey.get(key);
