@@ -74,6 +74,7 @@ def create_app(store: Engine, *, secure_cookies: bool = False, poll_s: float = 0
     app = Starlette(
         routes=[
             Route("/", routes.home),
+            Route("/supervisor", routes.supervisor),
             Route("/login", routes.login_form, methods=["GET"]),
             Route("/login", routes.login_submit, methods=["POST"]),
             Route("/logout", routes.logout, methods=["POST"]),

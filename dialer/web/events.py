@@ -5,8 +5,9 @@ A console process runs one ``EventHub``. It watches the highest id of the store'
 connection, a hang-up or a queue state; a short wait loop on the store, so it works the same on
 SQLite and PostgreSQL, and with the console and the engine in separate processes or on separate
 nodes. On PostgreSQL a listener thread also wakes the loop on the feed's NOTIFY at once. The hub
-wakes only the pages of the operators an event names. A page then re-reads its whole state from
-the store, so a missed or repeated wake-up costs nothing and a reconnecting page is in sync at once.
+wakes only the pages of the operators an event names, and the supervisors' pages, which watch them
+all. A page then re-reads its whole state from the store, so a missed or repeated wake-up costs
+nothing and a reconnecting page is in sync at once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from dialer.services.console import last_event_id, listen_for_events, operators_touched
 
 log = logging.getLogger(__name__)
+EVERYONE = "*"  # the pages that watch the whole team (supervisors): woken by every event
 
 
 class EventHub:
@@ -78,8 +80,8 @@ class EventHub:
                 del self._pages[operator]
 
     def poke(self, operator: str) -> None:
-        """Wake ``operator``'s pages now (after this process changed something of theirs)."""
-        for wake in self._pages.get(operator, ()):
+        """Wake ``operator``'s pages now (after this process changed something of theirs), and the team's."""
+        for wake in (*self._pages.get(operator, ()), *self._pages.get(EVERYONE, ())):
             wake.set()
 
     @property

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.services import accounts, console, dispositions, lead_edits
 from dialer.services.accounts import LoginSession, Role
-from dialer.services.operators import OperatorState, list_operators, set_desired_state
+from dialer.services.operators import OperatorState, set_desired_state
 from dialer.services.pause_codes import check_pause_code
 from dialer.services.survey import AnswersRejected
 from dialer.web.auth import (
@@ -26,10 +26,12 @@ from dialer.web.auth import (
     new_login_csrf,
     set_session_cookie,
 )
-from dialer.web.views import render, screen_fragments, sse
+from dialer.web.events import EVERYONE
+from dialer.web.views import render, screen_fragments, sse, team_fragment
 
 log = logging.getLogger("dialer.console")
 KEEPALIVE_S = 15.0
+TEAM_EVERY_S = 0.25
 
 
 def _page(request: Request, template: str, language: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -92,8 +94,7 @@ async def home(request: Request) -> Response:
         return _to_login()
     store, env = request.app.state.store, request.app.state.templates
     if login.user.role is not Role.OPERATOR:
-        operators = await run_in_threadpool(list_operators, store)
-        return _page(request, "supervisor.html", login.user.language, login=login, operators=operators)
+        return await supervisor(request)
     fragments = await run_in_threadpool(screen_fragments, env, store, login)
     return _page(request, "screen.html", login.user.language, login=login, fragments=fragments)
 
@@ -124,12 +125,32 @@ async def change_state(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
+async def supervisor(request: Request) -> Response:
+    """The team, live: for supervisors and admins; an operator gets 404, as for anything not theirs."""
+    login = await current_session(request)
+    if login is None:
+        return _to_login()
+    try:
+        team = await run_in_threadpool(
+            team_fragment, request.app.state.templates, request.app.state.store, login
+        )
+    except NotFound:
+        return _page(request, "not_found.html", login.user.language, 404, login=login)
+    return _page(request, "supervisor.html", login.user.language, login=login, team=team)
+
+
 async def events(request: Request) -> Response:
     login = await current_session(request)
-    if login is None or login.user.operator is None:
+    if login is None:
         return _unauthorized()
+    if login.user.operator is None or login.user.role is not Role.OPERATOR:
+        if login.user.role is Role.OPERATOR:
+            return _unauthorized()
+        stream = _team_stream(request, login)
+    else:
+        stream = _stream(request, login)
     return StreamingResponse(
-        _stream(request, login),
+        stream,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -159,6 +180,32 @@ async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
                 yield ": keepalive\n\n"
     finally:
         app.state.hub.unsubscribe(operator, wake)
+
+
+async def _team_stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
+    """The supervisor's page: the team's table again after any event (at most one per ``TEAM_EVERY_S``)."""
+    app = request.app
+    wake = app.state.hub.subscribe(EVERYONE)
+    try:
+        yield "retry: 1000\n\n"
+        last: str | None = None
+        while True:
+            wake.clear()
+            cursor = app.state.hub.cursor
+            if await run_in_threadpool(accounts.resolve_session, app.state.store, login.token) is None:
+                yield sse("logout", {})
+                return
+            table = await run_in_threadpool(team_fragment, app.state.templates, app.state.store, login)
+            if table != last:
+                yield sse("team", {"team": table}, cursor)
+                last = table
+            try:
+                await asyncio.wait_for(wake.wait(), KEEPALIVE_S)
+            except TimeoutError:
+                yield ": keepalive\n\n"
+            await asyncio.sleep(TEAM_EVERY_S)  # a busy team's events are taken in together
+    finally:
+        app.state.hub.unsubscribe(EVERYONE, wake)
 
 
 async def dispose(request: Request) -> Response:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from dialer.services.accounts import LoginSession
 from dialer.services.console import call_card, current_attempt, operator_state
 from dialer.services.pause_codes import list_pause_codes
+from dialer.services.team import team
 from dialer.web.i18n import translations
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -54,6 +55,11 @@ def screen_fragments(env: Environment, store: Engine, login: LoginSession) -> di
         "call": render(env, "_call.html", language, card=card),
         "attempt": attempt or "",
     }
+
+
+def team_fragment(env: Environment, store: Engine, login: LoginSession) -> str:
+    """The supervisor's table of operators, their states and live calls (``NotFound`` for others)."""
+    return render(env, "_team.html", login.user.language, rows=team(store, login.user))
 
 
 def sse(event: str, payload: dict[str, str], event_id: int | None = None) -> str:

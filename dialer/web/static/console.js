@@ -207,7 +207,7 @@
   }
 
   function connect() {
-    const screen = document.getElementById("screen");
+    const screen = document.getElementById("screen") || document.getElementById("team-panel");
     if (!screen) return;
     const link = document.getElementById("link");
     const source = new EventSource(screen.dataset.events);
@@ -221,6 +221,10 @@
       link.className = "link down";
     });
     source.addEventListener("screen", function (ev) { apply(JSON.parse(ev.data)); });
+    source.addEventListener("team", function (ev) {
+      screen.innerHTML = JSON.parse(ev.data).team;
+      drawTimers();
+    });
     source.addEventListener("logout", function () { source.close(); window.location.assign("/login"); });
   }
 
