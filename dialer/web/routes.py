@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,6 +32,7 @@ from dialer.web.views import render, screen_fragments, sse, team_fragment
 
 log = logging.getLogger("dialer.console")
 KEEPALIVE_S = 15.0
+SESSION_CHECK_S = 2.0  # an open stream re-reads its session at most this often (logout, expiry)
 TEAM_EVERY_S = 0.25
 
 
@@ -161,18 +163,23 @@ async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
     operator = login.user.operator
     assert operator is not None
     wake = app.state.hub.subscribe(operator)
+    checked = 0.0
     try:
         yield "retry: 1000\n\n"
         last: dict[str, str] | None = None
         while True:
+            woke = time.time()
             wake.clear()
             cursor = app.state.hub.cursor
-            if await run_in_threadpool(accounts.resolve_session, app.state.store, login.token) is None:
-                yield sse("logout", {})
-                return
+            if woke - checked > SESSION_CHECK_S:  # a pop need not wait for the session's re-check
+                if await run_in_threadpool(accounts.resolve_session, app.state.store, login.token) is None:
+                    yield sse("logout", {})
+                    return
+                checked = woke
             fragments = await run_in_threadpool(screen_fragments, app.state.templates, app.state.store, login)
             if fragments != last:
-                yield sse("screen", fragments, cursor)
+                # When the page was woken and its panels sent: the screen-pop benchmark's parts.
+                yield sse("screen", {**fragments, "t": f"{woke:.4f} {time.time():.4f}"}, cursor)
                 last = fragments
             try:
                 await asyncio.wait_for(wake.wait(), KEEPALIVE_S)

@@ -155,13 +155,14 @@
 
   // --- pushed screen updates ---
   // Each pop's wall-clock time (ms) is kept on the page, for the screen-pop benchmark.
-  function notePop(attempt) {
+  function notePop(attempt, server, received) {
     const pops = JSON.parse(document.body.dataset.pops || "[]");
-    pops.push([attempt, performance.timeOrigin + performance.now()]);
+    const times = (server || "").split(" ").map(parseFloat);
+    pops.push([attempt, performance.timeOrigin + performance.now(), times[0], times[1], received]);
     document.body.dataset.pops = JSON.stringify(pops.slice(-200));
   }
 
-  function apply(data) {
+  function apply(data, received) {
     const statePanel = document.getElementById("state-panel");
     const callPanel = document.getElementById("call-panel");
     const reason = document.getElementById("reason");
@@ -172,7 +173,7 @@
     if (callPanel.dataset.attempt !== data.attempt || !document.getElementById("call") !== !data.attempt) {
       callPanel.innerHTML = data.call;
       callPanel.dataset.attempt = data.attempt;
-      if (data.attempt) notePop(data.attempt);
+      if (data.attempt) notePop(data.attempt, data.t, received);
     } else if (data.attempt) {
       const kept = formState();
       callPanel.innerHTML = data.call;
@@ -220,7 +221,9 @@
       link.textContent = link.dataset.down;
       link.className = "link down";
     });
-    source.addEventListener("screen", function (ev) { apply(JSON.parse(ev.data)); });
+    source.addEventListener("screen", function (ev) {
+      apply(JSON.parse(ev.data), performance.timeOrigin + performance.now());
+    });
     source.addEventListener("team", function (ev) {
       screen.innerHTML = JSON.parse(ev.data).team;
       drawTimers();
