@@ -60,7 +60,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(store: Engine, *, secure_cookies: bool = False, poll_s: float = 0.1) -> Starlette:
+def create_app(store: Engine, *, secure_cookies: bool = False, poll_s: float = 0.03) -> Starlette:
     hub = EventHub(store, poll_s)
 
     @asynccontextmanager
