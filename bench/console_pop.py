@@ -11,7 +11,9 @@ The pop is also split into its parts, each a difference of two clocks on this ho
 (AgentConnect to the connection's ``console_event`` row, its ``at``), ``feed`` (that row to the
 moment the operator's event stream was woken by the console's hub), ``render`` (the stream reading
 the screen from the store and rendering it, until sent), ``deliver`` (sent to received by the page's
-EventSource) and ``draw`` (received to the lead put in the DOM).
+EventSource) and ``draw`` (received to the lead put in the DOM). With them, the engine's CPU per
+attempt while the console serves the pages: the ``dialer run`` process's user + system CPU from the
+leads' import until every call ended, over the attempts (all connected: every customer answers).
 
     python bench/console_pop.py --operators 10 --calls 60
 """
@@ -36,7 +38,7 @@ from typing import Any
 from playwright.sync_api import sync_playwright
 from sqlmodel import Session, col, select
 
-from bench._engine_setup import make_campaign, noon_zone, percentile
+from bench._engine_setup import make_campaign, noon_zone, percentile, process_cpu_s
 from campaigns.models import CallAttempt, ConsoleEvent
 from campaigns.store import open_store
 from dialer.pbx.sandbox import Sandbox, SimTuning, free_port
@@ -115,9 +117,10 @@ def _wait_calls_ended(db_url: str, calls: int, timeout: float) -> None:
 
 
 def _browse(
-    url: str, env: dict[str, str], workdir: Path, operators: int, calls: int, talk_s: float
-) -> dict[str, list[float]]:
-    """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s)."""
+    url: str, env: dict[str, str], workdir: Path, operators: int, calls: int, talk_s: float, engine_pid: int
+) -> tuple[dict[str, list[float]], float]:
+    """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s),
+    and the engine's CPU seconds from the import of the leads until the calls ended."""
     pops: dict[str, list[float]] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -127,16 +130,18 @@ def _browse(
         for page in pages:
             page.wait_for_selector("#observed[data-state=ready]")
         _leads(workdir / "leads.csv", calls)
+        cpu_before = process_cpu_s(engine_pid)
         command = [str(DIALER), "lists", "import", str(workdir / "leads.csv"), "--campaign", "pop"]
         subprocess.run([*command, "--map", "timezone=timezone"], env=env, check=True, capture_output=True)
         _wait_calls_ended(env["DIALER_DB"], calls, 60 + calls * (talk_s + 2) / max(1, operators) * 2)
+        engine_cpu = process_cpu_s(engine_pid) - cpu_before
         for page in pages:
             for attempt, drawn_ms, woke, sent, received_ms in json.loads(
                 page.get_attribute("body", "data-pops") or "[]"
             ):
                 pops.setdefault(attempt, [drawn_ms / 1000.0, woke, sent, received_ms / 1000.0])
         browser.close()
-    return pops
+    return pops, engine_cpu
 
 
 def _aware_ts(value: Any) -> float:
@@ -195,7 +200,9 @@ def run(operators: int, calls: int, talk_s: float) -> dict[str, Any]:
             ):
                 procs.append(subprocess.Popen([str(DIALER), *command], env=env, stdout=log, stderr=log))
             _wait_http(f"http://127.0.0.1:{port}/login")
-            pops = _browse(f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s)
+            pops, engine_cpu = _browse(
+                f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s, procs[1].pid
+            )
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -205,7 +212,11 @@ def run(operators: int, calls: int, talk_s: float) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         box.stop()
-    return _summary(db_url, operators, pops)
+    summary = _summary(db_url, operators, pops)
+    return {
+        **summary,
+        "engine_cpu_ms_per_attempt": round(engine_cpu * 1000.0 / max(1, summary["calls_connected"]), 1),
+    }
 
 
 def main() -> None:
