@@ -20,8 +20,6 @@ from dialer.services.lead_edits import FieldsRejected, edit_lead, lead_audit
 from dialer.web.app import create_app
 from tests.console_helpers import PASSWORD, connected_call, console_campaign, csrf_of, operator_account
 
-pytestmark = pytest.mark.every_store
-
 
 @pytest.fixture
 def calls(store: Engine) -> dict[str, int]:
@@ -46,6 +44,7 @@ def _data(store: Engine, lead_id: int) -> dict[str, object]:
         return dict(lead.data)
 
 
+@pytest.mark.every_store
 def test_an_operator_edits_the_lead_of_their_last_call_and_each_change_is_audited(
     store: Engine, calls: dict[str, int]
 ) -> None:
@@ -64,6 +63,7 @@ def test_an_operator_edits_the_lead_of_their_last_call_and_each_change_is_audite
     assert row.attempt_id == f"call{calls['last']}"
 
 
+@pytest.mark.every_store
 def test_an_operator_cannot_edit_an_older_lead_or_another_operators(
     store: Engine, calls: dict[str, int]
 ) -> None:
@@ -75,6 +75,7 @@ def test_an_operator_cannot_edit_an_older_lead_or_another_operators(
     assert [c.field for c in edit_lead(store, sveta, calls["other"], {"city": "Псков"})] == ["city"]
 
 
+@pytest.mark.every_store
 def test_a_bad_value_refuses_the_whole_edit(store: Engine, calls: dict[str, int]) -> None:
     anna = _user(store, "anna")
     with pytest.raises(FieldsRejected) as info:
@@ -116,6 +117,7 @@ def test_the_console_edits_a_lead_and_names_the_bad_field(
     assert other.status_code == 404
 
 
+@pytest.mark.every_store
 def test_export_lead_edits_writes_the_audit(store: Engine, calls: dict[str, int], db_url: str) -> None:
     edit_lead(store, _user(store, "anna"), calls["last"], {"city": "=cmd()"})
     result = CliRunner().invoke(
