@@ -7,6 +7,14 @@ connected call the latency is the page's wall clock when the new lead was put in
 (``performance.timeOrigin + performance.now()``) minus the attempt's ``connected_at``, which the
 engine takes from its clock when the AgentConnect event arrives over AMI. Same host, same clock.
 
+The pop is also split into its parts, each a difference of two clocks on this host: ``write``
+(AgentConnect to the connection's ``console_event`` row, its ``at``), ``feed`` (that row to the
+moment the operator's event stream was woken by the console's hub), ``render`` (the stream reading
+the screen from the store and rendering it, until sent), ``deliver`` (sent to received by the page's
+EventSource) and ``draw`` (received to the lead put in the DOM). With them, the engine's CPU per
+attempt while the console serves the pages: the ``dialer run`` process's user + system CPU from the
+leads' import until every call ended, over the attempts (all connected: every customer answers).
+
     python bench/console_pop.py --operators 10 --calls 60
 """
 
@@ -23,14 +31,15 @@ import tempfile
 import time
 import urllib.request
 from datetime import UTC
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 from sqlmodel import Session, col, select
 
-from bench._engine_setup import make_campaign, noon_zone, percentile
-from campaigns.models import CallAttempt
+from bench._engine_setup import make_campaign, noon_zone, percentile, process_cpu_s
+from campaigns.models import CallAttempt, ConsoleEvent
 from campaigns.store import open_store
 from dialer.pbx.sandbox import Sandbox, SimTuning, free_port
 from dialer.services.accounts import add_user
@@ -108,10 +117,11 @@ def _wait_calls_ended(db_url: str, calls: int, timeout: float) -> None:
 
 
 def _browse(
-    url: str, env: dict[str, str], workdir: Path, operators: int, calls: int, talk_s: float
-) -> dict[str, float]:
-    """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s)."""
-    pops: dict[str, float] = {}
+    url: str, env: dict[str, str], workdir: Path, operators: int, calls: int, talk_s: float, engine_pid: int
+) -> tuple[dict[str, list[float]], float]:
+    """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s),
+    and the engine's CPU seconds from the import of the leads until the calls ended."""
+    pops: dict[str, list[float]] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
@@ -120,28 +130,49 @@ def _browse(
         for page in pages:
             page.wait_for_selector("#observed[data-state=ready]")
         _leads(workdir / "leads.csv", calls)
+        cpu_before = process_cpu_s(engine_pid)
         command = [str(DIALER), "lists", "import", str(workdir / "leads.csv"), "--campaign", "pop"]
         subprocess.run([*command, "--map", "timezone=timezone"], env=env, check=True, capture_output=True)
         _wait_calls_ended(env["DIALER_DB"], calls, 60 + calls * (talk_s + 2) / max(1, operators) * 2)
+        engine_cpu = process_cpu_s(engine_pid) - cpu_before
         for page in pages:
-            for attempt, at_ms in json.loads(page.get_attribute("body", "data-pops") or "[]"):
-                pops.setdefault(attempt, at_ms / 1000.0)
+            for attempt, drawn_ms, woke, sent, received_ms in json.loads(
+                page.get_attribute("body", "data-pops") or "[]"
+            ):
+                pops.setdefault(attempt, [drawn_ms / 1000.0, woke, sent, received_ms / 1000.0])
         browser.close()
-    return pops
+    return pops, engine_cpu
 
 
-def _summary(db_url: str, operators: int, pops: dict[str, float]) -> dict[str, Any]:
+def _aware_ts(value: Any) -> float:
+    return float((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+
+
+def _summary(db_url: str, operators: int, pops: dict[str, list[float]]) -> dict[str, Any]:
     store = open_store(db_url)
     with Session(store) as session:
         rows = session.exec(select(CallAttempt).where(col(CallAttempt.connected_at).is_not(None))).all()
+        written = {
+            e.attempt_id: _aware_ts(e.at)
+            for e in session.exec(select(ConsoleEvent).where(ConsoleEvent.kind == "connected")).all()
+        }
     store.dispose()
-    latencies = []
+    parts: dict[str, list[float]] = {k: [] for k in ("total", "write", "feed", "render", "deliver", "draw")}
     for row in rows:
-        assert row.connected_at is not None
-        at = row.connected_at if row.connected_at.tzinfo else row.connected_at.replace(tzinfo=UTC)
-        if row.id in pops:
-            latencies.append((pops[row.id] - at.timestamp()) * 1000.0)
+        if row.id not in pops or row.id not in written or row.connected_at is None:
+            continue
+        drawn, woke, sent, received = pops[row.id]
+        marks = [_aware_ts(row.connected_at), written[row.id], woke, sent, received, drawn]
+        parts["total"].append((drawn - marks[0]) * 1000.0)
+        for name, (a, b) in zip(list(parts)[1:], pairwise(marks), strict=True):
+            parts[name].append((b - a) * 1000.0)
+    latencies = parts["total"]
     figures = {f"p{q}_ms": round(percentile(latencies, q), 1) if latencies else None for q in (50, 95, 99)}
+    breakdown = {
+        name: {f"p{q}": round(percentile(values, q), 1) for q in (50, 99)} if values else None
+        for name, values in parts.items()
+        if name != "total"
+    }
     return {
         "operators": operators,
         "calls_connected": len(rows),
@@ -149,6 +180,7 @@ def _summary(db_url: str, operators: int, pops: dict[str, float]) -> dict[str, A
         **figures,
         "max_ms": round(max(latencies), 1) if latencies else None,
         "min_ms": round(min(latencies), 1) if latencies else None,
+        "parts_ms": breakdown,
     }
 
 
@@ -168,7 +200,9 @@ def run(operators: int, calls: int, talk_s: float) -> dict[str, Any]:
             ):
                 procs.append(subprocess.Popen([str(DIALER), *command], env=env, stdout=log, stderr=log))
             _wait_http(f"http://127.0.0.1:{port}/login")
-            pops = _browse(f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s)
+            pops, engine_cpu = _browse(
+                f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s, procs[1].pid
+            )
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -178,7 +212,11 @@ def run(operators: int, calls: int, talk_s: float) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         box.stop()
-    return _summary(db_url, operators, pops)
+    summary = _summary(db_url, operators, pops)
+    return {
+        **summary,
+        "engine_cpu_ms_per_attempt": round(engine_cpu * 1000.0 / max(1, summary["calls_connected"]), 1),
+    }
 
 
 def main() -> None:

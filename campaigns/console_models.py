@@ -138,3 +138,18 @@ class DirectCall(SQLModel, table=True):
     requested_at: datetime = Field(default_factory=utcnow)
     attempt_id: str | None = Field(default=None, max_length=40)
     refused: str | None = Field(default=None, max_length=200)  # why the engine did not place it
+
+
+class LeadEdit(SQLModel, table=True):
+    """One change of one lead field from the console: who, when, the old and the new value."""
+
+    __tablename__ = "lead_edit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    attempt_id: str | None = Field(default=None, max_length=40)
+    user_name: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow)
+    field: str = Field(max_length=100)
+    old_value: str | None = Field(default=None, max_length=2000)
+    new_value: str | None = Field(default=None, max_length=2000)

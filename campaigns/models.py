@@ -19,6 +19,7 @@ from campaigns.console_models import CampaignScript as CampaignScript
 from campaigns.console_models import ConsoleEvent as ConsoleEvent
 from campaigns.console_models import ConsoleSetting as ConsoleSetting
 from campaigns.console_models import DirectCall as DirectCall
+from campaigns.console_models import LeadEdit as LeadEdit
 from campaigns.console_models import LoginFailure as LoginFailure
 from campaigns.console_models import PauseCode as PauseCode
 from campaigns.console_models import SurveyAnswer as SurveyAnswer
@@ -89,6 +90,10 @@ class Campaign(SQLModel, table=True):
     state: str = Field(default="active", max_length=16, sa_column_kwargs={"server_default": "active"})
     # Raised by every change of settings or state, so a running engine notices it cheaply each tick.
     version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Wrap-up held until the operator's disposition, at most this long (0: not held), after
+    # which ``wrapup_code`` is recorded for them.
+    wrapup_limit_s: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    wrapup_code: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -11,7 +11,6 @@ import string
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -75,6 +74,8 @@ class CampaignSpec:
     machine_message: str | None = None
     contact_limits: str = ""  # canonical N/PERIOD list; "" = no limits
     callerid_name_column: str = ""  # the lead column the operator's phone shows as the caller's name
+    wrapup_limit_s: int = 0  # wrap-up held until the disposition, at most this long; 0: not held
+    wrapup_code: str = ""  # the disposition recorded when that limit expires
 
     @classmethod
     def build(
@@ -102,6 +103,8 @@ class CampaignSpec:
         machine_message: str | None = None,
         contact_limits: str = "",
         callerid_name_column: str = "",
+        wrapup_limit_s: int = 0,
+        wrapup_code: str = "",
     ) -> CampaignSpec:
         """Check every setting; raise ``InvalidInput`` naming the first bad one."""
         mode = mode.strip().lower()
@@ -120,6 +123,9 @@ class CampaignSpec:
         _check_range("--originate-rate", originate_rate, 0.1, 100, "calls per second")
         _check_range("--max-attempts", max_attempts, 1, 100, "attempts")
         _check_range("--abandon-cap", abandon_cap, 0.0, 0.5, "as a fraction, e.g. 0.03 for 3%")
+        _check_range("--wrapup-limit", wrapup_limit_s, 0, 3600, "seconds (0: wrap-up not held)")
+        if wrapup_limit_s > 0 and not wrapup_code.strip():
+            raise InvalidInput("--wrapup-limit needs --wrapup-code: the disposition recorded when it expires")
         if not 0 < connect_limit_s <= LEGAL_CONNECT_LIMIT_S:
             raise InvalidInput(
                 f"--connect-limit {connect_limit_s}: expected more than 0 and at most 2 seconds"
@@ -151,6 +157,8 @@ class CampaignSpec:
             machine_message=check_sound("--machine-message", machine_message) if machine_message else None,
             contact_limits=_check_contact_limits(contact_limits),
             callerid_name_column=_check_text("--callerid-name-column", callerid_name_column.strip(), 100),
+            wrapup_limit_s=wrapup_limit_s,
+            wrapup_code=wrapup_code.strip(),
         )
 
 
@@ -212,6 +220,10 @@ def create_campaign(store: Engine, spec: CampaignSpec, share_queue: bool = False
         if _find(session, spec.name) is not None:
             raise InvalidInput(_("campaign {name} already exists").format(name=repr(spec.name)))
         check_queue_free(session, spec.name, spec.queue, share_queue)
+        if spec.wrapup_code and spec.wrapup_code not in {c.code for c in DEFAULT_CODES}:
+            raise InvalidInput(
+                f"--wrapup-code {spec.wrapup_code!r}: not one of the campaign's disposition codes"
+            )
         campaign = Campaign(**asdict(spec))
         check_fits(campaign, {key: "--" + key.replace("_", "-") for key in asdict(spec)})
         session.add(campaign)
@@ -283,34 +295,6 @@ def lead_counts(store: Engine, campaign_id: int) -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
-def describe(campaign: Campaign) -> dict[str, Any]:
-    """The settings as a user sees them, in option order."""
-    return {
-        "name": campaign.name,
-        "state": campaign.state,
-        "mode": campaign.mode + (f" (ratio {campaign.ratio:g})" if campaign.mode == PacingMode.RATIO else ""),
-        "queue": campaign.queue or "(not set)",
-        "dial template": campaign.dial_template or "(not set)",
-        "caller id": campaign.caller_id or "(not set)",
-        "region": campaign.region,
-        "calling window": campaign.calling_window,
-        "ring timeout": f"{campaign.ring_timeout_s} s",
-        "max channels": campaign.max_channels,
-        "originate rate": f"{campaign.originate_rate:g}/s",
-        "max attempts": campaign.max_attempts,
-        "retry": ", ".join(f"{k}={_duration(v)}" for k, v in sorted(retry_policy_items(campaign)))
-        or "defaults",
-        "connect limit": f"{campaign.connect_limit_s:g} s",
-        "abandon cap": f"{campaign.abandon_cap:.1%} per {campaign.abandon_window}",
-        "amd": "on" if campaign.amd else "off",
-        "safe-harbour sound": campaign.safe_harbour_sound or f"{DEFAULT_SAFE_HARBOUR_SOUND} (default)",
-        "machine message": campaign.machine_message or "(none: hang up on machines)",
-        "uk abandon rule": "on" if campaign.uk_abandon_rule else "off",
-        "contact limits": campaign.contact_limits or "(none)",
-        "caller-id name column": campaign.callerid_name_column or "(a name-like column: ФИО, Имя, Name)",
-    }
-
-
 def retry_policy_items(campaign: Campaign) -> list[tuple[str, int]]:
     return [(str(k), int(v)) for k, v in campaign.retry_rules.items()]
 
@@ -376,10 +360,3 @@ def _check_retry(items: list[str], max_attempts: int, uk_abandon_rule: bool) -> 
         delay: timedelta = getattr(policy, key)
         rules[key] = int(delay.total_seconds())
     return rules
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

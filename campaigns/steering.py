@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from campaigns.describe import describe
 from campaigns.lifecycle import CampaignState, next_state, parse_state
-from campaigns.models import CallAttempt, Campaign
+from campaigns.models import CallAttempt, Campaign, DispositionCode
 from campaigns.next_call import next_due as due_times
 from campaigns.queue_sharing import check_queue_free, effective_queue, queue_partners
-from campaigns.service import DEFAULT_SAFE_HARBOUR_SOUND, CampaignSpec, describe, find_campaign
+from campaigns.service import DEFAULT_SAFE_HARBOUR_SOUND, CampaignSpec, find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput
 
@@ -46,6 +47,8 @@ EDITABLE = (
     "machine_message",
     "contact_limits",
     "callerid_name_column",
+    "wrapup_limit_s",
+    "wrapup_code",
 )
 
 
@@ -88,6 +91,8 @@ def stored_settings(campaign: Campaign) -> dict[str, Any]:
         "machine_message": campaign.machine_message,
         "contact_limits": campaign.contact_limits,
         "callerid_name_column": campaign.callerid_name_column,
+        "wrapup_limit_s": campaign.wrapup_limit_s,
+        "wrapup_code": campaign.wrapup_code,
     }
 
 
@@ -116,6 +121,8 @@ def edit_campaign(engine: Engine, name: str, changes: dict[str, Any], share_queu
         campaign = find_campaign(session, name)
         before = describe(campaign)
         spec = merged_spec(campaign, changes)
+        if spec.wrapup_code and spec.wrapup_code != campaign.wrapup_code:
+            _check_code_exists(session, campaign, spec.wrapup_code)
         old_queue = effective_queue(campaign.name, campaign.queue)
         if effective_queue(spec.name, spec.queue) != old_queue or share_queue:
             check_queue_free(session, spec.name, spec.queue, share_queue)
@@ -128,6 +135,17 @@ def edit_campaign(engine: Engine, name: str, changes: dict[str, Any], share_queu
             campaign.version += 1
             session.add(campaign)
         return Edit(campaign.name, diff)
+
+
+def _check_code_exists(session: Session, campaign: Campaign, code: str) -> None:
+    found = session.exec(
+        select(DispositionCode.code).where(
+            (col(DispositionCode.campaign_id) == campaign.id) | col(DispositionCode.campaign_id).is_(None),
+            DispositionCode.code == code,
+        )
+    ).first()
+    if found is None:
+        raise InvalidInput(f"--wrapup-code {code!r}: not one of the campaign's disposition codes")
 
 
 def change_state(engine: Engine, name: str, action: str) -> StateChange:

@@ -121,3 +121,30 @@ async def test_engine_and_simulator_build_the_same_snapshot_for_the_same_situati
     _, ready, paused, in_call, in_wrap, wrap_left, ringing, waiting, abandon, _estimates = engine
     assert (ready, paused, in_call, in_wrap, wrap_left) == (1, 0, [12.0], [], [3.0])
     assert (ringing, waiting, abandon) == ([1.0, 3.0], 2, AbandonStats(1, 40))
+
+
+async def test_an_operator_held_until_the_disposition_reads_as_open_ended_wrap_up_on_both_sides() -> None:
+    """E's call ended 4 s ago on a campaign that holds wrap-up until the disposition: Asterisk
+    reports E paused, yet both sides count E in wrap-up, its end forecast from the estimates."""
+    estimates = Estimates.prior()
+    membership = Membership(ScriptedTelephony())
+    await membership.apply([Assignment("e", _interface("e"), 1, QUEUE, OperatorState.READY)])
+    membership.on_member(MemberChanged(NOW - 30, QUEUE, _interface("e"), MemberState.AVAILABLE))
+    membership.call_ended(_interface("e"), NOW - 4)
+    membership.hold(_interface("e"), NOW - 4)
+    await membership.apply([Assignment("e", _interface("e"), 1, QUEUE, OperatorState.READY)])
+    membership.on_member(MemberChanged(NOW - 3.9, QUEUE, _interface("e"), MemberState.PAUSED))
+    wrapping = membership.wrapping(1, set(), NOW)
+    engine = snapshot(
+        NOW, [], len(membership.ready(1, set(), NOW)), list(wrapping.values()), membership.paused(1),
+        estimates, 100, 20, AbandonStats(0, 0),
+    )  # fmt: skip
+
+    shift = _Shift(
+        SimParams(operators=1, wrap=WRAPUP, wrap_by_queue=False, max_channels=100, max_originate_per_tick=20),
+        _Never(),
+    )
+    shift.views = {0: OperatorView(Activity.WRAP_UP, NOW - 4)}
+    simulator = replace(shift._snapshot(NOW), estimates=estimates)
+    assert _figures(engine) == _figures(simulator)
+    assert (engine.ready, engine.paused, engine.in_wrap, engine.wrap_left) == (0, 0, (4.0,), ())

@@ -235,7 +235,15 @@ def test_the_upgrade_keeps_inactive_campaigns_from_dialing(empty_db_url: str) ->
             for name, active in (("running", True), ("halted", False)):
                 # A campaign as a release before 0008 stored it: an ``active`` flag, no state.
                 row = Campaign(name=name).model_dump(
-                    exclude={"id", "contact_limits", "state", "version", "callerid_name_column"}
+                    exclude={
+                        "id",
+                        "contact_limits",
+                        "state",
+                        "version",
+                        "callerid_name_column",
+                        "wrapup_limit_s",
+                        "wrapup_code",
+                    }
                 )
                 old = table("campaign", *(column(k, CAMPAIGN_TABLE.c[k].type) for k in row), column("active"))
                 conn.execute(insert(old).values(**row, active=active))

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from campaigns import service, steering
+from campaigns.describe import describe
 from campaigns.settings import DEFAULTS
 from dialer.cli import schedule_commands
 from dialer.cli.support import stdout, store
@@ -86,6 +87,18 @@ MachineMessage = Annotated[
     typer.Option(help="Sound left on answering machines (with --amd), without extension; empty: none."),
 ]
 
+WrapupLimit = Annotated[
+    int,
+    typer.Option(
+        "--wrapup-limit",
+        help="Keep an operator out of the queue after each call until their disposition, at most "
+        "this many seconds (0: not held).",
+    ),
+]
+WrapupCode = Annotated[
+    str, typer.Option("--wrapup-code", help="Disposition code recorded when the wrap-up limit expires.")
+]
+
 
 @campaign_app.command("create")
 def campaign_create(
@@ -113,6 +126,8 @@ def campaign_create(
     region: Region = DEFAULTS.region,
     safe_harbour_sound: SafeHarbour = DEFAULTS.safe_harbour_sound,
     machine_message: MachineMessage = None,
+    wrapup_limit: WrapupLimit = 0,
+    wrapup_code: WrapupCode = "",
 ) -> None:
     """Create a campaign; every setting is checked before anything is stored."""
     spec = service.CampaignSpec.build(
@@ -138,6 +153,8 @@ def campaign_create(
         machine_message=machine_message,
         contact_limits=contact_limits,
         callerid_name_column=callerid_name_column,
+        wrapup_limit_s=wrapup_limit,
+        wrapup_code=wrapup_code,
     )
     campaign = service.create_campaign(store(ctx), spec, share_queue=share_queue)
     stdout.print(_("created campaign {name} (id {id})").format(name=escape(campaign.name), id=campaign.id))
@@ -169,6 +186,8 @@ def campaign_edit(
     region: Region | None = None,
     safe_harbour_sound: SafeHarbour | None = None,
     machine_message: MachineMessage = None,
+    wrapup_limit: WrapupLimit | None = None,
+    wrapup_code: WrapupCode | None = None,
 ) -> None:
     """Change a campaign's settings, checked as create checks them; a running engine applies them at once."""
     given: dict[str, Any] = {
@@ -193,6 +212,8 @@ def campaign_edit(
         "region": region,
         "safe_harbour_sound": safe_harbour_sound,
         "machine_message": machine_message,
+        "wrapup_limit_s": wrapup_limit,
+        "wrapup_code": wrapup_code,
     }
     changes = {key: value for key, value in given.items() if value is not None}
     edit = steering.edit_campaign(store(ctx), name, changes, share_queue=share_queue)
@@ -267,7 +288,7 @@ def campaign_show(ctx: typer.Context, name: CampaignName) -> None:
     engine = store(ctx)
     campaign = service.get_campaign(engine, name)
     assert campaign.id is not None
-    for key, value in service.describe(campaign).items():
+    for key, value in describe(campaign).items():
         stdout.print(f"{_(key) if key in SHOW_LABELS else key}: {escape(str(value))}")
     partners = steering.queue_partners_of(engine, campaign)
     if partners:

@@ -17,7 +17,7 @@ from rich.markup import escape
 from dialer.cli.support import FollowSymlinks, output_rules, stderr, store
 from dialer.core.errors import InvalidInput
 from dialer.core.i18n import _
-from dialer.services import survey
+from dialer.services import lead_edits, survey
 from dialer.services.attempts_export import AttemptsRequest, attempts_table
 from lists.export import leads_table
 from lists.export_format import ExportFormat, check_tz, choose_format
@@ -126,3 +126,19 @@ def export_answers_command(
     fmt = partial(choose_format, output, format, excel, lang)
     count = _export(ctx, output, fmt, follow_symlinks, lambda: survey.answers_table(store(ctx), campaign))
     _said(count, _("exported {count} attempts to {file}"), output)
+
+
+@export_app.command("lead-edits")
+def export_lead_edits_command(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Option(help="Campaign whose lead edits to export.")],
+    output: Output,
+    excel: Excel = False,
+    format: Format = None,
+    lang: Lang = None,
+    follow_symlinks: FollowSymlinks = False,
+) -> None:
+    """Export the audit of lead edits made in the console: who, when, field, old and new value."""
+    fmt = partial(choose_format, output, format, excel, lang)
+    count = _export(ctx, output, fmt, follow_symlinks, lambda: lead_edits.audit_table(store(ctx), campaign))
+    _said(count, _("exported {count} lead edits to {file}"), output)

@@ -67,7 +67,7 @@ class CampaignRun:
             attempt.connected_at,
             attempt.ended_at,
             outcome,
-            self.wrapup_s,
+            None if self.rules.wrapup_limit_s > 0 else self.wrapup_s,  # held: learnt at the disposition
         )
 
     def dial_rate(self, now: float) -> float:
@@ -178,7 +178,12 @@ class CampaignRuns:
                 TokenBucket(rules.originate_rate, burst),
                 self._abandon_tracker(rules.campaign_id, abandon_settings),
                 abandon_settings,
-                warm_estimates(self._store, rules.campaign_id, self._settings.queue_wrapup_s),
+                warm_estimates(
+                    self._store,
+                    rules.campaign_id,
+                    self._settings.queue_wrapup_s,
+                    held=rules.wrapup_limit_s > 0,
+                ),
                 wrapup_s=self._settings.queue_wrapup_s,
             )
         else:

@@ -56,6 +56,7 @@ from dialer.engine.membership import Membership
 from dialer.engine.selection import select_leads
 from dialer.engine.settings import EngineSettings, RunReport
 from dialer.engine.until_done import DoneWatch
+from dialer.engine.wrapup import WrapUps
 from dialer.pacing import AbandonPolicy, Pacer
 from dialer.pacing.team import OperatorView
 from dialer.policy.abandon import reclassify_machine
@@ -95,6 +96,7 @@ class DialEngine:
         self._journal = Journal(store)  # writes a connection at once: consoles pop from it
         self._book = CampaignRuns(store, settings, campaigns, pacer_for, self._membership)
         self._campaigns = self._book.runs  # the campaigns this node dials (owns)
+        self._wrapups = WrapUps(store, self._membership, self._book)  # held until the disposition
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
@@ -189,7 +191,8 @@ class DialEngine:
         if self._book.reload_due(now):
             self._book.load(now)
         self._book.let_go_stopped({call.rules.campaign_id for call in self._live.values()})
-        if self._operator_poll.due(now) and self._connected:
+        if (self._operator_poll.due(now) or self._membership.dirty) and self._connected:
+            self._wrapups.check(now)
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
             pending = pending_by_campaign(self._live.values())
             await self._membership.apply(load_assignments(self._store, queues), pending)
@@ -282,10 +285,9 @@ class DialEngine:
                     self._end(call)
                     continue
             if now > deadline(call, s.expire_after_s, s.max_call_s):
+                silent = now - call.last_event_at
                 log.warning(
-                    "attempt %s: no event since %.0f s, presumed lost",
-                    call.attempt.attempt_id,
-                    now - call.last_event_at,
+                    "attempt %s: no event since %.0f s, presumed lost", call.attempt.attempt_id, silent
                 )
                 self._spawn(self._hangup_quietly(call.attempt.attempt_id))
                 call.attempt = expire(call.attempt, now)
@@ -355,6 +357,7 @@ class DialEngine:
         if attempt.connected_at is not None and attempt.operator is not None:
             # The operator's wrap-up starts now, whatever the queue has reported yet.
             self._membership.call_ended(attempt.operator, attempt.ended_at or self._clock())
+            self._wrapups.start(call.rules, attempt)
         self._live.pop(attempt.attempt_id, None)
         self._journal.forget(attempt.attempt_id)
         try:
@@ -374,11 +377,8 @@ class DialEngine:
     async def _drain(self) -> int:
         """Let live calls finish up to the deadline, then hang up and record the rest."""
         if self._live:
-            log.info(
-                "stopping: waiting up to %.0f s for %d live calls",
-                self._settings.shutdown_deadline_s,
-                len(self._live),
-            )
+            deadline_s = self._settings.shutdown_deadline_s
+            log.info("stopping: waiting up to %.0f s for %d live calls", deadline_s, len(self._live))
         await self._wait_for_calls(self._settings.shutdown_deadline_s)
         left = list(self._live.values())
         for call in left:

@@ -10,6 +10,11 @@ that call (``dialer.pacing.team``). The end of the call is the later of what the
 queue reports (``LastCall``) and the end of the call this engine saw; the wrap-up
 time is the member's own if the queue reports one, else the queue's
 (``queue_wrapup_s``: the queues' ``wrapuptime``, which Asterisk does not report).
+
+A campaign may also hold an operator's wrap-up until their disposition
+(``dialer.engine.wrapup``): a held member is paused in every queue it serves,
+with the reason ``wrap-up``, whatever it asked for, and counts for the pacer as
+in an open-ended wrap-up, not as paused. Released, it follows its wish again.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from dialer.core.errors import TelephonyError
 from dialer.core.operators import OperatorState
 from dialer.core.telephony import MemberChanged, MemberState, Telephony
-from dialer.pacing.team import OperatorView, wrap_end, wrap_up
+from dialer.pacing.team import OperatorView, held_wrap_up, wrap_end, wrap_up
 from dialer.policy.membership import (
     OBSERVED,
     Assignment,
@@ -38,6 +44,7 @@ from dialer.policy.membership import (
 from dialer.policy.sharing import share_operators
 
 log = logging.getLogger(__name__)
+WRAP_UP_REASON = "wrap-up"  # the pause reason Asterisk shows for a member held in wrap-up
 
 
 class Membership:
@@ -60,6 +67,23 @@ class Membership:
         self._assignments: list[Assignment] = []
         self._applied: dict[Member, OperatorState] = {}
         self._observed: dict[Member, MemberState] = {}
+        self._held: dict[str, float] = {}  # interface -> end of the call whose disposition it awaits
+        self.dirty = False  # a hold began or ended: apply at the next tick, not the next poll
+
+    def hold(self, interface: str, call_ended_at: float) -> None:
+        """Keep ``interface`` paused in all its queues until ``release``: its wrap-up awaits a disposition."""
+        self._held[interface] = call_ended_at
+        self.dirty = True
+
+    def release(self, interface: str) -> None:
+        if self._held.pop(interface, None) is not None:
+            self.dirty = True
+
+    def _wish(self, assignment: Assignment) -> Assignment:
+        """What to apply for ``assignment``: paused while held in wrap-up, else what it asked for."""
+        if assignment.interface in self._held and assignment.desired is OperatorState.READY:
+            return replace(assignment, desired=OperatorState.PAUSED)
+        return assignment
 
     async def apply(
         self, assignments: Sequence[Assignment], pending: Mapping[int, int] | None = None
@@ -73,8 +97,9 @@ class Membership:
         No new call counts on the operator meanwhile (``ready`` needs a READY wish).
         """
         self._assignments = list(assignments)
+        self.dirty = False
         deficit = shortfall(pending or {}, self._assignments, self._observed)
-        wanted: dict[Member, Assignment] = {(a.queue, a.interface): a for a in assignments}
+        wanted: dict[Member, Assignment] = {(a.queue, a.interface): self._wish(a) for a in assignments}
         now = self._clock()
         for key, assignment in wanted.items():
             if self._retry_at.get(key, 0.0) > now:
@@ -83,7 +108,8 @@ class Membership:
             if current is None:
                 current = self._adopt(key)
             cid = assignment.campaign_id
-            step = next_step(assignment, current, self._observed.get(key), deficit.get(cid, 0))
+            owed = 0 if assignment.interface in self._held else deficit.get(cid, 0)
+            step = next_step(assignment, current, self._observed.get(key), owed)
             if isinstance(step, QueueAction):
                 await self._move(step)
             elif step is not None:
@@ -113,7 +139,8 @@ class Membership:
             if desired is OperatorState.LOGGED_OUT:
                 await self._telephony.queue_remove(queue, interface)
             elif current in (OperatorState.PAUSED, OperatorState.READY):
-                await self._telephony.queue_pause(queue, interface, paused, reason="dialer")
+                reason = WRAP_UP_REASON if paused and interface in self._held else "dialer"
+                await self._telephony.queue_pause(queue, interface, paused, reason=reason)
             else:
                 if current is None:
                     # Not reported as a member, yet it may be one (unreachable, or its
@@ -186,7 +213,9 @@ class Membership:
         Without ``now`` wrap-up is not considered.
         """
         idle = ready_members(self._assignments, self._observed, campaign_id, busy)
-        return [a for a in idle if now is None or not self._wrapping(a, now)]
+        return [
+            a for a in idle if a.interface not in self._held and (now is None or not self._wrapping(a, now))
+        ]
 
     def _wrapping(self, a: Assignment, now: float) -> bool:
         free_at = self.free_at(a.queue, a.interface)
@@ -220,9 +249,19 @@ class Membership:
         }
 
     def wrapping(self, campaign_id: int, busy: Iterable[str], now: float) -> dict[str, OperatorView]:
-        """Available operators still in wrap-up at ``now``, by interface."""
-        views: dict[str, OperatorView] = {}
+        """Operators in wrap-up at ``now``, by interface: held ones, and available ones in the queue's."""
+        taken = set(busy)
+        views: dict[str, OperatorView] = {
+            a.interface: held_wrap_up(self._held[a.interface])
+            for a in self._assignments
+            if a.campaign_id == campaign_id
+            and a.interface in self._held
+            and a.interface not in taken
+            and a.desired is OperatorState.READY
+        }
         for a in ready_members(self._assignments, self._observed, campaign_id, busy):
+            if a.interface in views:
+                continue
             free_at = self.free_at(a.queue, a.interface)
             if free_at is not None and free_at > now:
                 ended = self._last_end[a.interface]
@@ -230,7 +269,13 @@ class Membership:
         return views
 
     def paused(self, campaign_id: int) -> int:
-        return paused_members(self._assignments, self._observed, campaign_id)
+        """Members the queue reports paused, those held in wrap-up apart (they count as wrapping)."""
+        mine = [
+            a
+            for a in self._assignments
+            if a.interface not in self._held or a.desired is not OperatorState.READY
+        ]
+        return paused_members(mine, self._observed, campaign_id)
 
     def name_of(self, interface: str) -> str | None:
         for a in self._assignments:

@@ -8,6 +8,12 @@ offers that operator no call, although the phone is idle and the member reads
 told how long is left; an open-ended one (an operator who will close the call
 by hand) is told as time spent so far.
 
+A campaign may hold each operator's wrap-up until they submit a disposition
+(``held_wrap_up``): the phone system reports them paused, yet they come back by
+themselves, so the pacer counts them in wrap-up, open-ended, and forecasts its end
+from the campaign's measured wrap-up times (the ``wrap`` fit of its estimates,
+learnt from the time between each call's end and its disposition).
+
 ``build_snapshot`` is the only place a ``PacingSnapshot`` is put together from
 operators and calls, so what the pacer sees cannot differ between the live
 engine and the simulator that benchmarks it.
@@ -49,6 +55,11 @@ def wrap_up(call_ended_at: float, wrapup_s: float | None) -> OperatorView:
     """An operator whose call ended at ``call_ended_at``; ``wrapup_s=None``: open-ended."""
     free_at = None if wrapup_s is None else call_ended_at + wrapup_s
     return OperatorView(Activity.WRAP_UP, call_ended_at, free_at)
+
+
+def held_wrap_up(call_ended_at: float) -> OperatorView:
+    """An operator held out of the queue until their disposition of the call that ended then."""
+    return wrap_up(call_ended_at, None)
 
 
 def wrap_end(last_call_end: float | None, wrapup_s: float) -> float | None:

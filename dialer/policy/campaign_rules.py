@@ -48,6 +48,8 @@ class CampaignRules:
     machine_message: str
     contact_limits: ContactLimits = ()  # per number, counting contacts in every campaign
     callerid_name_column: str = ""  # the lead column shown as the caller's name; "": a name-like one
+    wrapup_limit_s: float = 0.0  # wrap-up held until the disposition, at most this long; 0: not held
+    wrapup_code: str = ""  # recorded when that limit expires
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> CampaignRules:
@@ -78,6 +80,8 @@ class CampaignRules:
             machine_message=campaign.machine_message or "",
             contact_limits=limits,
             callerid_name_column=campaign.callerid_name_column,
+            wrapup_limit_s=float(max(0, campaign.wrapup_limit_s)),
+            wrapup_code=campaign.wrapup_code,
         )
 
     def channel_for(self, phone: str) -> str:

@@ -7,6 +7,7 @@ operator sees only calls connected to them and the leads of those calls: anythin
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -66,6 +67,7 @@ class CallCard:
     script: list[ScriptPart]
     codes: list[CodeView] = field(default_factory=list)
     questions: list[QuestionView] = field(default_factory=list)
+    wrapup_until: datetime | None = None  # held out of the queue until the disposition, at most till then
 
 
 def _operator(session: Session, name: str) -> Operator:
@@ -120,7 +122,7 @@ def call_card(store: Engine, user: UserView, attempt_id: str) -> CallCard:
         campaign = session.get(Campaign, attempt.campaign_id)
         assert lead is not None and lead.id is not None and campaign is not None and campaign.id is not None
         columns = _columns(session, lead)
-        script = session.get(CampaignScript, campaign.id)
+        script, codes, questions = _campaign_parts(session, campaign.id)
         # The number the operator is speaking on: a lead may have alternates, each with its zones.
         zones = number_zones(lead.phone, lead.time_zones, lead.numbers, attempt.phone)
         values = {name: value for name, value in columns} | {
@@ -138,10 +140,38 @@ def call_card(store: Engine, user: UserView, attempt_id: str) -> CallCard:
             local_times=local_times(zones, utcnow()),
             campaign=campaign.name,
             history=_history(session, lead.id, exclude=attempt.id),
-            script=fill(script.body, values) if script else [],
-            codes=campaign_codes(session, campaign.id),
-            questions=campaign_questions(session, campaign.id),
+            script=fill(script, values) if script else [],
+            codes=codes,
+            questions=questions,
+            wrapup_until=_wrapup_until(attempt, campaign),
         )
+
+
+_PARTS_TTL_S = 1.0  # how stale a campaign's script, codes and questions may be on a screen
+_parts: dict[tuple[str, int], tuple[float, tuple[str, list[CodeView], list[QuestionView]]]] = {}
+
+
+def _campaign_parts(session: Session, campaign_id: int) -> tuple[str, list[CodeView], list[QuestionView]]:
+    """The campaign's script, codes and questions: the same for every pop, so read once a second."""
+    now = time.monotonic()
+    key = (str(session.get_bind().engine.url), campaign_id)
+    cached = _parts.get(key)
+    if cached is not None and now - cached[0] < _PARTS_TTL_S:
+        return cached[1]
+    script = session.get(CampaignScript, campaign_id)
+    parts = (
+        script.body if script else "",
+        campaign_codes(session, campaign_id),
+        campaign_questions(session, campaign_id),
+    )
+    _parts[key] = (now, parts)
+    return parts
+
+
+def _wrapup_until(attempt: CallAttempt, campaign: Campaign) -> datetime | None:
+    if attempt.ended_at is None or attempt.disposition is not None or campaign.wrapup_limit_s <= 0:
+        return None
+    return aware(attempt.ended_at) + timedelta(seconds=campaign.wrapup_limit_s)
 
 
 def lead_card(store: Engine, user: UserView, lead_id: int) -> CallCard:

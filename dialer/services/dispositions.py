@@ -11,19 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from campaigns.models import CallAttempt, Campaign, DispositionCode, DncEntry, Lead, Operator, utcnow
-from campaigns.retry import LeadStatus, parse_duration
+from campaigns.models import CallAttempt, Campaign, DispositionCode, Lead, Operator, utcnow
+from campaigns.retry import parse_duration
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.services.callbacks import PERSONAL, schedule_callback
 from dialer.services.survey import campaign_questions, check_answers, store_answers
+from dialer.store.lead_fate import apply_code
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_NOTE = 2000
@@ -123,6 +123,8 @@ def remove_code(store: Engine, campaign: str, code: str) -> None:
         ).first()
         if row is None:
             raise NotFound(f"campaign {campaign} has no disposition code {code!r}")
+        if found.wrapup_limit_s and found.wrapup_code == code:
+            raise InvalidInput(f"{code!r} is the campaign's wrap-up code: choose another --wrapup-code first")
         session.delete(row)
 
 
@@ -165,32 +167,15 @@ def dispose(
         values = check_answers(campaign_questions(session, attempt.campaign_id), answers or {})
         store_answers(session, attempt.id, values)
         attempt.disposition, attempt.note, attempt.disposed_at = code, note.strip() or None, utcnow()
-        _apply_to_lead(session, lead, chosen, attempt.phone)
+        apply_code(
+            session, lead, chosen.code, dnc=chosen.dnc, retry_in_s=chosen.retry_in_s, dialed=attempt.phone
+        )
         # A callback code with no time given falls back on its own --retry-in, when it has one.
         if chosen.callback and (callback[0].strip() or chosen.retry_in_s is None):
             who = session.exec(select(Operator).where(Operator.name == operator)).one()
             schedule_callback(store, session, attempt, lead, who, *callback)
         session.add(attempt)
-        session.add(lead)
         return Disposed(attempt.id, code, lead.status)
-
-
-def _apply_to_lead(session: Session, lead: Lead, code: CodeView, dialed: str) -> None:
-    if code.dnc:
-        # The number the person was reached on (a lead may have alternates); the lead is closed.
-        listed = session.exec(
-            select(DncEntry).where(DncEntry.phone == dialed, col(DncEntry.campaign_id).is_(None))
-        ).first()
-        if listed is None:
-            session.add(DncEntry(phone=dialed, campaign_id=None, source=f"disposition {code.code}"))
-        lead.status = LeadStatus.DNC.value
-    elif code.retry_in_s is not None:
-        if lead.status not in (LeadStatus.DNC.value, LeadStatus.INVALID.value):
-            lead.status = LeadStatus.SCHEDULED.value
-            lead.next_call_at = utcnow() + timedelta(seconds=code.retry_in_s)
-    elif lead.status != LeadStatus.DNC.value:
-        lead.status = LeadStatus.DONE.value
-        lead.next_call_at = None
 
 
 def campaign_name(session: Session, campaign_id: int) -> str:

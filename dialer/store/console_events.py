@@ -23,6 +23,7 @@ CHANNEL = "dialer_console"
 CONNECTED = "connected"
 ENDED = "ended"
 STATE = "state"
+DISPOSED = "disposed"  # a wrap-up expired and its default code was recorded
 
 
 def write_events(conn: Connection, events: Sequence[tuple[str, str, str | None]]) -> None:

@@ -34,24 +34,29 @@ def learn(
     connected_at: float | None,
     ended_at: float,
     outcome: str | None,
-    wrap_s: float = 0.0,
+    wrap_s: float | None = 0.0,
 ) -> None:
     """Feed one ended attempt to the tracker: answer (by a person) or not, ring time, talk time.
 
-    ``wrap_s``: the wrap-up the operator had after it (the queue's wrap-up time).
+    ``wrap_s``: the wrap-up the operator had after it (the queue's wrap-up time); None: not
+    known yet (held until the disposition: fed with it, ``call_handled``, when it comes).
     """
     if answered_at is not None and outcome != Outcome.MACHINE.value:
         tracker.call_resolved(True, max(0.0, answered_at - started_at))
     else:
         tracker.call_resolved(False, max(0.0, ended_at - started_at))
-    if connected_at is not None:
+    if connected_at is not None and wrap_s is not None:
         tracker.call_handled(max(0.0, ended_at - connected_at), wrap_s)
 
 
 def warm_estimates(
-    store: Engine, campaign_id: int, wrap_s: float = 0.0, limit: int = WARM_START_ATTEMPTS
+    store: Engine, campaign_id: int, wrap_s: float = 0.0, limit: int = WARM_START_ATTEMPTS, held: bool = False
 ) -> EstimatesTracker:
-    """A tracker that has already seen the campaign's last ``limit`` ended attempts, oldest first."""
+    """A tracker that has already seen the campaign's last ``limit`` ended attempts, oldest first.
+
+    ``held``: the campaign holds wrap-up until the disposition, so each call's wrap-up is the
+    time from its end to its disposition (calls not yet disposed teach no wrap-up).
+    """
     tracker = EstimatesTracker()
     with Session(store) as session:
         rows = session.exec(
@@ -69,9 +74,15 @@ def warm_estimates(
             None if row.connected_at is None else to_ts(row.connected_at),
             to_ts(row.ended_at),
             row.outcome,
-            wrap_s,
+            _measured_wrap(row) if held else wrap_s,
         )
     return tracker
+
+
+def _measured_wrap(row: CallAttempt) -> float | None:
+    if row.disposed_at is None or row.ended_at is None:
+        return None
+    return max(0.0, to_ts(row.disposed_at) - to_ts(row.ended_at))
 
 
 def save_explain(store: Engine, node: str, explains: Mapping[int, Explain], now: float) -> None:

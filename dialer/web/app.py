@@ -60,7 +60,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(store: Engine, *, secure_cookies: bool = False, poll_s: float = 0.1) -> Starlette:
+def create_app(store: Engine, *, secure_cookies: bool = False, poll_s: float = 0.03) -> Starlette:
     hub = EventHub(store, poll_s)
 
     @asynccontextmanager
@@ -74,6 +74,7 @@ def create_app(store: Engine, *, secure_cookies: bool = False, poll_s: float = 0
     app = Starlette(
         routes=[
             Route("/", routes.home),
+            Route("/supervisor", routes.supervisor),
             Route("/login", routes.login_form, methods=["GET"]),
             Route("/login", routes.login_submit, methods=["POST"]),
             Route("/logout", routes.logout, methods=["POST"]),
@@ -86,6 +87,7 @@ def create_app(store: Engine, *, secure_cookies: bool = False, poll_s: float = 0
             Route("/preview/{lead_id}/call", direct_routes.preview_call, methods=["POST"]),
             Route("/preview/{lead_id}/skip", direct_routes.preview_skip, methods=["POST"]),
             Route("/dial", direct_routes.manual_dial, methods=["POST"]),
+            Route("/leads/{lead_id}/edit", routes.edit_lead, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders)],

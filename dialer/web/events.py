@@ -2,11 +2,12 @@
 
 A console process runs one ``EventHub``. It watches the highest id of the store's event feed
 (``dialer.store.console_events``), written by the engine in the transactions that record a
-connection, a hang-up or a queue state; a short wait loop on the store, so it works the same on
-SQLite and PostgreSQL, and with the console and the engine in separate processes or on separate
-nodes. On PostgreSQL a listener thread also wakes the loop on the feed's NOTIFY at once. The hub
-wakes only the pages of the operators an event names. A page then re-reads its whole state from
-the store, so a missed or repeated wake-up costs nothing and a reconnecting page is in sync at once.
+connection, a hang-up or a queue state; a short wait loop on the store (0.03 s, one cheap query on a
+thread of its own), so it works the same on SQLite and PostgreSQL, and with the console and the
+engine in separate processes or on separate nodes. On PostgreSQL a listener thread also wakes the
+loop on the feed's NOTIFY at once. The hub wakes only the pages of the operators an event names, and
+the supervisors' pages, which watch them all. A page then re-reads its whole state from the store,
+so a missed or repeated wake-up costs nothing and a reconnecting page is in sync at once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import logging
 import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
@@ -23,10 +25,11 @@ from starlette.concurrency import run_in_threadpool
 from dialer.services.console import last_event_id, listen_for_events, operators_touched
 
 log = logging.getLogger(__name__)
+EVERYONE = "*"  # the pages that watch the whole team (supervisors): woken by every event
 
 
 class EventHub:
-    def __init__(self, store: Engine, poll_s: float = 0.1) -> None:
+    def __init__(self, store: Engine, poll_s: float = 0.03) -> None:
         self._store = store
         self._poll_s = poll_s
         self._pages: dict[str, set[asyncio.Event]] = defaultdict(set)
@@ -34,10 +37,14 @@ class EventHub:
         self._nudge = asyncio.Event()
         self._stop_listening = threading.Event()
         self._listener: threading.Thread | None = None
+        self._reader: ThreadPoolExecutor | None = None
         self.cursor = 0
 
     async def start(self) -> None:
         self.cursor = await run_in_threadpool(last_event_id, self._store)
+        # The feed is read on a thread of its own, so a pop is never queued behind the pages'
+        # renders in the request thread pool.
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="console-feed")
         self._task = asyncio.create_task(self._watch(), name="console-events")
         if self._store.dialect.name == "postgresql":
             loop = asyncio.get_running_loop()
@@ -64,6 +71,8 @@ class EventHub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._reader is not None:
+            self._reader.shutdown(wait=False)
 
     def subscribe(self, operator: str) -> asyncio.Event:
         wake = asyncio.Event()
@@ -78,8 +87,8 @@ class EventHub:
                 del self._pages[operator]
 
     def poke(self, operator: str) -> None:
-        """Wake ``operator``'s pages now (after this process changed something of theirs)."""
-        for wake in self._pages.get(operator, ()):
+        """Wake ``operator``'s pages now (after this process changed something of theirs), and the team's."""
+        for wake in (*self._pages.get(operator, ()), *self._pages.get(EVERYONE, ())):
             wake.set()
 
     @property
@@ -89,7 +98,10 @@ class EventHub:
     async def _watch(self) -> None:
         while True:
             try:
-                self.cursor, names = await run_in_threadpool(operators_touched, self._store, self.cursor)
+                loop = asyncio.get_running_loop()
+                self.cursor, names = await loop.run_in_executor(
+                    self._reader, operators_touched, self._store, self.cursor
+                )
             except Exception:  # the store is away: pages keep what they show, retry shortly
                 log.warning("console events: the store is unreachable; retrying")
                 await asyncio.sleep(1.0)

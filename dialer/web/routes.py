@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from dialer.core.errors import InvalidInput, NotFound
-from dialer.services import accounts, console, dispositions
+from dialer.services import accounts, console, dispositions, lead_edits
 from dialer.services.accounts import LoginSession, Role
 from dialer.services.callbacks import FieldProblem
-from dialer.services.operators import OperatorState, list_operators, set_desired_state
+from dialer.services.operators import OperatorState, set_desired_state
 from dialer.services.pause_codes import check_pause_code
 from dialer.services.survey import AnswersRejected
 from dialer.web.auth import (
@@ -27,10 +28,13 @@ from dialer.web.auth import (
     new_login_csrf,
     set_session_cookie,
 )
-from dialer.web.views import render, screen_fragments, sse
+from dialer.web.events import EVERYONE
+from dialer.web.views import render, screen_fragments, sse, team_fragment
 
 log = logging.getLogger("dialer.console")
 KEEPALIVE_S = 15.0
+SESSION_CHECK_S = 2.0  # an open stream re-reads its session at most this often (logout, expiry)
+TEAM_EVERY_S = 0.25
 
 
 def _page(request: Request, template: str, language: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -93,8 +97,7 @@ async def home(request: Request) -> Response:
         return _to_login()
     store, env = request.app.state.store, request.app.state.templates
     if login.user.role is not Role.OPERATOR:
-        operators = await run_in_threadpool(list_operators, store)
-        return _page(request, "supervisor.html", login.user.language, login=login, operators=operators)
+        return await supervisor(request)
     fragments = await run_in_threadpool(screen_fragments, env, store, login)
     return _page(request, "screen.html", login.user.language, login=login, fragments=fragments)
 
@@ -125,12 +128,32 @@ async def change_state(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
+async def supervisor(request: Request) -> Response:
+    """The team, live: for supervisors and admins; an operator gets 404, as for anything not theirs."""
+    login = await current_session(request)
+    if login is None:
+        return _to_login()
+    try:
+        team = await run_in_threadpool(
+            team_fragment, request.app.state.templates, request.app.state.store, login
+        )
+    except NotFound:
+        return _page(request, "not_found.html", login.user.language, 404, login=login)
+    return _page(request, "supervisor.html", login.user.language, login=login, team=team)
+
+
 async def events(request: Request) -> Response:
     login = await current_session(request)
-    if login is None or login.user.operator is None:
+    if login is None:
         return _unauthorized()
+    if login.user.operator is None or login.user.role is not Role.OPERATOR:
+        if login.user.role is Role.OPERATOR:
+            return _unauthorized()
+        stream = _team_stream(request, login)
+    else:
+        stream = _stream(request, login)
     return StreamingResponse(
-        _stream(request, login),
+        stream,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -141,18 +164,23 @@ async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
     operator = login.user.operator
     assert operator is not None
     wake = app.state.hub.subscribe(operator)
+    checked = 0.0
     try:
         yield "retry: 1000\n\n"
         last: dict[str, str] | None = None
         while True:
+            woke = time.time()
             wake.clear()
             cursor = app.state.hub.cursor
-            if await run_in_threadpool(accounts.resolve_session, app.state.store, login.token) is None:
-                yield sse("logout", {})
-                return
+            if woke - checked > SESSION_CHECK_S:  # a pop need not wait for the session's re-check
+                if await run_in_threadpool(accounts.resolve_session, app.state.store, login.token) is None:
+                    yield sse("logout", {})
+                    return
+                checked = woke
             fragments = await run_in_threadpool(screen_fragments, app.state.templates, app.state.store, login)
             if fragments != last:
-                yield sse("screen", fragments, cursor)
+                # When the page was woken and its panels sent: the screen-pop benchmark's parts.
+                yield sse("screen", {**fragments, "t": f"{woke:.4f} {time.time():.4f}"}, cursor)
                 last = fragments
             try:
                 await asyncio.wait_for(wake.wait(), KEEPALIVE_S)
@@ -160,6 +188,32 @@ async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
                 yield ": keepalive\n\n"
     finally:
         app.state.hub.unsubscribe(operator, wake)
+
+
+async def _team_stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
+    """The supervisor's page: the team's table again after any event (at most one per ``TEAM_EVERY_S``)."""
+    app = request.app
+    wake = app.state.hub.subscribe(EVERYONE)
+    try:
+        yield "retry: 1000\n\n"
+        last: str | None = None
+        while True:
+            wake.clear()
+            cursor = app.state.hub.cursor
+            if await run_in_threadpool(accounts.resolve_session, app.state.store, login.token) is None:
+                yield sse("logout", {})
+                return
+            table = await run_in_threadpool(team_fragment, app.state.templates, app.state.store, login)
+            if table != last:
+                yield sse("team", {"team": table}, cursor)
+                last = table
+            try:
+                await asyncio.wait_for(wake.wait(), KEEPALIVE_S)
+            except TimeoutError:
+                yield ": keepalive\n\n"
+            await asyncio.sleep(TEAM_EVERY_S)  # a busy team's events are taken in together
+    finally:
+        app.state.hub.unsubscribe(EVERYONE, wake)
 
 
 async def dispose(request: Request) -> Response:
@@ -220,3 +274,26 @@ async def call_page(request: Request) -> Response:
     except NotFound:
         return _page(request, "not_found.html", login.user.language, 404, login=login)
     return _page(request, "lead.html", login.user.language, login=login, card=card)
+
+
+async def edit_lead(request: Request) -> Response:
+    """Change lead fields (``f_<column>``); every change is audited, a bad value writes nothing."""
+    login = await current_session(request)
+    if login is None:
+        return _unauthorized()
+    if not await csrf_valid(request, login):
+        return _forbidden()
+    form = await request.form()
+    values = {k[2:]: str(v) for k, v in form.items() if k.startswith("f_")}
+    try:
+        lead_id = int(request.path_params["lead_id"])
+        changes = await run_in_threadpool(
+            lead_edits.edit_lead, request.app.state.store, login.user, lead_id, values
+        )
+    except lead_edits.FieldsRejected as exc:  # an InvalidInput, so a ValueError: before the next
+        return JSONResponse({"ok": False, "problems": exc.problems, "error": str(exc)}, status_code=400)
+    except (NotFound, ValueError):
+        return JSONResponse({"ok": False, "error": "not found"}, status_code=404)
+    if login.user.operator is not None:
+        request.app.state.hub.poke(login.user.operator)
+    return JSONResponse({"ok": True, "changed": [c.field for c in changes]})

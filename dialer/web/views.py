@@ -15,6 +15,7 @@ from dialer.services import callbacks, direct_calls
 from dialer.services.accounts import LoginSession
 from dialer.services.console import call_card, current_attempt, operator_state
 from dialer.services.pause_codes import list_pause_codes
+from dialer.services.team import team
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -63,6 +64,11 @@ def screen_fragments(env: Environment, store: Engine, login: LoginSession) -> di
             callbacks=callbacks.upcoming(store, operator),
         ),
     }
+
+
+def team_fragment(env: Environment, store: Engine, login: LoginSession) -> str:
+    """The supervisor's table of operators, their states and live calls (``NotFound`` for others)."""
+    return render(env, "_team.html", login.user.language, rows=team(store, login.user))
 
 
 def sse(event: str, payload: dict[str, str], event_id: int | None = None) -> str:

@@ -26,8 +26,8 @@
       el.textContent = Math.floor(s / 3600) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
     });
     document.querySelectorAll(".countdown[data-until]").forEach(function (el) {
-      const left = Math.max(0, Math.floor(parseFloat(el.dataset.until) - now));
-      el.textContent = Math.floor(left / 60) + ":" + pad(left % 60);
+      const s = Math.max(0, Math.ceil(parseFloat(el.dataset.until) - now));
+      el.textContent = Math.floor(s / 60) + ":" + pad(s % 60);
     });
   }
 
@@ -149,9 +149,34 @@
     if (button) { ev.preventDefault(); dispose(button.dataset.code); }
   });
 
+  // --- lead edits: each bad value gets its message next to its field ---
+  async function saveLead(form) {
+    const saved = document.getElementById("lead-saved");
+    form.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
+    if (saved) saved.textContent = "";
+    let response;
+    try {
+      response = await post(form.getAttribute("action"), new FormData(form));
+    } catch (e) {
+      if (saved) saved.textContent = "…";
+      return;
+    }
+    const answer = await response.json().catch(function () { return {}; });
+    if (response.ok) {
+      if (saved) saved.textContent = saved.dataset.done;
+      return;
+    }
+    const problems = answer.problems || {};
+    form.querySelectorAll(".field-error[data-field]").forEach(function (el) {
+      if (problems[el.dataset.field]) el.textContent = problems[el.dataset.field];
+    });
+    if (!Object.keys(problems).length && saved) saved.textContent = answer.error || String(response.status);
+  }
+
   // --- state buttons ---
   document.addEventListener("submit", async function (ev) {
     const form = ev.target;
+    if (form.id === "lead-edit") { ev.preventDefault(); saveLead(form); return; }
     if (!form.classList.contains("state-form")) return;
     ev.preventDefault();
     const body = new FormData(form);
@@ -170,13 +195,14 @@
 
   // --- pushed screen updates ---
   // Each pop's wall-clock time (ms) is kept on the page, for the screen-pop benchmark.
-  function notePop(attempt) {
+  function notePop(attempt, server, received) {
     const pops = JSON.parse(document.body.dataset.pops || "[]");
-    pops.push([attempt, performance.timeOrigin + performance.now()]);
+    const times = (server || "").split(" ").map(parseFloat);
+    pops.push([attempt, performance.timeOrigin + performance.now(), times[0], times[1], received]);
     document.body.dataset.pops = JSON.stringify(pops.slice(-200));
   }
 
-  function apply(data) {
+  function apply(data, received) {
     const statePanel = document.getElementById("state-panel");
     const callPanel = document.getElementById("call-panel");
     const reason = document.getElementById("reason");
@@ -187,7 +213,7 @@
     if (callPanel.dataset.attempt !== data.attempt || !document.getElementById("call") !== !data.attempt) {
       callPanel.innerHTML = data.call;
       callPanel.dataset.attempt = data.attempt;
-      if (data.attempt) notePop(data.attempt);
+      if (data.attempt) notePop(data.attempt, data.t, received);
     } else if (data.attempt) {
       const kept = formState();
       callPanel.innerHTML = data.call;
@@ -201,9 +227,11 @@
   }
 
   // What the operator typed or ticked survives a redraw of the same call.
+  const KEPT = "#disposition input, #disposition textarea, #lead-edit input";
   function formState() {
-    const state = [];
-    document.querySelectorAll("#disposition input, #disposition textarea").forEach(function (el) {
+    const box = document.getElementById("lead-edit-box");
+    const state = [["lead-edit-open", box ? box.open : false]];
+    document.querySelectorAll(KEPT).forEach(function (el) {
       if (el.type === "radio" || el.type === "checkbox") state.push([el.name + "=" + el.value, el.checked]);
       else state.push([el.name, el.value]);
     });
@@ -211,7 +239,9 @@
   }
   function restoreForm(state) {
     const byKey = new Map(state);
-    document.querySelectorAll("#disposition input, #disposition textarea").forEach(function (el) {
+    const box = document.getElementById("lead-edit-box");
+    if (box) box.open = byKey.get("lead-edit-open");
+    document.querySelectorAll(KEPT).forEach(function (el) {
       if (el.type === "radio" || el.type === "checkbox") {
         const key = el.name + "=" + el.value;
         if (byKey.has(key)) el.checked = byKey.get(key);
@@ -220,7 +250,7 @@
   }
 
   function connect() {
-    const screen = document.getElementById("screen");
+    const screen = document.getElementById("screen") || document.getElementById("team-panel");
     if (!screen) return;
     const link = document.getElementById("link");
     const source = new EventSource(screen.dataset.events);
@@ -233,7 +263,13 @@
       link.textContent = link.dataset.down;
       link.className = "link down";
     });
-    source.addEventListener("screen", function (ev) { apply(JSON.parse(ev.data)); });
+    source.addEventListener("screen", function (ev) {
+      apply(JSON.parse(ev.data), performance.timeOrigin + performance.now());
+    });
+    source.addEventListener("team", function (ev) {
+      screen.innerHTML = JSON.parse(ev.data).team;
+      drawTimers();
+    });
     source.addEventListener("logout", function () { source.close(); window.location.assign("/login"); });
   }
 

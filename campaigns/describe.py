@@ -1,0 +1,50 @@
+"""A campaign's settings as a user reads them (`campaign show`, the change list of `campaign edit`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from campaigns.models import Campaign
+from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND
+from dialer.core.modes import PacingMode
+
+
+def describe(campaign: Campaign) -> dict[str, Any]:
+    """The settings as a user sees them, in option order."""
+    return {
+        "name": campaign.name,
+        "state": campaign.state,
+        "mode": campaign.mode + (f" (ratio {campaign.ratio:g})" if campaign.mode == PacingMode.RATIO else ""),
+        "queue": campaign.queue or "(not set)",
+        "dial template": campaign.dial_template or "(not set)",
+        "caller id": campaign.caller_id or "(not set)",
+        "region": campaign.region,
+        "calling window": campaign.calling_window,
+        "ring timeout": f"{campaign.ring_timeout_s} s",
+        "max channels": campaign.max_channels,
+        "originate rate": f"{campaign.originate_rate:g}/s",
+        "max attempts": campaign.max_attempts,
+        "retry": ", ".join(f"{k}={_duration(v)}" for k, v in sorted(_retry_items(campaign))) or "defaults",
+        "connect limit": f"{campaign.connect_limit_s:g} s",
+        "abandon cap": f"{campaign.abandon_cap:.1%} per {campaign.abandon_window}",
+        "amd": "on" if campaign.amd else "off",
+        "safe-harbour sound": campaign.safe_harbour_sound or f"{DEFAULT_SAFE_HARBOUR_SOUND} (default)",
+        "machine message": campaign.machine_message or "(none: hang up on machines)",
+        "uk abandon rule": "on" if campaign.uk_abandon_rule else "off",
+        "contact limits": campaign.contact_limits or "(none)",
+        "caller-id name column": campaign.callerid_name_column or "(a name-like column: ФИО, Имя, Name)",
+        "wrap-up": f"held until disposition, at most {campaign.wrapup_limit_s} s, then {campaign.wrapup_code}"
+        if campaign.wrapup_limit_s
+        else "not held",
+    }
+
+
+def _retry_items(campaign: Campaign) -> list[tuple[str, int]]:
+    return [(str(k), int(v)) for k, v in campaign.retry_rules.items()]
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
