@@ -11,6 +11,7 @@ allow (in any campaign) is rescheduled to the first instant they allow again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -20,14 +21,44 @@ from campaigns.retry import LeadStatus
 from dialer.core.clock import to_dt
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.gate import Verdict, check_lead
-from dialer.store.claims import ClaimedLead, claim_due_leads, dnc_phones
+from dialer.store.claims import ClaimedLead, claim_due_leads, dnc_phones, release_claims
 from dialer.store.contacts import recent_contacts
-from dialer.store.recorder import NO_WINDOW, NO_WINDOW_RECHECK, settle_unreached
+from dialer.store.recorder import (
+    NO_WINDOW,
+    NO_WINDOW_RECHECK,
+    Placement,
+    begin_attempts,
+    settle_unreached,
+)
 
 log = logging.getLogger(__name__)
 
 # Claim a few more than needed: some will fail the dial-time checks.
 _ROUNDS = 4
+
+
+def claim_and_begin(
+    store: Engine,
+    rules: CampaignRules,
+    node: str,
+    now: float,
+    wanted: int,
+    clock: Callable[[], float],
+    still_dialing: Callable[[], bool],
+) -> list[Placement]:
+    """Select up to ``wanted`` leads and commit their attempts: one dialing cycle's store work.
+
+    One call, so that the engine hands its store thread one job per cycle. If
+    ``still_dialing`` says no once the leads are chosen (the engine was stopped or
+    lost its phone system meanwhile), they are given back and nothing is begun.
+    """
+    leads = select_leads(store, rules, node, now, wanted)
+    if not leads:
+        return []
+    if not still_dialing():
+        release_claims(store, node)  # between cycles a node holds no lead outside a call
+        return []
+    return begin_attempts(store, leads, node, clock)
 
 
 def select_leads(

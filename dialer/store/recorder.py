@@ -158,27 +158,55 @@ class Journal:
         self._progress.pop(attempt_id, None)
         self._announced.discard(attempt_id)
 
-    def flush(self, store: Engine) -> None:
-        if not self._progress and not self._members:
-            return
+    def pending(self) -> tuple[list[tuple[Attempt, str | None]], dict[str, OperatorState], list[str]]:
+        """What is noted and not yet written, and the connections to announce: copies, to write elsewhere."""
         progress, members = list(self._progress.values()), dict(self._members)
         connected = [
-            (CONNECTED, operator, a.attempt_id)
+            a.attempt_id
             for a, operator in progress
             if operator and a.connected_at is not None and a.attempt_id not in self._announced
         ]
-        with store.begin() as conn:
-            _write_progress(conn, progress)
-            write_observed_states(conn, members)
-            write_events(conn, connected + [(STATE, interface, None) for interface in members])
-        self._announced.update(attempt_id for _, _, attempt_id in connected if attempt_id)
-        # Cleared only once written: a failed flush is retried at the next tick.
+        return progress, members, connected
+
+    def written(
+        self,
+        progress: Sequence[tuple[Attempt, str | None]],
+        members: dict[str, OperatorState],
+        connected: Sequence[str],
+    ) -> None:
+        """Forget what ``pending`` returned and was written; a note taken since stays."""
+        self._announced.update(connected)
         for attempt, _ in progress:
             if self._progress.get(attempt.attempt_id, (None, None))[0] is attempt:
                 del self._progress[attempt.attempt_id]
         for interface, state in members.items():
             if self._members.get(interface) is state:
                 del self._members[interface]
+
+    def flush(self, store: Engine) -> None:
+        progress, members, connected = self.pending()
+        if progress or members:
+            write_journal(store, progress, members, connected)
+            # Cleared only once written: a failed flush is retried at the next tick.
+            self.written(progress, members, connected)
+
+
+def write_journal(
+    store: Engine,
+    progress: Sequence[tuple[Attempt, str | None]],
+    members: dict[str, OperatorState],
+    connected: Sequence[str],
+) -> None:
+    """Write noted call progress and operator states, and the consoles' events, in one transaction."""
+    operators = {a.attempt_id: operator for a, operator in progress if operator}
+    with store.begin() as conn:
+        _write_progress(conn, progress)
+        write_observed_states(conn, members)
+        write_events(
+            conn,
+            [(CONNECTED, operators[i], i) for i in connected]
+            + [(STATE, interface, None) for interface in members],
+        )
 
 
 def finish_attempt(
