@@ -32,6 +32,7 @@ from dialer.policy.abandon import AbandonSettings, AbandonTracker, window_length
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.ratelimit import TokenBucket
 from dialer.store.abandon import stored_abandon_stats
+from dialer.store.locks import NodeLocks
 from dialer.store.ownership import disown, own_campaigns
 from dialer.store.pace import forget_explain, learn, save_explain, warm_estimates
 from dialer.store.served import served_campaigns, served_versions
@@ -55,6 +56,7 @@ class CampaignRun:
     placed_at: deque[float] = field(default_factory=deque)  # originate instants over the last minute
     state: CampaignState = CampaignState.ACTIVE  # only an active campaign places calls
     wrapup_s: float = 0.0  # the queue's wrap-up after each call, learnt with the talk time
+    fence: int | None = None  # PostgreSQL: the fence this node dials the campaign under
 
     def learn(self, attempt: Attempt) -> None:
         """Take an attempt this engine ended into the abandon figures and the estimates."""
@@ -125,8 +127,10 @@ class CampaignRuns:
         names: Sequence[str],
         pacer_for: Callable[[CampaignRules, AbandonPolicy | None], Pacer],
         membership: Membership,
+        locks: NodeLocks | None = None,
     ) -> None:
         self._store = store
+        self._locks = locks  # PostgreSQL: ownership by the session's advisory locks
         self._db = db  # every store call runs there, off the event loop
         self._settings = settings
         self._names = tuple(names)
@@ -153,10 +157,7 @@ class CampaignRuns:
         self._note_states(rows)
         kept = [c for c in rows if parse_state(c.state) in KEPT]
         self.known = [c.id for c in kept if c.id is not None]
-        s = self._settings
-        owned = await self._db.run(
-            own_campaigns, self._store, s.node_id, self.known, to_dt(now), s.node_lease_s
-        )
+        owned = await self._owned(now)
         seen: set[int] = set()
         for row in kept:
             if row.id not in owned:
@@ -168,11 +169,15 @@ class CampaignRuns:
                 self._waiting_for.add(row.id)
                 continue
             self._waiting_for.discard(row.id)
-            seen.add(await self._follow(row))
+            followed = await self._follow(row)
+            seen.add(followed)
+            if self._locks is not None:
+                self.runs[followed].fence = self._locks.fences.get(followed)
         for campaign_id in set(self.runs) - seen:
             if campaign_id in self.known:
                 # Another node dials it now and manages its queue: leave the operators there.
                 self._membership.disown(self.runs.pop(campaign_id).rules.queue)
+                await self._let_go(campaign_id)
             else:
                 self.runs[campaign_id].state = CampaignState.STOPPED  # let go once its calls end
         self._reload.restart(now)
@@ -223,9 +228,22 @@ class CampaignRuns:
         for campaign_id, run in list(self.runs.items()):
             if run.state is CampaignState.STOPPED and campaign_id not in live:
                 del self.runs[campaign_id]
-                await self._db.run(disown, self._store, self._settings.node_id, campaign_id)
+                await self._let_go(campaign_id)
                 await self._db.run(forget_explain, self._store, self._settings.node_id, campaign_id)
                 log.info("campaign %s: no call left in flight; this node lets it go", run.rules.name)
+
+    async def _owned(self, now: float) -> set[int]:
+        s = self._settings
+        if self._locks is not None:
+            return await self._db.run(self._locks.own, self.known)
+        return await self._db.run(
+            own_campaigns, self._store, s.node_id, self.known, to_dt(now), s.node_lease_s
+        )
+
+    async def _let_go(self, campaign_id: int) -> None:
+        if self._locks is not None:
+            await self._db.run(self._locks.disown, campaign_id)
+        await self._db.run(disown, self._store, self._settings.node_id, campaign_id)
 
     def _note_states(self, rows: Sequence[Campaign]) -> None:
         for row in rows:

@@ -44,7 +44,6 @@ from dialer.core.telephony import (
     Telephony,
     TelephonyEvent,
 )
-from dialer.engine.adoption import adopt_calls, adopted_ids
 from dialer.engine.campaign_run import CampaignRun, CampaignRuns, default_pacer
 from dialer.engine.live import (
     LiveCall,
@@ -59,6 +58,7 @@ from dialer.engine.membership import Membership
 from dialer.engine.selection import claim_and_begin
 from dialer.engine.settings import EngineSettings, RunReport
 from dialer.engine.store_thread import StoreThread
+from dialer.engine.takeover import start_node, take_over
 from dialer.engine.until_done import DoneWatch
 from dialer.engine.writer import STORE_DOWN, Writer
 from dialer.pacing import AbandonPolicy, Pacer
@@ -68,10 +68,10 @@ from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.membership import Assignment
 from dialer.policy.originate import build_request
 from dialer.store.claims import release_claims
-from dialer.store.nodes import beat, leave, take_over_silent
+from dialer.store.locks import NodeLocks, uses_locks
+from dialer.store.nodes import beat, leave
 from dialer.store.operators import load_assignments
 from dialer.store.ownership import disown_all
-from dialer.store.reconcile import reconcile_node
 from dialer.store.recorder import Placement
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,10 @@ class DialEngine:
         self._membership = Membership(telephony, settings.operator_retry_s, clock, settings.queue_wrapup_s)
         self._db = StoreThread()
         self._writer = Writer(store, self._db, settings.node_id, self._spawn)
-        self._book = CampaignRuns(store, self._db, settings, campaigns, pacer_for, self._membership)
+        self._locks = NodeLocks(store, settings.node_id) if uses_locks(store) else None
+        self._book = CampaignRuns(
+            store, self._db, settings, campaigns, pacer_for, self._membership, self._locks
+        )
         self._campaigns = self._book.runs  # the campaigns this node dials (owns)
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -137,10 +140,8 @@ class DialEngine:
 
     async def _run(self, until_done: bool) -> RunReport:
         store, node, db = self._store, self._settings.node_id, self._db
-        adopted = await adopt_calls(store, db, self._telephony, node, self._clock())
+        adopted, reconciled = await start_node(store, db, self._locks, self._telephony, node, self._clock)
         self._live.update((call.attempt.attempt_id, call) for call in adopted)
-        reconciled = await db.run(reconcile_node, store, node, self._clock(), adopted_ids(adopted))
-        await db.run(beat, store, node, to_dt(self._clock()), starting=True)
         self._beat.restart(self._clock())
         await self._book.load(self._clock())
         events = asyncio.create_task(self._consume_events())
@@ -166,6 +167,7 @@ class DialEngine:
             await self._writer.flush_journal()
             for release in (release_claims, disown_all, leave):
                 await db.run(release, store, node)
+            await db.run(self._locks.close) if self._locks else None
         return RunReport(self._started, dict(self._outcomes), reconciled, hung_up, self._done_watch.left)
 
     # --- the tick -----------------------------------------------------------------
@@ -202,7 +204,8 @@ class DialEngine:
             await self._db.run(beat, self._store, s.node_id, to_dt(now))
             self._beat.restart(now)
         if self._takeover.due(now):
-            await self._db.run(take_over_silent, self._store, s.node_id, to_dt(now), s.node_lease_s)
+            adopted = await take_over(self._store, self._db, self._locks, self._telephony, s, now)
+            self._live.update((call.attempt.attempt_id, call) for call in adopted)
             self._takeover.restart(now)
 
     async def _dial_campaign(
@@ -232,7 +235,7 @@ class DialEngine:
             # One job for the store thread: the claim and the attempt rows of this cycle.
             node, clock = self._settings.node_id, self._clock
             placements = await self._db.run(
-                claim_and_begin, self._store, rules, node, now, wanted, clock, self._dialing
+                claim_and_begin, self._store, rules, node, now, wanted, clock, self._dialing, run.fence
             )
             for placement in placements:
                 self._place(run, placement)

@@ -26,6 +26,7 @@ from dialer.store.contacts import recent_contacts
 from dialer.store.recorder import (
     NO_WINDOW,
     NO_WINDOW_RECHECK,
+    Fenced,
     Placement,
     begin_attempts,
     settle_unreached,
@@ -45,20 +46,25 @@ def claim_and_begin(
     wanted: int,
     clock: Callable[[], float],
     still_dialing: Callable[[], bool],
+    fence: int | None = None,
 ) -> list[Placement]:
     """Select up to ``wanted`` leads and commit their attempts: one dialing cycle's store work.
 
     One call, so that the engine hands its store thread one job per cycle. If
     ``still_dialing`` says no once the leads are chosen (the engine was stopped or
-    lost its phone system meanwhile), they are given back and nothing is begun.
+    lost its phone system meanwhile), or the campaign's ``fence`` moved on (another node
+    took the campaign), they are given back and nothing is begun.
     """
     leads = select_leads(store, rules, node, now, wanted)
     if not leads:
         return []
-    if not still_dialing():
-        release_claims(store, node)  # between cycles a node holds no lead outside a call
-        return []
-    return begin_attempts(store, leads, node, clock)
+    if still_dialing():
+        try:
+            return begin_attempts(store, leads, node, clock, fence)
+        except Fenced as exc:
+            log.warning("%s: this node places no call", exc)
+    release_claims(store, node)  # between cycles a node holds no lead outside a call
+    return []
 
 
 def select_leads(

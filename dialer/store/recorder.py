@@ -35,7 +35,7 @@ from sqlmodel import col, select
 from campaigns.models import CallAttempt
 from campaigns.retry import LeadDisposition, LeadStatus, RetryPolicy, after_attempt
 from campaigns.store import session_scope
-from campaigns.tables import ATTEMPT_TABLE, LEAD_TABLE
+from campaigns.tables import ATTEMPT_TABLE, LEAD_TABLE, OWNER_TABLE
 from dialer.core.attempt import Attempt, AttemptState, Outcome
 from dialer.core.clock import to_dt, to_ts
 from dialer.core.operators import OperatorState
@@ -62,13 +62,33 @@ class Placement:
     started_at: float
 
 
+class Fenced(Exception):
+    """The campaign's fence moved on: another node took the campaign, this one may not dial it."""
+
+
+def _check_fence(conn: Connection, campaign_id: int, node: str, fence: int) -> None:
+    """Hold the campaign's owner row (FOR SHARE: a takeover's bump waits for this cycle) and check it."""
+    o = OWNER_TABLE.c
+    found = conn.execute(
+        core_select(o.node, o.fence).where(o.campaign_id == campaign_id).with_for_update(read=True)
+    ).first()
+    if found is None or tuple(found) != (node, fence):
+        raise Fenced(f"campaign {campaign_id}: fence {fence} of node {node} is no longer current")
+
+
 def begin_attempts(
-    store: Engine, leads: Sequence[ClaimedLead], node: str, clock: Callable[[], float]
+    store: Engine,
+    leads: Sequence[ClaimedLead],
+    node: str,
+    clock: Callable[[], float],
+    fence: int | None = None,
 ) -> list[Placement]:
     """Commit one attempt row per lead and put the leads in the call, in one transaction.
 
     Call it right before the Originates go out: each ``started_at`` is read from
-    ``clock`` here, after the leads were claimed and checked.
+    ``clock`` here, after the leads were claimed and checked. With a ``fence`` (the leads
+    are of one campaign), nothing is written and ``Fenced`` is raised unless the campaign's
+    owner row still names this node and that fence.
     """
     if not leads:
         return []
@@ -85,6 +105,8 @@ def begin_attempts(
         for p in placements
     ]
     with store.begin() as conn:
+        if fence is not None:  # ownership through the store's locks: dial only under this node's fence
+            _check_fence(conn, leads[0].campaign_id, node, fence)
         conn.execute(insert(ATTEMPT_TABLE), rows)
         conn.execute(
             update(LEAD_TABLE)
