@@ -25,11 +25,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
+from campaigns.store import KEEPALIVES
 from campaigns.tables import ATTEMPT_TABLE, NODE_TABLE, OWNER_TABLE
 from dialer.core.errors import InvalidInput
 
@@ -63,7 +65,11 @@ class NodeLocks:
 
     def open(self) -> None:
         """Open the node's session and take its node lock; a node of that name running already is refused."""
-        conn = self._store.connect().execution_options(isolation_level="AUTOCOMMIT")
+        # Not from the pool: closing it must end the session, and the locks with it.
+        sessions = create_engine(self._store.url, poolclass=NullPool, connect_args=KEEPALIVES)
+        conn = sessions.connect().execution_options(isolation_level="AUTOCOMMIT")
+        for setting in ("TIME ZONE 'UTC'", "tcp_keepalives_idle = 5", "tcp_keepalives_interval = 2"):
+            conn.exec_driver_sql(f"SET {setting}")  # the server drops a vanished node's session soon
         if not conn.scalar(_TRY_NODE, {"kind": NODE_LOCKS, "name": self.node}):
             conn.close()
             raise InvalidInput(f"node {self.node} is running already: give this one another --node")
