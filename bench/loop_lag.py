@@ -6,7 +6,7 @@
 
 The store is filled as ``bench/claims.py`` fills it (half the leads in a campaign that
 has just started, half in one 90% dialed). One ``DialEngine`` dials the chosen campaign
-over ``SimTelephony`` (the in-memory phone system, real time): ratio mode, 20 lines per
+over ``SimTelephony`` (the in-memory phone system, real time): ratio mode, 10 lines per
 ready operator, 100 operators talking 0.5 s, ``--rate`` originates a second, 400 channels,
 a 5 s ring timeout, no abandon cap holding the rate back; customers answer, are busy, do
 not answer and so on by their number's last digit. All in this one process and loop, as
@@ -70,7 +70,7 @@ def prepare(store: Engine, campaign: int, rate: float) -> str:
             .where(Campaign.id == campaign)  # type: ignore[arg-type]
             .values(
                 mode="ratio",
-                ratio=20.0,
+                ratio=10.0,
                 abandon_cap=1.0,  # a load test: no abandon guard holding the rate back
                 queue="q-bench",
                 dial_template="Local/{number}@sim-customers",
