@@ -165,9 +165,11 @@ class DialEngine:
             events.cancel()
             await asyncio.gather(events, return_exceptions=True)
             await self._writer.flush_journal()
-            for release in (release_claims, disown_all, leave):
-                await db.run(release, store, node)
-            await db.run(self._locks.close) if self._locks else None
+            try:
+                for release in (release_claims, disown_all, leave):
+                    await db.run(release, store, node)
+            finally:
+                await db.run(self._locks.close) if self._locks else None
         return RunReport(self._started, dict(self._outcomes), reconciled, hung_up, self._done_watch.left)
 
     # --- the tick -----------------------------------------------------------------

@@ -3,7 +3,7 @@ and for each campaign it dials, and they end with the session.
 
 Each node keeps one connection of its own open (``NodeLocks``) and holds on it:
 
-- its node lock, ``(NODE_LOCKS, hashtext(name))``: as long as the node's session lives.
+- its node lock, ``hashtextextended(name, NODE_LOCKS)``: as long as the node's session lives.
   A node that can take another node's lock knows that node's session is gone (a crash,
   a kill -9, a host that vanished: TCP keepalives, ``campaigns.store.KEEPALIVES``, end
   such a session in seconds); it then settles or adopts that node's calls and lets the
@@ -37,11 +37,13 @@ from dialer.core.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
-NODE_LOCKS = 0x646E  # the first key of a node's advisory lock
+NODE_LOCKS = 0x646E  # the seed of a node's lock key
 CAMPAIGN_LOCKS = 0x6463  # the first key of a campaign's advisory lock
 
-_TRY_NODE = text("SELECT pg_try_advisory_lock(:kind, hashtext(:name))")
-_FREE_NODE = text("SELECT pg_advisory_unlock(:kind, hashtext(:name))")
+# A node's key is a 64-bit hash of its name (one-key locks: a space apart from the two-key
+# campaign locks); two names sharing a lock is a one in 2**64 chance.
+_TRY_NODE = text("SELECT pg_try_advisory_lock(hashtextextended(:name, :kind))")
+_FREE_NODE = text("SELECT pg_advisory_unlock(hashtextextended(:name, :kind))")
 _TRY_CAMPAIGN = text("SELECT pg_try_advisory_lock(:kind, :id)")
 _FREE_CAMPAIGN = text("SELECT pg_advisory_unlock(:kind, :id)")
 
@@ -68,11 +70,19 @@ class NodeLocks:
         # Not from the pool: closing it must end the session, and the locks with it.
         sessions = create_engine(self._store.url, poolclass=NullPool, connect_args=KEEPALIVES)
         conn = sessions.connect().execution_options(isolation_level="AUTOCOMMIT")
-        for setting in ("TIME ZONE 'UTC'", "tcp_keepalives_idle = 5", "tcp_keepalives_interval = 2"):
-            conn.exec_driver_sql(f"SET {setting}")  # the server drops a vanished node's session soon
-        if not conn.scalar(_TRY_NODE, {"kind": NODE_LOCKS, "name": self.node}):
+        try:
+            for setting in ("TIME ZONE 'UTC'", "tcp_keepalives_idle = 5", "tcp_keepalives_interval = 2"):
+                conn.exec_driver_sql(f"SET {setting}")  # the server drops a vanished node's session soon
+            got = conn.scalar(_TRY_NODE, {"kind": NODE_LOCKS, "name": self.node})
+        except DBAPIError:
             conn.close()
-            raise InvalidInput(f"node {self.node} is running already: give this one another --node")
+            raise
+        if not got:
+            conn.close()
+            raise InvalidInput(
+                f"node {self.node} is running already (or being taken over after a crash): "
+                "give this one another --node, or start it again in a few seconds"
+            )
         self._conn = conn
         self.fences.clear()
 
