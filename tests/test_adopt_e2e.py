@@ -134,7 +134,7 @@ def test_a_node_taking_over_a_killed_node_adopts_its_calls(
         if first.poll() is None:
             first.kill()
     in_flight = {r.id: r.phone for r in attempts(store, cid) if r.ended_at is None}
-    assert len(in_flight) == 3, in_flight
+    assert len(in_flight) >= 3, in_flight  # two with an operator, the one that rings 15 s, maybe more
     killed_at = time.time()
 
     second = node("node-b", "--until-done")
@@ -144,10 +144,13 @@ def test_a_node_taking_over_a_killed_node_adopts_its_calls(
 
     rows = {r.id: r for r in attempts(store, cid)}
     assert sorted(r.phone for r in rows.values()) == sorted(phones), "nobody was dialed twice"
-    assert sorted(str(rows[aid].outcome) for aid in in_flight) == ["connected", "connected", "no_answer"]
-    for aid in in_flight:
+    outcomes = [str(rows[aid].outcome) for aid in in_flight]
+    assert outcomes.count("connected") >= 2 and "failed" not in outcomes, outcomes
+    for aid, phone in in_flight.items():
         row = rows[aid]
         assert row.node == "node-b" and row.ended_at is not None  # adopted by the node that took over
+        if phone == phones[1]:
+            assert row.outcome == "no_answer"  # it rang on to the ring timeout, after the kill
         if row.outcome == "connected":
             assert row.ended_at.timestamp() > killed_at  # the conversation went on after the kill
             assert (row.ended_at - row.connected_at).total_seconds() >= TALK_S - 1  # type: ignore[operator]
