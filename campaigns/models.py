@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -271,6 +271,9 @@ class CampaignOwner(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
     node: str = Field(max_length=64, index=True)
     since: datetime = Field(default_factory=utcnow)
+    # Bumped by every node that takes the campaign (PostgreSQL ownership, ``dialer.store.locks``);
+    # a dialing cycle commits only under the fence its node took.
+    fence: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, sa_type=BigInteger)
 
 
 class NumberingRange(SQLModel, table=True):

@@ -298,3 +298,34 @@ def test_a_claim_takes_no_more_than_its_limit_and_leaves_the_rest_to_the_next(st
     assert [lead.lead_id for lead in first] == ids[:3]
     assert [lead.lead_id for lead in second] == ids[3:5]
     assert due_count(store, [cid], NOW) == 3
+
+
+def test_a_claim_reads_fresh_leads_and_due_retries_off_their_indexes(filled: Engine) -> None:
+    sent = sent_by(filled, lambda: claim_due_leads(filled, LATE, NODE, NOW, 10))
+    fresh, due, claim = sent
+    # Fresh leads in the index's own order: a LIMIT that stops after ten entries, no sort.
+    assert_reads_index(filled, fresh, "ix_lead_fresh")
+    # Due retries: an index range up to now, never the retries not due yet (then sorted by id).
+    for found in plans(filled, due):
+        assert re.search(r"\b(ix_lead_retry|ix_lead_due)\b", found), found
+        bounds = [line for line in found.splitlines() if "Index Cond" in line or "USING" in line]
+        assert any("next_call_at" in line for line in bounds), found
+        assert not re.search(r"\bSCAN lead\b(?! USING)|Seq Scan", found), found
+    assert_claims_by_id(filled, claim)
+    assert all(re.search(r"LIMIT \d+", sql) for sql, _ in (fresh, due))  # the limit is in the SQL
+
+
+def test_a_claim_takes_due_leads_in_list_order_whether_fresh_or_put_off(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    ids = make_leads(store, cid, phones_by_digit([0] * 6))
+    later, earlier = NOW + timedelta(hours=1), NOW - timedelta(minutes=1)
+    with store.begin() as conn:
+        for lead_id, due in ((ids[0], later), (ids[1], earlier), (ids[3], earlier), (ids[4], later)):
+            conn.execute(
+                Lead.__table__.update()  # type: ignore[attr-defined]
+                .where(Lead.__table__.c.id == lead_id)  # type: ignore[attr-defined]
+                .values(status="scheduled", next_call_at=due)
+            )
+    claimed = claim_due_leads(store, cid, "node-a", NOW, 3)
+    assert [lead.lead_id for lead in claimed] == [ids[1], ids[2], ids[3]]
+    assert [lead.lead_id for lead in claim_due_leads(store, cid, "node-a", NOW, 3)] == [ids[5]]

@@ -18,7 +18,7 @@ channel was made.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from sqlalchemy.engine import Engine
@@ -29,6 +29,7 @@ from dialer.core.attempt import Attempt, AttemptState, apply
 from dialer.core.errors import InvalidInput, TelephonyError
 from dialer.core.telephony import Adopting, Answered, CarriedCall, OperatorConnected, Telephony
 from dialer.engine.live import LiveCall
+from dialer.engine.store_thread import StoreThread
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.gate import zones_of
 from dialer.store.claims import ClaimedLead
@@ -37,20 +38,29 @@ from dialer.store.recorder import attempt_from_row, unfinished_attempts
 log = logging.getLogger(__name__)
 
 
-async def adopt_calls(store: Engine, telephony: Telephony, node: str, now: float) -> list[LiveCall]:
+async def adopt_calls(
+    store: Engine, db: StoreThread, telephony: Telephony, node: str, now: float
+) -> list[LiveCall]:
     """``node``'s unfinished attempts whose calls the phone system still carries, as live calls.
 
     The others are left for ``dialer.store.reconcile.reconcile_node`` to settle. A phone
-    system that cannot adopt, or fails to answer, adopts nothing.
+    system that cannot adopt, or fails to answer, adopts nothing. The store is read in
+    the engine's store thread ``db``.
     """
-    rows = unfinished_attempts(store, node)
+    rows = await db.run(unfinished_attempts, store, node)
     if not rows or not isinstance(telephony, Adopting):
         return []
     try:
         carried = await telephony.adopt([row.id for row in rows])
     except TelephonyError as exc:
-        log.warning("could not ask the phone system for the calls of an earlier run: %s", exc)
+        log.warning("could not ask the phone system for the calls of node %s: %s", node, exc)
         return []
+    return await db.run(_carried_calls, store, rows, carried, now)
+
+
+def _carried_calls(
+    store: Engine, rows: list[CallAttempt], carried: Mapping[str, CarriedCall], now: float
+) -> list[LiveCall]:
     adopted: list[LiveCall] = []
     with Session(store) as session:
         interfaces = list(session.exec(select(Operator.interface, Operator.name)).all())

@@ -25,11 +25,14 @@ from dialer.core.clock import Periodic, to_dt
 from dialer.core.modes import PACED_MODES, PacingMode
 from dialer.engine.membership import Membership
 from dialer.engine.settings import EngineSettings
+from dialer.engine.store_thread import StoreThread
 from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
+from dialer.pacing.base import AbandonStats
 from dialer.policy.abandon import AbandonSettings, AbandonTracker, window_length
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.ratelimit import TokenBucket
 from dialer.store.abandon import stored_abandon_stats
+from dialer.store.locks import NodeLocks
 from dialer.store.ownership import disown, own_campaigns
 from dialer.store.pace import forget_explain, learn, save_explain, warm_estimates
 from dialer.store.served import served_campaigns, served_versions
@@ -53,6 +56,7 @@ class CampaignRun:
     placed_at: deque[float] = field(default_factory=deque)  # originate instants over the last minute
     state: CampaignState = CampaignState.ACTIVE  # only an active campaign places calls
     wrapup_s: float = 0.0  # the queue's wrap-up after each call, learnt with the talk time
+    fence: int | None = None  # PostgreSQL: the fence this node dials the campaign under
 
     def learn(self, attempt: Attempt) -> None:
         """Take an attempt this engine ended into the abandon figures and the estimates."""
@@ -69,6 +73,14 @@ class CampaignRun:
             outcome,
             None if self.rules.wrapup_limit_s > 0 else self.wrapup_s,  # held: learnt at the disposition
         )
+
+    async def abandon_stats(self, db: StoreThread, now: float) -> AbandonStats:
+        """The abandon figures, the store's part re-read in the store thread when due."""
+        tracker = self.abandon
+        if tracker.needs_reading(now):
+            news = tracker.news()
+            tracker.take_reading(await db.run(tracker.read, now), now, news)
+        return tracker.current()
 
     def dial_rate(self, now: float) -> float:
         """Calls placed per minute over the last minute."""
@@ -110,12 +122,16 @@ class CampaignRuns:
     def __init__(
         self,
         store: Engine,
+        db: StoreThread,
         settings: EngineSettings,
         names: Sequence[str],
         pacer_for: Callable[[CampaignRules, AbandonPolicy | None], Pacer],
         membership: Membership,
+        locks: NodeLocks | None = None,
     ) -> None:
         self._store = store
+        self._locks = locks  # PostgreSQL: ownership by the session's advisory locks
+        self._db = db  # every store call runs there, off the event loop
         self._settings = settings
         self._names = tuple(names)
         self._pacer_for = pacer_for
@@ -128,23 +144,20 @@ class CampaignRuns:
         self._reload = Periodic(settings.campaign_reload_s)
         self._pacing_save = Periodic(settings.pacing_save_s)
 
-    def reload_due(self, now: float) -> bool:
+    async def reload_due(self, now: float) -> bool:
         """Time for the periodic reload, or a campaign served was edited, steered or added since."""
-        return self._reload.due(now) or served_versions(self._store, self._names) != self._versions
+        if self._reload.due(now):
+            return True
+        return await self._db.run(served_versions, self._store, self._names) != self._versions
 
-    def load(self, now: float) -> None:
+    async def load(self, now: float) -> None:
         """Read the campaigns again: take the ones this node may dial, follow their settings."""
-        if self._names:
-            with Session(self._store) as session:
-                rows = find_campaigns(session, self._names)
-        else:
-            rows = served_campaigns(self._store)
+        rows = await self._db.run(_campaign_rows, self._store, self._names)
         self._versions = {c.id: c.version for c in rows if c.id is not None}
         self._note_states(rows)
         kept = [c for c in rows if parse_state(c.state) in KEPT]
         self.known = [c.id for c in kept if c.id is not None]
-        s = self._settings
-        owned = own_campaigns(self._store, s.node_id, self.known, to_dt(now), s.node_lease_s)
+        owned = await self._owned(now)
         seen: set[int] = set()
         for row in kept:
             if row.id not in owned:
@@ -156,35 +169,38 @@ class CampaignRuns:
                 self._waiting_for.add(row.id)
                 continue
             self._waiting_for.discard(row.id)
-            seen.add(self._follow(row))
+            followed = await self._follow(row)
+            seen.add(followed)
+            if self._locks is not None:
+                self.runs[followed].fence = self._locks.fences.get(followed)
         for campaign_id in set(self.runs) - seen:
             if campaign_id in self.known:
                 # Another node dials it now and manages its queue: leave the operators there.
                 self._membership.disown(self.runs.pop(campaign_id).rules.queue)
+                await self._let_go(campaign_id)
             else:
                 self.runs[campaign_id].state = CampaignState.STOPPED  # let go once its calls end
         self._reload.restart(now)
 
-    def _follow(self, row: Campaign) -> int:
+    async def _follow(self, row: Campaign) -> int:
         """Start a run for a campaign this node owns, or bring its run up to the row's settings."""
         rules = CampaignRules.from_campaign(row)
         abandon_settings = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
         run = self.runs.get(rules.campaign_id)
         burst = max(1.0, rules.originate_rate)
         if run is None:
+            wrap_s = self._settings.queue_wrapup_s
+            estimates = await self._db.run(
+                warm_estimates, self._store, rules.campaign_id, wrap_s, held=rules.wrapup_limit_s > 0
+            )
             run = self.runs[rules.campaign_id] = CampaignRun(
                 rules,
                 self._pacer_for(rules, abandon_policy(abandon_settings)),
                 TokenBucket(rules.originate_rate, burst),
                 self._abandon_tracker(rules.campaign_id, abandon_settings),
                 abandon_settings,
-                warm_estimates(
-                    self._store,
-                    rules.campaign_id,
-                    self._settings.queue_wrapup_s,
-                    held=rules.wrapup_limit_s > 0,
-                ),
-                wrapup_s=self._settings.queue_wrapup_s,
+                estimates,
+                wrapup_s=wrap_s,
             )
         else:
             was = (run.rules.mode, run.rules.ratio, run.abandon_settings)
@@ -205,7 +221,7 @@ class CampaignRuns:
                 run.last_explain = halted_explain(run.last_explain, run.state)
         return {cid: run for cid, run in self.runs.items() if dials(run.state)}
 
-    def let_go_stopped(self, live: set[int]) -> None:
+    async def let_go_stopped(self, live: set[int]) -> None:
         """Drop the runs of stopped (or archived) campaigns with no call in ``live`` any more.
 
         The node gives up owning the campaign and its pacing line; its operators leave the
@@ -214,9 +230,22 @@ class CampaignRuns:
         for campaign_id, run in list(self.runs.items()):
             if run.state is CampaignState.STOPPED and campaign_id not in live:
                 del self.runs[campaign_id]
-                disown(self._store, self._settings.node_id, campaign_id)
-                forget_explain(self._store, self._settings.node_id, campaign_id)
+                await self._let_go(campaign_id)
+                await self._db.run(forget_explain, self._store, self._settings.node_id, campaign_id)
                 log.info("campaign %s: no call left in flight; this node lets it go", run.rules.name)
+
+    async def _owned(self, now: float) -> set[int]:
+        s = self._settings
+        if self._locks is not None:
+            return await self._db.run(self._locks.own, self.known)
+        return await self._db.run(
+            own_campaigns, self._store, s.node_id, self.known, to_dt(now), s.node_lease_s
+        )
+
+    async def _let_go(self, campaign_id: int) -> None:
+        if self._locks is not None:
+            await self._db.run(self._locks.disown, campaign_id)
+        await self._db.run(disown, self._store, self._settings.node_id, campaign_id)
 
     def _note_states(self, rows: Sequence[Campaign]) -> None:
         for row in rows:
@@ -233,7 +262,7 @@ class CampaignRuns:
             self._settings.abandon_refresh_s,
         )
 
-    def save_pacing(self, now: float, force: bool = False) -> None:
+    async def save_pacing(self, now: float, force: bool = False) -> None:
         """Write the paced campaigns' explanations for `dialer status` (another process)."""
         if not force and not self._pacing_save.due(now):
             return
@@ -243,4 +272,12 @@ class CampaignRuns:
             for cid, run in self.runs.items()
             if run.rules.mode in PACED_MODES and run.last_explain
         }
-        save_explain(self._store, self._settings.node_id, explains, now)
+        await self._db.run(save_explain, self._store, self._settings.node_id, explains, now)
+
+
+def _campaign_rows(store: Engine, names: Sequence[str]) -> list[Campaign]:
+    """The campaigns to serve: those named (every one must exist), else the served ones."""
+    if names:
+        with Session(store) as session:
+            return find_campaigns(session, names)
+    return served_campaigns(store)

@@ -5,10 +5,14 @@ tasks share its state in one event loop: the event task feeds call events to eac
 machine (``dialer.core.attempt``) and member events to ``Membership``; the tick task applies desired
 states, expires silent calls, places calls for one operator (``direct``), then asks each pacer.
 
-Crash safety: an attempt row is committed before its Originate is sent; progress and operator
-states are written once per tick, a connection at once (``dialer.store.recorder.Journal``); on start
-the engine adopts the calls Asterisk still carries for this node's unfinished attempts and settles
-the rest. No AMI library, no globals: all comes through ``EngineSettings`` and the constructor.
+Crash safety: an attempt row is committed before its Originate is sent (one transaction per
+dialing cycle); call progress and operator states are written once per tick, a connection at once
+(``dialer.store.recorder.Journal``); on start the engine adopts the calls Asterisk still carries
+for this node's unfinished attempts and settles the rest. The engine never imports an AMI library
+and reads no globals: everything comes in through ``EngineSettings`` and the constructor.
+
+Store calls run in one thread of their own, in order (``dialer.engine.store_thread``): a slow
+query delays the tick that asked for it, never the events of calls in flight.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, expire
 from dialer.core.clock import Periodic, to_dt
@@ -40,9 +43,7 @@ from dialer.core.telephony import (
     Telephony,
     TelephonyEvent,
 )
-from dialer.engine.adoption import adopt_calls, adopted_ids
 from dialer.engine.campaign_run import CampaignRun, CampaignRuns, default_pacer
-from dialer.engine.direct import DirectCalls
 from dialer.engine.live import (
     LiveCall,
     busy_operators,
@@ -53,10 +54,14 @@ from dialer.engine.live import (
     snapshot,
 )
 from dialer.engine.membership import Membership
-from dialer.engine.selection import select_leads
+from dialer.engine.direct import DirectCalls
+from dialer.engine.selection import claim_and_begin
 from dialer.engine.settings import EngineSettings, RunReport
+from dialer.engine.store_thread import StoreThread
+from dialer.engine.takeover import start_node, take_over
 from dialer.engine.until_done import DoneWatch
 from dialer.engine.wrapup import WrapUps
+from dialer.engine.writer import STORE_DOWN, Writer
 from dialer.pacing import AbandonPolicy, Pacer
 from dialer.pacing.team import OperatorView
 from dialer.policy.abandon import reclassify_machine
@@ -64,16 +69,14 @@ from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.membership import Assignment
 from dialer.policy.originate import build_direct_request, build_request
 from dialer.store.claims import release_claims
-from dialer.store.nodes import beat, leave, take_over_silent
+from dialer.store.locks import NodeLocks, uses_locks
+from dialer.store.nodes import beat, leave
 from dialer.store.operators import load_assignments
 from dialer.store.ownership import disown_all
-from dialer.store.reconcile import reconcile_node
-from dialer.store.recorder import Journal, Placement, begin_attempts, finish_attempt
+from dialer.store.recorder import Placement
 
 log = logging.getLogger(__name__)
-__all__ = ["DialEngine", "EngineSettings", "RunReport"]
-
-STORE_DOWN = (OperationalError, InterfaceError)  # store unreachable (restart, network): wait it out
+__all__ = ["STORE_DOWN", "DialEngine", "EngineSettings", "RunReport"]
 
 
 class DialEngine:
@@ -93,10 +96,14 @@ class DialEngine:
         self._settings = settings
         self._clock = clock
         self._membership = Membership(telephony, settings.operator_retry_s, clock, settings.queue_wrapup_s)
-        self._journal = Journal(store)  # writes a connection at once: consoles pop from it
-        self._book = CampaignRuns(store, settings, campaigns, pacer_for, self._membership)
-        self._campaigns = self._book.runs  # the campaigns this node dials (owns)
+        self._db = StoreThread()
+        self._writer = Writer(store, self._db, settings.node_id, self._spawn)
+        self._locks = NodeLocks(store, settings.node_id) if uses_locks(store) else None
+        self._book = CampaignRuns(
+            store, self._db, settings, campaigns, pacer_for, self._membership, self._locks
+        )
         self._wrapups = WrapUps(store, self._membership, self._book)  # held until the disposition
+        self._campaigns = self._book.runs  # the campaigns this node dials (owns)
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
@@ -106,10 +113,8 @@ class DialEngine:
         self._operator_poll = Periodic(settings.operator_poll_s)
         self._beat = Periodic(settings.heartbeat_s)
         self._takeover = Periodic(settings.takeover_check_s)
-        self._store_down = False
         self._ticks = 0
-        self._unrecorded: list[LiveCall] = []  # ended while the store was unreachable
-        self._done_watch = DoneWatch(store, settings.node_id)
+        self._done_watch = DoneWatch(store, self._db, settings.node_id)
         self._direct = DirectCalls(store, settings.node_id, self._membership, clock)  # one operator's calls
 
     # --- public -------------------------------------------------------------------
@@ -131,12 +136,17 @@ class DialEngine:
         return {run.rules.name: dict(run.last_explain) for run in self._campaigns.values()}
 
     async def run(self, until_done: bool = False) -> RunReport:
-        adopted = await adopt_calls(self._store, self._telephony, self._settings.node_id, self._clock())
+        try:
+            return await self._run(until_done)
+        finally:
+            self._db.close()
+
+    async def _run(self, until_done: bool) -> RunReport:
+        store, node, db = self._store, self._settings.node_id, self._db
+        adopted, reconciled = await start_node(store, db, self._locks, self._telephony, node, self._clock)
         self._live.update((call.attempt.attempt_id, call) for call in adopted)
-        reconciled = reconcile_node(self._store, self._settings.node_id, self._clock(), adopted_ids(adopted))
-        beat(self._store, self._settings.node_id, to_dt(self._clock()), starting=True)
         self._beat.restart(self._clock())
-        self._book.load(self._clock())
+        await self._book.load(self._clock())
         events = asyncio.create_task(self._consume_events())
         # Let the event task take in what the phone system reported on connecting (queue
         # members already present) before the first tick decides what to change.
@@ -146,58 +156,41 @@ class DialEngine:
             while not self._stop.is_set():
                 try:
                     await self._tick()
-                    if until_done and self._done():
+                    if until_done and await self._done():
                         break
                 except STORE_DOWN as exc:
-                    self._on_store_down(exc)
+                    self._writer.on_store_down(exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self._settings.tick_s)
             hung_up = await self._drain()
-            self._book.save_pacing(self._clock(), force=True)
+            await self._book.save_pacing(self._clock(), force=True)
         finally:
             events.cancel()
             await asyncio.gather(events, return_exceptions=True)
-            self._journal.flush(self._store)
-            release_claims(self._store, self._settings.node_id)
-            disown_all(self._store, self._settings.node_id)
-            leave(self._store, self._settings.node_id)
+            await self._writer.flush_journal()
+            try:
+                for release in (release_claims, disown_all, leave):
+                    await db.run(release, store, node)
+            finally:
+                await db.run(self._locks.close) if self._locks else None
         return RunReport(self._started, dict(self._outcomes), reconciled, hung_up, self._done_watch.left)
 
     # --- the tick -----------------------------------------------------------------
 
-    def _on_store_down(self, exc: Exception) -> None:
-        if not self._store_down:
-            log.warning(
-                "the store is unreachable; no new calls until it is back: %s", str(exc).splitlines()[0]
-            )
-        self._store_down = True
-
-    def _after_store_outage(self) -> None:
-        """Record the calls that ended meanwhile; give back leads claimed by a cycle the outage cut short."""
-        while self._unrecorded:
-            call = self._unrecorded[0]
-            finish_attempt(self._store, call.attempt, call.rules.retry, call.operator_name)
-            self._unrecorded.pop(0)
-        if self._store_down:
-            # Between ticks this node holds no claim outside a call: any left was stranded.
-            release_claims(self._store, self._settings.node_id)
-            self._store_down = False
-            log.info("the store is reachable again")
-
     async def _tick(self) -> None:
-        self._journal.flush(self._store)
-        self._after_store_outage()
+        await self._writer.flush_journal()
+        await self._writer.after_outage()
         now = self._clock()
-        if self._book.reload_due(now):
-            self._book.load(now)
-        self._book.let_go_stopped({call.rules.campaign_id for call in self._live.values()})
+        if await self._book.reload_due(now):
+            await self._book.load(now)
+        await self._book.let_go_stopped({call.rules.campaign_id for call in self._live.values()})
         if (self._operator_poll.due(now) or self._membership.dirty) and self._connected:
             self._wrapups.check(now)
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
-            pending = pending_by_campaign(self._live.values())
-            await self._membership.apply(load_assignments(self._store, queues), pending)
+            assignments = await self._db.run(load_assignments, self._store, queues)
+            await self._membership.apply(assignments, pending_by_campaign(self._live.values()))
             self._operator_poll.restart(now)
-        self._keep_alive(now)
+        await self._keep_alive(now)
         self._expire_silent(now)
         dialing = self._book.dialing()
         if dialing and not self._stop.is_set() and self._connected:
@@ -209,25 +202,27 @@ class DialEngine:
             shares = self._membership.shares(list(dialing), busy, pending, self._ticks, now)
             self._ticks += 1
             for cid, run in dialing.items():
-                self._dial_campaign(run, self._clock(), *shares[cid])
-        self._book.save_pacing(self._clock())
+                await self._dial_campaign(run, self._clock(), *shares[cid])
+        await self._book.save_pacing(self._clock())
 
-    def _keep_alive(self, now: float) -> None:
+    async def _keep_alive(self, now: float) -> None:
         """Beat this node's heartbeat; take over nodes that stopped beating theirs."""
         s = self._settings
         if self._beat.due(now):
-            beat(self._store, s.node_id, to_dt(now))
+            await self._db.run(beat, self._store, s.node_id, to_dt(now))
             self._beat.restart(now)
         if self._takeover.due(now):
-            take_over_silent(self._store, s.node_id, to_dt(now), s.node_lease_s)
+            adopted = await take_over(self._store, self._db, self._locks, self._telephony, s, now)
+            self._live.update((call.attempt.attempt_id, call) for call in adopted)
             self._takeover.restart(now)
 
-    def _dial_campaign(
+    async def _dial_campaign(
         self, run: CampaignRun, now: float, ready: list[Assignment], wrapping: list[OperatorView]
     ) -> None:
         """Dial for one campaign with its share of the operators ready and in wrap-up (``policy.sharing``)."""
         rules = run.rules
         calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
+        abandons = await run.abandon_stats(self._db, now)
         snap = snapshot(
             now,
             calls,
@@ -237,20 +232,28 @@ class DialEngine:
             run.estimates.current(),
             rules.max_channels,
             run.bucket.available(now),
-            run.abandon.stats(now),
+            abandons,
         )
         decision = run.pacer.decide(snap)
         # Hard limits whatever the pacer says: a ready operator, the channel cap, the originate rate.
         wanted = min(decision.calls, rules.max_channels - len(calls), run.bucket.available(now))
         placed = 0
         if ready and wanted > 0:
-            leads = select_leads(self._store, rules, self._settings.node_id, now, wanted)
-            for placement in begin_attempts(self._store, leads, self._settings.node_id, self._clock):
+            # One job for the store thread: the claim and the attempt rows of this cycle.
+            node, clock = self._settings.node_id, self._clock
+            placements = await self._db.run(
+                claim_and_begin, self._store, rules, node, now, wanted, clock, self._dialing, run.fence
+            )
+            for placement in placements:
                 self._place(run, placement)
-                placed += 1
+            placed = len(placements)
         run.last_explain = pacing_explain(
             decision, snap, placed, run.dial_rate(now), run.abandon_settings.cap, run.abandon_settings.window
         )
+
+    def _dialing(self) -> bool:
+        """Whether the engine still places calls; read from the store thread (two flags, each whole)."""
+        return not self._stop.is_set() and self._connected
 
     def _place(self, run: CampaignRun, placement: Placement, direct_to: str | None = None) -> None:
         rules, lead, attempt_id, now = run.rules, placement.lead, placement.attempt_id, placement.started_at
@@ -299,9 +302,11 @@ class DialEngine:
         except TelephonyError as exc:
             log.info("attempt %s: hang-up failed: %s", attempt_id, exc)
 
-    def _done(self) -> bool:
-        in_flight = len(self._live) + len(self._unrecorded)
-        return self._done_watch.done(self._clock(), in_flight, self._campaigns.values(), self._book.known)
+    async def _done(self) -> bool:
+        in_flight = len(self._live) + self._writer.busy
+        return await self._done_watch.done(
+            self._clock(), in_flight, self._campaigns.values(), self._book.known
+        )
 
     # --- events -------------------------------------------------------------------
 
@@ -316,7 +321,7 @@ class DialEngine:
     def _on_event(self, event: TelephonyEvent) -> None:
         if isinstance(event, MemberChanged):
             state = self._membership.on_member(event)
-            self._journal.note_member(event.interface, state)
+            self._writer.journal.note_member(event.interface, state)
         elif isinstance(event, ConnectionLost):
             # No new calls until the link is back: each would fail and burn one of the lead's attempts.
             self._connected = False
@@ -350,7 +355,7 @@ class DialEngine:
             AttemptState.ANSWERED,
             AttemptState.CONNECTED,
         ):
-            self._journal.note_progress(call.attempt, call.operator_name)
+            self._writer.note_progress(call.attempt, call.operator_name)
 
     def _end(self, call: LiveCall) -> None:
         attempt = call.attempt = reclassify_machine(call.attempt, call.amd_cause)
@@ -359,12 +364,7 @@ class DialEngine:
             self._membership.call_ended(attempt.operator, attempt.ended_at or self._clock())
             self._wrapups.start(call.rules, attempt)
         self._live.pop(attempt.attempt_id, None)
-        self._journal.forget(attempt.attempt_id)
-        try:
-            finish_attempt(self._store, attempt, call.rules.retry, call.operator_name)
-        except STORE_DOWN as exc:
-            self._on_store_down(exc)
-            self._unrecorded.append(call)  # written by the first tick that reaches the store
+        self._writer.end(call)
         outcome = attempt.outcome or Outcome.FAILED
         self._outcomes[outcome.value] += 1
         run = self._campaigns.get(call.rules.campaign_id)
@@ -395,6 +395,6 @@ class DialEngine:
     async def _wait_for_calls(self, seconds: float) -> None:
         until = self._clock() + seconds
         while self._live and self._clock() < until:
-            self._journal.flush(self._store)
+            await self._writer.flush_journal()
             self._expire_silent(self._clock())
             await asyncio.sleep(min(0.1, self._settings.tick_s))

@@ -15,6 +15,7 @@ and the contact limits all see the number actually dialed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -26,14 +27,50 @@ from campaigns.retry import LeadStatus
 from dialer.core.clock import to_dt
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.gate import GateResult, Verdict, check_lead, check_numbers, zones_of
-from dialer.store.claims import ClaimedLead, claim_due_leads, dnc_phones
+from dialer.store.claims import ClaimedLead, claim_due_leads, dnc_phones, release_claims
 from dialer.store.contacts import recent_contacts
-from dialer.store.recorder import NO_WINDOW, NO_WINDOW_RECHECK, settle_unreached
+from dialer.store.recorder import (
+    NO_WINDOW,
+    NO_WINDOW_RECHECK,
+    Fenced,
+    Placement,
+    begin_attempts,
+    settle_unreached,
+)
 
 log = logging.getLogger(__name__)
 
 # Claim a few more than needed: some will fail the dial-time checks.
 _ROUNDS = 4
+
+
+def claim_and_begin(
+    store: Engine,
+    rules: CampaignRules,
+    node: str,
+    now: float,
+    wanted: int,
+    clock: Callable[[], float],
+    still_dialing: Callable[[], bool],
+    fence: int | None = None,
+) -> list[Placement]:
+    """Select up to ``wanted`` leads and commit their attempts: one dialing cycle's store work.
+
+    One call, so that the engine hands its store thread one job per cycle. If
+    ``still_dialing`` says no once the leads are chosen (the engine was stopped or
+    lost its phone system meanwhile), or the campaign's ``fence`` moved on (another node
+    took the campaign), they are given back and nothing is begun.
+    """
+    leads = select_leads(store, rules, node, now, wanted)
+    if not leads:
+        return []
+    if still_dialing():
+        try:
+            return begin_attempts(store, leads, node, clock, fence)
+        except Fenced as exc:
+            log.warning("%s: this node places no call", exc)
+    release_claims(store, node)  # between cycles a node holds no lead outside a call
+    return []
 
 
 def select_leads(

@@ -39,7 +39,7 @@ class EngineSettings:
     pacing_save_s: float = 2.0  # how often the pacing explanation is written for `dialer status`
     heartbeat_s: float = 5.0  # how often this node records that it is alive
     node_lease_s: float = DEFAULT_LEASE_S  # another node silent this long is taken over
-    takeover_check_s: float = 15.0  # how often to look for silent nodes
+    takeover_check_s: float = 2.0  # how often to look for gone (PostgreSQL: unlocked) or silent nodes
     lead_variables: Mapping[str, str] = field(default_factory=_default_lead_variables)
 
     def __post_init__(self) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from dialer.core.clock import Periodic, to_dt
 from dialer.engine.campaign_run import CampaignRun
 from dialer.engine.selection import settle_uncallable
+from dialer.engine.store_thread import StoreThread
 from dialer.store.outlook import outlook
 
 log = logging.getLogger(__name__)
@@ -27,14 +28,17 @@ DONE_CHECK_S = 1.0
 class DoneWatch:
     """Decides when a run is done, logs what it waits for (once per change), keeps what is left."""
 
-    def __init__(self, store: Engine, node: str) -> None:
+    def __init__(self, store: Engine, db: StoreThread, node: str) -> None:
         self._store = store
+        self._db = db
         self._node = node
         self._check = Periodic(DONE_CHECK_S)
         self._note = ""
         self.left = ""  # once done: what waits for a later run, and from when
 
-    def done(self, now: float, in_flight: int, runs: Iterable[CampaignRun], known: Sequence[int]) -> bool:
+    async def done(
+        self, now: float, in_flight: int, runs: Iterable[CampaignRun], known: Sequence[int]
+    ) -> bool:
         if in_flight:
             self._say(f"{in_flight} calls in flight")
             return False
@@ -43,9 +47,9 @@ class DoneWatch:
         self._check.restart(now)
         runs = list(runs)
         for run in runs:
-            if settle_uncallable(self._store, run.rules, self._node, now):
+            if await self._db.run(settle_uncallable, self._store, run.rules, self._node, now):
                 break  # a lead can be dialed now: not done
-        view = outlook(self._store, known, to_dt(now))
+        view = await self._db.run(outlook, self._store, known, to_dt(now))
         if view.done:
             self.left = view.describe()
             log.info("done: no call in flight and no lead due now; %s", self.left)

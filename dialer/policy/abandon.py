@@ -37,7 +37,9 @@ class AbandonTracker:
 
     Mutable, one per campaign per engine. ``record`` each attempt this engine
     ends; ``stats(now)`` re-reads the store when the last reading is older than
-    ``refresh_s`` (a reading includes every attempt recorded before it).
+    ``refresh_s`` (a reading includes every attempt recorded before it). An engine
+    that reads in another thread does the same in steps: ``news``, ``read`` there,
+    ``take_reading``, so that an attempt recorded while the read runs is kept.
     """
 
     def __init__(
@@ -58,10 +60,29 @@ class AbandonTracker:
         self._abandoned += abandoned
 
     def stats(self, now: float) -> AbandonStats:
-        if now >= self._next_read:
-            self._base = self._read(now)
-            self._abandoned = self._live = 0
-            self._next_read = now + self.refresh_s
+        if self.needs_reading(now):
+            self.take_reading(self.read(now), now, self.news())
+        return self.current()
+
+    def needs_reading(self, now: float) -> bool:
+        return now >= self._next_read
+
+    def read(self, now: float) -> AbandonStats:
+        """The store's figures (no state of the tracker is touched: callable from another thread)."""
+        return self._read(now)
+
+    def news(self) -> tuple[int, int]:
+        """What ``record`` counted so far: (abandoned, live answers). Take it when the read is sent."""
+        return self._abandoned, self._live
+
+    def take_reading(self, base: AbandonStats, now: float, before: tuple[int, int]) -> None:
+        """Adopt a reading of the store; keep what was recorded after the read was sent (``before``)."""
+        self._base = base
+        self._abandoned -= before[0]
+        self._live -= before[1]
+        self._next_read = now + self.refresh_s
+
+    def current(self) -> AbandonStats:
         return AbandonStats(
             abandoned=self._base.abandoned + self._abandoned,
             live_answers=self._base.live_answers + self._live,

@@ -1,13 +1,16 @@
 """Claiming due leads so that two dialer nodes never dial the same lead.
 
-Portable by design (SQLite and PostgreSQL alike): a plain SELECT finds candidate
-ids, then one conditional UPDATE takes those of them that are still unclaimed and
-dialable, stamping them with the node and the claim instant; a SELECT of the rows
-carrying that stamp says which were won. A lead another node took in between fails
-the UPDATE's condition and is simply left out. Where the database has row locks
-(PostgreSQL) the candidate SELECT also skips rows another node is claiming at that
+Portable by design (SQLite and PostgreSQL alike): two plain SELECTs find candidate
+ids (fresh leads and due retries, each off its partial index, the lowest ids kept),
+then one conditional UPDATE takes those of them that are still unclaimed and dialable,
+stamping them with the node and the claim instant, and returns the rows it won. A lead
+another node took in between fails the UPDATE's condition and is simply left out. Where
+the database has row locks (PostgreSQL) the candidate SELECTs also skip rows another node is claiming at that
 moment, so concurrent nodes take different leads instead of colliding on the oldest;
 SQLite omits the clause. No SQLite-only tricks, three statements whatever the batch size.
+
+The order is the leads' id order (their order in the list), as it always was: a lead's
+place in the list decides when it is called, whether it was put off or not.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy import select as core_select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session, col, select
 
 from campaigns.models import DncEntry, Lead
@@ -62,34 +66,59 @@ def due_count(store: Engine, campaign_ids: Sequence[int], now: datetime) -> int:
         return int(session.exec(select(func.count()).select_from(Lead).where(*_due(campaign_ids, now))).one())
 
 
+def _unclaimed(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
+    """The claim indexes' condition, the statuses written into the SQL so a generic plan sees them."""
+    lead = LEAD_TABLE.c
+    statuses: BindParameter[list[str]] = bindparam(
+        "dialable", list(DIALABLE), expanding=True, literal_execute=True, unique=True
+    )
+    return (lead.campaign_id == campaign_id, lead.status.in_(statuses), lead.claimed_by.is_(None))
+
+
+def _candidates(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
+    """The ``limit`` lowest ids among the campaign's due leads: the same leads as one id-order read.
+
+    Read as two ranges, each off its own partial index (``ix_lead_fresh``: fresh leads in id
+    order, stopping after ``limit``; ``ix_lead_retry``: the retries due by now), so that a
+    claim never steps over the leads that are dialed already or not due yet. The LIMIT is
+    written into the SQL: a prepared statement's generic plan that cannot see it may guess
+    a large share of the index and read it all.
+    """
+    lead = LEAD_TABLE.c
+    need: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
+    again: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
+    fresh = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at.is_(None))
+    due = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at <= now)
+    ids = list(conn.scalars(fresh.order_by(lead.id).limit(need).with_for_update(skip_locked=True)))
+    # Sorted by ``id + 0``, not ``id``: ordered by the column itself, a generic plan may walk
+    # the primary key from the lowest id, past every retry not due yet, instead of the range.
+    ids += conn.scalars(due.order_by(lead.id + 0).limit(again).with_for_update(skip_locked=True))
+    return sorted(ids)[:limit]
+
+
 def claim_due_leads(
     store: Engine, campaign_id: int, node: str, now: datetime, limit: int
 ) -> list[ClaimedLead]:
-    """Take up to ``limit`` due leads of the campaign for ``node``, oldest first."""
+    """Take up to ``limit`` due leads of the campaign for ``node``, oldest (lowest id) first."""
     if limit <= 0:
         return []
     lead = LEAD_TABLE.c
     with store.begin() as conn:
-        ids = list(
-            conn.scalars(
-                core_select(lead.id)
-                .where(*_due([campaign_id], now))
-                .order_by(lead.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-        )
+        ids = _candidates(conn, campaign_id, now, limit)
         if not ids:
             return []
-        conn.execute(
+        # By id alone (the candidates are this campaign's), and the rows won come back from
+        # the UPDATE itself (RETURNING: SQLite 3.35 or newer): two statements after the reads.
+        won = conn.execute(
             update(LEAD_TABLE)
-            .where(lead.id.in_(ids), *_due([campaign_id], now))
+            .where(
+                lead.id.in_(ids),
+                lead.status.in_(DIALABLE),
+                lead.claimed_by.is_(None),
+                or_(lead.next_call_at.is_(None), lead.next_call_at <= now),
+            )
             .values(claimed_by=node, claimed_at=now)
-        )
-        # The candidates were unclaimed when read, so those now stamped with this
-        # node and this instant are exactly the ones this UPDATE won.
-        rows = conn.execute(
-            core_select(
+            .returning(
                 lead.id,
                 lead.campaign_id,
                 lead.phone,
@@ -99,12 +128,11 @@ def claim_due_leads(
                 lead.numbers,
                 lead.phone_turn,
             )
-            .where(lead.id.in_(ids), lead.claimed_by == node, lead.claimed_at == now)
-            .order_by(lead.id)
         ).all()
+    rows = {row[0]: row for row in won}
     return [
         ClaimedLead(lead_id, cid, phone, zones_of(zones), attempts, dict(data or {}), numbers, turn or 0)
-        for lead_id, cid, phone, zones, attempts, data, numbers, turn in rows
+        for lead_id, cid, phone, zones, attempts, data, numbers, turn in (rows[i] for i in ids if i in rows)
     ]
 
 

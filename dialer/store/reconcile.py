@@ -13,11 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
+from sqlalchemy import select as core_select
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from campaigns.models import Campaign
 from campaigns.retry import RetryPolicy
+from campaigns.tables import ATTEMPT_TABLE, LEAD_TABLE
 from dialer.core.attempt import expire
 from dialer.core.errors import InvalidInput
 from dialer.policy.campaign_rules import CampaignRules
@@ -61,3 +64,14 @@ def _policy(store: Engine, campaign_id: int) -> RetryPolicy:
         return CampaignRules.from_campaign(campaign).retry
     except InvalidInput:
         return RetryPolicy()
+
+
+def hand_over(store: Engine, attempt_ids: Collection[str], node: str) -> None:
+    """Make ``node`` the holder of these attempts and their leads (calls it adopted from another)."""
+    if not attempt_ids:
+        return
+    a, lead = ATTEMPT_TABLE.c, LEAD_TABLE.c
+    with store.begin() as conn:
+        conn.execute(update(ATTEMPT_TABLE).where(a.id.in_(list(attempt_ids))).values(node=node))
+        leads = core_select(a.lead_id).where(a.id.in_(list(attempt_ids))).scalar_subquery()
+        conn.execute(update(LEAD_TABLE).where(lead.id.in_(leads)).values(claimed_by=node))

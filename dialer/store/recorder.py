@@ -36,7 +36,7 @@ from campaigns.lead_numbers import after_dial, lead_numbers, stored_numbers
 from campaigns.models import CallAttempt
 from campaigns.retry import LeadDisposition, LeadStatus, RetryPolicy, after_attempt
 from campaigns.store import session_scope
-from campaigns.tables import ATTEMPT_TABLE, LEAD_TABLE
+from campaigns.tables import ATTEMPT_TABLE, LEAD_TABLE, OWNER_TABLE
 from dialer.core.attempt import Attempt, AttemptState, Outcome
 from dialer.core.clock import to_dt, to_ts
 from dialer.core.operators import OperatorState
@@ -63,13 +63,33 @@ class Placement:
     started_at: float
 
 
+class Fenced(Exception):
+    """The campaign's fence moved on: another node took the campaign, this one may not dial it."""
+
+
+def _check_fence(conn: Connection, campaign_id: int, node: str, fence: int) -> None:
+    """Hold the campaign's owner row (FOR SHARE: a takeover's bump waits for this cycle) and check it."""
+    o = OWNER_TABLE.c
+    found = conn.execute(
+        core_select(o.node, o.fence).where(o.campaign_id == campaign_id).with_for_update(read=True)
+    ).first()
+    if found is None or tuple(found) != (node, fence):
+        raise Fenced(f"campaign {campaign_id}: fence {fence} of node {node} is no longer current")
+
+
 def begin_attempts(
-    store: Engine, leads: Sequence[ClaimedLead], node: str, clock: Callable[[], float]
+    store: Engine,
+    leads: Sequence[ClaimedLead],
+    node: str,
+    clock: Callable[[], float],
+    fence: int | None = None,
 ) -> list[Placement]:
     """Commit one attempt row per lead and put the leads in the call, in one transaction.
 
     Call it right before the Originates go out: each ``started_at`` is read from
-    ``clock`` here, after the leads were claimed and checked.
+    ``clock`` here, after the leads were claimed and checked. With a ``fence`` (the leads
+    are of one campaign), nothing is written and ``Fenced`` is raised unless the campaign's
+    owner row still names this node and that fence.
     """
     if not leads:
         return []
@@ -86,6 +106,8 @@ def begin_attempts(
         for p in placements
     ]
     with store.begin() as conn:
+        if fence is not None:  # ownership through the store's locks: dial only under this node's fence
+            _check_fence(conn, leads[0].campaign_id, node, fence)
         conn.execute(insert(ATTEMPT_TABLE), rows)
         conn.execute(
             update(LEAD_TABLE)
@@ -159,27 +181,55 @@ class Journal:
         self._progress.pop(attempt_id, None)
         self._announced.discard(attempt_id)
 
-    def flush(self, store: Engine) -> None:
-        if not self._progress and not self._members:
-            return
+    def pending(self) -> tuple[list[tuple[Attempt, str | None]], dict[str, OperatorState], list[str]]:
+        """What is noted and not yet written, and the connections to announce: copies, to write elsewhere."""
         progress, members = list(self._progress.values()), dict(self._members)
         connected = [
-            (CONNECTED, operator, a.attempt_id)
+            a.attempt_id
             for a, operator in progress
             if operator and a.connected_at is not None and a.attempt_id not in self._announced
         ]
-        with store.begin() as conn:
-            _write_progress(conn, progress)
-            write_observed_states(conn, members)
-            write_events(conn, connected + [(STATE, interface, None) for interface in members])
-        self._announced.update(attempt_id for _, _, attempt_id in connected if attempt_id)
-        # Cleared only once written: a failed flush is retried at the next tick.
+        return progress, members, connected
+
+    def written(
+        self,
+        progress: Sequence[tuple[Attempt, str | None]],
+        members: dict[str, OperatorState],
+        connected: Sequence[str],
+    ) -> None:
+        """Forget what ``pending`` returned and was written; a note taken since stays."""
+        self._announced.update(connected)
         for attempt, _ in progress:
             if self._progress.get(attempt.attempt_id, (None, None))[0] is attempt:
                 del self._progress[attempt.attempt_id]
         for interface, state in members.items():
             if self._members.get(interface) is state:
                 del self._members[interface]
+
+    def flush(self, store: Engine) -> None:
+        progress, members, connected = self.pending()
+        if progress or members:
+            write_journal(store, progress, members, connected)
+            # Cleared only once written: a failed flush is retried at the next tick.
+            self.written(progress, members, connected)
+
+
+def write_journal(
+    store: Engine,
+    progress: Sequence[tuple[Attempt, str | None]],
+    members: dict[str, OperatorState],
+    connected: Sequence[str],
+) -> None:
+    """Write noted call progress and operator states, and the consoles' events, in one transaction."""
+    operators = {a.attempt_id: operator for a, operator in progress if operator}
+    with store.begin() as conn:
+        _write_progress(conn, progress)
+        write_observed_states(conn, members)
+        write_events(
+            conn,
+            [(CONNECTED, operators[i], i) for i in connected]
+            + [(STATE, interface, None) for interface in members],
+        )
 
 
 def finish_attempt(
