@@ -44,6 +44,7 @@ from dialer.core.telephony import (
     TelephonyEvent,
 )
 from dialer.engine.campaign_run import CampaignRun, CampaignRuns, default_pacer
+from dialer.engine.direct import DirectCalls
 from dialer.engine.live import (
     LiveCall,
     busy_operators,
@@ -54,7 +55,6 @@ from dialer.engine.live import (
     snapshot,
 )
 from dialer.engine.membership import Membership
-from dialer.engine.direct import DirectCalls
 from dialer.engine.selection import claim_and_begin
 from dialer.engine.settings import EngineSettings, RunReport
 from dialer.engine.store_thread import StoreThread
