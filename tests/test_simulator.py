@@ -99,7 +99,7 @@ def test_to_json_carries_exactly_the_headline_keys() -> None:
 
 def test_series_covers_the_shift_in_buckets() -> None:
     result = run_simulation(SMALL)
-    assert [p.start_s for p in result.series] == [0.0, 600.0, 1200.0, 1800.0, 2400.0, 3000.0]
+    assert [p.start_s for p in result.series] == [0.0, 900.0, 1800.0, 2700.0]  # 15-minute steps
     assert all(0.0 <= p.utilization <= 1.0 for p in result.series)
     assert result.series[-1].abandon_rate == pytest.approx(result.abandon_rate)
 
