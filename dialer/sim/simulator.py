@@ -68,8 +68,9 @@ class Foresight:
     queue, and when each busy operator will be free. For the benchmark's limit, never
     for the product's pacers."""
 
-    answers_at: tuple[float, ...]
-    free_at: tuple[float, ...]
+    answers_at: tuple[float, ...]  # calls in flight that a person answers: when they join the queue
+    free_at: tuple[float, ...]  # operators in a call or wrap-up who stay on: when they are free
+    queued: int = 0  # people in the queue now, waiting for an operator
 
 
 @runtime_checkable
@@ -167,7 +168,7 @@ class _Shift:
             if self.plans[aid].fate is Fate.PERSON
         ]
         free = [at for op, at in self.free_at.items() if op not in self.away]
-        return Foresight(tuple(sorted(answers)), tuple(sorted(free)))
+        return Foresight(tuple(sorted(answers)), tuple(sorted(free)), len(self.waiting))
 
     def _process_until(self, t: float) -> None:
         heap = self.heap
