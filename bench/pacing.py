@@ -268,6 +268,16 @@ def markdown(rows: list[dict[str, object]], targets: list[str], meta: dict[str, 
     return "\n".join(out) + "\n"
 
 
+def run_all(jobs: list[Any], run: Callable[[Any], tuple[Any, dict[str, float]]], workers: int) -> list[Any]:
+    results: list[tuple[Any, dict[str, float]]] = []
+    with multiprocessing.Pool(workers) as pool:
+        for i, res in enumerate(pool.imap_unordered(run, jobs), 1):
+            results.append(res)
+            print(f"\r{i}/{len(jobs)} runs", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--grid", choices=("issue", "day"), default="issue")
@@ -299,12 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs.sort(key=lambda j: -j.operators / j.talk_mean)
     started = time.perf_counter()
     load = os.getloadavg()
-    results: list[tuple[Any, dict[str, float]]] = []
-    with multiprocessing.Pool(args.workers) as pool:
-        for i, res in enumerate(pool.imap_unordered(run_day_job if day else run_job, jobs), 1):
-            results.append(res)
-            print(f"\r{i}/{len(jobs)} runs", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    results = run_all(jobs, run_day_job if day else run_job, args.workers)
     meta: dict[str, object] = {
         **machine(),
         "grid": args.grid,
