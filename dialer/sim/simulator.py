@@ -126,6 +126,8 @@ class _Shift:
         self.free_at: dict[int, float] = {}  # operator in a call -> end of its wrap-up
         self.away: set[int] = set()  # scheduled off (a break, lunch, gone): leaves after the call
         self.on_since: dict[int, float] = {}  # logged in and not on a break since
+        # Due to leave, idle, kept while calls placed before they asked may still need them: until when.
+        self.held: dict[int, float] = {}
         self._schedule()
 
     def _schedule(self) -> None:
@@ -149,6 +151,8 @@ class _Shift:
         for i in range(ticks):
             now = i * self.p.tick
             self._process_until(now)
+            if self.held:
+                self._release_held(now)
             snap = self._snapshot(now)
             if foreseeing:
                 decision = self.pacer.decide_knowing(snap, self.foresight())  # type: ignore[attr-defined]
@@ -348,6 +352,9 @@ class _Shift:
     def _login(self, op: int, at: float) -> None:
         """Back from a break (or in for the day): ready, unless still in the call they left late."""
         self.away.discard(op)
+        if self.held.pop(op, None) is not None:
+            self.views[op] = OperatorView(Activity.READY)
+            return
         if op in self.on_call:
             return
         self.on_since[op] = at
@@ -358,9 +365,29 @@ class _Shift:
             self.ready.append(op)
 
     def _logout(self, op: int, at: float) -> None:
-        """Time for a break (or home): a ready operator goes now, a busy one after the call."""
+        """Time for a break (or home): a ready operator goes now, a busy one after the call.
+
+        As the engine does (``dialer.policy.membership``), an idle operator stays in the queue
+        while the calls in flight outnumber the other ready operators, and the pacer no longer
+        counts them meanwhile. Here only the calls placed before they asked hold them: by
+        the ring timeout each of those is answered or over.
+        """
         self.away.add(op)
         if op not in self.on_call:
+            self.views[op] = OperatorView(Activity.PAUSED, at)
+            self.held[op] = at + self.p.ring_timeout
+            self._release_held(at)
+
+    def _release_held(self, at: float) -> None:
+        idle = [op for op in self.held if op in self.ready]
+        for op in [op for op in self.held if op not in self.ready]:
+            del self.held[op]  # took a call: leaves after it
+        deficit = len(self.pending) + len(self.waiting) - (len(self.ready) - len(idle))
+        for op in idle:
+            if deficit > 0 and at < self.held[op]:
+                deficit -= 1
+                continue
+            del self.held[op]
             self.ready.remove(op)
             self._leave(op, at)
 
