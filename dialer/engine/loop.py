@@ -233,6 +233,7 @@ class DialEngine:
             rules.max_channels,
             run.bucket.available(now),
             run.abandon.stats(now),
+            self._membership.leaving(rules.campaign_id),
         )
         decision = run.pacer.decide(snap)
         # Hard limits whatever the pacer says: never without a ready operator,

@@ -22,7 +22,7 @@ import heapq
 import math
 import random
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, counts_toward_abandon_rate
@@ -319,7 +319,7 @@ class _Shift:
         else:
             talk = self.operators.talk(self.rng)
         assert attempt.outcome is Outcome.CONNECTED or attempt.outcome is Outcome.ABANDONED
-        self.views[op] = OperatorView(Activity.IN_CALL, at)
+        self.views[op] = OperatorView(Activity.IN_CALL, at, leaving=op in self.away)
         self.on_call[op] = (aid, at)
         self.free_at[op] = at + talk + self.operators.wrap_mean
         self._push(at + talk, _TALK_END, op)
@@ -330,7 +330,8 @@ class _Shift:
         self.wrapping[op] = at
         wrap = self.operators.wrap(self.rng)
         self.free_at[op] = at + wrap
-        self.views[op] = wrap_up(at, wrap if self.p.wrap_by_queue else None)
+        view = wrap_up(at, wrap if self.p.wrap_by_queue else None)
+        self.views[op] = replace(view, leaving=op in self.away)
         self._push(at + wrap, _WRAP_END, op)
 
     def _wrap_end(self, op: int, at: float) -> None:
@@ -356,6 +357,7 @@ class _Shift:
             self.views[op] = OperatorView(Activity.READY)
             return
         if op in self.on_call:
+            self.views[op] = replace(self.views[op], leaving=False)
             return
         self.on_since[op] = at
         if self.waiting:
@@ -373,7 +375,9 @@ class _Shift:
         the ring timeout each of those is answered or over.
         """
         self.away.add(op)
-        if op not in self.on_call:
+        if op in self.on_call:
+            self.views[op] = replace(self.views[op], leaving=True)
+        else:
             self.views[op] = OperatorView(Activity.PAUSED, at)
             self.held[op] = at + self.p.ring_timeout
             self._release_held(at)
