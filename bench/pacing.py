@@ -216,7 +216,7 @@ def check_targets(rows: list[dict[str, object]]) -> list[str]:
             rivals = [
                 (m, float(str(r["utilization_mean"])))
                 for m, r in methods.items()
-                if m != "predictive" and float(str(r["abandon_rate_max"])) <= CAP
+                if m not in ("predictive", "limit") and float(str(r["abandon_rate_max"])) <= CAP
             ]
             if rivals:
                 best_m, best_u = max(rivals, key=lambda x: x[1])
