@@ -236,8 +236,7 @@ class DialEngine:
             self._membership.leaving(rules.campaign_id),
         )
         decision = run.pacer.decide(snap)
-        # Hard limits whatever the pacer says: never without a ready operator,
-        # never over the channel cap or the originate rate.
+        # Hard limits whatever the pacer says: a ready operator, the channel cap, the originate rate.
         wanted = min(decision.calls, rules.max_channels - len(calls), run.bucket.available(now))
         placed = 0
         if ready and wanted > 0:
