@@ -8,6 +8,10 @@ product.
 
     python bench/pacing.py                     # the full grid (minutes, 2 workers)
     python bench/pacing.py --seeds 2 --hours 1 --ops 5,20   # a quick look
+    python bench/pacing.py --grid day          # the real-day grid (_pacing_day.py)
+
+Every cell also has the "limit" row: a pacer told which calls in flight a person will
+answer and when, and when each operator will be free (``_pacing_limit.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from _pacing_day import DAY_METHODS, DayJob, check_day_targets, markdown_day, run_day_job, summarise_day
+from _pacing_limit import ClairvoyantPacer
 
 from dialer.pacing import Pacer, PacingDecision, PacingSnapshot, PredictivePacer, ProgressivePacer
 from dialer.pacing.base import within_caps
@@ -127,6 +135,7 @@ METHODS: dict[str, Callable[[], Pacer]] = {
     "vicidial-adapt-hard-limit": VicidialAdaptHardLimit,
     "omnidialer": OmniDialer,
     "wombat-boost-1.3": WombatBoost,
+    "limit": ClairvoyantPacer,
 }
 
 
@@ -207,7 +216,7 @@ def check_targets(rows: list[dict[str, object]]) -> list[str]:
             rivals = [
                 (m, float(str(r["utilization_mean"])))
                 for m, r in methods.items()
-                if m != "predictive" and float(str(r["abandon_rate_max"])) <= CAP
+                if m not in ("predictive", "limit") and float(str(r["abandon_rate_max"])) <= CAP
             ]
             if rivals:
                 best_m, best_u = max(rivals, key=lambda x: x[1])
@@ -216,8 +225,16 @@ def check_targets(rows: list[dict[str, object]]) -> list[str]:
                     f"{'met' if ok else 'MISSED'}: {name}: predictive {u:.1%} vs best compliant "
                     f"baseline {best_m} {best_u:.1%} (needs +5 points)"
                 )
-        if int(str(ops)) >= 20:
-            lines.append(f"{'met' if u >= 0.90 else 'MISSED'}: {name}: predictive utilisation {u:.1%} >= 90%")
+        prog = methods.get("progressive")
+        if prog is not None:
+            pu = float(str(prog["utilization_mean"]))
+            lines.append(
+                f"{'met' if u >= pu else 'MISSED'}: {name}: predictive {u:.1%} >= progressive {pu:.1%}"
+            )
+        limit = methods.get("limit")
+        if limit is not None:
+            lu = float(str(limit["utilization_mean"]))
+            lines.append(f"distance to the limit: {name}: {100 * (lu - u):.1f} points ({lu:.1%})")
     return lines
 
 
@@ -251,46 +268,70 @@ def markdown(rows: list[dict[str, object]], targets: list[str], meta: dict[str, 
     return "\n".join(out) + "\n"
 
 
+def run_all(jobs: list[Any], run: Callable[[Any], tuple[Any, dict[str, float]]], workers: int) -> list[Any]:
+    results: list[tuple[Any, dict[str, float]]] = []
+    with multiprocessing.Pool(workers) as pool:
+        for i, res in enumerate(pool.imap_unordered(run, jobs), 1):
+            results.append(res)
+            print(f"\r{i}/{len(jobs)} runs", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ops", default="5,20,100")
+    ap.add_argument("--grid", choices=("issue", "day"), default="issue")
+    ap.add_argument("--ops", default=None, help="default 5,20,100 (issue grid) or 10,30,100 (day grid)")
     ap.add_argument("--answer-rates", default="0.15,0.35")
     ap.add_argument("--talk", default="60,180")
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--hours", type=float, default=8.0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--methods", default=",".join(METHODS))
-    ap.add_argument("--json", type=Path, default=Path("bench/results/pacing.json"))
-    ap.add_argument("--markdown", type=Path, default=Path("bench/results/pacing.md"))
+    ap.add_argument("--seed-start", type=int, default=0)
+    ap.add_argument("--methods", default=None, help="default: every method of the grid")
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--markdown", type=Path, default=None)
     args = ap.parse_args(argv)
+    day = args.grid == "day"
+    ops = args.ops or ("10,30,100" if day else "5,20,100")
+    rates = "0.25" if day and args.answer_rates == "0.15,0.35" else args.answer_rates
+    methods = args.methods or ",".join(DAY_METHODS if day else METHODS)
+    make = DayJob if day else Job
     jobs = [
-        Job(m, int(o), float(p), float(t), s, args.hours)
-        for o in args.ops.split(",")
-        for p in args.answer_rates.split(",")
+        make(m, int(o), float(p), float(t), s, args.hours)
+        for o in ops.split(",")
+        for p in rates.split(",")
         for t in args.talk.split(",")
-        for m in args.methods.split(",")
-        for s in range(args.seeds)
+        for m in methods.split(",")
+        for s in range(args.seed_start, args.seed_start + args.seeds)
     ]
     # Biggest first so the two workers finish together.
     jobs.sort(key=lambda j: -j.operators / j.talk_mean)
     started = time.perf_counter()
-    results: list[tuple[Job, dict[str, float]]] = []
-    with multiprocessing.Pool(args.workers) as pool:
-        for i, res in enumerate(pool.imap_unordered(run_job, jobs), 1):
-            results.append(res)
-            print(f"\r{i}/{len(jobs)} runs", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    rows = summarise(results)
-    targets = check_targets(rows)
+    load = os.getloadavg()
+    results = run_all(jobs, run_day_job if day else run_job, args.workers)
     meta: dict[str, object] = {
         **machine(),
-        "seeds": args.seeds,
+        "grid": args.grid,
+        "seeds": f"{args.seed_start}-{args.seed_start + args.seeds - 1}",
         "hours": args.hours,
         "workers": args.workers,
+        "load_average_at_start": [round(x, 2) for x in load],
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
-    text = markdown(rows, targets, meta)
+    if day:
+        rows = summarise_day(results)
+        targets = check_day_targets(rows)
+        text = "\n".join([*markdown_day(rows), "", "Targets:", "", *[f"- {t}" for t in targets]])
+        text += f"\n\nRun: {json.dumps(meta)}\n"
+    else:
+        rows = summarise(results)
+        targets = check_targets(rows)
+        text = markdown(rows, targets, meta)
     print(text)
+    stem = "pacing-day" if day else "pacing"
+    args.json = args.json or Path(f"bench/results/{stem}.json")
+    args.markdown = args.markdown or Path(f"bench/results/{stem}.md")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"meta": meta, "rows": rows, "targets": targets}, indent=1))
     args.markdown.parent.mkdir(parents=True, exist_ok=True)

@@ -114,5 +114,20 @@ def test_simulate_prints_the_figures_as_json(db_url: str, tmp_path: Path) -> Non
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+def test_simulate_runs_a_real_day(db_url: str, tmp_path: Path) -> None:
+    plot = tmp_path / "day.png"
+    common = ["simulate", "--operators", "8", "--hours", "2.5", "--seed", "2", "--format", "json"]
+    day = [*common, "--schedule", "realistic", "--answer-profile", "realistic", "--start", "warm"]
+    code, out, err = dialer(db_url, *day, "--quality-step", "1:0.3", "--plot", str(plot))
+    assert code == 0, err
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    code, same_list, err = dialer(db_url, *day)
+    assert code == 0, err
+    # Fewer people answer the new list: more calls placed for fewer connects.
+    worse, better = json.loads(out), json.loads(same_list)
+    assert worse["calls"] > better["calls"]
+    assert worse["connects_per_operator_hour"] < better["connects_per_operator_hour"]
+
+
 def test_simulate_rejects_a_bad_mode(db_url: str) -> None:
     assert_one_line_error(*dialer(db_url, "simulate", "--mode", "turbo", "--hours", "0.1"), "turbo")

@@ -76,7 +76,8 @@ COMMANDS: list[tuple[list[str], dict[str, st.SearchStrategy[str]]]] = [
     (["simulate"], {
         "--operators": WEIRD, "--answer-rate": WEIRD, "--ring-mean": WEIRD, "--talk-mean": WEIRD,
         "--wrap": WEIRD, "--mode": WEIRD, "--busy-share": WEIRD, "--machine-share": WEIRD,
-        "--format": WEIRD, "--plot": SAFE_PATHS}),
+        "--format": WEIRD, "--plot": SAFE_PATHS, "--answer-profile": WEIRD, "--schedule": WEIRD,
+        "--quality-step": WEIRD, "--start": WEIRD}),
     (["lists", "import", "leads.csv"], {
         "--campaign": WEIRD, "--region": WEIRD, "--map": WEIRD, "--encoding": WEIRD, "--delimiter": WEIRD,
         "--rejects": SAFE_PATHS}),

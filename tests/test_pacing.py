@@ -262,3 +262,12 @@ def test_a_lone_ready_operator_gets_a_call_at_a_cold_start() -> None:
     snap = PacingSnapshot(now=0, ready=1, estimates=Estimates.prior(), in_call=(30.0, 50.0, 70.0, 90.0))
     decision = make_pacer("predictive").decide(snap)
     assert decision.calls >= 1
+
+
+def test_a_cold_start_does_not_bet_on_wrap_ups_ending_before_the_answer() -> None:
+    """Operators still in the wrap-up of an earlier run: untrusted ring times must not count them."""
+    snap = PacingSnapshot(now=0, ready=1, estimates=Estimates.prior(), wrap_left=(2.8, 3.8, 3.8))
+    assert make_pacer("predictive").decide(snap).calls == 1
+    # Once the campaign knows people take seconds to answer, those wrap-ups count.
+    warm = replace(busy_floor(ready=1, ringing=()), in_call=(), wrap_left=(0.5, 1.0, 1.5))
+    assert make_pacer("predictive").decide(warm).calls > 1

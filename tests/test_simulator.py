@@ -11,6 +11,7 @@ import pytest
 
 from dialer.pacing import PacingDecision, PacingSnapshot
 from dialer.sim import SimParams, run_simulation
+from dialer.sim.simulator import Foresight
 
 SMALL = SimParams(operators=10, answer_rate=0.2, talk_mean=60.0, wrap=10.0, hours=1.0, seed=3)
 
@@ -86,6 +87,26 @@ def test_a_benchmark_can_pass_its_own_pacer() -> None:
     assert seen[0].ready == SMALL.operators
 
 
+def test_a_foreseeing_pacer_is_told_which_calls_a_person_answers_and_when() -> None:
+    """The benchmark's limit: each answer it is told of comes true, at the time it was told."""
+    told: dict[float, int] = {}
+
+    class Oracle:
+        def decide(self, snap: PacingSnapshot) -> PacingDecision:
+            raise AssertionError("a foreseeing pacer is asked with the foresight")
+
+        def decide_knowing(self, snap: PacingSnapshot, sight: Foresight) -> PacingDecision:
+            assert all(t > snap.now for t in sight.free_at)
+            for t in sight.answers_at:
+                told[t] = told.get(t, 0) + 1
+            return PacingDecision(max(0, snap.ready - snap.in_flight))
+
+    result = run_simulation(replace(SMALL, hours=0.25, amd_s=0.0, machine_share=0.0), Oracle())
+    assert result.live_answers > 0
+    # Every person who answered was foreseen (those answering within a tick of the dial excepted).
+    assert 0.8 * result.live_answers <= len(told) <= result.live_answers
+
+
 def test_to_json_carries_exactly_the_headline_keys() -> None:
     data = json.loads(run_simulation(replace(SMALL, hours=0.25)).to_json())
     assert set(data) == {
@@ -99,7 +120,7 @@ def test_to_json_carries_exactly_the_headline_keys() -> None:
 
 def test_series_covers_the_shift_in_buckets() -> None:
     result = run_simulation(SMALL)
-    assert [p.start_s for p in result.series] == [0.0, 600.0, 1200.0, 1800.0, 2400.0, 3000.0]
+    assert [p.start_s for p in result.series] == [0.0, 900.0, 1800.0, 2700.0]  # 15-minute steps
     assert all(0.0 <= p.utilization <= 1.0 for p in result.series)
     assert result.series[-1].abandon_rate == pytest.approx(result.abandon_rate)
 

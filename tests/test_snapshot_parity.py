@@ -148,3 +148,38 @@ async def test_an_operator_held_until_the_disposition_reads_as_open_ended_wrap_u
     simulator = replace(shift._snapshot(NOW), estimates=estimates)
     assert _figures(engine) == _figures(simulator)
     assert (engine.ready, engine.paused, engine.in_wrap, engine.wrap_left) == (0, 0, (4.0,), ())
+
+
+async def test_an_operator_due_for_a_break_after_the_call_is_not_expected_free() -> None:
+    """B asked to pause while talking: the queue pauses them; neither view expects B free after the call."""
+    estimates = Estimates.prior()
+    membership = Membership(ScriptedTelephony(), queue_wrapup_s=WRAPUP)
+    await membership.apply(
+        [
+            Assignment("a", _interface("a"), 1, QUEUE, OperatorState.READY),
+            Assignment("b", _interface("b"), 1, QUEUE, OperatorState.PAUSED),
+        ]
+    )
+    membership.on_member(MemberChanged(NOW - 20, QUEUE, _interface("a"), MemberState.AVAILABLE))
+    membership.on_member(MemberChanged(NOW - 5, QUEUE, _interface("b"), MemberState.PAUSED))
+    talk = _call(
+        "t", NOW - 20, Answered("t", NOW - 14), OperatorConnected("t", NOW - 12, QUEUE, _interface("b"))
+    )
+    busy = {_interface("b")}
+    engine = snapshot(
+        NOW,
+        [talk],
+        len(membership.ready(1, busy, NOW)),
+        list(membership.wrapping(1, busy, NOW).values()),
+        membership.paused(1),
+        estimates,
+        100,
+        20,
+        AbandonStats(),
+        membership.leaving(1),
+    )
+    shift = _Shift(SimParams(operators=2, wrap=WRAPUP, max_channels=100, max_originate_per_tick=20), _Never())
+    shift.views = {0: OperatorView(Activity.READY), 1: OperatorView(Activity.IN_CALL, NOW - 12, leaving=True)}
+    simulator = replace(shift._snapshot(NOW), estimates=estimates, abandon=AbandonStats())
+    assert _figures(engine) == _figures(simulator)
+    assert (engine.ready, engine.paused, engine.in_call) == (1, 1, ())

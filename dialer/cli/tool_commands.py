@@ -163,17 +163,40 @@ def simulate_command(
     busy_share: Annotated[float, typer.Option(help="Share of unanswered calls that are busy.")] = 0.15,
     no_answer_share: Annotated[float, typer.Option(help="Share of unanswered calls that ring out.")] = 0.6,
     machine_share: Annotated[float, typer.Option(help="Share of unanswered calls a machine answers.")] = 0.2,
+    answer_profile: Annotated[
+        str, typer.Option(help="Answer rate by hour: flat, realistic, or multipliers such as 0.8,1,1.2.")
+    ] = "flat",
+    schedule: Annotated[
+        str, typer.Option(help="full (all logged in all shift) or realistic (waves, breaks, lunch).")
+    ] = "full",
+    quality_step: Annotated[
+        str | None, typer.Option(help="HOUR:FACTOR: from that hour the answer rate is FACTOR times.")
+    ] = None,
+    start: Annotated[
+        str, typer.Option(help="cold (no history) or warm (learnt from a day before).")
+    ] = "cold",
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     plot: Annotated[
-        Path | None, typer.Option(help="Draw utilisation and abandon rate over the shift to this PNG.")
+        Path | None,
+        typer.Option(
+            help="Draw the shift in 15-minute steps to this PNG: answers, utilisation, abandons, team."
+        ),
     ] = None,
     follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Simulate a shift with the product's own pacer, to plan staffing and compare modes."""
-    from dialer.sim.simulator import SimParams, run_simulation
+    from dialer.sim.day import DayPlan, parse_profile, parse_step
+    from dialer.sim.params import SimParams
+    from dialer.sim.simulator import run_simulation
 
     if output_format not in ("table", "json"):
         raise InvalidInput(f"--format {output_format!r}: use table or json")
+    day = DayPlan(
+        answer_profile=parse_profile(answer_profile),
+        schedule=schedule.strip().lower(),
+        quality_step=None if quality_step is None else parse_step(quality_step),
+        start=start.strip().lower(),
+    )
     try:
         params = SimParams(
             operators=operators,
@@ -187,6 +210,7 @@ def simulate_command(
             busy_share=busy_share,
             no_answer_share=no_answer_share,
             machine_share=machine_share,
+            day=day,
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
@@ -207,6 +231,7 @@ def simulate_command(
     table.add_row("idle seconds per connect", f"{result.idle_seconds_per_connect:.1f}")
     table.add_row("connects per operator-hour", f"{result.connects_per_operator_hour:.1f}")
     table.add_row("calls placed", str(result.calls))
+    table.add_row("worst 15 minutes (abandoned / answers)", f"{result.worst_interval:.1%}")
     stdout.print(table)
     if plot is not None:
         stdout.print(f"plot: {escape(str(plot))}")

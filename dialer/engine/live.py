@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from dialer.core.attempt import Attempt, AttemptState, Outcome, outcome_for_cause
@@ -62,12 +62,15 @@ def snapshot(
     max_channels: int,
     max_originate: int,
     abandon: AbandonStats,
+    leaving: Collection[str] = (),
 ) -> PacingSnapshot:
     """The pacer's view of one campaign at ``now`` (built as the simulator builds it).
 
     ``ready`` and ``paused`` count the campaign's operators the queue reports
     available (outside wrap-up) and paused; ``wrapping`` are those in wrap-up. An
-    operator in a call is known by the campaign's connected calls.
+    operator in a call is known by the campaign's connected calls, unless they asked
+    to pause or log out (``leaving``, by interface): the queue pauses them at once and
+    they take no call after this one, so they count as paused, as in the simulator.
     """
     operators = [
         *(OperatorView(Activity.READY) for _ in range(ready)),
@@ -76,7 +79,7 @@ def snapshot(
         *(
             OperatorView(Activity.IN_CALL, c.attempt.connected_at or now)
             for c in calls
-            if c.attempt.state is AttemptState.CONNECTED
+            if c.attempt.state is AttemptState.CONNECTED and c.attempt.operator not in leaving
         ),
     ]
     return build_snapshot(

@@ -12,7 +12,8 @@ for this node's unfinished attempts and settles the rest. The engine never impor
 and reads no globals: everything comes in through ``EngineSettings`` and the constructor.
 
 Store calls run in one thread of their own, in order (``dialer.engine.store_thread``): a slow
-query delays the tick that asked for it, never the events of calls in flight.
+query delays the tick that asked for it, never the events of calls in flight. (Held wrap-ups and
+calls for one operator still read the store from the loop: ``wrapup``, ``direct``.)
 """
 
 from __future__ import annotations
@@ -223,17 +224,11 @@ class DialEngine:
         rules = run.rules
         calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
         abandons = await run.abandon_stats(self._db, now)
+        member = self._membership
         snap = snapshot(
-            now,
-            calls,
-            len(ready),
-            wrapping,
-            self._membership.paused(rules.campaign_id),
-            run.estimates.current(),
-            rules.max_channels,
-            run.bucket.available(now),
-            abandons,
-        )
+            now, calls, len(ready), wrapping, member.paused(rules.campaign_id), run.estimates.current(),
+            rules.max_channels, run.bucket.available(now), abandons, member.leaving(rules.campaign_id),
+        )  # fmt: skip
         decision = run.pacer.decide(snap)
         # Hard limits whatever the pacer says: a ready operator, the channel cap, the originate rate.
         wanted = min(decision.calls, rules.max_channels - len(calls), run.bucket.available(now))

@@ -268,6 +268,14 @@ class Membership:
                 views[a.interface] = wrap_up(ended, free_at - ended)
         return views
 
+    def leaving(self, campaign_id: int) -> set[str]:
+        """Interfaces of the campaign's operators who asked to pause or log out."""
+        return {
+            a.interface
+            for a in self._assignments
+            if a.campaign_id == campaign_id and a.desired is not OperatorState.READY
+        }
+
     def paused(self, campaign_id: int) -> int:
         """Members the queue reports paused, those held in wrap-up apart (they count as wrapping)."""
         mine = [

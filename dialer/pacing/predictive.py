@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
 from dialer.pacing.controller import AbandonController, AbandonPolicy
 from dialer.pacing.forecast import Balance, balances
-from dialer.pacing.progressive import progressive_calls
+from dialer.pacing.progressive import TRUSTED_ANSWERS, progressive_calls
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,19 @@ def calls_for(checks: list[Balance], risk: float, ceiling: int) -> int:
     return lo
 
 
+def known_wrap_ends(snap: PacingSnapshot) -> tuple[float, ...]:
+    """The wrap-ups the forecast may count on ending before an answer.
+
+    Whether a wrap-up that ends in 3 s frees its operator before the answer depends on
+    how soon people answer. Until the campaign has seen enough answers to know, the
+    ring time is the prior's guess (seconds of ringing), while a list of people who
+    pick up at once answers within the wrap-up: as in progressive mode, the operator
+    then counts only once the wrap-up is over. A campaign started while its operators
+    are still in the wrap-up of an earlier run's calls is the case this guards.
+    """
+    return snap.wrap_left if snap.estimates.answered >= TRUSTED_ANSWERS else ()
+
+
 class PredictivePacer:
     """Predictive pacing under an abandonment controller (one per campaign)."""
 
@@ -123,7 +136,7 @@ class PredictivePacer:
             snap.in_call,
             snap.in_wrap,
             snap.ringing,
-            snap.wrap_left,
+            known_wrap_ends(snap),
         )
         forecast = calls_for(checks, risk, ceiling)
         # Never fewer than progressive: those calls each have an operator of their own and

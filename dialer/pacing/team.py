@@ -1,7 +1,9 @@
 """Operators as the phone system treats them, and the pacing snapshot built from them.
 
 One model for the engine and the simulator alike. An operator is ready, in a
-call, in wrap-up, or paused. Wrap-up is what Asterisk applies after every call
+call, in wrap-up, or paused; one in a call or wrap-up who is due to pause or
+log out after it (a break, the end of a shift) counts as paused: the pacer must
+not expect them free. Wrap-up is what Asterisk applies after every call
 (the queue's ``wrapuptime``, or the member's own): for those seconds the queue
 offers that operator no call, although the phone is idle and the member reads
 "not in use". When the end of a wrap-up is known (``free_at``), the pacer is
@@ -43,6 +45,8 @@ class OperatorView:
     activity: Activity
     since: float = 0.0
     free_at: float | None = None
+    # In a call or wrap-up and due to pause or log out after it (a break): not free after it.
+    leaving: bool = False
 
     def at(self, now: float) -> Activity:
         """The activity at ``now``: a wrap-up whose end has passed is ready."""
@@ -90,7 +94,9 @@ def team_figures(now: float, operators: Iterable[OperatorView]) -> TeamFigures:
     wrap_left: list[float] = []
     for op in operators:
         activity = op.at(now)
-        if activity is Activity.READY:
+        if op.leaving and activity is not Activity.READY:
+            paused += 1  # whatever they do now, they take no call after it
+        elif activity is Activity.READY:
             ready += 1
         elif activity is Activity.PAUSED:
             paused += 1

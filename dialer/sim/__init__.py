@@ -8,7 +8,8 @@ telephony.py   ``SimTelephony``: the Telephony port in real time, in memory
 
 from __future__ import annotations
 
+from dialer.sim.params import SimParams
 from dialer.sim.report import SeriesPoint, SimResult
-from dialer.sim.simulator import SimParams, run_simulation
+from dialer.sim.simulator import run_simulation
 
 __all__ = ["SeriesPoint", "SimParams", "SimResult", "run_simulation"]

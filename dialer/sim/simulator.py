@@ -22,10 +22,10 @@ import heapq
 import math
 import random
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 from dialer.core.attempt import Attempt, AttemptState, Outcome, apply, counts_toward_abandon_rate
-from dialer.core.errors import InvalidInput
 from dialer.core.telephony import (
     Answered,
     CallEvent,
@@ -38,10 +38,19 @@ from dialer.core.telephony import (
     Ringing,
     SafeHarbourPlayed,
 )
-from dialer.pacing import AbandonStats, DialCaps, EstimatesTracker, Pacer, PacingSnapshot, make_pacer
+from dialer.pacing import (
+    AbandonStats,
+    DialCaps,
+    EstimatesTracker,
+    Pacer,
+    PacingDecision,
+    PacingSnapshot,
+    make_pacer,
+)
 from dialer.pacing.team import Activity, OperatorView, build_snapshot, wrap_up
+from dialer.sim.params import SimParams
 from dialer.sim.report import SimResult, Tally
-from dialer.sim.world import CallPlan, Customers, Fate, Operators
+from dialer.sim.world import CallPlan, Customers, Fate, Operators, warm_tracker
 
 QUEUE = "sim"
 SAFE_HARBOUR_S = 6.0
@@ -50,70 +59,25 @@ MACHINE_TALK_S = (4.0, 12.0)  # an operator who reaches a machine hangs up quick
 _ANSWERING = frozenset({Fate.PERSON, Fate.MACHINE})
 
 # Event kinds on the heap.
-_RESOLVE, _DEADLINE, _PATIENCE, _TALK_END, _WRAP_END = range(5)
+_RESOLVE, _DEADLINE, _PATIENCE, _TALK_END, _WRAP_END, _LOGIN, _LOGOUT = range(7)
 
 
 @dataclass(frozen=True)
-class SimParams:
-    """One simulated shift; the first fields match ``dialer simulate``'s flags."""
+class Foresight:
+    """What only the simulation knows: when each call in flight brings a person to the
+    queue, and when each busy operator will be free. For the benchmark's limit, never
+    for the product's pacers."""
 
-    operators: int = 20
-    answer_rate: float = 0.3
-    ring_mean: float = 8.0
-    talk_mean: float = 120.0
-    wrap: float = 10.0
-    hours: float = 8.0
-    seed: int = 1
-    mode: str = "predictive"
-    busy_share: float = 0.15
-    no_answer_share: float = 0.6
-    machine_share: float = 0.2
-    ring_timeout: float = 25.0
-    connect_limit: float = 2.0
-    patience_mean: float = 20.0
-    amd_s: float = 2.5  # answering-machine detection time; 0 sends machines to operators
-    tick: float = 1.0
-    max_channels: int = 3000
-    max_originate_per_tick: int = 200
-    bucket_s: float = 600.0
-    # Wrap-up as the queue applies it (Asterisk's wrapuptime): exactly ``wrap`` seconds,
-    # its end known. False: each operator closes the call in their own time (lognormal
-    # around ``wrap``), and the pacer knows only how long they have been at it.
-    wrap_by_queue: bool = True
-
-    def __post_init__(self) -> None:
-        for name, (low, high) in _RANGES.items():
-            value = getattr(self, name)
-            # "not low <= value" also catches NaN, which compares false with everything.
-            if not (math.isfinite(value) and low <= value <= high):
-                raise InvalidInput(f"--{name.replace('_', '-')} {value:g}: expected {low:g} to {high:g}")
-        if self.talk_mean <= 0 or self.ring_mean <= 0 or self.hours <= 0 or self.tick <= 0:
-            raise InvalidInput("--talk-mean, --ring-mean and --hours must be more than 0")
-        if self.busy_share + self.no_answer_share + self.machine_share > 1.0 + 1e-9:
-            raise InvalidInput("--busy-share, --no-answer-share and --machine-share add up to more than 1")
+    answers_at: tuple[float, ...]  # calls in flight that a person answers: when they join the queue
+    free_at: tuple[float, ...]  # operators in a call or wrap-up who stay on: when they are free
+    queued: int = 0  # people in the queue now, waiting for an operator
 
 
-# Every number of a shift, with the range a simulation of one shift can take: the bounds keep
-# NaN, infinity and sizes that would take the machine's memory (1e8 operators, 1e9 hours) out.
-_RANGES: dict[str, tuple[float, float]] = {
-    "operators": (1, 10_000),
-    "answer_rate": (0.0, 1.0),
-    "ring_mean": (0.0, 600.0),
-    "talk_mean": (0.0, 36_000.0),
-    "wrap": (0.0, 3_600.0),
-    "hours": (0.0, 168.0),
-    "busy_share": (0.0, 1.0),
-    "no_answer_share": (0.0, 1.0),
-    "machine_share": (0.0, 1.0),
-    "ring_timeout": (2.0, 600.0),
-    "connect_limit": (0.0, 60.0),
-    "patience_mean": (0.0, 3_600.0),
-    "amd_s": (0.0, 60.0),
-    "tick": (0.01, 60.0),
-    "max_channels": (1, 100_000),
-    "max_originate_per_tick": (1, 100_000),
-    "bucket_s": (1.0, 86_400.0),
-}
+@runtime_checkable
+class Foreseeing(Protocol):
+    """A pacer that is told the ``Foresight`` as well as the snapshot (the benchmark's limit)."""
+
+    def decide_knowing(self, snap: PacingSnapshot, sight: Foresight) -> PacingDecision: ...
 
 
 def run_simulation(params: SimParams, pacer: Pacer | None = None) -> SimResult:
@@ -143,6 +107,9 @@ class _Shift:
         self.shift_s = params.hours * 3600.0
         self.tally = Tally(self.shift_s, params.bucket_s, params.operators)
         self.tracker = EstimatesTracker()
+        if params.day.start == "warm":
+            rate = params.answer_rate * params.day.mean_answer_factor(params.hours)
+            warm_tracker(self.tracker, self.customers, self.operators, min(1.0, rate), params.seed)
         self.heap: list[tuple[float, int, int, str | int]] = []
         self.seq = 0
         self.attempts: dict[str, Attempt] = {}  # created when a person answers
@@ -150,24 +117,62 @@ class _Shift:
         self.plans: dict[str, CallPlan] = {}
         self.pending: dict[str, float] = {}  # placed, not yet in the queue: dial time
         self.waiting: deque[str] = deque()
-        self.ready: deque[int] = deque(range(params.operators))
+        self.ready: deque[int] = deque()
         self.wrapping: dict[int, float] = {}  # operator -> wrap-up start
-        # What each operator is doing, in the model the engine's live view uses too.
-        self.views: dict[int, OperatorView] = {op: OperatorView(Activity.READY) for op in self.ready}
+        # What each operator is doing, in the model the engine's live view uses too; an
+        # operator not logged in yet, or gone for the day, has no view.
+        self.views: dict[int, OperatorView] = {}
         self.on_call: dict[int, tuple[str, float]] = {}  # operator -> (attempt, connect time)
+        self.free_at: dict[int, float] = {}  # operator in a call -> end of its wrap-up
+        self.away: set[int] = set()  # scheduled off (a break, lunch, gone): leaves after the call
+        self.on_since: dict[int, float] = {}  # logged in and not on a break since
+        # Due to leave, idle, kept while calls placed before they asked may still need them: until when.
+        self.held: dict[int, float] = {}
+        self._schedule()
+
+    def _schedule(self) -> None:
+        """Every operator's logins and logouts, from the day's plan."""
+        for op in range(self.p.operators):
+            self.views[op] = OperatorView(Activity.PAUSED)
+            self.away.add(op)
+            spans = self.p.day.presence(op, self.p.hours)
+            for start, end in spans:
+                self._push(start, _LOGIN, op)
+                if end < self.shift_s:
+                    self._push(end, _LOGOUT, op)
+            if not spans or spans[0][0] > 0:
+                del self.views[op]  # not logged in yet (a break shows as paused)
 
     # --- main loop ------------------------------------------------------------------
 
     def run(self) -> SimResult:
         ticks = math.ceil(self.shift_s / self.p.tick)
+        foreseeing = isinstance(self.pacer, Foreseeing)
         for i in range(ticks):
             now = i * self.p.tick
             self._process_until(now)
-            decision = self.pacer.decide(self._snapshot(now))
+            if self.held:
+                self._release_held(now)
+            snap = self._snapshot(now)
+            if foreseeing:
+                decision = self.pacer.decide_knowing(snap, self.foresight())  # type: ignore[attr-defined]
+            else:
+                decision = self.pacer.decide(snap)
             for _ in range(max(0, decision.calls)):
                 self._place(now)
         self._process_until(math.inf)
+        for since in self.on_since.values():
+            self.tally.present(since, self.shift_s)
         return self.tally.result(self.p)
+
+    def foresight(self) -> Foresight:
+        answers = [
+            dialed + self.plans[aid].verdict_after
+            for aid, dialed in self.pending.items()
+            if self.plans[aid].fate is Fate.PERSON
+        ]
+        free = [at for op, at in self.free_at.items() if op not in self.away]
+        return Foresight(tuple(sorted(answers)), tuple(sorted(free)), len(self.waiting))
 
     def _process_until(self, t: float) -> None:
         heap = self.heap
@@ -179,6 +184,10 @@ class _Shift:
                 self._wrap_end(int(key), at)
             elif kind == _TALK_END:
                 self._talk_end(int(key), at)
+            elif kind == _LOGIN:
+                self._login(int(key), at)
+            elif kind == _LOGOUT:
+                self._logout(int(key), at)
             else:
                 self._give_up(str(key), at, kind)
 
@@ -210,9 +219,10 @@ class _Shift:
     # --- calls ----------------------------------------------------------------------
 
     def _place(self, now: float) -> None:
-        self.tally.calls += 1
+        self.tally.placed(now)
         aid = f"a{self.tally.calls}"
-        plan = self.customers.plan(self.rng)
+        rate = min(1.0, self.p.answer_rate * self.p.day.answer_factor(now))
+        plan = self.customers.plan(self.rng, rate)
         self.plans[aid] = plan
         self.pending[aid] = now
         self._push(now + plan.verdict_after, _RESOLVE, aid)
@@ -279,6 +289,7 @@ class _Shift:
             self._apply(aid, MachineDetected(aid, at, "HUMAN", "HUMAN"))
         self._apply(aid, QueueJoined(aid, at, QUEUE))
         self.tracker.call_resolved(True, at - dialed)
+        self.tally.answered(dialed)
         if self.ready:
             self._connect(self.ready.popleft(), aid, at)
             return
@@ -308,8 +319,9 @@ class _Shift:
         else:
             talk = self.operators.talk(self.rng)
         assert attempt.outcome is Outcome.CONNECTED or attempt.outcome is Outcome.ABANDONED
-        self.views[op] = OperatorView(Activity.IN_CALL, at)
+        self.views[op] = OperatorView(Activity.IN_CALL, at, leaving=op in self.away)
         self.on_call[op] = (aid, at)
+        self.free_at[op] = at + talk + self.operators.wrap_mean
         self._push(at + talk, _TALK_END, op)
 
     def _talk_end(self, op: int, at: float) -> None:
@@ -317,16 +329,72 @@ class _Shift:
         self._apply(aid, HungUp(aid, at, 16, "Normal Clearing"))
         self.wrapping[op] = at
         wrap = self.operators.wrap(self.rng)
-        self.views[op] = wrap_up(at, wrap if self.p.wrap_by_queue else None)
+        self.free_at[op] = at + wrap
+        view = wrap_up(at, wrap if self.p.wrap_by_queue else None)
+        self.views[op] = replace(view, leaving=op in self.away)
         self._push(at + wrap, _WRAP_END, op)
 
     def _wrap_end(self, op: int, at: float) -> None:
         _, connected = self.on_call.pop(op)
         wrap_start = self.wrapping.pop(op)
+        del self.free_at[op]
         self.tally.busy(connected, at)
         self.tracker.call_handled(wrap_start - connected, at - wrap_start)
+        if op in self.away:
+            self._leave(op, at)
+        elif self.waiting:
+            self._connect(op, self.waiting.popleft(), at)
+        else:
+            self.views[op] = OperatorView(Activity.READY)
+            self.ready.append(op)
+
+    # --- schedules --------------------------------------------------------------------
+
+    def _login(self, op: int, at: float) -> None:
+        """Back from a break (or in for the day): ready, unless still in the call they left late."""
+        self.away.discard(op)
+        if self.held.pop(op, None) is not None:
+            self.views[op] = OperatorView(Activity.READY)
+            return
+        if op in self.on_call:
+            self.views[op] = replace(self.views[op], leaving=False)
+            return
+        self.on_since[op] = at
         if self.waiting:
             self._connect(op, self.waiting.popleft(), at)
         else:
             self.views[op] = OperatorView(Activity.READY)
             self.ready.append(op)
+
+    def _logout(self, op: int, at: float) -> None:
+        """Time for a break (or home): a ready operator goes now, a busy one after the call.
+
+        As the engine does (``dialer.policy.membership``), an idle operator stays in the queue
+        while the calls in flight outnumber the other ready operators, and the pacer no longer
+        counts them meanwhile. Here only the calls placed before they asked hold them: by
+        the ring timeout each of those is answered or over.
+        """
+        self.away.add(op)
+        if op in self.on_call:
+            self.views[op] = replace(self.views[op], leaving=True)
+        else:
+            self.views[op] = OperatorView(Activity.PAUSED, at)
+            self.held[op] = at + self.p.ring_timeout
+            self._release_held(at)
+
+    def _release_held(self, at: float) -> None:
+        idle = [op for op in self.held if op in self.ready]
+        for op in [op for op in self.held if op not in self.ready]:
+            del self.held[op]  # took a call: leaves after it
+        deficit = len(self.pending) + len(self.waiting) - (len(self.ready) - len(idle))
+        for op in idle:
+            if deficit > 0 and at < self.held[op]:
+                deficit -= 1
+                continue
+            del self.held[op]
+            self.ready.remove(op)
+            self._leave(op, at)
+
+    def _leave(self, op: int, at: float) -> None:
+        self.tally.present(self.on_since.pop(op), at)
+        self.views[op] = OperatorView(Activity.PAUSED, at)

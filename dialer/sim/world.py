@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from dialer.core.errors import InvalidInput
+from dialer.pacing.estimates import EstimatesTracker
+
+# A warm start has learnt from this many calls of a previous day (the engine reads as many back).
+WARM_START_CALLS = 1000
 
 
 class Fate(Enum):
@@ -67,11 +71,12 @@ class Customers:
         if self.ring_mean <= 0 or self.ring_timeout <= 1.0:
             raise InvalidInput("ring mean must be > 0 and ring timeout > 1 s")
 
-    def plan(self, rng: random.Random) -> CallPlan:
+    def plan(self, rng: random.Random, answer_rate: float | None = None) -> CallPlan:
+        """One call's future; ``answer_rate`` overrides the list's (a day whose rate moves)."""
         setup = rng.uniform(0.3, 1.2)
         patience = rng.expovariate(1.0 / self.patience_mean)
         u = rng.random()
-        if u < self.answer_rate:
+        if u < (self.answer_rate if answer_rate is None else answer_rate):
             fate = Fate.PERSON
         else:
             v = rng.random()
@@ -113,3 +118,20 @@ class Operators:
         if self.wrap_mean <= 0:
             return 0.0
         return _lognormal(rng, self.wrap_mean, self.wrap_sigma) if self.wrap_sigma > 0 else self.wrap_mean
+
+
+def warm_tracker(
+    tracker: EstimatesTracker, customers: Customers, operators: Operators, answer_rate: float, seed: int
+) -> None:
+    """Feed ``tracker`` a previous day of the same list, as the engine reads it back from the store.
+
+    The history has its own random stream, so a warm day places the same calls as a cold one
+    would have drawn from the seed.
+    """
+    rng = random.Random(f"history-{seed}")
+    for _ in range(WARM_START_CALLS):
+        plan = customers.plan(rng, answer_rate)
+        person = plan.fate is Fate.PERSON
+        tracker.call_resolved(person, plan.verdict_after)
+        if person:
+            tracker.call_handled(operators.talk(rng), operators.wrap(rng))
