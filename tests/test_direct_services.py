@@ -256,3 +256,25 @@ def test_a_request_cannot_take_a_lead_reserved_for_another_operator(store: Engin
     with Session(store) as session:
         assert session.exec(select(CallAttempt)).all() == []
         assert session.get(Lead, lead_id).claimed_by == "preview:op1"  # type: ignore[union-attr]
+
+
+def test_a_node_whose_fence_moved_on_takes_no_call_for_one_operator(store: Engine, sales: int) -> None:
+    """Callbacks, preview and manual calls are fenced like the pacers' calls: a node that lost the
+    campaign to another writes nothing, and the owner under the current fence takes the call."""
+    from sqlalchemy import insert
+
+    from campaigns.tables import OWNER_TABLE
+    from dialer.store.direct import due_work, take
+
+    lead_id = _lead(store, sales, "+79001110051", status="callback")
+    with session_scope(store) as session:
+        session.add(Callback(campaign_id=sales, lead_id=lead_id, due_at=utcnow() - timedelta(seconds=5)))
+    with store.begin() as conn:
+        conn.execute(insert(OWNER_TABLE).values(campaign_id=sales, node="node-b", since=utcnow(), fence=2))
+    work = due_work(store, [sales], utcnow())
+    assert take(store, work[0], "node-a", lambda: 1_800_000_000.0, fence=1) is None
+    with Session(store) as session:
+        assert session.exec(select(CallAttempt)).all() == []
+        assert session.get(Lead, lead_id).claimed_by is None  # type: ignore[union-attr]
+    taken = take(store, work[0], "node-b", lambda: 1_800_000_000.0, fence=2)
+    assert taken is not None and taken.lead.lead_id == lead_id

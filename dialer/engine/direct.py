@@ -68,7 +68,7 @@ class DirectCalls:
                 status = LeadStatus.DNC if verdict.verdict is Verdict.DNC else None
                 refuse(self._store, work, verdict.reason, status, verdict.next_at)
                 continue
-            placement = take(self._store, work, self._node, self._clock)
+            placement = take(self._store, work, self._node, self._clock, run.fence)
             if placement is not None:
                 log.info("%s for lead %s goes to %s", work.kind, work.lead.lead_id, interface)
                 placed.append(DirectPlacement(run, placement, interface))

@@ -25,7 +25,7 @@ from dialer.core.clock import aware, to_dt
 from dialer.policy.direct import CallbackDue
 from dialer.policy.gate import zones_of
 from dialer.store.claims import ClaimedLead
-from dialer.store.recorder import Placement
+from dialer.store.recorder import Fenced, Placement, check_fence
 
 CALLBACK, PREVIEW, MANUAL = "callback", "preview", "manual"
 DEFAULT_RELEASE_S = ConsoleSetting.model_fields["callback_release_s"].default
@@ -109,8 +109,13 @@ class _Lost(Exception):
     """Another node (or the console) got there first."""
 
 
-def take(store: Engine, work: DirectWork, node: str, clock: Callable[[], float]) -> Placement | None:
-    """Claim the lead, mark the work taken and commit the attempt row; None if another got it first."""
+def take(
+    store: Engine, work: DirectWork, node: str, clock: Callable[[], float], fence: int | None = None
+) -> Placement | None:
+    """Claim the lead, mark the work taken and commit the attempt row; None if another got it first.
+
+    With a ``fence`` (ownership through the store's locks), nothing is written unless the
+    campaign's owner row still names this node and that fence, as for the pacers' calls."""
     attempt_id, started = uuid.uuid4().hex, clock()
     lead = LEAD_TABLE.c
     holders: list[ColumnElement[bool]] = [lead.claimed_by.is_(None)]
@@ -118,6 +123,8 @@ def take(store: Engine, work: DirectWork, node: str, clock: Callable[[], float])
         holders.append(lead.claimed_by == reservation(work.operator))
     try:
         with store.begin() as conn:
+            if fence is not None:
+                check_fence(conn, work.lead.campaign_id, node, fence)
             won = conn.execute(
                 update(LEAD_TABLE)
                 .where(lead.id == work.lead.lead_id, or_(*holders), lead.status != LeadStatus.DNC.value)
@@ -137,7 +144,7 @@ def take(store: Engine, work: DirectWork, node: str, clock: Callable[[], float])
                     started_at=to_dt(started),
                 )
             )
-    except _Lost:
+    except (_Lost, Fenced):
         return None
     return Placement(work.lead, attempt_id, started)
 

@@ -67,7 +67,7 @@ class Fenced(Exception):
     """The campaign's fence moved on: another node took the campaign, this one may not dial it."""
 
 
-def _check_fence(conn: Connection, campaign_id: int, node: str, fence: int) -> None:
+def check_fence(conn: Connection, campaign_id: int, node: str, fence: int) -> None:
     """Hold the campaign's owner row (FOR SHARE: a takeover's bump waits for this cycle) and check it."""
     o = OWNER_TABLE.c
     found = conn.execute(
@@ -107,7 +107,7 @@ def begin_attempts(
     ]
     with store.begin() as conn:
         if fence is not None:  # ownership through the store's locks: dial only under this node's fence
-            _check_fence(conn, leads[0].campaign_id, node, fence)
+            check_fence(conn, leads[0].campaign_id, node, fence)
         conn.execute(insert(ATTEMPT_TABLE), rows)
         conn.execute(
             update(LEAD_TABLE)
