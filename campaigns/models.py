@@ -98,6 +98,12 @@ class LeadList(SQLModel, table=True):
     rows_read: int = 0
     rows_imported: int = 0
     imported_at: datetime = Field(default_factory=utcnow)
+    # True while its leads are being written in batches: none of them may be dialed until the
+    # importer clears it in one short final step (lists.staging). Owner and last sign of life
+    # let a later import clean up after one that crashed.
+    importing: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    import_owner: str | None = Field(default=None, max_length=100)
+    import_seen_at: datetime | None = None
 
 
 class Lead(SQLModel, table=True):
@@ -133,6 +139,7 @@ class Lead(SQLModel, table=True):
     consent: bool | None = None
     claimed_by: str | None = Field(default=None, max_length=64)  # dialer node holding the lead
     claimed_at: datetime | None = None
+    import_row: int | None = None  # its 1-based data row in the list's file, for duplicate reasons
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -3,28 +3,30 @@
 Each data row ends up in exactly one bucket: imported, duplicate (within the
 file or already in the campaign), do-not-call, or invalid. Rows that are not
 imported go to a rejects CSV with their 1-based data row number and the reason.
-The whole import runs in one transaction, so a failure leaves the store as it was.
+Leads are stored a few thousand per transaction, so the dial engine's writes never wait long,
+and the list becomes dialable in one short final step (``lists.staging``); a failure deletes
+what was stored, so nothing is ever half-imported.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from campaigns.models import utcnow
 from campaigns.region import check_region
 from campaigns.service import find_campaign
-from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from campaigns.window import CallingWindow, window_problem
 from dialer.core.errors import FieldRejected, InvalidInput
+from lists import staging
 from lists.dnc import dnc_phones
 from lists.inserter import LeadInserter, widen_sqlite_cache
 from lists.lead_zones import LeadZones, ListHours, ZoneSource, list_hours, next_week_start
@@ -44,6 +46,9 @@ _AUTO_HEADERS = {
 _YES = frozenset({"1", "yes", "y", "true", "on", "+", "да", "д"})
 _NO = frozenset({"0", "no", "n", "false", "off", "-", "нет", "н"})
 _CHUNK_ROWS = 50_000
+COMMIT_ROWS = 2_000  # leads per write transaction: the engine's writes wait at most one of these
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total) in the table's own unit
 
@@ -122,31 +127,88 @@ def import_leads(store: Engine, request: ImportRequest, progress: Progress | Non
     window = CallingWindow.parse(campaign.calling_window)
     rows = _RowJudge(PhoneNormalizer(region), window, columns, table.columns)
     rejects = _RejectsWriter(request.rejects_path, table.columns, rules)
+    staging.clean_abandoned(store)  # a crashed import's leads go before they can look like duplicates
+    list_id: int | None = None
     try:
-        with store.begin() as conn:
-            list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
-            rows.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id))
-            rows.zones = LeadZones(NumberingPlan(conn))
+        with store.connect() as read:
+            rows.start(dnc_phones(read, campaign.id))
+            rows.zones = LeadZones(NumberingPlan(read))
+            list_id = staging.open_batch(store, campaign.id, request.path.name, columns.data)
             summary = ImportSummary(list_id=list_id)
-            widen_sqlite_cache(conn)
-            inserter = LeadInserter(conn, campaign.id, list_id)
+            writer = _BatchWriter(store, campaign.id, list_id, rows, rejects)
             for chunk, done in table.chunks(_CHUNK_ROWS):
-                inserter.insert(rows.judge(chunk, summary, rejects))
+                writer.write(rows.judge(chunk, summary, rejects), summary)
+                read.commit()  # no read transaction held between chunks
                 if progress is not None:
                     progress(done, table.total)
-            _check_outcome(summary, rows, request.path)
-            summary.hours = list_hours(rows.zone_counts, window, next_week_start(utcnow()))
-            conn.execute(
-                update(LIST_TABLE)
-                .where(LIST_TABLE.c.id == list_id)
-                .values(rows_read=summary.read, rows_imported=summary.imported)
-            )
+        _check_outcome(summary, rows, request.path)
+        summary.hours = list_hours(rows.zone_counts, window, next_week_start(utcnow()))
+        staging.release(store, list_id, {"rows_read": summary.read, "rows_imported": summary.imported})
         if summary.rejected:
             summary.rejects_path = rejects.commit()
     except BaseException:
         rejects.discard()
+        if list_id is not None:
+            _discard_quietly(store, list_id)
         raise
     return summary
+
+
+def _discard_quietly(store: Engine, list_id: int) -> None:
+    """Undo a failed import; if even that fails, the next import's clean-up does it."""
+    try:
+        staging.discard(store, list_id)
+    except Exception:
+        log.exception("could not remove the leads of the failed import (list %d) yet", list_id)
+
+
+class _BatchWriter:
+    """Stores judged rows a few thousand per transaction, deduplicated against the store."""
+
+    def __init__(
+        self, store: Engine, campaign_id: int, list_id: int, rows: _RowJudge, rejects: _RejectsWriter
+    ) -> None:
+        self._store = store
+        self._campaign_id = campaign_id
+        self._list_id = list_id
+        self._rows = rows
+        self._rejects = rejects
+        self._inserter = LeadInserter(store.dialect, campaign_id, list_id)
+
+    def write(self, candidates: list[_Candidate], summary: ImportSummary) -> None:
+        for start in range(0, len(candidates), COMMIT_ROWS):
+            batch = candidates[start : start + COMMIT_ROWS]
+            with self._store.begin() as conn:
+                widen_sqlite_cache(conn)
+                known = staging.known_phones(conn, self._campaign_id, (c.lead["phone"] for c in batch))
+                kept = self._drop_duplicates(batch, known, summary)
+                self._inserter.insert(conn, [c.lead for c in kept])
+                staging.alive(conn, self._list_id)
+            for candidate in kept:
+                self._rows.count(candidate, summary)
+
+    def _drop_duplicates(
+        self,
+        batch: list[_Candidate],
+        known: dict[str, tuple[int | None, int | None]],
+        summary: ImportSummary,
+    ) -> list[_Candidate]:
+        kept: list[_Candidate] = []
+        here: dict[str, int] = {}  # phone -> row, within this batch
+        for candidate in batch:
+            phone = candidate.lead["phone"]
+            first = here.get(phone)
+            if first is None and phone in known:
+                list_id, row = known[phone]
+                first = row if list_id == self._list_id and row else 0
+            if first is not None:
+                summary.duplicates += 1
+                reason = f"duplicate of row {first}" if first else "already in the campaign"
+                self._rejects.write(candidate.row, reason, candidate.values)
+                continue
+            here[phone] = candidate.row
+            kept.append(candidate)
+        return kept
 
 
 def _rejects_rules(store: Engine, request: ImportRequest) -> OutputRules:
@@ -187,8 +249,19 @@ def _auto_column(headers: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
+@dataclass(slots=True)
+class _Candidate:
+    """A valid row not on the do-not-call list, waiting for the store's dedupe."""
+
+    row: int  # 1-based data row
+    values: list[str]  # the row as read, for the rejects file
+    lead: dict[str, Any]
+    source: ZoneSource
+    service: str | None
+
+
 class _RowJudge:
-    """Decides each row's bucket and builds the lead rows to insert."""
+    """Decides each row's bucket (invalid, do-not-call, candidate) and builds the lead rows."""
 
     def __init__(
         self, normalizer: PhoneNormalizer, window: CallingWindow, cols: _Columns, headers: list[str]
@@ -198,17 +271,15 @@ class _RowJudge:
         self._cols = cols
         self._headers = headers
         self._blocked: set[str] = set()
-        self._seen: dict[str, int] = {}  # E.164 -> first data row, 0 for leads already in the campaign
         self._zone_problems: dict[str, str | None] = {}
         self.zones = LeadZones(None)
         self.zone_counts: Counter[str] = Counter()  # imported leads by zones text
         self.first_invalid: list[str] = []
 
-    def start(self, blocked: set[str], existing: set[str]) -> None:
+    def start(self, blocked: set[str]) -> None:
         self._blocked = blocked
-        self._seen = dict.fromkeys(existing, 0)
 
-    def judge(self, chunk: Any, summary: ImportSummary, rejects: _RejectsWriter) -> list[dict[str, Any]]:
+    def judge(self, chunk: Any, summary: ImportSummary, rejects: _RejectsWriter) -> list[_Candidate]:
         values = [chunk[h].tolist() for h in self._headers]
         phone_at = self._headers.index(self._cols.phone)
         data_at = [i for i, h in enumerate(self._headers) if h != self._cols.phone]
@@ -218,7 +289,7 @@ class _RowJudge:
             for c in (self._cols.timezone, self._cols.city, self._cols.region)
         ]
         consent_at = self._headers.index(self._cols.consent) if self._cols.consent else None
-        leads: list[dict[str, Any]] = []
+        found: list[_Candidate] = []
         base = summary.read
         for i, raw in enumerate(values[phone_at]):
             row = base + i + 1
@@ -235,25 +306,23 @@ class _RowJudge:
                 summary.dnc += 1
                 rejects.write(row, "on the do-not-call list", [col[i] for col in values])
                 continue
-            first = self._seen.get(e164)
-            if first is not None:
-                summary.duplicates += 1
-                reason = f"duplicate of row {first}" if first else "already in the campaign"
-                rejects.write(row, reason, [col[i] for col in values])
-                continue
-            self._seen[e164] = row
-            summary.zone_sources[source] += 1
-            if phone.service:
-                summary.service_numbers[phone.service] += 1
-            self.zone_counts[zones] += 1
-            problem = self._problem(zones)
-            if problem is not None:
-                summary.window_problems[problem] += 1
             data = {self._headers[j]: values[j][i] for j in data_at}
-            leads.append({"phone": e164, "time_zones": zones, "data": data, "consent": consent})
+            lead = {"phone": e164, "time_zones": zones, "data": data, "consent": consent, "import_row": row}
+            found.append(_Candidate(row, [col[i] for col in values], lead, source, phone.service))
         summary.read += len(values[phone_at])
-        summary.imported += len(leads)
-        return leads
+        return found
+
+    def count(self, candidate: _Candidate, summary: ImportSummary) -> None:
+        """Account for a lead the store took."""
+        summary.imported += 1
+        summary.zone_sources[candidate.source] += 1
+        if candidate.service:
+            summary.service_numbers[candidate.service] += 1
+        zones = candidate.lead["time_zones"]
+        self.zone_counts[zones] += 1
+        problem = self._problem(zones)
+        if problem is not None:
+            summary.window_problems[problem] += 1
 
     def _reject(
         self, rejects: _RejectsWriter, row: int, reason: str, values: list[list[str]], i: int
@@ -305,23 +374,6 @@ class _RejectsWriter:
     def discard(self) -> None:
         self._output.discard()
         self._writer = None
-
-
-def _create_list(conn: Connection, campaign_id: int, name: str, columns: list[str]) -> int:
-    result = conn.execute(
-        insert(LIST_TABLE).values(
-            campaign_id=campaign_id, name=name[:255], columns=columns, imported_at=utcnow()
-        )
-    )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-def _campaign_phones(conn: Connection, campaign_id: int) -> set[str]:
-    return set(
-        conn.execute(select(LEAD_TABLE.c.phone).where(LEAD_TABLE.c.campaign_id == campaign_id)).scalars()
-    )
 
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:

@@ -1,4 +1,4 @@
-"""What the service schedules, read from the store: one job per drop folder."""
+"""What the service schedules, read from the store: one job per drop folder (more kinds below)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,8 @@ def drop_folder_jobs(store: Engine, settle_s: float = 1.0) -> list[ScheduledJob]
         )
 
     return [job(s) for s in list_sources(store)]
+
+
+def scheduled_jobs(store: Engine, settle_s: float = 1.0) -> list[ScheduledJob]:
+    """Every job the service runs, read from the store."""
+    return drop_folder_jobs(store, settle_s)

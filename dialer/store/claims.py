@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from campaigns.models import DncEntry, Lead
 from campaigns.retry import LeadStatus
 from campaigns.store import session_scope
-from campaigns.tables import LEAD_TABLE
+from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from dialer.policy.gate import zones_of
 
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
@@ -44,8 +44,11 @@ class ClaimedLead:
 
 
 def _due(campaign_ids: Sequence[int], now: datetime) -> Any:
+    importing = core_select(LIST_TABLE.c.id).where(LIST_TABLE.c.importing)
     return (
         col(Lead.campaign_id).in_(list(campaign_ids)),
+        # A list still being imported is dialed only once whole (lists.staging).
+        or_(col(Lead.list_id).is_(None), col(Lead.list_id).not_in(importing)),
         col(Lead.status).in_(DIALABLE),
         col(Lead.claimed_by).is_(None),
         or_(col(Lead.next_call_at).is_(None), col(Lead.next_call_at) <= now),
