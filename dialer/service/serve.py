@@ -35,6 +35,7 @@ from dialer.service.jobs import scheduled_jobs
 from dialer.service.link import WatchedLink
 from dialer.service.metrics import NodeState, build_registry
 from dialer.service.scheduler import JobScheduler
+from lists import staging
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,9 @@ class Service:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
         try:
+            dead = await asyncio.to_thread(staging.clean_abandoned, self._store)
+            if dead:
+                log.info("removed the leads of %d imports that died midway (lists %s)", len(dead), dead)
             for endpoint in self._endpoints:
                 await self._start(endpoint)
             self.scheduler.start()
