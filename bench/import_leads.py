@@ -6,7 +6,7 @@ Generates the file (mixed number formats, duplicates, invalid rows, extra
 columns), then in separate processes (so each peak memory is its own):
 
 1. ``lists.importer.import_leads`` into a fresh SQLite store (normalisation,
-   time zones, deduplication, do-not-call, rejects file, one transaction);
+   time zones, deduplication by the store, do-not-call, rejects file, batched commits);
 2. the baseline: ``pandas.read_csv`` + ``DataFrame.to_sql`` of the same file.
 
 Prints rows/s, peak memory (max RSS) of each and the time ratio. Several ``--rows`` sizes are

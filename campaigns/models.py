@@ -335,6 +335,22 @@ class ListSource(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class ScheduledTask(SQLModel, table=True):
+    """A folder job of ``dialer serve``: a do-not-call refresh from it, or exports written to it."""
+
+    __tablename__ = "scheduled_task"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # dnc | export
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)  # dnc: None = global
+    folder: str = Field(max_length=1000)
+    pattern: str = Field(default="*.csv", max_length=100)  # dnc: the files to take
+    outputs: str = Field(default="", max_length=200)  # export: comma-separated (dialer.service.tasks)
+    lang: str = Field(default="ru", max_length=8)  # export: the report's labels
+    every_s: int = 3600
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class ImportedFile(SQLModel, table=True):
     """A file a drop folder imported, by content: the same file dropped again adds nothing."""
 

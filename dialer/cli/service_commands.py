@@ -131,10 +131,11 @@ def serve_command(
 def register(
     app: typer.Typer, campaign_app: typer.Typer, lists_app: typer.Typer, report_app: typer.Typer
 ) -> None:
-    """Put the service's commands in the tree: serve, lists source, campaign (un)schedule, report campaign."""
-    from dialer.cli import report_commands, schedule_commands
+    """Put the service's commands in the tree: serve, jobs, lists source, campaign (un)schedule, report."""
+    from dialer.cli import jobs_commands, report_commands, schedule_commands
 
     app.command("serve")(serve_command)
+    app.add_typer(jobs_commands.jobs_app, name="jobs")
     lists_app.add_typer(source_app, name="source")
     campaign_app.command("schedule")(schedule_commands.schedule_command)
     campaign_app.command("unschedule")(schedule_commands.unschedule_command)
