@@ -105,6 +105,7 @@ async def phase(
         while sum(service.engine.outcomes.values()) < len(phones) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         calls_end = datetime.now(UTC)
+        deadline = time.monotonic() + 900  # the import may outlast the calls on a loaded machine
         if big is not None:
             while not (folder / "done" / big.name).exists() and not (folder / "failed").exists():
                 if time.monotonic() > deadline:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -174,10 +175,12 @@ class _BatchWriter:
         self._rows = rows
         self._rejects = rejects
         self._inserter = LeadInserter(store.dialect, campaign_id, list_id)
+        self._one_writer = store.dialect.name == "sqlite"
 
     def write(self, candidates: list[_Candidate], summary: ImportSummary) -> None:
         for start in range(0, len(candidates), COMMIT_ROWS):
             batch = candidates[start : start + COMMIT_ROWS]
+            began = time.monotonic()
             with self._store.begin() as conn:
                 widen_sqlite_cache(conn)
                 known = staging.known_phones(conn, self._campaign_id, (c.lead["phone"] for c in batch))
@@ -186,6 +189,10 @@ class _BatchWriter:
                 staging.alive(conn, self._list_id)
             for candidate in kept:
                 self._rows.count(candidate, summary)
+            if self._one_writer:
+                # SQLite has one writer, and a writer waiting for it sleeps in its busy handler:
+                # leave the lock free as long as this batch held it, so the engine gets its turn.
+                time.sleep(time.monotonic() - began)
 
     def _drop_duplicates(
         self,
