@@ -1,7 +1,8 @@
 """One poll of a drop folder: import each settled file, then move it out of the way.
 
 - A file goes through the same importer as ``dialer lists import`` (dedupe, do-not-call,
-  rejects), in one transaction: it is imported whole or not at all.
+  rejects), in small committed batches whose leads become dialable only once the whole file
+  is in (``lists.staging``): it is imported whole or not at all.
 - Imported: moved to ``done/``, its rejects file (if any rows were rejected) beside it.
 - Refused by the importer (no phone column, no valid row, unreadable...): moved to ``failed/``
   with ``NAME.reason.txt`` saying why.
