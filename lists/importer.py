@@ -47,7 +47,7 @@ _AUTO_HEADERS = {
 _YES = frozenset({"1", "yes", "y", "true", "on", "+", "да", "д"})
 _NO = frozenset({"0", "no", "n", "false", "off", "-", "нет", "н"})
 _CHUNK_ROWS = 50_000
-COMMIT_ROWS = 2_000  # leads per write transaction: the engine's writes wait at most one of these
+COMMIT_ROWS = 500  # leads per write transaction: the engine's writes wait at most one of these
 
 log = logging.getLogger(__name__)
 
