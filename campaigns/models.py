@@ -107,6 +107,12 @@ class LeadList(SQLModel, table=True):
     rows_read: int = 0
     rows_imported: int = 0
     imported_at: datetime = Field(default_factory=utcnow)
+    # True while its leads are being written in batches: none of them may be dialed until the
+    # importer clears it in one short final step (lists.staging). Owner and last sign of life
+    # let a later import clean up after one that crashed.
+    importing: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    import_owner: str | None = Field(default=None, max_length=100)
+    import_seen_at: datetime | None = None
 
 
 class Lead(SQLModel, table=True):
@@ -142,6 +148,7 @@ class Lead(SQLModel, table=True):
     consent: bool | None = None
     claimed_by: str | None = Field(default=None, max_length=64)  # dialer node holding the lead
     claimed_at: datetime | None = None
+    import_row: int | None = None  # its 1-based data row in the list's file, for duplicate reasons
     created_at: datetime = Field(default_factory=utcnow)
     # Every number of a lead with several (campaigns.lead_numbers), None for one number;
     # phone_turn: the position of the number its next attempt dials.
@@ -343,6 +350,22 @@ class ListSource(SQLModel, table=True):
     folder: str = Field(max_length=1000)
     pattern: str = Field(default="*.csv", max_length=100)
     every_s: int = 300
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScheduledTask(SQLModel, table=True):
+    """A folder job of ``dialer serve``: a do-not-call refresh from it, or exports written to it."""
+
+    __tablename__ = "scheduled_task"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # dnc | export
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)  # dnc: None = global
+    folder: str = Field(max_length=1000)
+    pattern: str = Field(default="*.csv", max_length=100)  # dnc: the files to take
+    outputs: str = Field(default="", max_length=200)  # export: comma-separated (dialer.service.tasks)
+    lang: str = Field(default="ru", max_length=8)  # export: the report's labels
+    every_s: int = 3600
     created_at: datetime = Field(default_factory=utcnow)
 
 

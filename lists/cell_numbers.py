@@ -12,28 +12,38 @@ alternates (``campaigns.lead_numbers``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from campaigns.lead_numbers import lead_numbers
+from campaigns.tables import LEAD_TABLE
 from dialer.core.errors import FieldRejected
 from lists.lead_zones import LeadZones, ZoneSource
 from lists.phones import Phone, PhoneNormalizer, split_numbers
 
 CellNumber = tuple[Phone, str, ZoneSource]  # the number, its zones and where they came from
 DNC_REASON = "on the do-not-call list"
-# Why a number was left out of a lead that kept another number of its cell.
-_LEFT_OUT = {"dnc": DNC_REASON, "duplicates": "another lead's number"}
 
 
 class CellNumbers:
-    """Reads cells into numbers, remembering which numbers earlier rows and leads already have."""
+    """Reads cells into numbers and decides which of them are new to the campaign.
+
+    A lead's first number is found in the store (its unique index, a batch at a time); the
+    alternates of the campaign's leads are not indexed, so they are kept here: a few per lead
+    that has several, not one entry per lead, so memory stays flat in the list's size.
+    """
 
     def __init__(self, normalizer: PhoneNormalizer) -> None:
         self._normalizer = normalizer
         self.zones = LeadZones(None)
         self._blocked: set[str] = set()
-        self._seen: dict[str, int] = {}  # E.164 -> first data row, 0 for leads already in the campaign
+        self._alternates: dict[str, int] = {}  # E.164 -> data row, 0 for leads already in the campaign
 
-    def start(self, blocked: set[str], existing: set[str], zones: LeadZones) -> None:
+    def start(self, blocked: set[str], alternates: set[str], zones: LeadZones) -> None:
         self._blocked = blocked
-        self._seen = dict.fromkeys(existing, 0)
+        self._alternates = dict.fromkeys(alternates, 0)
         self.zones = zones
 
     def read(self, raw: str, zone: str, city: str, region: str, left_out: list[str]) -> list[CellNumber]:
@@ -57,28 +67,57 @@ class CellNumbers:
         left_out.extend(reason.partition(": ")[2] for reason in reasons)
         return found
 
-    def keep(
-        self, numbers: list[CellNumber], row: int, left_out: list[str]
-    ) -> tuple[list[CellNumber], str, str]:
-        """The numbers neither on a do-not-call list nor another lead's, and, if none is, the row's
-        bucket (``dnc`` or ``duplicates``) and reason."""
+    def not_blocked(self, numbers: list[CellNumber], left_out: list[str]) -> list[CellNumber]:
+        """The numbers on no do-not-call list; each one left out is counted in ``left_out``."""
+        kept = [number for number in numbers if number[0].e164 not in self._blocked]
+        left_out.extend([DNC_REASON] * (len(numbers) - len(kept)))
+        return kept
+
+    def new_numbers(
+        self,
+        numbers: list[CellNumber],
+        row: int,
+        known: Mapping[str, tuple[int | None, int | None]],
+        here: dict[str, int],
+        list_id: int,
+    ) -> tuple[list[CellNumber], str]:
+        """The numbers no lead has yet, and if none is left, why (the first one's duplicate).
+
+        ``known``: the campaign's leads with one of these as their first number (number -> its
+        list and row, ``lists.staging.known_phones``); one of ``list_id``, the list being imported,
+        is a duplicate of that row. ``here``: numbers taken by earlier rows of the batch being
+        written, updated with the numbers kept.
+        """
         kept: list[CellNumber] = []
-        refused: list[tuple[str, str]] = []  # (bucket, reason) of each number left out
+        reason = ""
         for number in numbers:
             e164 = number[0].e164
-            first = self._seen.get(e164)
-            if e164 in self._blocked:
-                refused.append(("dnc", DNC_REASON))
-            elif first is not None:
-                refused.append(
-                    ("duplicates", f"duplicate of row {first}" if first else "already in the campaign")
-                )
-            else:
+            first = here.get(e164)
+            if first is None and e164 in known:
+                stored_list, stored_row = known[e164]
+                first = stored_row if stored_list == list_id and stored_row else 0
+            if first is None:
+                first = self._alternates.get(e164)
+            if first is None:
                 kept.append(number)
-        if not kept:  # a number on a do-not-call list decides the row's bucket
-            bucket, reason = min(refused, key=lambda item: item[0] != "dnc")
-            return [], bucket, reason
-        left_out.extend(_LEFT_OUT[bucket] for bucket, _ in refused)
-        for phone, _, _ in kept:
-            self._seen[phone.e164] = row
-        return kept, "", ""
+            elif not reason:
+                reason = f"duplicate of row {first}" if first else "already in the campaign"
+        for position, (phone, _, _) in enumerate(kept):
+            here[phone.e164] = row
+            if position:
+                self._alternates[phone.e164] = row
+        return kept, reason
+
+
+def campaign_alternates(conn: Connection, campaign_id: int) -> set[str]:
+    """The alternate numbers of the campaign's leads (their first numbers are in the store's index)."""
+    lead = LEAD_TABLE.c
+    found: set[str] = set()
+    several = conn.execute(
+        select(lead.phone, lead.time_zones, lead.numbers).where(
+            lead.campaign_id == campaign_id, lead.numbers.is_not(None)
+        )
+    )
+    for phone, zones, numbers in several:
+        found.update(n.phone for n in lead_numbers(phone, zones, numbers) if n.phone != phone)
+    return found

@@ -1,7 +1,8 @@
 """One poll of a drop folder: import each settled file, then move it out of the way.
 
 - A file goes through the same importer as ``dialer lists import`` (dedupe, do-not-call,
-  rejects), in one transaction: it is imported whole or not at all.
+  rejects), in small committed batches whose leads become dialable only once the whole file
+  is in (``lists.staging``): it is imported whole or not at all.
 - Imported: moved to ``done/``, its rejects file (if any rows were rejected) beside it.
 - Refused by the importer (no phone column, no valid row, unreadable...): moved to ``failed/``
   with ``NAME.reason.txt`` saying why.
@@ -55,23 +56,33 @@ def poll(store: Engine, source: SourceView, settle_s: float = 1.0) -> PollReport
     """Import what is ready in the folder; ``InvalidInput`` if the folder itself is unusable."""
     folder = check_folder(source.folder)
     report = PollReport()
+    ready, report.waiting = settled_files(folder, source.pattern, settle_s)
+    for path in ready:
+        _take(store, source, path, report)
+    return report
+
+
+def settled_files(folder: Path, pattern: str, settle_s: float) -> tuple[list[Path], list[str]]:
+    """The files matching ``pattern`` that nobody is writing any more, and the names still changing."""
     candidates = sorted(
         p
-        for p in folder.glob(source.pattern)
+        for p in folder.glob(pattern)
         if p.is_file() and not p.name.startswith(".") and not p.name.endswith(_SUFFIXES_SKIPPED)
     )
     sizes = {p: _signature(p) for p in candidates}
     if candidates:
         time.sleep(settle_s)
+    ready: list[Path] = []
+    waiting: list[str] = []
     for path in candidates:
         now_sig = _signature(path)
         if now_sig is None:
             continue  # gone meanwhile
         if now_sig != sizes[path] or time.time() - now_sig[1] < settle_s:
-            report.waiting.append(path.name)
-            continue
-        _take(store, source, path, report)
-    return report
+            waiting.append(path.name)
+        else:
+            ready.append(path)
+    return ready, waiting
 
 
 def _signature(path: Path) -> tuple[int, float] | None:
@@ -116,11 +127,22 @@ def _take(store: Engine, source: SourceView, path: Path, report: PollReport) -> 
 
 
 def _fail(path: Path, reason: str, report: PollReport) -> None:
+    move_failed(path, reason)
+    report.failed[path.name] = reason
+
+
+def move_done(path: Path) -> Path:
+    """Move a file taken in to ``done/`` beside it (under a free name)."""
+    return _move(path, _subfolder(path.parent, DONE))
+
+
+def move_failed(path: Path, reason: str) -> Path:
+    """Move a file that could not be taken in to ``failed/``, with ``NAME.reason.txt`` saying why."""
     failed = _subfolder(path.parent, FAILED)
     target = _move(path, failed)
     target.with_name(target.name + ".reason.txt").write_text(reason.strip() + "\n", encoding="utf-8")
-    report.failed[path.name] = reason
-    log.warning("could not import %s: %s (moved to %s)", path.name, reason, failed)
+    log.warning("could not take in %s: %s (moved to %s)", path.name, reason, failed)
+    return target
 
 
 def _sha256(path: Path) -> str:

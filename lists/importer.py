@@ -3,31 +3,33 @@
 Each data row ends up in exactly one bucket: imported, duplicate (within the
 file or already in the campaign), do-not-call, or invalid. Rows that are not
 imported go to a rejects CSV with their 1-based data row number and the reason.
-The whole import runs in one transaction, so a failure leaves the store as it was.
+Leads are stored a few thousand per transaction, so the dial engine's writes never wait long,
+and the list becomes dialable in one short final step (``lists.staging``); a failure deletes
+what was stored, so nothing is ever half-imported.
 """
 
 from __future__ import annotations
 
-import csv
+import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from campaigns.lead_numbers import LeadNumber, lead_numbers, stored_numbers
+from campaigns.lead_numbers import LeadNumber, stored_numbers
 from campaigns.models import utcnow
 from campaigns.region import check_region
 from campaigns.service import find_campaign
-from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from campaigns.window import CallingWindow, window_problem
 from dialer.core.errors import FieldRejected, InvalidInput
 from dialer.core.i18n import _
-from lists.cell_numbers import CellNumber, CellNumbers
+from lists import staging
+from lists.cell_numbers import DNC_REASON, CellNumber, CellNumbers, campaign_alternates
 from lists.dnc import dnc_phones
 from lists.inserter import LeadInserter, widen_sqlite_cache
 from lists.lead_zones import LeadZones, ListHours, ZoneSource, list_hours, next_week_start
@@ -35,7 +37,8 @@ from lists.limits import shown, some
 from lists.numbering import NumberingPlan
 from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
-from lists.safe_write import OutputRules, SafeOutput, check_output, store_files
+from lists.rejects import RejectsWriter
+from lists.safe_write import OutputRules, check_output, store_files
 
 MAP_FIELDS = ("phone", "timezone", "city", "region", "consent")
 _AUTO_HEADERS = {
@@ -47,6 +50,9 @@ _AUTO_HEADERS = {
 _YES = frozenset({"1", "yes", "y", "true", "on", "+", "да", "д"})
 _NO = frozenset({"0", "no", "n", "false", "off", "-", "нет", "н"})
 _CHUNK_ROWS = 50_000
+COMMIT_ROWS = 500  # leads per write transaction: the engine's writes wait at most one of these
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total) in the table's own unit
 
@@ -134,32 +140,107 @@ def import_leads(store: Engine, request: ImportRequest, progress: Progress | Non
     region = check_region(request.region or campaign.region)
     window = CallingWindow.parse(campaign.calling_window)
     rows = _RowJudge(PhoneNormalizer(region), window, columns, table.columns)
-    rejects = _RejectsWriter(request.rejects_path, table.columns, rules)
+    rejects = RejectsWriter(request.rejects_path, table.columns, rules)
+    staging.clean_abandoned(store)  # a crashed import's leads go before they can look like duplicates
+    list_id: int | None = None
     try:
-        with store.begin() as conn:
-            list_id = _create_list(conn, campaign.id, request.path.name, columns.data)
-            plan = LeadZones(NumberingPlan(conn))
-            rows.cells.start(dnc_phones(conn, campaign.id), _campaign_phones(conn, campaign.id), plan)
+        with store.connect() as read:
+            plan = LeadZones(NumberingPlan(read))
+            rows.cells.start(dnc_phones(read, campaign.id), campaign_alternates(read, campaign.id), plan)
+            list_id = staging.open_batch(store, campaign.id, request.path.name, columns.data)
             summary = ImportSummary(list_id=list_id)
-            widen_sqlite_cache(conn)
-            inserter = LeadInserter(conn, campaign.id, list_id)
+            writer = _BatchWriter(store, campaign.id, list_id, rows, rejects)
             for chunk, done in table.chunks(_CHUNK_ROWS):
-                inserter.insert(rows.judge(chunk, summary, rejects))
+                writer.write(rows.judge(chunk, summary, rejects), summary)
+                read.commit()  # no read transaction held between chunks
                 if progress is not None:
                     progress(done, table.total)
-            _check_outcome(summary, rows, request.path)
-            summary.hours = list_hours(rows.zone_counts, window, next_week_start(utcnow()))
-            conn.execute(
-                update(LIST_TABLE)
-                .where(LIST_TABLE.c.id == list_id)
-                .values(rows_read=summary.read, rows_imported=summary.imported)
-            )
+        _check_outcome(summary, rows, request.path)
+        summary.hours = list_hours(rows.zone_counts, window, next_week_start(utcnow()))
+        staging.release(store, list_id, {"rows_read": summary.read, "rows_imported": summary.imported})
         if summary.rejected:
             summary.rejects_path = rejects.commit()
     except BaseException:
         rejects.discard()
+        if list_id is not None:
+            _discard_quietly(store, list_id)
         raise
     return summary
+
+
+def _discard_quietly(store: Engine, list_id: int) -> None:
+    """Undo a failed import; if even that fails, the next import's clean-up does it."""
+    try:
+        staging.discard(store, list_id)
+    except Exception:
+        log.exception("could not remove the leads of the failed import (list %d) yet", list_id)
+
+
+class _BatchWriter:
+    """Stores judged rows a few thousand per transaction, deduplicated against the store."""
+
+    def __init__(
+        self, store: Engine, campaign_id: int, list_id: int, rows: _RowJudge, rejects: RejectsWriter
+    ) -> None:
+        self._store = store
+        self._campaign_id = campaign_id
+        self._list_id = list_id
+        self._rows = rows
+        self._rejects = rejects
+        self._inserter = LeadInserter(store.dialect, campaign_id, list_id)
+        self._one_writer = store.dialect.name == "sqlite"
+
+    def write(self, candidates: list[_Candidate], summary: ImportSummary) -> None:
+        for start in range(0, len(candidates), COMMIT_ROWS):
+            batch = candidates[start : start + COMMIT_ROWS]
+            began = time.monotonic()
+            with self._store.begin() as conn:
+                widen_sqlite_cache(conn)
+                phones = (number[0].e164 for c in batch for number in c.numbers)
+                known = staging.known_phones(conn, self._campaign_id, phones)
+                kept = self._drop_duplicates(batch, known, summary)
+                self._inserter.insert(conn, [c.lead for c in kept])
+                staging.alive(conn, self._list_id)
+            for candidate in kept:
+                self._rows.count(candidate, summary)
+            if self._one_writer:
+                # SQLite has one writer, and a writer waiting for it sleeps in its busy handler:
+                # leave the lock free as long as this batch held it, so the engine gets its turn.
+                time.sleep(time.monotonic() - began)
+
+    def _drop_duplicates(
+        self,
+        batch: list[_Candidate],
+        known: dict[str, tuple[int | None, int | None]],
+        summary: ImportSummary,
+    ) -> list[_Candidate]:
+        """Each candidate's numbers that no lead has yet; a candidate left with none is a duplicate."""
+        kept: list[_Candidate] = []
+        here: dict[str, int] = {}  # number -> row, within this batch
+        for candidate in batch:
+            numbers, reason = self._rows.cells.new_numbers(
+                candidate.numbers, candidate.row, known, here, self._list_id
+            )
+            if not numbers:  # a number on a do-not-call list decides the row's bucket
+                listed = DNC_REASON in candidate.left_out
+                summary.dnc += listed
+                summary.duplicates += not listed
+                self._rejects.write(candidate.row, DNC_REASON if listed else reason, candidate.values)
+                continue
+            candidate.left_out.extend([_ANOTHER_LEADS] * (len(candidate.numbers) - len(numbers)))
+            candidate.numbers = numbers
+            first, zones, _source = numbers[0]
+            several = [LeadNumber(p.e164, z) for p, z, _ in numbers]
+            candidate.lead |= {
+                "phone": first.e164,
+                "time_zones": zones,
+                "numbers": stored_numbers(several) if len(numbers) > 1 else None,
+            }
+            kept.append(candidate)
+        return kept
+
+
+_ANOTHER_LEADS = "another lead's number"
 
 
 def _rejects_rules(store: Engine, request: ImportRequest) -> OutputRules:
@@ -202,8 +283,19 @@ def _auto_column(headers: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
+@dataclass(slots=True)
+class _Candidate:
+    """A valid row not on the do-not-call list, waiting for the store's dedupe."""
+
+    row: int  # 1-based data row
+    values: list[str]  # the row as read, for the rejects file
+    lead: dict[str, Any]  # without its numbers until the store's dedupe chose them
+    numbers: list[CellNumber]  # the cell's usable numbers not on a do-not-call list
+    left_out: list[str]  # why other numbers of the cell were left out
+
+
 class _RowJudge:
-    """Decides each row's bucket and builds the lead rows to insert."""
+    """Decides each row's bucket (invalid, do-not-call, candidate) and builds the lead rows."""
 
     def __init__(
         self, normalizer: PhoneNormalizer, window: CallingWindow, cols: _Columns, headers: list[str]
@@ -217,7 +309,7 @@ class _RowJudge:
         self.zone_counts: Counter[str] = Counter()  # imported leads by zones text
         self.first_invalid: list[str] = []
 
-    def judge(self, chunk: Any, summary: ImportSummary, rejects: _RejectsWriter) -> list[dict[str, Any]]:
+    def judge(self, chunk: Any, summary: ImportSummary, rejects: RejectsWriter) -> list[_Candidate]:
         values = [chunk[h].tolist() for h in self._headers]
         phone_at = self._headers.index(self._cols.phone)
         data_at = [i for i, h in enumerate(self._headers) if h != self._cols.phone]
@@ -227,7 +319,7 @@ class _RowJudge:
             for c in (self._cols.timezone, self._cols.city, self._cols.region)
         ]
         consent_at = self._headers.index(self._cols.consent) if self._cols.consent else None
-        leads: list[dict[str, Any]] = []
+        found: list[_Candidate] = []
         base = summary.read
         for i, raw in enumerate(values[phone_at]):
             row = base + i + 1
@@ -239,36 +331,29 @@ class _RowJudge:
                 summary.invalid += 1
                 self._reject(rejects, row, str(exc), values, i)
                 continue
-            kept, bucket, reason = self.cells.keep(numbers, row, left_out)
-            if not kept:
-                setattr(summary, bucket, getattr(summary, bucket) + 1)
-                rejects.write(row, reason, [col[i] for col in values])
+            callable_numbers = self.cells.not_blocked(numbers, left_out)
+            if not callable_numbers:
+                summary.dnc += 1
+                rejects.write(row, DNC_REASON, [col[i] for col in values])
                 continue
-            summary.count_numbers(kept, left_out)
-            phone, zones, source = kept[0]
-            summary.zone_sources[source] += 1
-            self.zone_counts[zones] += 1
-            problem = self._problem(zones)
-            if problem is not None:
-                summary.window_problems[problem] += 1
             data = {self._headers[j]: values[j][i] for j in data_at}
-            several = stored_numbers([LeadNumber(p.e164, z) for p, z, _ in kept]) if len(kept) > 1 else None
-            leads.append(
-                {
-                    "phone": phone.e164,
-                    "time_zones": zones,
-                    "data": data,
-                    "consent": consent,
-                    "numbers": several,
-                }
-            )
+            lead = {"data": data, "consent": consent, "import_row": row}
+            found.append(_Candidate(row, [col[i] for col in values], lead, callable_numbers, left_out))
         summary.read += len(values[phone_at])
-        summary.imported += len(leads)
-        return leads
+        return found
 
-    def _reject(
-        self, rejects: _RejectsWriter, row: int, reason: str, values: list[list[str]], i: int
-    ) -> None:
+    def count(self, candidate: _Candidate, summary: ImportSummary) -> None:
+        """Account for a lead the store took."""
+        summary.imported += 1
+        summary.count_numbers(candidate.numbers, candidate.left_out)
+        summary.zone_sources[candidate.numbers[0][2]] += 1
+        zones = candidate.lead["time_zones"]
+        self.zone_counts[zones] += 1
+        problem = self._problem(zones)
+        if problem is not None:
+            summary.window_problems[problem] += 1
+
+    def _reject(self, rejects: RejectsWriter, row: int, reason: str, values: list[list[str]], i: int) -> None:
         if len(self.first_invalid) < 3:
             self.first_invalid.append(f"row {row}: {reason}")
         rejects.write(row, reason, [col[i] for col in values])
@@ -292,55 +377,6 @@ def _consent(value: str) -> bool | None:
     if text in _NO:
         return False
     raise FieldRejected(f"consent {value[:40]!r}: expected yes or no")
-
-
-class _RejectsWriter:
-    """The rejects CSV, written beside its final path and moved there only if the import succeeds."""
-
-    def __init__(self, path: Path, headers: list[str], rules: OutputRules) -> None:
-        self.path = path
-        self._headers = headers
-        self._output = SafeOutput(path, rules)
-        self._writer: Any = None
-
-    def write(self, row: int, reason: str, values: list[str]) -> None:
-        if self._writer is None:
-            self._writer = csv.writer(self._output.open())
-            self._writer.writerow(["row", "reason", *self._headers])
-        self._writer.writerow([row, reason, *values])
-
-    def commit(self) -> Path:
-        self._output.commit()
-        return self.path
-
-    def discard(self) -> None:
-        self._output.discard()
-        self._writer = None
-
-
-def _create_list(conn: Connection, campaign_id: int, name: str, columns: list[str]) -> int:
-    result = conn.execute(
-        insert(LIST_TABLE).values(
-            campaign_id=campaign_id, name=name[:255], columns=columns, imported_at=utcnow()
-        )
-    )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-def _campaign_phones(conn: Connection, campaign_id: int) -> set[str]:
-    """Every number of the campaign's leads, their alternates included."""
-    lead = LEAD_TABLE.c
-    phones = set(conn.execute(select(lead.phone).where(lead.campaign_id == campaign_id)).scalars())
-    several = conn.execute(
-        select(lead.phone, lead.time_zones, lead.numbers).where(
-            lead.campaign_id == campaign_id, lead.numbers.is_not(None)
-        )
-    )
-    for phone, zones, numbers in several:
-        phones.update(n.phone for n in lead_numbers(phone, zones, numbers))
-    return phones
 
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,13 +32,21 @@ class SourceView:
     created_at: datetime
 
 
-def check_folder(folder: Path) -> Path:
-    """An existing folder the service can read, write and create ``done/`` and ``failed/`` in."""
+def check_folder(folder: Path, why: str = "files are moved out of it once imported") -> Path:
+    """An existing folder the service can read and write (``done/``, ``failed/``, exports) in.
+
+    Writing is tried for real (a hidden file made and removed), since permission bits do not stop
+    every user (root) and do not tell a read-only mount."""
     resolved = folder.expanduser().absolute()
     if not resolved.is_dir():
         raise InvalidInput(f"folder {folder} does not exist")
-    if not os.access(resolved, os.R_OK | os.W_OK | os.X_OK):
-        raise InvalidInput(f"folder {folder} cannot be written: files are moved out of it once imported")
+    if not os.access(resolved, os.R_OK | os.X_OK):
+        raise InvalidInput(f"folder {folder} cannot be read")
+    try:
+        with tempfile.NamedTemporaryFile(dir=resolved, prefix=".dialer-probe-"):
+            pass
+    except OSError as exc:
+        raise InvalidInput(f"folder {folder} cannot be written ({exc.strerror}): {why}") from None
     return resolved
 
 

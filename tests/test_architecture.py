@@ -65,6 +65,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "dialer.engine",
         "dialer.services",
         "dialer.service",
+        "dialer.reports",  # scheduled exports write the campaign report
         "campaigns",
         "lists",
     ),

@@ -37,10 +37,10 @@ def test_sigterm_stops_serve_like_run(asterisk_sandbox: Sandbox, store: Engine, 
     env = {**os.environ, "DIALER_DB": db_url, "DIALER_AMI_URL": asterisk_sandbox.ami_url}
     for name in names:
         subprocess.run([str(DIALER), "operators", "ready", name], env=env, check=True, capture_output=True)
-    port = free_port()
+    port, console = free_port(), free_port()
     serve = subprocess.Popen(
         [str(DIALER), "serve", "--campaign", "svc", "--node", "svc-node", "--shutdown-deadline", "20",
-         "--http", f"127.0.0.1:{port}"],
+         "--http", f"127.0.0.1:{port}", "--console", f"127.0.0.1:{console}"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -51,6 +51,8 @@ def test_sigterm_stops_serve_like_run(asterisk_sandbox: Sandbox, store: Engine, 
             time.sleep(0.2)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
             assert response.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{console}/login", timeout=10) as response:
+            assert response.status == 200, "the console is not served"
         signalled_at = datetime.now(UTC)
         serve.send_signal(signal.SIGTERM)
         out, err = serve.communicate(timeout=60)
@@ -66,20 +68,31 @@ def test_sigterm_stops_serve_like_run(asterisk_sandbox: Sandbox, store: Engine, 
     assert {r.outcome for r in rows} == {"connected"}
 
 
-def test_a_port_in_use_is_one_line(db_url: str) -> None:
+@pytest.mark.parametrize("option", ["--http", "--console"])
+def test_a_port_in_use_is_one_line(db_url: str, option: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         env = {**os.environ, "DIALER_DB": db_url, "DIALER_AMI_URL": "ami://u:s@127.0.0.1:1"}
         done = subprocess.run(
-            [str(DIALER), "serve", "--http", f"127.0.0.1:{port}"],
+            [
+                str(DIALER),
+                "serve",
+                "--http",
+                f"127.0.0.1:{free_port()}",
+                "--console",
+                f"127.0.0.1:{free_port()}",
+                option,
+                f"127.0.0.1:{port}",
+            ],
             env=env,
             capture_output=True,
             text=True,
             timeout=60,
         )
     assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -89,3 +102,12 @@ def test_a_bad_http_address_is_one_line(db_url: str) -> None:
         [str(DIALER), "serve", "--http", "9300"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "HOST:PORT" in done.stderr
+
+
+def test_the_metrics_and_the_console_may_not_share_a_port(db_url: str) -> None:
+    env = {**os.environ, "DIALER_DB": db_url, "DIALER_AMI_URL": "ami://u:s@127.0.0.1:1"}
+    done = subprocess.run(
+        [str(DIALER), "serve", "--http", "127.0.0.1:9301", "--console", "127.0.0.1:9301"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "different ports" in done.stderr

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dialer.cli.support import AMI_HELP, ami_settings, stderr, stdout, store
+from dialer.core.errors import InvalidInput
 from dialer.engine.loop import EngineSettings, RunReport
 from dialer.service.http import parse_bind
 from lists import sources
@@ -81,29 +82,44 @@ def serve_command(
         str, typer.Option(help="Where /metrics and /healthz listen, HOST:PORT (loopback by default).")
     ] = "127.0.0.1:9300",
     no_http: Annotated[bool, typer.Option("--no-http", help="No HTTP endpoint.")] = False,
+    console: Annotated[
+        str, typer.Option(help="Where the operator console listens, HOST:PORT (loopback by default).")
+    ] = "127.0.0.1:8080",
+    no_console: Annotated[bool, typer.Option("--no-console", help="No operator console.")] = False,
+    secure_cookies: Annotated[
+        bool, typer.Option("--secure-cookies", help="Console session cookie only over HTTPS (behind TLS).")
+    ] = False,
     sync: Annotated[float, typer.Option(help="Seconds between re-reads of the scheduled jobs.")] = 10.0,
 ) -> None:
-    """Run the service: dial campaigns on schedule, import drop folders, serve metrics and health."""
+    """Run the service: campaigns on schedule, scheduled jobs, metrics and health, the operator console."""
     from dialer.ami.client import AmiTelephony  # the one place the AMI adapter is chosen
-    from dialer.service.serve import ServeSettings, Service, extra_mounts, listen
+    from dialer.service.serve import ServeSettings, Service, listen
+    from dialer.web.app import create_app
 
     target = ami_settings(ami)
     bind = None if no_http else parse_bind(http)
+    console_bind = None if no_console else parse_bind(console, "--console")
+    if bind is not None and bind == console_bind:
+        raise InvalidInput(f"--http and --console both ask for {http}: give them different ports")
     engine_settings = EngineSettings(shutdown_deadline_s=shutdown_deadline)
     if node:
         engine_settings = replace(engine_settings, node_id=node)
-    settings = ServeSettings(engine=engine_settings, campaigns=campaign or (), http=bind, sync_s=sync)
+    settings = ServeSettings(
+        engine=engine_settings, campaigns=campaign or (), http=bind, sync_s=sync, console=console_bind
+    )
     engine_store = store(ctx)
+    app = create_app(engine_store, secure_cookies=secure_cookies) if console_bind else None
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    sock = listen(*bind) if bind else None  # a taken port fails before anything else starts
+    # A taken port fails before anything else starts.
+    socks = {name: listen(*where) for name, where in (("http", bind), ("console", console_bind)) if where}
 
     async def main() -> RunReport:
         telephony = await AmiTelephony.connect(target)
         log.info("connected to %s as node %s", target.masked_url, engine_settings.node_id)
         try:
-            return await Service(engine_store, telephony, settings, extra_mounts(), sock).run()
+            return await Service(engine_store, telephony, settings, app, socks).run()
         finally:
             await telephony.close()
 
@@ -115,10 +131,11 @@ def serve_command(
 def register(
     app: typer.Typer, campaign_app: typer.Typer, lists_app: typer.Typer, report_app: typer.Typer
 ) -> None:
-    """Put the service's commands in the tree: serve, lists source, campaign (un)schedule, report campaign."""
-    from dialer.cli import report_commands, schedule_commands
+    """Put the service's commands in the tree: serve, jobs, lists source, campaign (un)schedule, report."""
+    from dialer.cli import jobs_commands, report_commands, schedule_commands
 
     app.command("serve")(serve_command)
+    app.add_typer(jobs_commands.jobs_app, name="jobs")
     lists_app.add_typer(source_app, name="source")
     campaign_app.command("schedule")(schedule_commands.schedule_command)
     campaign_app.command("unschedule")(schedule_commands.unschedule_command)

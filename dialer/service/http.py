@@ -26,11 +26,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Health = Callable[[], dict[str, Any]]  # {"ok": bool, ...details}
 
 
-def parse_bind(text: str) -> tuple[str, int]:
+def parse_bind(text: str, option: str = "--http") -> tuple[str, int]:
     """``127.0.0.1:9300`` → (host, port)."""
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise InvalidInput(f"bad --http {text!r}: use HOST:PORT, e.g. 127.0.0.1:9300")
+        raise InvalidInput(f"bad {option} {text!r}: use HOST:PORT, e.g. 127.0.0.1:9300")
     return host.strip("[]"), int(port)
 
 

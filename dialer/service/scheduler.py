@@ -29,6 +29,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from dialer.core.errors import UserError
 from dialer.service import runs
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,10 @@ class JobScheduler:
             result = job.run()
         except Exception as exc:
             self.runs_failed += 1
-            log.exception("job %s at %s failed", job_id, fire_at.isoformat())
+            if isinstance(exc, UserError):  # a folder gone or read-only: one line, no traceback
+                log.error("job %s at %s failed: %s", job_id, fire_at.isoformat(), exc)
+            else:
+                log.exception("job %s at %s failed", job_id, fire_at.isoformat())
             runs.finish(self._store, job_id, fire_at, f"failed: {exc}")
             return
         self.runs_done += 1

@@ -1,5 +1,9 @@
-"""``dialer serve``: the dial engine for the campaigns on schedule, the job scheduler and the HTTP
-endpoint, in one event loop, stopped together.
+"""``dialer serve``: the dial engine for the campaigns on schedule, the job scheduler, the HTTP
+endpoint (metrics, health) and the operator console, in one event loop, stopped together.
+
+The console is the same application as ``dialer console``, on the same store, served by its own
+uvicorn server on its own address (127.0.0.1:8080 unless told otherwise), so its login cookie,
+event stream and lifespan are exactly those of ``dialer console``.
 
 SIGTERM (or SIGINT) stops the way ``dialer run`` does: no new calls, live calls finish up to the
 shutdown deadline, everything is recorded, then the scheduler and the HTTP endpoint stop.
@@ -9,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,13 +30,16 @@ from dialer.core.errors import InvalidInput
 from dialer.core.telephony import Telephony
 from dialer.engine.loop import DialEngine, EngineSettings, RunReport
 from dialer.service.gate import ScheduleGate
-from dialer.service.http import ASGIApp, build_app
-from dialer.service.jobs import drop_folder_jobs
+from dialer.service.http import build_app
+from dialer.service.jobs import scheduled_jobs
 from dialer.service.link import WatchedLink
 from dialer.service.metrics import NodeState, build_registry
 from dialer.service.scheduler import JobScheduler
+from lists import staging
 
 log = logging.getLogger(__name__)
+
+AnyASGI = Callable[..., Awaitable[None]]  # any ASGI app (Starlette types its scope its own way)
 
 
 @dataclass(frozen=True)
@@ -43,16 +49,8 @@ class ServeSettings:
     http: tuple[str, int] | None = ("127.0.0.1", 9300)  # None: no HTTP endpoint
     sync_s: float = 10.0  # how often the scheduled jobs are re-read from the store
     settle_s: float = 1.0  # a dropped file unchanged this long is complete
-
-
-def extra_mounts() -> dict[str, ASGIApp]:
-    """ASGI apps other packages offer the service: ``dialer.web.create_app()`` at ``/`` if installed."""
-    try:
-        web = importlib.import_module("dialer.web")
-    except ModuleNotFoundError:
-        return {}
-    factory = getattr(web, "create_app", None)
-    return {"/": factory()} if callable(factory) else {}
+    console: tuple[str, int] | None = ("127.0.0.1", 8080)  # None: no operator console
+    secure_cookies: bool = False  # the console's session cookie only over HTTPS (behind TLS)
 
 
 class _QuietServer(uvicorn.Server):
@@ -63,16 +61,26 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
+@dataclass
+class _Endpoint:
+    """One uvicorn server of the service: what it is, where it listens, its task once started."""
+
+    name: str
+    bind: tuple[str, int]
+    server: uvicorn.Server
+    sock: socket.socket | None
+    task: asyncio.Task[None] | None = None
+
+
 class Service:
     def __init__(
         self,
         store: Engine,
         telephony: Telephony,
         settings: ServeSettings,
-        mounts: Mapping[str, ASGIApp] | None = None,
-        sock: socket.socket | None = None,  # bound already (by ``listen``), so a taken port fails first
+        console: AnyASGI | None = None,  # the operator console; the command builds it
+        sockets: Mapping[str, socket.socket] | None = None,  # "http"/"console", bound by ``listen``
     ) -> None:
-        self._sock = sock
         node = settings.engine.node_id
         self.gate = ScheduleGate(store, node, settings.engine.campaign_reload_s)
         self.link = WatchedLink(telephony)
@@ -80,7 +88,7 @@ class Service:
             store, self.link, settings.engine, campaigns=settings.campaigns, gate=self.gate
         )
         self.scheduler = JobScheduler(
-            store, node, lambda: drop_folder_jobs(store, settings.settle_s), settings.sync_s
+            store, node, lambda: scheduled_jobs(store, settings.settle_s), settings.sync_s
         )
         self.state = NodeState(
             node,
@@ -91,16 +99,22 @@ class Service:
             next_runs=self.scheduler.next_runs,
             job_runs=lambda: {"done": self.scheduler.runs_done, "failed": self.scheduler.runs_failed},
         )
-        self._settings = settings
         self._store = store
-        self._server: uvicorn.Server | None = None
+        bound = dict(sockets or {})
+        self._endpoints: list[_Endpoint] = []
         if settings.http is not None:
-            app = build_app(build_registry(store, self.state), self.health, mounts)
-            host, port = settings.http
-            config = uvicorn.Config(
-                app, host=host, port=port, log_level="warning", lifespan="on", access_log=False
-            )
-            self._server = _QuietServer(config)
+            app = build_app(build_registry(store, self.state), self.health)
+            self._add("http", app, settings.http, bound.get("http"))
+        if settings.console is not None and console is not None:
+            self._add("console", console, settings.console, bound.get("console"))
+
+    def _add(self, name: str, app: AnyASGI, bind: tuple[str, int], sock: socket.socket | None) -> None:
+        host, port = bind
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="on", access_log=False,
+            proxy_headers=False, server_header=False,
+        )  # fmt: skip
+        self._endpoints.append(_Endpoint(name, bind, _QuietServer(config), sock))
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz`` (runs on a worker thread): the AMI link as the engine sees it, and the store."""
@@ -128,27 +142,36 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
-        http_task = None
-        if self._server is not None and self._settings.http is not None:
-            sock = self._sock or listen(*self._settings.http)
-            http_task = asyncio.create_task(self._server.serve(sockets=[sock]))
-            await self._wait_for_http(http_task)
-            log.info("metrics and health on http://%s:%d/metrics", *self._settings.http)
-        self.scheduler.start()
         try:
+            dead = await asyncio.to_thread(staging.clean_abandoned, self._store)
+            if dead:
+                log.info("removed the leads of %d imports that died midway (lists %s)", len(dead), dead)
+            for endpoint in self._endpoints:
+                await self._start(endpoint)
+            self.scheduler.start()
             return await self.engine.run()
         finally:
             self.scheduler.shutdown()
-            if self._server is not None and http_task is not None:
-                self._server.should_exit = True
-                await asyncio.gather(http_task, return_exceptions=True)
+            for endpoint in self._endpoints:
+                endpoint.server.should_exit = True
+            await asyncio.gather(*(e.task for e in self._endpoints if e.task), return_exceptions=True)
 
-    async def _wait_for_http(self, task: asyncio.Task[None] | None) -> None:
-        assert self._server is not None and task is not None
-        while not self._server.started:
-            if task.done():
-                raise InvalidInput(f"the HTTP endpoint stopped while starting: {task.exception()}")
+    async def _start(self, endpoint: _Endpoint) -> None:
+        sock = endpoint.sock or listen(*endpoint.bind)
+        endpoint.task = asyncio.create_task(endpoint.server.serve(sockets=[sock]))
+        while not endpoint.server.started:
+            if endpoint.task.done():
+                raise InvalidInput(
+                    f"the {endpoint.name} endpoint stopped while starting: {endpoint.task.exception()}"
+                )
             await asyncio.sleep(0.05)
+        host, port = endpoint.bind
+        what = (
+            "metrics and health on http://%s:%d/metrics"
+            if endpoint.name == "http"
+            else "operator console on http://%s:%d/"
+        )
+        log.info(what, host, port)
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from campaigns.models import DncEntry, Lead
 from campaigns.retry import LeadStatus
 from campaigns.store import session_scope
-from campaigns.tables import LEAD_TABLE
+from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from dialer.policy.gate import zones_of
 
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
@@ -49,9 +49,16 @@ class ClaimedLead:
     turn: int = 0  # the position of the number this attempt dials first
 
 
+def _whole_lists() -> ColumnElement[bool]:
+    """A list still being imported is dialed only once whole (``lists.staging``); its leads are fresh."""
+    importing = core_select(LIST_TABLE.c.id).where(LIST_TABLE.c.importing)
+    return or_(LEAD_TABLE.c.list_id.is_(None), LEAD_TABLE.c.list_id.not_in(importing))
+
+
 def _due(campaign_ids: Sequence[int], now: datetime) -> Any:
     return (
         col(Lead.campaign_id).in_(list(campaign_ids)),
+        _whole_lists(),
         col(Lead.status).in_(DIALABLE),
         col(Lead.claimed_by).is_(None),
         or_(col(Lead.next_call_at).is_(None), col(Lead.next_call_at) <= now),
@@ -87,7 +94,7 @@ def _candidates(conn: Connection, campaign_id: int, now: datetime, limit: int) -
     lead = LEAD_TABLE.c
     need: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
     again: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
-    fresh = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at.is_(None))
+    fresh = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at.is_(None), _whole_lists())
     due = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at <= now)
     ids = list(conn.scalars(fresh.order_by(lead.id).limit(need).with_for_update(skip_locked=True)))
     # Sorted by ``id + 0``, not ``id``: ordered by the column itself, a generic plan may walk
