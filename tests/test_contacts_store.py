@@ -10,6 +10,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Boolean, column, insert, table
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -151,9 +152,8 @@ def test_campaigns_made_before_the_upgrade_have_no_limits(empty_db_url: str) -> 
             command.upgrade(cfg, "0003")
         with engine.begin() as conn:
             # The columns revision 0003 knows: a campaign as an older release stored it.
-            row = Campaign(name="old").model_dump(
-                exclude={"id", "contact_limits", "state", "version", "callerid_name_column"}
-            )
+            known = {c["name"] for c in sa_inspect(conn).get_columns("campaign")} - {"id", "active"}
+            row = {k: v for k, v in Campaign(name="old").model_dump().items() if k in known}
             old_table = table(
                 "campaign",
                 *(column(name, CAMPAIGN_TABLE.c[name].type) for name in row),
