@@ -31,6 +31,7 @@ def test_lead_status_values_are_the_store_vocabulary() -> None:
         "exhausted",
         "dnc",
         "invalid",
+        "callback",  # waiting for a callback set by an operator (dialer.services.callbacks)
     }
 
 
