@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from _pacing_limit import ClairvoyantPacer
 
@@ -52,7 +52,7 @@ class DayJob:
         if self.method != "stationary":
             return base
         mean_rate = self.answer_rate * REAL_DAY.mean_answer_factor(self.hours)
-        return SimParams(**{**base.__dict__, "answer_rate": mean_rate, "day": DayPlan()})
+        return replace(base, answer_rate=mean_rate, day=DayPlan())
 
 
 def run_day_job(job: DayJob) -> tuple[DayJob, dict[str, float]]:

@@ -295,10 +295,6 @@ def lead_counts(store: Engine, campaign_id: int) -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
-def retry_policy_items(campaign: Campaign) -> list[tuple[str, int]]:
-    return [(str(k), int(v)) for k, v in campaign.retry_rules.items()]
-
-
 def _find(session: Session, name: str) -> Campaign | None:
     return session.exec(select(Campaign).where(Campaign.name == name.strip())).first()
 
