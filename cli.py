@@ -29,8 +29,9 @@ from dialer.cli import tool_commands as cli_tools
 from dialer.cli.group import DB_HELP, DialerGroup
 from dialer.cli.support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
 from dialer.core import i18n
-from dialer.core.i18n import _
+from dialer.core.i18n import N_, _
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
+from lists.lead_zones import ZoneSource
 
 _PROGRESS_BYTES = 4 * 1024 * 1024  # files smaller than this import in about a second
 
@@ -187,6 +188,15 @@ def _print_summary(summary: ImportSummary) -> None:
     _print_zones(summary)
 
 
+ZONE_SOURCES = {  # how an import summary names where a lead's time zones came from
+    ZoneSource.TZ_COLUMN: N_("time-zone column"),
+    ZoneSource.PLACE: N_("city or region column"),
+    ZoneSource.REGISTRY: N_("numbering plan"),
+    ZoneSource.NUMBER: N_("number prefix"),
+    ZoneSource.INTERSECTION: N_("number prefix, several zones"),
+}
+
+
 def _print_zones(summary: ImportSummary) -> None:
     for kind, count in summary.service_numbers.most_common():
         stderr.print(
@@ -195,7 +205,9 @@ def _print_zones(summary: ImportSummary) -> None:
                 "service numbers ({kind}) imported: {count}; they reach a business line, not a person"
             ).format(kind=escape(kind), count=count)
         )
-    sources = ", ".join(f"{source.value} {count}" for source, count in summary.zone_sources.most_common())
+    sources = ", ".join(
+        f"{_(ZONE_SOURCES[source])} {count}" for source, count in summary.zone_sources.most_common()
+    )
     if sources:
         stdout.print(_("time zones from: {sources}").format(sources=sources))
     hours = summary.hours

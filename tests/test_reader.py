@@ -162,3 +162,28 @@ def test_title_rows_above_an_xlsx_header_are_skipped(tmp_path: Path) -> None:
     assert (table.skip, table.columns) == (2, ["ФИО", "Телефон", "Город"])
     assert read_all(path) == [["Иван", "8 (916) 123-45-67", "Москва"], ["Итого", "1", ""]]
     assert open_table(path, header_row=3).columns == table.columns
+
+
+@pytest.mark.parametrize(
+    ("rows", "line"),
+    [
+        # The first data row too long: pandas would take its first field as an index and shift the table.
+        ("+7 916 123-45-67; Иванов; ООО\n+7 916 123-45-68;Петров\n", 4),
+        # A later row too long: pandas's own tokenizer error, said the same way.
+        ("+7 916 123-45-68;Петров\n+7 916 123-45-67; Иванов; ООО\n", 5),
+    ],
+)
+def test_an_unquoted_delimiter_in_a_value_is_named_with_its_line(
+    tmp_path: Path, rows: str, line: int
+) -> None:
+    path = tmp_path / "semicolon.csv"
+    path.write_text("Выгрузка клиентов\n\nТелефон;Имя\n" + rows, encoding="utf-8")
+    expected = f"line {line} has more fields than the header \\(2\\): a value containing ';' must be in"
+    with pytest.raises(InvalidInput, match=expected):
+        read_all(path)
+
+
+def test_a_quoted_delimiter_in_a_value_is_one_field(tmp_path: Path) -> None:
+    path = tmp_path / "quoted.csv"
+    path.write_text('Телефон;Имя\n+7 916 123-45-67;"Иванов; ООО"\n', encoding="utf-8")
+    assert read_all(path) == [["+7 916 123-45-67", "Иванов; ООО"]]
