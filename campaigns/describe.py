@@ -6,6 +6,7 @@ from typing import Any
 
 from campaigns.models import Campaign
 from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND
+from dialer.core.i18n import _
 from dialer.core.modes import PacingMode
 
 
@@ -15,27 +16,30 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         "name": campaign.name,
         "state": campaign.state,
         "mode": campaign.mode + (f" (ratio {campaign.ratio:g})" if campaign.mode == PacingMode.RATIO else ""),
-        "queue": campaign.queue or "(not set)",
-        "dial template": campaign.dial_template or "(not set)",
-        "caller id": campaign.caller_id or "(not set)",
+        "queue": campaign.queue or _("(not set)"),
+        "dial template": campaign.dial_template or _("(not set)"),
+        "caller id": campaign.caller_id or _("(not set)"),
         "region": campaign.region,
         "calling window": campaign.calling_window,
         "ring timeout": f"{campaign.ring_timeout_s} s",
         "max channels": campaign.max_channels,
         "originate rate": f"{campaign.originate_rate:g}/s",
         "max attempts": campaign.max_attempts,
-        "retry": ", ".join(f"{k}={_duration(v)}" for k, v in sorted(_retry_items(campaign))) or "defaults",
+        "retry": ", ".join(f"{k}={_duration(v)}" for k, v in sorted(_retry_items(campaign))) or _("defaults"),
         "connect limit": f"{campaign.connect_limit_s:g} s",
         "abandon cap": f"{campaign.abandon_cap:.1%} per {campaign.abandon_window}",
-        "amd": "on" if campaign.amd else "off",
-        "safe-harbour sound": campaign.safe_harbour_sound or f"{DEFAULT_SAFE_HARBOUR_SOUND} (default)",
-        "machine message": campaign.machine_message or "(none: hang up on machines)",
-        "uk abandon rule": "on" if campaign.uk_abandon_rule else "off",
-        "contact limits": campaign.contact_limits or "(none)",
-        "caller-id name column": campaign.callerid_name_column or "(a name-like column: ФИО, Имя, Name)",
-        "wrap-up": f"held until disposition, at most {campaign.wrapup_limit_s} s, then {campaign.wrapup_code}"
+        "amd": _("on") if campaign.amd else _("off"),
+        "safe-harbour sound": campaign.safe_harbour_sound
+        or _("{sound} (default)").format(sound=DEFAULT_SAFE_HARBOUR_SOUND),
+        "machine message": campaign.machine_message or _("(none: hang up on machines)"),
+        "uk abandon rule": _("on") if campaign.uk_abandon_rule else _("off"),
+        "contact limits": campaign.contact_limits or _("(none)"),
+        "caller-id name column": campaign.callerid_name_column or _("(a name-like column: ФИО, Имя, Name)"),
+        "wrap-up": _("held until the disposition, at most {limit} s, then {code}").format(
+            limit=campaign.wrapup_limit_s, code=campaign.wrapup_code
+        )
         if campaign.wrapup_limit_s
-        else "not held",
+        else _("not held"),
     }
 
 

@@ -278,7 +278,8 @@ SHOW_LABELS = (
     N_("name"), N_("state"), N_("mode"), N_("queue"), N_("dial template"), N_("caller id"), N_("region"),
     N_("calling window"), N_("ring timeout"), N_("max channels"), N_("originate rate"), N_("max attempts"),
     N_("retry"), N_("connect limit"), N_("abandon cap"), N_("amd"), N_("safe-harbour sound"),
-    N_("machine message"), N_("uk abandon rule"), N_("contact limits"),
+    N_("machine message"), N_("uk abandon rule"), N_("contact limits"), N_("caller-id name column"),
+    N_("wrap-up"),
 )  # fmt: skip
 
 

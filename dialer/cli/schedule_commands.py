@@ -18,6 +18,7 @@ from campaigns import schedules
 from campaigns.schedule import build_rule, is_open, next_change
 from dialer.cli.support import stdout, store
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 
 ZONE_HELP = "Zone the hours are read in: the call centre's (default DIALER_TZ, else UTC)."
 
@@ -28,7 +29,9 @@ def _date(option: str, value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"bad {option} {value!r}: use YYYY-MM-DD") from None
+        raise InvalidInput(
+            _("bad {option} {value}: use YYYY-MM-DD").format(option=option, value=repr(value))
+        ) from None
 
 
 def schedule_command(
@@ -46,7 +49,8 @@ def schedule_command(
     zone = tz or os.environ.get("DIALER_TZ") or "UTC"
     rule = build_rule(days, hours, zone, _date("--from", from_), _date("--until", until))
     stored = schedules.add_rule(store(ctx), name, rule)
-    stdout.print(f"campaign {escape(name)}: rule {stored.id}: {escape(rule.describe())}")
+    said = _("rule {id}: {rule}").format(id=stored.id, rule=escape(rule.describe()))
+    stdout.print(_("campaign {name}: {said}").format(name=escape(name), said=said))
 
 
 def unschedule_command(
@@ -59,27 +63,30 @@ def unschedule_command(
 ) -> None:
     """Remove a schedule rule, or all of them."""
     if (rule is None) == (not all_):
-        raise InvalidInput("give either --rule N or --all")
+        raise InvalidInput(_("give either --rule N or --all"))
     removed = schedules.remove_rules(store(ctx), name, rule)
-    stdout.print(f"campaign {escape(name)}: removed {removed} schedule rule(s)")
+    stdout.print(
+        _("campaign {name}: removed {count} schedule rule(s)").format(name=escape(name), count=removed)
+    )
 
 
 def print_rules(engine: Engine, name: str) -> None:
     """The campaign's rules and whether it is on schedule now, for ``campaign show``."""
     stored = schedules.list_rules(engine, name)
     if not stored:
-        stdout.print("schedule: none (dials whenever it is active)")
+        stdout.print(_("schedule: none (dials whenever it is active)"))
         return
     rules = [s.rule for s in stored]
-    stdout.print("schedule:")
+    stdout.print(_("schedule:"))
     for item in stored:
-        stdout.print(f"  rule {item.id}: {escape(item.rule.describe())}")
+        stdout.print("  " + _("rule {id}: {rule}").format(id=item.id, rule=escape(item.rule.describe())))
     now = datetime.now(UTC)
     change = next_change(rules, now)
-    state = "open" if is_open(rules, now) else "closed"
-    verb = "closes" if state == "open" else "opens"
-    when = f"; {verb} {change.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if change else ""
-    stdout.print(f"  now: {state}{when}")
+    is_on = is_open(rules, now)
+    state = _("open") if is_on else _("closed")
+    at = f"{change.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if change else ""
+    when = (_("; closes {at}") if is_on else _("; opens {at}")).format(at=at) if change else ""
+    stdout.print("  " + _("now: {state}").format(state=state) + when)
 
 
 def schedule_lines(engine: Engine, names: list[str]) -> list[str]:
@@ -95,16 +102,16 @@ def schedule_lines(engine: Engine, names: list[str]) -> list[str]:
     now = datetime.now(UTC)
     lines = []
     for cid, found in sorted(rules.items(), key=lambda item: campaigns[item[0]]):
-        state = "on schedule" if is_open(found, now) else "off schedule"
-        line = f"{campaigns[cid]}: {state}"
+        is_on = is_open(found, now)
+        line = f"{campaigns[cid]}: " + (_("on schedule") if is_on else _("off schedule"))
         event = events.get(cid)
         if event is not None:
-            verb = "opened" if event.kind == "open" else "closed"
             at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
-            line += f"; {verb} {at:%Y-%m-%d %H:%M:%S} UTC on {event.node}"
+            said = _("; opened {at} on {node}") if event.kind == "open" else _("; closed {at} on {node}")
+            line += said.format(at=f"{at:%Y-%m-%d %H:%M:%S} UTC", node=event.node)
         change = next_change(found, now)
         if change is not None:
-            verb = "closes" if state == "on schedule" else "opens"
-            line += f"; {verb} {change.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+            said = _("; closes {at}") if is_on else _("; opens {at}")
+            line += said.format(at=f"{change.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC")
         lines.append(line)
     return lines
