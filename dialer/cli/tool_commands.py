@@ -20,6 +20,7 @@ from sqlmodel import Session
 from campaigns import service
 from dialer.cli.support import FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 from dialer.pbx.config import DEFAULT_WRAPUP_S
 from lists.safe_write import OutputRules, check_output, write_bytes, write_text
 
@@ -225,13 +226,16 @@ def simulate_command(
     if output_format == "json":
         sys.stdout.write(result.to_json() + "\n")
         return
-    table = Table("figure", "value", title=f"{mode}, {operators} operators, {hours:g} h, seed {seed}")
-    table.add_row("utilisation (talk + wrap / logged in)", f"{result.utilization:.1%}")
-    table.add_row("abandon rate (abandoned / live answers)", f"{result.abandon_rate:.2%}")
-    table.add_row("idle seconds per connect", f"{result.idle_seconds_per_connect:.1f}")
-    table.add_row("connects per operator-hour", f"{result.connects_per_operator_hour:.1f}")
-    table.add_row("calls placed", str(result.calls))
-    table.add_row("worst 15 minutes (abandoned / answers)", f"{result.worst_interval:.1%}")
+    title = _("{mode}, {operators} operators, {hours} h, seed {seed}").format(
+        mode=mode, operators=operators, hours=f"{hours:g}", seed=seed
+    )
+    table = Table(_("figure"), _("value"), title=title)
+    table.add_row(_("utilisation (talk + wrap / logged in)"), f"{result.utilization:.1%}")
+    table.add_row(_("abandon rate (abandoned / live answers)"), f"{result.abandon_rate:.2%}")
+    table.add_row(_("idle seconds per connect"), f"{result.idle_seconds_per_connect:.1f}")
+    table.add_row(_("connects per operator-hour"), f"{result.connects_per_operator_hour:.1f}")
+    table.add_row(_("calls placed"), str(result.calls))
+    table.add_row(_("worst 15 minutes (abandoned / answers)"), f"{result.worst_interval:.1%}")
     stdout.print(table)
     if plot is not None:
-        stdout.print(f"plot: {escape(str(plot))}")
+        stdout.print(_("plot: {file}").format(file=escape(str(plot))))
