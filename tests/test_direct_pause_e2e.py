@@ -10,6 +10,7 @@ the limit passes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlmodel import Session, select
 from campaigns.models import CallAttempt, Callback, Operator
 from campaigns.store import session_scope
 from dialer.ami.client import AmiTelephony
+from dialer.core.errors import TelephonyError
 from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.pbx.sandbox import Sandbox
 from dialer.services.operators import add_operator, ready
@@ -109,6 +111,9 @@ async def test_a_direct_call_pauses_its_operator_while_the_customer_rings(
     finally:
         engine.stop()
         await asyncio.wait_for(run, 30)
+        # The sandbox is shared by the session's tests: leave no member behind in their queue.
+        with contextlib.suppress(TelephonyError):
+            await telephony.queue_remove(QUEUE, INTERFACE)
         await telephony.close()
     connected = _attempt(store, answering)
     assert connected is not None and connected.connected_at is not None and connected.operator == OPERATOR
