@@ -83,6 +83,19 @@ def test_manual_dial_refusals_come_back_for_the_phone_field(client: TestClient, 
         assert session.exec(select(DirectCall)).one().kind == "manual"
 
 
+def test_manual_dial_takes_a_city_and_refuses_an_unknown_one_at_its_field(
+    client: TestClient, app_store: Engine
+) -> None:
+    csrf = log_in(client, "anna")
+    assert 'name="place"' in client.get("/").text
+    status, body = _post(client, "/dial", csrf, phone="+7 916 555-12-35", place="Нигдевск")
+    assert status == 400 and body["field"] == "place"
+    assert _post(client, "/dial", csrf, phone="+7 916 555-12-35", place="Новосибирск")[0] == 200
+    with Session(app_store) as session:
+        lead = session.exec(select(Lead).where(Lead.phone == "+79165551235")).one()
+        assert lead.time_zones == "Asia/Novosibirsk" and lead.data["place"] == "Новосибирск"
+
+
 def test_a_callback_time_is_refused_next_to_its_field(client: TestClient, app_store: Engine) -> None:
     cid = 1
     attempt, lead = connected_call(app_store, cid, "op1", "+79001239999")

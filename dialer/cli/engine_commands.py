@@ -100,7 +100,7 @@ def run_command(
         ),
     ] = None,
     until_done: Annotated[
-        bool, typer.Option(help="Exit once no call is in flight and no lead is callable now.")
+        bool, typer.Option(help="Exit once no call is in flight and no lead or callback is due now.")
     ] = False,
     node: Annotated[
         str | None, typer.Option(help="This node's id (default: DIALER_NODE or host name).")

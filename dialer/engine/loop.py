@@ -12,8 +12,7 @@ for this node's unfinished attempts and settles the rest. The engine never impor
 and reads no globals: everything comes in through ``EngineSettings`` and the constructor.
 
 Store calls run in one thread of their own, in order (``dialer.engine.store_thread``): a slow
-query delays the tick that asked for it, never the events of calls in flight. (Held wrap-ups and
-calls for one operator still read the store from the loop: ``wrapup``, ``direct``.)
+query delays the tick that asked for it, never the events of calls in flight.
 """
 
 from __future__ import annotations
@@ -103,7 +102,7 @@ class DialEngine:
         self._book = CampaignRuns(
             store, self._db, settings, campaigns, pacer_for, self._membership, self._locks
         )
-        self._wrapups = WrapUps(store, self._membership, self._book)  # held until the disposition
+        self._wrapups = WrapUps(store, self._db, self._membership, self._book)  # held until disposed of
         self._campaigns = self._book.runs  # the campaigns this node dials (owns)
         self._live: dict[str, LiveCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -116,7 +115,7 @@ class DialEngine:
         self._takeover = Periodic(settings.takeover_check_s)
         self._ticks = 0
         self._done_watch = DoneWatch(store, self._db, settings.node_id)
-        self._direct = DirectCalls(store, settings.node_id, self._membership, clock)  # one operator's calls
+        self._direct = DirectCalls(store, self._db, settings.node_id, self._membership, clock)
 
     # --- public -------------------------------------------------------------------
 
@@ -186,7 +185,7 @@ class DialEngine:
             await self._book.load(now)
         await self._book.let_go_stopped({call.rules.campaign_id for call in self._live.values()})
         if (self._operator_poll.due(now) or self._membership.dirty) and self._connected:
-            self._wrapups.check(now)
+            await self._wrapups.check(now)
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
             assignments = await self._db.run(load_assignments, self._store, queues)
             await self._membership.apply(assignments, pending_by_campaign(self._live.values()))
@@ -196,7 +195,7 @@ class DialEngine:
         dialing = self._book.dialing()
         if dialing and not self._stop.is_set() and self._connected:
             dialing = {cid: run for cid, run in dialing.items() if self._gate(cid, now)}
-            for direct in self._direct.due(dialing, self._live.values(), now):  # ahead of the pacers
+            for direct in await self._direct.due(dialing, self._live.values(), now):  # ahead of the pacers
                 self._place(direct.run, direct.placement, direct.interface)
             busy = busy_operators(self._live.values())
             pending = pending_by_campaign(self._live.values())
@@ -358,6 +357,7 @@ class DialEngine:
             # The operator's wrap-up starts now, whatever the queue has reported yet.
             self._membership.call_ended(attempt.operator, attempt.ended_at or self._clock())
             self._wrapups.start(call.rules, attempt)
+        self._membership.direct_ended(call.direct_to)  # its operator follows their wish (or wrap-up) again
         self._live.pop(attempt.attempt_id, None)
         self._writer.end(call)
         outcome = attempt.outcome or Outcome.FAILED

@@ -15,6 +15,12 @@ A campaign may also hold an operator's wrap-up until their disposition
 (``dialer.engine.wrapup``): a held member is paused in every queue it serves,
 with the reason ``wrap-up``, whatever it asked for, and counts for the pacer as
 in an open-ended wrap-up, not as paused. Released, it follows its wish again.
+
+While a call placed for one operator (``dialer.engine.direct``) is live, that
+operator is paused the same way with the reason ``direct``, so that no queue
+offers them another call meanwhile; when it ends they follow their wish again,
+or stay held if their wrap-up is. A paused member whose reason changes (direct,
+then wrap-up) is paused again with the new reason.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ from dialer.policy.sharing import share_operators
 
 log = logging.getLogger(__name__)
 WRAP_UP_REASON = "wrap-up"  # the pause reason Asterisk shows for a member held in wrap-up
+DIRECT_REASON = "direct"  # ... and for a member whose call for one operator is live
+OWN_REASON = "dialer"  # ... and for one paused as they asked
 
 
 class Membership:
@@ -68,6 +76,9 @@ class Membership:
         self._applied: dict[Member, OperatorState] = {}
         self._observed: dict[Member, MemberState] = {}
         self._held: dict[str, float] = {}  # interface -> end of the call whose disposition it awaits
+        self._direct: set[str] = set()  # interfaces with a live call placed for them alone
+        self._reasons: dict[Member, str] = {}  # the pause reason this engine last gave a member
+        self._pending: Mapping[int, int] = {}
         self.dirty = False  # a hold began or ended: apply at the next tick, not the next poll
 
     def hold(self, interface: str, call_ended_at: float) -> None:
@@ -79,11 +90,34 @@ class Membership:
         if self._held.pop(interface, None) is not None:
             self.dirty = True
 
+    def direct_call(self, interface: str) -> None:
+        """A call for ``interface`` alone is placed: keep it paused in its queues until ``direct_ended``."""
+        self._direct.add(interface)
+        self.dirty = True
+
+    def direct_ended(self, interface: str | None) -> None:
+        if interface in self._direct:
+            self._direct.discard(interface)
+            self.dirty = True
+
+    def _kept(self, interface: str) -> bool:
+        """Held out of the queues by the engine, whatever the operator asked for."""
+        return interface in self._held or interface in self._direct
+
+    def _reason(self, interface: str) -> str:
+        if interface in self._held:
+            return WRAP_UP_REASON
+        return DIRECT_REASON if interface in self._direct else OWN_REASON
+
     def _wish(self, assignment: Assignment) -> Assignment:
-        """What to apply for ``assignment``: paused while held in wrap-up, else what it asked for."""
-        if assignment.interface in self._held and assignment.desired is OperatorState.READY:
+        """What to apply for ``assignment``: paused while held or in a direct call, else what it asked for."""
+        if self._kept(assignment.interface) and assignment.desired is OperatorState.READY:
             return replace(assignment, desired=OperatorState.PAUSED)
         return assignment
+
+    async def apply_again(self) -> None:
+        """``apply`` the last assignments again at once (a direct call was placed: pause first)."""
+        await self.apply(self._assignments, self._pending)
 
     async def apply(
         self, assignments: Sequence[Assignment], pending: Mapping[int, int] | None = None
@@ -96,7 +130,7 @@ class Membership:
         and pulling the operator now would leave an answered person with nobody.
         No new call counts on the operator meanwhile (``ready`` needs a READY wish).
         """
-        self._assignments = list(assignments)
+        self._assignments, self._pending = list(assignments), dict(pending or {})
         self.dirty = False
         deficit = shortfall(pending or {}, self._assignments, self._observed)
         wanted: dict[Member, Assignment] = {(a.queue, a.interface): self._wish(a) for a in assignments}
@@ -108,14 +142,24 @@ class Membership:
             if current is None:
                 current = self._adopt(key)
             cid = assignment.campaign_id
-            owed = 0 if assignment.interface in self._held else deficit.get(cid, 0)
-            step = next_step(assignment, current, self._observed.get(key), owed)
+            owed = 0 if self._kept(assignment.interface) else deficit.get(cid, 0)
+            step = next_step(assignment, current, self._observed.get(key), owed) or self._new_reason(
+                key, current
+            )
             if isinstance(step, QueueAction):
                 await self._move(step)
             elif step is not None:
                 deficit[cid] -= 1  # let the calls already placed reach this operator first
         for action in leaving(self._applied, wanted):
             await self._move(action)
+
+    def _new_reason(self, key: Member, current: OperatorState | None) -> QueueAction | None:
+        """Pause again a member this engine paused for another reason than the one that holds now."""
+        queue, interface = key
+        given = self._reasons.get(key)
+        if current is not OperatorState.PAUSED or given is None or given == self._reason(interface):
+            return None
+        return QueueAction(queue, interface, self.name_of(interface) or "", current, current)
 
     def _adopt(self, key: Member) -> OperatorState | None:
         """A member Asterisk already reports is taken as it is (``adopted_state``)."""
@@ -135,12 +179,15 @@ class Membership:
         log.info("operator %s in queue %s: %s -> %s", name or interface, queue, current or "unknown", desired)
         self._applied[(queue, interface)] = desired
         paused = desired is OperatorState.PAUSED
+        self._reasons.pop((queue, interface), None)
         try:
             if desired is OperatorState.LOGGED_OUT:
                 await self._telephony.queue_remove(queue, interface)
             elif current in (OperatorState.PAUSED, OperatorState.READY):
-                reason = WRAP_UP_REASON if paused and interface in self._held else "dialer"
+                reason = self._reason(interface) if paused else OWN_REASON
                 await self._telephony.queue_pause(queue, interface, paused, reason=reason)
+                if paused:
+                    self._reasons[(queue, interface)] = reason
             else:
                 if current is None:
                     # Not reported as a member, yet it may be one (unreachable, or its
@@ -177,10 +224,11 @@ class Membership:
         self._observed.clear()
         self._retry_at.clear()
         self._own_wrapup.clear()
+        self._reasons.clear()
 
     def disown(self, queue: str) -> None:
         """Another node manages ``queue`` now: stop tracking it, and never remove its members."""
-        for table in (self._applied, self._observed, self._retry_at, self._own_wrapup):
+        for table in (self._applied, self._observed, self._retry_at, self._own_wrapup, self._reasons):
             for key in [k for k in table if k[0] == queue]:
                 del table[key]
 
@@ -281,7 +329,7 @@ class Membership:
         mine = [
             a
             for a in self._assignments
-            if a.interface not in self._held or a.desired is not OperatorState.READY
+            if not self._kept(a.interface) or a.desired is not OperatorState.READY
         ]
         return paused_members(mine, self._observed, campaign_id)
 

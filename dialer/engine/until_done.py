@@ -1,9 +1,11 @@
 """``run(until_done=True)``: when to stop, and what the run says it waits for meanwhile.
 
-Done means no call in flight and no lead due now (``dialer.store.outlook``). Before
-counting, the due leads the dial-time checks refuse are settled
-(``dialer.engine.selection.settle_uncallable``): a lead whose calling window is closed
-waits for its opening as a lead waits for its retry time.
+Done means no call in flight, no lead due now and no callback due now
+(``dialer.store.outlook``, the one definition). Before counting, the due leads the
+dial-time checks refuse are settled (``dialer.engine.selection.settle_uncallable``): a
+lead whose calling window is closed waits for its opening as a lead waits for its retry
+time. A callback set for later waits the same way; one due now keeps the run going, and
+the run says so (a personal one waits for its operator to be ready).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class DoneWatch:
         view = await self._db.run(outlook, self._store, known, to_dt(now))
         if view.done:
             self.left = view.describe()
-            log.info("done: no call in flight and no lead due now; %s", self.left)
+            log.info("done: no call in flight and no lead or callback due now; %s", self.left)
             return True
         reasons = sorted(
             f"{r.rules.name}: {r.last_explain['reason']}" for r in runs if "reason" in r.last_explain

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from dialer.core.attempt import Attempt
 from dialer.engine.campaign_run import CampaignRuns
 from dialer.engine.membership import Membership
+from dialer.engine.store_thread import StoreThread
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.store.wrapup import Closed, disposed, expire_wrapup
 
@@ -38,8 +39,8 @@ class Held:
 
 
 class WrapUps:
-    def __init__(self, store: Engine, membership: Membership, runs: CampaignRuns) -> None:
-        self._store = store
+    def __init__(self, store: Engine, db: StoreThread, membership: Membership, runs: CampaignRuns) -> None:
+        self._store, self._db = store, db  # read and written in the engine's store thread
         self._membership = membership
         self._runs = runs
         self._held: dict[str, Held] = {}  # attempt id -> its held wrap-up
@@ -64,19 +65,21 @@ class WrapUps:
     def holding(self) -> int:
         return len(self._held)
 
-    def check(self, now: float) -> list[Closed]:
+    async def check(self, now: float) -> list[Closed]:
         """Release the operators whose call has a disposition now, or whose limit passed."""
         if not self._held:
             return []
-        ended = disposed(self._store, list(self._held))
+        ended = await self._db.run(disposed, self._store, list(self._held))
         done = {c.attempt_id for c in ended}
         for held in [h for h in self._held.values() if h.attempt_id not in done and now >= h.until]:
-            closed = expire_wrapup(self._store, held.attempt_id)
+            closed = await self._db.run(expire_wrapup, self._store, held.attempt_id)
             if closed is not None:
                 log.info("attempt %s: wrap-up limit expired; recorded %s", held.attempt_id, closed.code)
             ended.append(closed or Closed(held.attempt_id, now, ""))
         for closed in ended:
-            self._release(self._held.pop(closed.attempt_id), closed)
+            ending = self._held.pop(closed.attempt_id, None)
+            if ending is not None:
+                self._release(ending, closed)
         return ended
 
     def _release(self, held: Held, closed: Closed) -> None:

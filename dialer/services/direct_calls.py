@@ -27,13 +27,16 @@ from dialer.core.clock import aware
 from dialer.core.errors import FieldRejected, NotFound
 from dialer.core.modes import PacingMode
 from dialer.policy.campaign_rules import CampaignRules
-from dialer.policy.gate import Verdict
+from dialer.policy.gate import Verdict, zones_of
 from dialer.services.callbacks import FieldProblem, settings_of
 from dialer.store.claims import claim_due_leads
 from dialer.store.direct import MANUAL, PREVIEW, reservation
 from dialer.store.lead_checks import dial_verdict
 from dialer.store.recorder import settle_unreached
-from lists.phones import PhoneNormalizer
+from lists.lead_zones import LeadZones
+from lists.numbering import NumberingPlan
+from lists.phones import Phone, PhoneNormalizer
+from lists.ru_regions import city_zones, subject_zones
 
 SKIP_DELAY = timedelta(minutes=30)
 _TRIES = 5  # due leads tried in one "next" before saying there is none
@@ -197,9 +200,14 @@ def skip_reserved(store: Engine, operator: str, lead_id: int) -> None:
         session.add(lead)
 
 
-def manual_dial(store: Engine, operator: str, phone: str, campaign: str = "") -> int:
-    """Check ``phone`` as the engine would and ask for the call; ``FieldProblem`` names the field."""
-    now = utcnow()
+def manual_dial(
+    store: Engine, operator: str, phone: str, campaign: str = "", place: str = "", now: datetime | None = None
+) -> int:
+    """Check ``phone`` as the engine would and ask for the call; ``FieldProblem`` names the field.
+
+    A number new to the campaign gets its zones as an imported lead would (``manual_zones``);
+    one already a lead keeps the zones its import gave it."""
+    now = now or utcnow()
     with session_scope(store) as session:
         op = _operator(session, operator)
         choices = _campaigns(session, op, preview_only=False)
@@ -214,14 +222,13 @@ def manual_dial(store: Engine, operator: str, phone: str, campaign: str = "") ->
             select(Lead).where(Lead.campaign_id == chosen.id, Lead.phone == number.e164)
         ).first()
         if lead is None:
-            lead = Lead(
-                campaign_id=chosen.id, phone=number.e164, time_zones=number.zones, data={"source": "manual"}
-            )
+            zones = manual_zones(session, number, place)
+            data = {"source": "manual", **({"place": place.strip()[:100]} if place.strip() else {})}
+            lead = Lead(campaign_id=chosen.id, phone=number.e164, time_zones=zones, data=data)
         if lead.claimed_by or lead.status == LeadStatus.IN_CALL.value:
             raise FieldProblem("phone", "this number is in a call or reserved now")
-        verdict = dial_verdict(
-            store, CampaignRules.from_campaign(chosen), number.e164, number.time_zones, now
-        )
+        rules = CampaignRules.from_campaign(chosen)
+        verdict = dial_verdict(store, rules, number.e164, zones_of(lead.time_zones), now)
         if verdict.verdict is not Verdict.DIAL:
             raise FieldProblem("phone", f"not allowed now: {verdict.reason}")
         # Held for this operator until placed, so the campaign's own pacing cannot take it first.
@@ -232,3 +239,17 @@ def manual_dial(store: Engine, operator: str, phone: str, campaign: str = "") ->
         session.add(request)
         session.flush()
         return request.id or 0
+
+
+def manual_zones(session: Session, number: Phone, place: str = "") -> str:
+    """A typed number's zones, by the import's precedence: the place the operator typed (a city,
+    else a region), then the numbering plan's range, then the number's prefix (``lists.lead_zones``).
+    A place that names nothing known is refused at its field rather than passed over."""
+    place = place.strip()
+    if place and not (city_zones(place) or subject_zones(place)):
+        raise FieldProblem(
+            "place", "unknown city or region: write it as in an address (Москва, Приморский край)"
+        )
+    plan = NumberingPlan(session.connection())
+    zones, _source = LeadZones(plan).resolve(number, "", place, place)
+    return zones

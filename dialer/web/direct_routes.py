@@ -85,7 +85,9 @@ async def manual_dial(request: Request) -> Response:
     async def act(operator: str) -> dict[str, object]:
         form = await request.form()
         phone, campaign = str(form.get("phone") or ""), str(form.get("campaign") or "")
-        await run_in_threadpool(direct_calls.manual_dial, request.app.state.store, operator, phone, campaign)
+        place = str(form.get("place") or "")
+        store = request.app.state.store
+        await run_in_threadpool(direct_calls.manual_dial, store, operator, phone, campaign, place)
         return {"message": "calling: the customer is put through to you when they answer"}
 
     return await _answer(request, act)

@@ -129,15 +129,16 @@
     const form = ev.target;
     if (form.id !== "manual-dial") return;
     ev.preventDefault();
-    const err = document.getElementById("error-phone");
     const done = document.getElementById("dial-done");
+    form.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
     try {
       const response = await post("/dial", new FormData(form));
       const answer = await response.json().catch(function () { return {}; });
+      const err = document.getElementById("error-" + (answer.field === "place" ? "place" : "phone"));
       err.textContent = response.ok ? "" : (answer.error || String(response.status));
       done.textContent = response.ok ? (answer.message || "") : "";
     } catch (e) {
-      err.textContent = "…";
+      document.getElementById("error-phone").textContent = "…";
     }
   });
 
