@@ -13,8 +13,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from dialer.core.errors import InvalidInput
-from dialer.core.i18n import _
+from lists.csv_problems import csv_problem, next_chunk
 from lists.limits import ReadLimits, XlsxShape, check_csv_lines, check_regular, check_xlsx, shown
 
 DELIMITERS = (",", ";", "\t")
@@ -172,7 +170,9 @@ class Table:
         with self.path.open("rb") as handle:
             try:
                 reader = self._csv_reader(handle, rows)
-                while (chunk := self._next_chunk(reader)) is not None:
+                while (
+                    chunk := next_chunk(reader, self.path, self.format, self.skip + 1, len(self.columns))
+                ) is not None:
                     read += len(chunk)
                     if read > self.limits.max_rows:
                         raise self.limits.too_many_rows(shown(self.path))
@@ -181,34 +181,8 @@ class Table:
             except InvalidInput:  # a ValueError too, but already ours and one line
                 raise
             except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-                problem = _csv_problem(exc, self.format.delimiter)
+                problem = csv_problem(exc, self.format.delimiter)
                 raise InvalidInput(f"{shown(self.path)}: {problem}") from None
-
-    def _next_chunk(self, reader: Any) -> pd.DataFrame | None:
-        """The next chunk; pandas only warns when the first data row has one field too many."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            try:
-                chunk: pd.DataFrame = reader.get_chunk()
-                return chunk
-            except StopIteration:
-                return None
-            except pd.errors.ParserWarning:
-                row = self._first_long_row()
-                raise InvalidInput(
-                    f"{shown(self.path)}: " + _too_many_fields(row, len(self.columns), self.format.delimiter)
-                ) from None
-
-    def _first_long_row(self) -> int:
-        """The file row (1-based) of the first record with more fields than the header; 0 if none."""
-        with self.path.open(encoding=self.format.encoding, errors="replace", newline="") as text:
-            records = csv.reader(text, delimiter=self.format.delimiter)
-            for number, record in enumerate(records, start=1):
-                if number > self.skip + 1 and len(record) > len(self.columns):
-                    return records.line_num
-                if number > self.skip + 1 + self.limits.max_rows:
-                    break
-        return 0
 
     def _find_header(self) -> int:
         """How many rows stand above the first one that names a phone column; 0 if none does."""
@@ -239,9 +213,7 @@ class Table:
                 where = f" at row {self.skip + 1}" if self.skip else ""
                 raise InvalidInput(f"{shown(self.path)} is empty{where}") from None
             except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-                raise InvalidInput(
-                    f"{shown(self.path)}: {_csv_problem(exc, self.format.delimiter)}"
-                ) from None
+                raise InvalidInput(f"{shown(self.path)}: {csv_problem(exc, self.format.delimiter)}") from None
         if not self._header:
             return [str(i) for i in range(len(head.columns))]
         return [str(c) for c in head.columns]
@@ -425,27 +397,3 @@ def _check_delimiter(value: str) -> str:
     if len(delimiter) != 1 or delimiter in '\r\n"':
         raise InvalidInput(f"delimiter {value!r}: expected one character such as , ; or tab")
     return delimiter
-
-
-_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-_DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab"}
-
-
-def _csv_problem(exc: Exception, delimiter: str) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return f"not valid {exc.encoding} text (use --encoding)"
-    message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "malformed CSV"
-    fields = _FIELDS.search(message)
-    if fields is not None:
-        expected, line, _saw = (int(n) for n in fields.groups())
-        return _too_many_fields(line, expected, delimiter)
-    return f"malformed CSV: {message[:120]}"
-
-
-def _too_many_fields(line: int, expected: int, delimiter: str) -> str:
-    """Why a row has more fields than the header: almost always a delimiter inside an unquoted value."""
-    where = _("line {line}").format(line=line) if line else _("a row")
-    return _(
-        "{where} has more fields than the header ({expected}): "
-        "a value containing {delimiter} must be in double quotes"
-    ).format(where=where, expected=expected, delimiter=_DELIMITER_NAMES.get(delimiter, repr(delimiter)))
