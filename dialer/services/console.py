@@ -272,6 +272,9 @@ def get_script(store: Engine, campaign: str) -> str:
 
 
 listen_for_events = console_events.listen
+# The kinds of event that tell of a call (what an operator's call panel shows), and of a queue state.
+CALL_EVENTS = frozenset({console_events.CONNECTED, console_events.ENDED, console_events.DISPOSED})
+STATE_EVENTS = frozenset({console_events.STATE})
 
 
 def last_event_id(store: Engine) -> int:

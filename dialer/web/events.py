@@ -29,19 +29,15 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from dialer.services.console import event_kinds, last_event_id, listen_for_events
-from dialer.store.console_events import CONNECTED, DISPOSED, ENDED, STATE
-from dialer.web.screen import CALL, DIRECT, PARTS
+from dialer.services.console import CALL_EVENTS, STATE_EVENTS, event_kinds, last_event_id, listen_for_events
+from dialer.web.screen import CALL, DIRECT, PARTS, STATE
 
 log = logging.getLogger(__name__)
 EVERYONE = "*"  # the pages that watch the whole team (supervisors): woken by every event
 T = TypeVar("T")
 # The parts of a screen each kind of event may change; an unknown kind re-reads the whole screen.
-_PARTS_OF = {
-    CONNECTED: frozenset({CALL, DIRECT}),
-    ENDED: frozenset({CALL, DIRECT}),
-    DISPOSED: frozenset({CALL, DIRECT}),
-    STATE: frozenset({"state"}),
+_PARTS_OF = {kind: frozenset({CALL, DIRECT}) for kind in CALL_EVENTS} | {
+    kind: frozenset({STATE}) for kind in STATE_EVENTS
 }
 
 
