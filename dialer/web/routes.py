@@ -174,8 +174,9 @@ async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
         yield "retry: 1000\n\n"
         while True:
             woke, cursor = time.time(), hub.cursor
-            if woke - checked > SESSION_CHECK_S:  # a pop need not wait for the session's re-check
-                if await hub.read(False, accounts.resolve_session, app.state.store, login.token) is None:
+            if woke - checked > SESSION_CHECK_S:  # on a pop, on the pops' threads: not behind other reads
+                alive = await hub.read(CALL in parts, accounts.resolve_session, app.state.store, login.token)
+                if alive is None:
                     yield sse("logout", {})
                     return
                 checked = woke
