@@ -14,7 +14,7 @@ from campaigns.store import session_scope
 from dialer.services import accounts, console
 from dialer.services.accounts import LoginSession
 from dialer.services.operators import OperatorState, add_operator
-from dialer.store.console_events import CONNECTED, STATE, write_events
+from dialer.store.console_events import CONNECTED, ENDED, STATE, write_events
 from dialer.store.recorder import Journal
 from dialer.web.events import EventHub
 from dialer.web.screen import CALL, DIRECT, PARTS, Screen
@@ -94,6 +94,10 @@ async def test_the_hub_names_the_parts_an_event_may_change(store: Engine) -> Non
         assert not anna.is_set() and anna.parts == set()
         hub.poke("op1")  # this process changed something of theirs: everything
         assert anna.is_set() and anna.take() == set(PARTS)
+        with store.begin() as conn:
+            write_events(conn, [(ENDED, "op1", "a1")])
+        await asyncio.wait_for(anna.wait(), 10)
+        assert anna.take() == {CALL}  # a hang-up changes the call panel only
     finally:
         await hub.stop()
 

@@ -273,7 +273,9 @@ def get_script(store: Engine, campaign: str) -> str:
 
 listen_for_events = console_events.listen
 # The kinds of event that tell of a call (what an operator's call panel shows), and of a queue state.
+# A connection also follows a placed preview or callback, which the direct panel shows.
 CALL_EVENTS = frozenset({console_events.CONNECTED, console_events.ENDED, console_events.DISPOSED})
+CONNECT_EVENTS = frozenset({console_events.CONNECTED})
 STATE_EVENTS = frozenset({console_events.STATE})
 
 

@@ -29,16 +29,25 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from dialer.services.console import CALL_EVENTS, STATE_EVENTS, event_kinds, last_event_id, listen_for_events
+from dialer.services.console import (
+    CALL_EVENTS,
+    CONNECT_EVENTS,
+    STATE_EVENTS,
+    event_kinds,
+    last_event_id,
+    listen_for_events,
+)
 from dialer.web.screen import CALL, DIRECT, PARTS, STATE
 
 log = logging.getLogger(__name__)
 EVERYONE = "*"  # the pages that watch the whole team (supervisors): woken by every event
 T = TypeVar("T")
 # The parts of a screen each kind of event may change; an unknown kind re-reads the whole screen.
-_PARTS_OF = {kind: frozenset({CALL, DIRECT}) for kind in CALL_EVENTS} | {
-    kind: frozenset({STATE}) for kind in STATE_EVENTS
-}
+_PARTS_OF = (
+    {kind: frozenset({CALL}) for kind in CALL_EVENTS}
+    | {kind: frozenset({CALL, DIRECT}) for kind in CONNECT_EVENTS}
+    | {kind: frozenset({STATE}) for kind in STATE_EVENTS}
+)
 
 
 class Page(asyncio.Event):
