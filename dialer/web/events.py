@@ -96,7 +96,7 @@ class EventHub:
         # The feed is read on a thread of its own, so a pop is never queued behind the pages'
         # renders in the request thread pool.
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="console-feed")
-        self._pops = ThreadPoolExecutor(4, thread_name_prefix="console-pop")
+        self._pops = ThreadPoolExecutor(8, thread_name_prefix="console-pop")
         self._reads = ThreadPoolExecutor(4, thread_name_prefix="console-read")
         self._task = asyncio.create_task(self._watch(), name="console-events")
         if self._store.dialect.name == "postgresql":
