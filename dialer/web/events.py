@@ -11,8 +11,9 @@ events may have changed (``dialer.web.screen``): a connection the call, a queue 
 page then re-reads those parts from the store, so a missed or repeated wake-up costs nothing, and
 a reconnecting page re-reads everything and is in sync at once.
 
-Pages read the store on two thread pools of the hub's: a small one for the call part (the pop)
-and one for everything else, so a pop never waits behind other pages' state and callback reads.
+Pages read the store on two thread pools of the hub's: one for the call part (the pop) and one for
+everything else, so a pop never waits behind other pages' state and callback reads. Together with
+the feed's thread they hold at most 10 of the store's 15 pooled connections; the routes keep theirs.
 """
 
 from __future__ import annotations
@@ -96,8 +97,8 @@ class EventHub:
         # The feed is read on a thread of its own, so a pop is never queued behind the pages'
         # renders in the request thread pool.
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="console-feed")
-        self._pops = ThreadPoolExecutor(8, thread_name_prefix="console-pop")
-        self._reads = ThreadPoolExecutor(4, thread_name_prefix="console-read")
+        self._pops = ThreadPoolExecutor(6, thread_name_prefix="console-pop")
+        self._reads = ThreadPoolExecutor(3, thread_name_prefix="console-read")
         self._task = asyncio.create_task(self._watch(), name="console-events")
         if self._store.dialect.name == "postgresql":
             loop = asyncio.get_running_loop()
