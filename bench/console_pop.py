@@ -15,7 +15,16 @@ EventSource) and ``draw`` (received to the lead put in the DOM). With them, the 
 attempt while the console serves the pages: the ``dialer run`` process's user + system CPU from the
 leads' import until every call ended, over the attempts (all connected: every customer answers).
 
-    python bench/console_pop.py --operators 10 --calls 60
+Wall-clock figures grow with whatever else the machine runs, so two figures that do not are given
+too: ``render_cpu_ms``, the CPU time the console's thread spent reading and rendering each pop (its
+``thread_time``, sent with the pop), and ``console_cpu_ms_per_call``, the console process's user +
+system CPU over the same span as the engine's, over the connected calls (every page's every
+update included). The load average before and after the run is recorded with them.
+
+    python -m bench.console_pop --operators 50 --calls 100 [--postgres]
+
+``--postgres`` runs the same on a throwaway PostgreSQL cluster (the test suite's helpers;
+``scripts/install-postgres.sh`` installs the server), where NOTIFY wakes the console at once.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from itertools import pairwise
 from pathlib import Path
@@ -117,10 +128,10 @@ def _wait_calls_ended(db_url: str, calls: int, timeout: float) -> None:
 
 
 def _browse(
-    url: str, env: dict[str, str], workdir: Path, operators: int, calls: int, talk_s: float, engine_pid: int
-) -> tuple[dict[str, list[float]], float]:
+    url: str, env: dict[str, str], workdir: Path, operators: int, calls: int, talk_s: float, pids: list[int]
+) -> tuple[dict[str, list[float]], list[float]]:
     """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s),
-    and the engine's CPU seconds from the import of the leads until the calls ended."""
+    and the CPU seconds of each process in ``pids`` from the import of the leads until the calls ended."""
     pops: dict[str, list[float]] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -130,18 +141,19 @@ def _browse(
         for page in pages:
             page.wait_for_selector("#observed[data-state=ready]")
         _leads(workdir / "leads.csv", calls)
-        cpu_before = process_cpu_s(engine_pid)
+        cpu_before = [process_cpu_s(pid) for pid in pids]
         command = [str(DIALER), "lists", "import", str(workdir / "leads.csv"), "--campaign", "pop"]
         subprocess.run([*command, "--map", "timezone=timezone"], env=env, check=True, capture_output=True)
         _wait_calls_ended(env["DIALER_DB"], calls, 60 + calls * (talk_s + 2) / max(1, operators) * 2)
-        engine_cpu = process_cpu_s(engine_pid) - cpu_before
+        cpu = [process_cpu_s(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
         for page in pages:
-            for attempt, drawn_ms, woke, sent, received_ms in json.loads(
+            for attempt, drawn_ms, woke, sent, received_ms, *rest in json.loads(
                 page.get_attribute("body", "data-pops") or "[]"
             ):
-                pops.setdefault(attempt, [drawn_ms / 1000.0, woke, sent, received_ms / 1000.0])
+                render_cpu_ms = rest[0] if rest and rest[0] is not None else float("nan")
+                pops.setdefault(attempt, [drawn_ms / 1000.0, woke, sent, received_ms / 1000.0, render_cpu_ms])
         browser.close()
-    return pops, engine_cpu
+    return pops, cpu
 
 
 def _aware_ts(value: Any) -> float:
@@ -158,10 +170,13 @@ def _summary(db_url: str, operators: int, pops: dict[str, list[float]]) -> dict[
         }
     store.dispose()
     parts: dict[str, list[float]] = {k: [] for k in ("total", "write", "feed", "render", "deliver", "draw")}
+    render_cpu: list[float] = []
     for row in rows:
         if row.id not in pops or row.id not in written or row.connected_at is None:
             continue
-        drawn, woke, sent, received = pops[row.id]
+        drawn, woke, sent, received, render_cpu_ms = pops[row.id]
+        if render_cpu_ms == render_cpu_ms:  # not NaN
+            render_cpu.append(render_cpu_ms)
         marks = [_aware_ts(row.connected_at), written[row.id], woke, sent, received, drawn]
         parts["total"].append((drawn - marks[0]) * 1000.0)
         for name, (a, b) in zip(list(parts)[1:], pairwise(marks), strict=True):
@@ -181,41 +196,91 @@ def _summary(db_url: str, operators: int, pops: dict[str, list[float]]) -> dict[
         "max_ms": round(max(latencies), 1) if latencies else None,
         "min_ms": round(min(latencies), 1) if latencies else None,
         "parts_ms": breakdown,
+        "render_cpu_ms": {f"p{q}": round(percentile(render_cpu, q), 2) for q in (50, 99)}
+        if render_cpu
+        else None,
     }
 
 
-def run(operators: int, calls: int, talk_s: float) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix="console-pop-"))
-    db_url = f"sqlite:///{workdir / 'pop.db'}"
-    box = Sandbox(["qpop"], sim=SimTuning(impatient_s=5.0, op_answer_s=0.3, talk_s=talk_s)).start()
-    procs: list[subprocess.Popen[bytes]] = []
+@contextmanager
+def _store_url(workdir: Path, use_postgres: bool) -> Iterator[str]:
+    """A SQLite file in ``workdir``, or an empty database on a throwaway PostgreSQL cluster."""
+    if not use_postgres:
+        yield f"sqlite:///{workdir / 'pop.db'}"
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import URL
+    from sqlalchemy.pool import NullPool
+
+    from tests.postgres_fixtures import PostgresCluster, _Server, find_server_bindir
+
+    bindir = find_server_bindir()
+    if bindir is None:
+        raise SystemExit("no PostgreSQL server binaries: run scripts/install-postgres.sh")
+    server = _Server(bindir)
     try:
-        _setup(db_url, workdir, operators, box)
-        env = {**os.environ, "DIALER_DB": db_url, "DIALER_AMI_URL": box.ami_url}
-        port = free_port()
-        with open(workdir / "processes.log", "wb") as log:
-            for command in (
-                ["console", "--port", str(port)],
-                ["run", "--campaign", "pop", "--node", "bench"],
-            ):
-                procs.append(subprocess.Popen([str(DIALER), *command], env=env, stdout=log, stderr=log))
-            _wait_http(f"http://127.0.0.1:{port}/login")
-            pops, engine_cpu = _browse(
-                f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s, procs[1].pid
-            )
+        server.initdb()
+        port = server.start()
+        admin = create_engine(
+            URL.create(
+                "postgresql+psycopg",
+                username="dialer",
+                password=server.password,
+                host="127.0.0.1",
+                port=port,
+                database="postgres",
+            ),
+            isolation_level="AUTOCOMMIT",
+            poolclass=NullPool,
+        )
+        yield PostgresCluster(port, server.password, admin).create_database("console_pop")
+        admin.dispose()
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        box.stop()
-    summary = _summary(db_url, operators, pops)
+        server.stop()
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run(operators: int, calls: int, talk_s: float, use_postgres: bool = False) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="console-pop-"))
+    load_before = os.getloadavg()
+    with _store_url(workdir, use_postgres) as db_url:
+        box = Sandbox(["qpop"], sim=SimTuning(impatient_s=5.0, op_answer_s=0.3, talk_s=talk_s)).start()
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            _setup(db_url, workdir, operators, box)
+            env = {**os.environ, "DIALER_DB": db_url, "DIALER_AMI_URL": box.ami_url}
+            port = free_port()
+            with open(workdir / "processes.log", "wb") as log:
+                for command in (
+                    ["console", "--port", str(port)],
+                    ["run", "--campaign", "pop", "--node", "bench"],
+                ):
+                    procs.append(subprocess.Popen([str(DIALER), *command], env=env, stdout=log, stderr=log))
+                _wait_http(f"http://127.0.0.1:{port}/login")
+                pops, (console_cpu, engine_cpu) = _browse(
+                    f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s, [p.pid for p in procs]
+                )
+        finally:
+            _stop(procs)
+            box.stop()
+        summary = _summary(db_url, operators, pops)
+    connected = max(1, summary["calls_connected"])
     return {
+        "store": "postgresql" if use_postgres else "sqlite",
         **summary,
-        "engine_cpu_ms_per_attempt": round(engine_cpu * 1000.0 / max(1, summary["calls_connected"]), 1),
+        "engine_cpu_ms_per_attempt": round(engine_cpu * 1000.0 / connected, 1),
+        "console_cpu_ms_per_call": round(console_cpu * 1000.0 / connected, 1),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -224,10 +289,12 @@ def main() -> None:
     parser.add_argument("--operators", type=int, default=10)
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--talk", type=float, default=2.0, help="seconds each simulated call lasts")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL store, not SQLite")
     args = parser.parse_args()
-    result = run(args.operators, args.calls, args.talk)
+    result = run(args.operators, args.calls, args.talk, args.postgres)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "console_pop.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    name = "console_pop_postgres.json" if args.postgres else "console_pop.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
 
 

@@ -11,8 +11,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select as sql_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -90,17 +92,21 @@ def operator_state(store: Engine, operator: str) -> StateView:
         )
 
 
+def _awaiting(operator: str) -> tuple[Any, ...]:
+    return (
+        CallAttempt.operator == operator,
+        col(CallAttempt.connected_at).is_not(None),
+        col(CallAttempt.disposition).is_(None),
+        col(CallAttempt.started_at) > utcnow() - POP_WINDOW,
+    )
+
+
 def current_attempt(store: Engine, operator: str) -> str | None:
     """The newest call connected to ``operator`` that still awaits their disposition."""
     with Session(store) as session:
         return session.exec(
             select(CallAttempt.id)
-            .where(
-                CallAttempt.operator == operator,
-                col(CallAttempt.connected_at).is_not(None),
-                col(CallAttempt.disposition).is_(None),
-                col(CallAttempt.started_at) > utcnow() - POP_WINDOW,
-            )
+            .where(*_awaiting(operator))
             .order_by(col(CallAttempt.connected_at).desc())
             .limit(1)
         ).first()
@@ -120,31 +126,59 @@ def call_card(store: Engine, user: UserView, attempt_id: str) -> CallCard:
         attempt = _visible_attempt(session, user, attempt_id)
         lead = session.get(Lead, attempt.lead_id)
         campaign = session.get(Campaign, attempt.campaign_id)
-        assert lead is not None and lead.id is not None and campaign is not None and campaign.id is not None
-        columns = _columns(session, lead)
-        script, codes, questions = _campaign_parts(session, campaign.id)
-        # The number the operator is speaking on: a lead may have alternates, each with its zones.
-        zones = number_zones(lead.phone, lead.time_zones, lead.numbers, attempt.phone)
-        values = {name: value for name, value in columns} | {
-            "phone": attempt.phone,
-            "campaign": campaign.name,
-        }
-        return CallCard(
-            attempt_id=attempt.id,
-            live=attempt.ended_at is None,
-            connected_at=aware(attempt.connected_at) if attempt.connected_at else None,
-            disposition=attempt.disposition,
-            lead_id=lead.id,
-            phone=attempt.phone,
-            columns=columns,
-            local_times=local_times(zones, utcnow()),
-            campaign=campaign.name,
-            history=_history(session, lead.id, exclude=attempt.id),
-            script=fill(script, values) if script else [],
-            codes=codes,
-            questions=questions,
-            wrapup_until=_wrapup_until(attempt, campaign),
-        )
+        assert lead is not None and campaign is not None
+        lead_list = session.get(LeadList, lead.list_id) if lead.list_id is not None else None
+        return _card(session, attempt, lead, campaign, list(lead_list.columns) if lead_list else [])
+
+
+def current_card(store: Engine, operator: str) -> CallCard | None:
+    """The pop: ``operator``'s newest connected call awaiting their disposition, with its lead.
+
+    One query for the call, its lead, campaign and list, one for the lead's earlier attempts; the
+    campaign's script, codes and questions come from a short cache. Only ``operator``'s own calls.
+    """
+    with Session(store) as session:
+        found = session.exec(
+            select(CallAttempt, Lead, Campaign, LeadList.columns)
+            .join(Lead, col(Lead.id) == CallAttempt.lead_id)
+            .join(Campaign, col(Campaign.id) == CallAttempt.campaign_id)
+            .outerjoin(LeadList, col(LeadList.id) == Lead.list_id)
+            .where(*_awaiting(operator))
+            .order_by(col(CallAttempt.connected_at).desc())
+            .limit(1)
+        ).first()
+        if found is None:
+            return None
+        attempt, lead, campaign, order = found
+        return _card(session, attempt, lead, campaign, list(order or []))
+
+
+def _card(
+    session: Session, attempt: CallAttempt, lead: Lead, campaign: Campaign, order: list[str]
+) -> CallCard:
+    assert lead.id is not None and campaign.id is not None
+    columns = _columns(lead, order)
+    script, codes, questions = _campaign_parts(session, campaign.id)
+    # The number the operator is speaking on: a lead may have alternates, each with its zones.
+    zones = number_zones(lead.phone, lead.time_zones, lead.numbers, attempt.phone)
+    values = {name: value for name, value in columns} | {"phone": attempt.phone, "campaign": campaign.name}
+    return CallCard(
+        attempt_id=attempt.id,
+        live=attempt.ended_at is None,
+        connected_at=aware(attempt.connected_at) if attempt.connected_at else None,
+        disposition=attempt.disposition,
+        lead_id=lead.id,
+        phone=attempt.phone,
+        columns=columns,
+        # To the minute, as shown: an unchanged call gives an equal card, and is not drawn again.
+        local_times=local_times(zones, utcnow().replace(second=0, microsecond=0)),
+        campaign=campaign.name,
+        history=_history(session, lead.id, exclude=attempt.id),
+        script=fill(script, values) if script else [],
+        codes=codes,
+        questions=questions,
+        wrapup_until=_wrapup_until(attempt, campaign),
+    )
 
 
 _PARTS_TTL_S = 1.0  # how stale a campaign's script, codes and questions may be on a screen
@@ -188,23 +222,20 @@ def lead_card(store: Engine, user: UserView, lead_id: int) -> CallCard:
     return call_card(store, user, attempt_id)
 
 
-def _columns(session: Session, lead: Lead) -> list[tuple[str, str]]:
-    order: list[str] = []
-    if lead.list_id is not None:
-        lead_list = session.get(LeadList, lead.list_id)
-        order = list(lead_list.columns) if lead_list else []
+def _columns(lead: Lead, order: list[str]) -> list[tuple[str, str]]:
     names = order + [k for k in lead.data if k not in order]
     return [(name, "" if lead.data.get(name) is None else str(lead.data.get(name))) for name in names]
 
 
 def _history(session: Session, lead_id: int, exclude: str) -> list[HistoryRow]:
-    rows = session.exec(
-        select(CallAttempt)
-        .where(CallAttempt.lead_id == lead_id, CallAttempt.id != exclude)
-        .order_by(col(CallAttempt.started_at).desc())
+    a = CallAttempt
+    rows = session.execute(
+        sql_select(col(a.started_at), col(a.outcome), col(a.disposition), col(a.note), col(a.operator))
+        .where(col(a.lead_id) == lead_id, col(a.id) != exclude)
+        .order_by(col(a.started_at).desc())
         .limit(50)
     ).all()
-    return [HistoryRow(aware(r.started_at), r.outcome, r.disposition, r.note, r.operator) for r in rows]
+    return [HistoryRow(aware(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
 
 def local_times(time_zones: str, now: datetime) -> list[tuple[str, datetime]]:
@@ -241,6 +272,11 @@ def get_script(store: Engine, campaign: str) -> str:
 
 
 listen_for_events = console_events.listen
+# The kinds of event that tell of a call (what an operator's call panel shows), and of a queue state.
+# A connection also follows a placed preview or callback, which the direct panel shows.
+CALL_EVENTS = frozenset({console_events.CONNECTED, console_events.ENDED, console_events.DISPOSED})
+CONNECT_EVENTS = frozenset({console_events.CONNECTED})
+STATE_EVENTS = frozenset({console_events.STATE})
 
 
 def last_event_id(store: Engine) -> int:
@@ -250,15 +286,24 @@ def last_event_id(store: Engine) -> int:
 
 def operators_touched(store: Engine, after: int) -> tuple[int, set[str]]:
     """The newest event id, and the operators named by the events after ``after``."""
+    cursor, kinds = event_kinds(store, after)
+    return cursor, set(kinds)
+
+
+def event_kinds(store: Engine, after: int) -> tuple[int, dict[str, set[str]]]:
+    """The newest event id, and for each operator named after ``after``, the kinds of its events."""
     with store.connect() as conn:
         events = console_events.events_after(conn, after)
     if not events:
-        return after, set()
-    names = {subject for _, kind, subject, _ in events if kind != console_events.STATE}
+        return after, {}
+    kinds: dict[str, set[str]] = {}
+    for _, kind, subject, _ in events:
+        if kind != console_events.STATE:
+            kinds.setdefault(subject, set()).add(kind)
     interfaces = {subject for _, kind, subject, _ in events if kind == console_events.STATE}
-    if interfaces:
-        names |= _names_of(store, interfaces)
-    return events[-1][0], names
+    for name in _names_of(store, interfaces) if interfaces else ():
+        kinds.setdefault(name, set()).add(console_events.STATE)
+    return events[-1][0], kinds
 
 
 def _names_of(store: Engine, interfaces: Sequence[str] | set[str]) -> set[str]:

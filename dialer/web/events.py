@@ -6,8 +6,14 @@ connection, a hang-up or a queue state; a short wait loop on the store (0.03 s, 
 thread of its own), so it works the same on SQLite and PostgreSQL, and with the console and the
 engine in separate processes or on separate nodes. On PostgreSQL a listener thread also wakes the
 loop on the feed's NOTIFY at once. The hub wakes only the pages of the operators an event names, and
-the supervisors' pages, which watch them all. A page then re-reads its whole state from the store,
-so a missed or repeated wake-up costs nothing and a reconnecting page is in sync at once.
+the supervisors' pages, which watch them all, and tells each page which parts of its screen the
+events may have changed (``dialer.web.screen``): a connection the call, a queue state the state. A
+page then re-reads those parts from the store, so a missed or repeated wake-up costs nothing, and
+a reconnecting page re-reads everything and is in sync at once.
+
+Pages read the store on two thread pools of the hub's: one for the call part (the pop) and one for
+everything else, so a pop never waits behind other pages' state and callback reads. Together with
+the feed's thread they hold at most 10 of the store's 15 pooled connections; the routes keep theirs.
 """
 
 from __future__ import annotations
@@ -17,34 +23,82 @@ import contextlib
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from dialer.services.console import last_event_id, listen_for_events, operators_touched
+from dialer.services.console import (
+    CALL_EVENTS,
+    CONNECT_EVENTS,
+    STATE_EVENTS,
+    event_kinds,
+    last_event_id,
+    listen_for_events,
+)
+from dialer.web.screen import CALL, DIRECT, PARTS, STATE
 
 log = logging.getLogger(__name__)
 EVERYONE = "*"  # the pages that watch the whole team (supervisors): woken by every event
+T = TypeVar("T")
+# The parts of a screen each kind of event may change; an unknown kind re-reads the whole screen.
+_PARTS_OF = (
+    {kind: frozenset({CALL}) for kind in CALL_EVENTS}
+    | {kind: frozenset({CALL, DIRECT}) for kind in CONNECT_EVENTS}
+    | {kind: frozenset({STATE}) for kind in STATE_EVENTS}
+)
+
+
+class Page(asyncio.Event):
+    """An open page's wake-up, with the parts of its screen to read again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: set[str] = set()
+
+    def take(self) -> set[str]:
+        parts, self.parts = self.parts, set()
+        self.clear()
+        return parts
+
+
+def parts_of(kinds: Iterable[str]) -> frozenset[str]:
+    found: frozenset[str] = frozenset()
+    for kind in kinds:
+        found |= _PARTS_OF.get(kind, frozenset(PARTS))
+    return found
 
 
 class EventHub:
     def __init__(self, store: Engine, poll_s: float = 0.03) -> None:
         self._store = store
         self._poll_s = poll_s
-        self._pages: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._pages: dict[str, set[Page]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._nudge = asyncio.Event()
         self._stop_listening = threading.Event()
         self._listener: threading.Thread | None = None
         self._reader: ThreadPoolExecutor | None = None
+        self._pops: ThreadPoolExecutor | None = None
+        self._reads: ThreadPoolExecutor | None = None
         self.cursor = 0
+
+    async def read(self, pop: bool, func: Callable[..., T], *args: object) -> T:
+        """Run a page's store read on the pops' threads (``pop``) or on the other reads' threads."""
+        pool = self._pops if pop else self._reads
+        if pool is None:  # not started (an app without its lifespan): the shared pool
+            return await run_in_threadpool(func, *args)
+        return await asyncio.get_running_loop().run_in_executor(pool, func, *args)
 
     async def start(self) -> None:
         self.cursor = await run_in_threadpool(last_event_id, self._store)
         # The feed is read on a thread of its own, so a pop is never queued behind the pages'
         # renders in the request thread pool.
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="console-feed")
+        self._pops = ThreadPoolExecutor(6, thread_name_prefix="console-pop")
+        self._reads = ThreadPoolExecutor(3, thread_name_prefix="console-read")
         self._task = asyncio.create_task(self._watch(), name="console-events")
         if self._store.dialect.name == "postgresql":
             loop = asyncio.get_running_loop()
@@ -71,24 +125,28 @@ class EventHub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._reader is not None:
-            self._reader.shutdown(wait=False)
+        for pool in (self._reader, self._pops, self._reads):
+            if pool is not None:
+                pool.shutdown(wait=False)
+        self._reader = self._pops = self._reads = None
 
-    def subscribe(self, operator: str) -> asyncio.Event:
-        wake = asyncio.Event()
+    def subscribe(self, operator: str) -> Page:
+        wake = Page()
         self._pages[operator].add(wake)
         return wake
 
-    def unsubscribe(self, operator: str, wake: asyncio.Event) -> None:
+    def unsubscribe(self, operator: str, wake: Page) -> None:
         pages = self._pages.get(operator)
         if pages is not None:
             pages.discard(wake)
             if not pages:
                 del self._pages[operator]
 
-    def poke(self, operator: str) -> None:
-        """Wake ``operator``'s pages now (after this process changed something of theirs), and the team's."""
+    def poke(self, operator: str, parts: Iterable[str] = PARTS) -> None:
+        """Wake ``operator``'s pages to read ``parts`` again (by default all: after this process
+        changed something of theirs), and the team's pages."""
         for wake in (*self._pages.get(operator, ()), *self._pages.get(EVERYONE, ())):
+            wake.parts.update(parts)
             wake.set()
 
     @property
@@ -99,15 +157,15 @@ class EventHub:
         while True:
             try:
                 loop = asyncio.get_running_loop()
-                self.cursor, names = await loop.run_in_executor(
-                    self._reader, operators_touched, self._store, self.cursor
+                self.cursor, kinds = await loop.run_in_executor(
+                    self._reader, event_kinds, self._store, self.cursor
                 )
             except Exception:  # the store is away: pages keep what they show, retry shortly
                 log.warning("console events: the store is unreachable; retrying")
                 await asyncio.sleep(1.0)
                 continue
-            for name in names:
-                self.poke(name)
+            for name, named in kinds.items():
+                self.poke(name, parts_of(named))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nudge.wait(), self._poll_s)
             self._nudge.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,21 +12,44 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 
 from dialer.core.i18n import CONSOLE, translations
-from dialer.services import callbacks, direct_calls
 from dialer.services.accounts import LoginSession
-from dialer.services.console import call_card, current_attempt, operator_state
-from dialer.services.pause_codes import list_pause_codes
 from dialer.services.team import team
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def environment() -> Environment:
+class Templates:
+    """One Jinja environment per language, each with its catalogue installed once.
+
+    Templates are compiled once per environment and kept (Jinja's own cache); no render changes
+    an environment, so renders on several threads at once are safe.
+    """
+
+    def __init__(self) -> None:
+        self._envs: dict[str, Environment] = {}
+        self._lock = threading.Lock()
+
+    def env(self, language: str) -> Environment:
+        found = self._envs.get(language)
+        if found is None:
+            with self._lock:
+                found = self._envs.get(language) or _environment(language)
+                self._envs[language] = found
+        return found
+
+
+def environment() -> Templates:
+    return Templates()
+
+
+def _environment(language: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
     )
+    env.install_gettext_translations(translations(language, CONSOLE), newstyle=True)  # type: ignore[attr-defined]
     env.filters["epoch"] = _epoch
     env.filters["hm"] = lambda value: value.strftime("%H:%M") if value else ""
     env.filters["stamp"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else ""
@@ -36,39 +60,13 @@ def _epoch(value: datetime | None) -> str:
     return "" if value is None else f"{value.timestamp():.3f}"
 
 
-def render(env: Environment, template: str, language: str, **context: Any) -> str:
-    env.install_gettext_translations(translations(language, CONSOLE), newstyle=True)  # type: ignore[attr-defined]
-    return env.get_template(template).render(language=language, **context)
+def render(templates: Templates, template: str, language: str, **context: Any) -> str:
+    return templates.env(language).get_template(template).render(language=language, **context)
 
 
-def screen_fragments(env: Environment, store: Engine, login: LoginSession) -> dict[str, str]:
-    """The operator's state panel and call panel, as HTML, for the page and for push."""
-    operator = login.user.operator
-    assert operator is not None
-    state = operator_state(store, operator)
-    attempt = current_attempt(store, operator)
-    card = call_card(store, login.user, attempt) if attempt else None
-    language = login.user.language
-    return {
-        "state": render(
-            env, "_state.html", language, state=state, pause_codes=list_pause_codes(store), csrf=login.csrf
-        ),
-        "call": render(env, "_call.html", language, card=card),
-        "attempt": attempt or "",
-        "direct": render(
-            env,
-            "_direct.html",
-            language,
-            preview=direct_calls.current(store, operator),
-            previewing=direct_calls.has_preview(store, operator),
-            callbacks=callbacks.upcoming(store, operator),
-        ),
-    }
-
-
-def team_fragment(env: Environment, store: Engine, login: LoginSession) -> str:
+def team_fragment(templates: Templates, store: Engine, login: LoginSession) -> str:
     """The supervisor's table of operators, their states and live calls (``NotFound`` for others)."""
-    return render(env, "_team.html", login.user.language, rows=team(store, login.user))
+    return render(templates, "_team.html", login.user.language, rows=team(store, login.user))
 
 
 def sse(event: str, payload: dict[str, str], event_id: int | None = None) -> str:

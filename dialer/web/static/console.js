@@ -195,22 +195,26 @@
   });
 
   // --- pushed screen updates ---
-  // Each pop's wall-clock time (ms) is kept on the page, for the screen-pop benchmark.
+  // Each pop's wall-clock time (ms) is kept on the page, for the screen-pop benchmark, with the
+  // console's instants (woken, sent) and the CPU time (ms) it spent reading and rendering the call.
   function notePop(attempt, server, received) {
     const pops = JSON.parse(document.body.dataset.pops || "[]");
     const times = (server || "").split(" ").map(parseFloat);
-    pops.push([attempt, performance.timeOrigin + performance.now(), times[0], times[1], received]);
+    pops.push([attempt, performance.timeOrigin + performance.now(), times[0], times[1], received, times[2]]);
     document.body.dataset.pops = JSON.stringify(pops.slice(-200));
   }
 
-  function apply(data, received) {
-    const statePanel = document.getElementById("state-panel");
-    const callPanel = document.getElementById("call-panel");
+  // A message carries only the parts of the screen that changed: state, call (with attempt), direct.
+  function applyState(html) {
     const reason = document.getElementById("reason");
     const chosen = reason ? reason.value : null;
-    statePanel.innerHTML = data.state;
+    document.getElementById("state-panel").innerHTML = html;
     const again = document.getElementById("reason");
     if (again && chosen) again.value = chosen;
+  }
+
+  function applyCall(data, received) {
+    const callPanel = document.getElementById("call-panel");
     if (callPanel.dataset.attempt !== data.attempt || !document.getElementById("call") !== !data.attempt) {
       callPanel.innerHTML = data.call;
       callPanel.dataset.attempt = data.attempt;
@@ -222,6 +226,11 @@
     } else {
       callPanel.innerHTML = data.call;
     }
+  }
+
+  function apply(data, received) {
+    if (data.call !== undefined) applyCall(data, received);
+    if (data.state !== undefined) applyState(data.state);
     const direct = document.getElementById("direct-panel");
     if (direct && data.direct !== undefined) direct.innerHTML = data.direct;
     drawTimers();
