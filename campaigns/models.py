@@ -131,6 +131,11 @@ class Lead(SQLModel, table=True):
             "id",
             **_where(f"{_UNCLAIMED} AND next_call_at IS NOT NULL"),
         ),
+        # The same retries in list order: when many are due at once, a claim walks them by id,
+        # skipping those not due yet, and stops after the few it wants.
+        Index(
+            "ix_lead_retry_id", "campaign_id", "id", **_where(f"{_UNCLAIMED} AND next_call_at IS NOT NULL")
+        ),
         # The leads a node holds, to give them back (a stop, a restart, a takeover).
         Index("ix_lead_claimed", "claimed_by", **_where("claimed_by IS NOT NULL")),
     )

@@ -1,13 +1,14 @@
 """Claiming due leads so that two dialer nodes never dial the same lead.
 
-Portable by design (SQLite and PostgreSQL alike): two plain SELECTs find candidate
-ids (fresh leads and due retries, each off its partial index, the lowest ids kept),
-then one conditional UPDATE takes those of them that are still unclaimed and dialable,
-stamping them with the node and the claim instant, and returns the rows it won. A lead
-another node took in between fails the UPDATE's condition and is simply left out. Where
-the database has row locks (PostgreSQL) the candidate SELECTs also skip rows another node is claiming at that
-moment, so concurrent nodes take different leads instead of colliding on the oldest;
-SQLite omits the clause. No SQLite-only tricks, three statements whatever the batch size.
+Portable by design (SQLite and PostgreSQL alike): plain SELECTs find candidate ids
+(fresh leads off one partial index, due retries off two: see ``_due_retries``; the
+lowest ids kept), then one conditional UPDATE takes those of them that are still
+unclaimed and dialable, stamping them with the node and the claim instant, and returns
+the rows it won. A lead another node took in between fails the UPDATE's condition and
+is simply left out. Where the database has row locks (PostgreSQL) the candidate SELECTs
+also skip rows another node is claiming at that moment, so concurrent nodes take
+different leads instead of colliding on the oldest; SQLite omits the clause. No
+SQLite-only tricks, at most four statements whatever the batch size or the store's.
 
 The order is the leads' id order (their order in the list), as it always was: a lead's
 place in the list decides when it is called, whether it was put off or not.
@@ -33,6 +34,8 @@ from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from dialer.policy.gate import zones_of
 
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
+# Due retries a claim reads in due order before it walks them in id order instead (see _due_retries).
+RETRY_WINDOW = 100
 
 
 @dataclass(frozen=True)
@@ -85,22 +88,50 @@ def _unclaimed(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
 def _candidates(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
     """The ``limit`` lowest ids among the campaign's due leads: the same leads as one id-order read.
 
-    Read as two ranges, each off its own partial index (``ix_lead_fresh``: fresh leads in id
-    order, stopping after ``limit``; ``ix_lead_retry``: the retries due by now), so that a
-    claim never steps over the leads that are dialed already or not due yet. The LIMIT is
-    written into the SQL: a prepared statement's generic plan that cannot see it may guess
-    a large share of the index and read it all.
+    Fresh leads are read off ``ix_lead_fresh`` in id order, stopping after ``limit``; due
+    retries as ``_due_retries`` finds them. So a claim never steps over the leads that
+    are dialed already or not due yet. The LIMIT is written into the SQL: a prepared
+    statement's generic plan that cannot see it may guess a large share of the index and
+    read it all.
     """
     lead = LEAD_TABLE.c
     need: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
-    again: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
     fresh = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at.is_(None), _whole_lists())
-    due = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at <= now)
     ids = list(conn.scalars(fresh.order_by(lead.id).limit(need).with_for_update(skip_locked=True)))
-    # Sorted by ``id + 0``, not ``id``: ordered by the column itself, a generic plan may walk
-    # the primary key from the lowest id, past every retry not due yet, instead of the range.
-    ids += conn.scalars(due.order_by(lead.id + 0).limit(again).with_for_update(skip_locked=True))
+    ids += _due_retries(conn, campaign_id, now, limit)
     return sorted(ids)[:limit]
+
+
+def _due_retries(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
+    """The ``limit`` lowest ids among the campaign's due retries, at a cost that does not grow with them.
+
+    A probe reads up to ``window`` due retries off ``ix_lead_retry`` (or ``ix_lead_due``), unlocked.
+    Fewer than that: they are all the due retries, and the lowest ids of them are locked
+    by primary key. As many: many retries are due at once, and the claim walks
+    ``ix_lead_retry_id`` in id order instead, skipping the retries not due yet as it reads the
+    table, and stops after ``limit``; the more are due, the sooner it stops.
+    """
+    lead = LEAD_TABLE.c
+    window = max(RETRY_WINDOW, limit)
+    due = (*_unclaimed(campaign_id), lead.next_call_at.is_not(None), lead.next_call_at <= now)
+    size: BindParameter[int] = bindparam("window", window, literal_execute=True, unique=True)
+    # No order: any index range that holds the due retries stops after the window, no sort.
+    found = list(conn.scalars(core_select(lead.id).where(*due).limit(size)))
+    if not found:
+        return []
+    need: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
+    if len(found) < window:
+        # By id alone (the UPDATE checks again that each is due), still unclaimed under the lock.
+        unclaimed = _unclaimed(campaign_id)[1:]
+        pick = core_select(lead.id).where(lead.id.in_(found), *unclaimed).order_by(lead.id)
+    else:
+        # Due written through COALESCE, which no index reads as a range: the planner cannot tell
+        # how many retries are due and, guessing few, would read them all off ix_lead_retry and
+        # sort them. Only the index in id order fits; each retry it passes is tested in its row.
+        due_now = func.coalesce(lead.next_call_at, now) <= now
+        walk = (*_unclaimed(campaign_id), lead.next_call_at.is_not(None), due_now)
+        pick = core_select(lead.id).where(*walk).order_by(lead.id)
+    return list(conn.scalars(pick.limit(need).with_for_update(skip_locked=True)))
 
 
 def claim_due_leads(
