@@ -383,3 +383,31 @@ def test_a_claim_takes_due_leads_in_list_order_whether_fresh_or_put_off(store: E
     claimed = claim_due_leads(store, cid, "node-a", NOW, 3)
     assert [lead.lead_id for lead in claimed] == [ids[1], ids[2], ids[3]]
     assert [lead.lead_id for lead in claim_due_leads(store, cid, "node-a", NOW, 3)] == [ids[5]]
+
+
+def lead_index_reads(found: str) -> list[tuple[str, str]]:
+    """Each read of a lead index in a plan: the index and the bounds it reads it with."""
+    if found.startswith(("SEARCH", "SCAN")) or "\nSEARCH" in found:  # SQLite: one line per read
+        lines = re.findall(r"SEARCH lead USING (?:COVERING )?INDEX (\w+) \((.*)\)", found)
+        return [(index, bounds) for index, bounds in lines]
+    rows = found.splitlines()
+    reads = []
+    for at, row in enumerate(rows):
+        match = re.search(r"Index (?:Only )?Scan (?:using|on) (ix_lead\w+)", row)
+        if match:
+            cond = next((r for r in rows[at + 1 : at + 3] if "Index Cond" in r), "")
+            reads.append((match.group(1), cond))
+    return reads
+
+
+def test_counting_the_due_leads_reads_only_leads_that_may_be_dialed(filled: Engine) -> None:
+    [count] = [s for s in sent_by(filled, lambda: due_count(filled, [LATE], NOW)) if "count" in s[0].lower()]
+    for found in plans(filled, count):
+        reads = lead_index_reads(found)
+        assert len(reads) == 2, found  # the fresh leads, then the due retries
+        # Fresh leads: their own index, or ix_lead_due's leads with no next call.
+        assert reads[0][0] == "ix_lead_fresh" or "next_call_at" in reads[0][1], found
+        # Due retries: a range up to now, never the retries not due yet.
+        assert reads[1][0] in ("ix_lead_retry", "ix_lead_due") and "next_call_at" in reads[1][1], found
+        assert not re.search(r"\bSCAN lead\b(?! USING)|Seq Scan on lead\b", found), found
+    assert due_count(filled, [LATE], NOW) == 305  # five retries due and 300 fresh leads
