@@ -339,12 +339,28 @@ def test_a_claim_with_few_retries_due_reads_them_all_then_locks_the_lowest_ids(f
 
 def test_a_claim_with_many_retries_due_walks_them_in_id_order(filled: Engine) -> None:
     sent = sent_by(filled, lambda: claim_due_leads(filled, BACKLOG, NODE, NOW, 10))
-    _fresh, probe, walk, claim = sent
+    _fresh, probe, walk, pick, claim = sent
     assert_reads_due_range(filled, probe)
-    # The walk: ix_lead_retry_id in id order, the retries not due yet skipped, no sort.
+    # The walk: ix_lead_retry_id in id order, stopping at its window or the tenth due retry, no sort.
     assert_reads_index(filled, walk, "ix_lead_retry_id")
+    assert re.search(r"LIMIT 1000\b", walk[0]) and re.search(r"LIMIT 10\b", walk[0])
+    for found in plans(filled, pick):
+        assert re.search(r"INTEGER PRIMARY KEY|lead_pkey", found), found
     assert_claims_by_id(filled, claim)
-    assert re.search(r"LIMIT \d+", walk[0])
+
+
+def test_a_walk_that_finds_too_few_in_its_window_reads_the_due_range(
+    filled: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(claims, "WALK_WINDOW", 10)  # two due retries among the first ten
+    sent = sent_by(filled, lambda: claim_due_leads(filled, BACKLOG, NODE, NOW, 10))
+    _fresh, _probe, walk, lowest, _pick, _claim = sent
+    assert_reads_index(filled, walk, "ix_lead_retry_id")
+    for found in plans(filled, lowest):  # the due range only, then sorted by id
+        assert re.search(r"\b(ix_lead_retry|ix_lead_due)\b", found), found
+        bounds = [line for line in found.splitlines() if "Index Cond" in line or "USING" in line]
+        assert any("next_call_at" in line for line in bounds), found
+        assert not re.search(r"\bSCAN lead\b(?! USING)|Seq Scan", found), found
 
 
 def test_a_claim_takes_the_lowest_due_ids_whichever_way_it_reads_the_retries(
@@ -362,8 +378,11 @@ def test_a_claim_takes_the_lowest_due_ids_whichever_way_it_reads_the_retries(
                 .values(status="scheduled", next_call_at=due)
             )
     wanted = [lead_id for place, lead_id in enumerate(ids) if place % 3 != 0]
-    for window in (100, 4):  # all the due retries in the window; more of them due than it holds
-        monkeypatch.setattr(claims, "RETRY_WINDOW", window)
+    # All the due retries in the probe's window; more of them due than it holds, found by the
+    # walk; and too few of them in the walk's window, found in the due range.
+    for probe, walk in ((100, 1000), (4, 1000), (4, 2)):
+        monkeypatch.setattr(claims, "RETRY_WINDOW", probe)
+        monkeypatch.setattr(claims, "WALK_WINDOW", walk)
         taken = [lead.lead_id for lead in claim_due_leads(store, cid, "node-a", NOW, 3)]
         assert taken == wanted[:3]
         assert release_claims(store, "node-a") == 3

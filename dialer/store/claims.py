@@ -8,7 +8,7 @@ the rows it won. A lead another node took in between fails the UPDATE's conditio
 is simply left out. Where the database has row locks (PostgreSQL) the candidate SELECTs
 also skip rows another node is claiming at that moment, so concurrent nodes take
 different leads instead of colliding on the oldest; SQLite omits the clause. No
-SQLite-only tricks, at most four statements whatever the batch size or the store's.
+SQLite-only tricks, at most six statements whatever the batch size or the store's.
 
 The order is the leads' id order (their order in the list), as it always was: a lead's
 place in the list decides when it is called, whether it was put off or not.
@@ -34,8 +34,9 @@ from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from dialer.policy.gate import zones_of
 
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
-# Due retries a claim reads in due order before it walks them in id order instead (see _due_retries).
+# Due retries a claim's probe reads, and retries its walk in id order passes at most (_due_retries).
 RETRY_WINDOW = 100
+WALK_WINDOW = 1000
 
 
 @dataclass(frozen=True)
@@ -112,36 +113,58 @@ def _candidates(conn: Connection, campaign_id: int, now: datetime, limit: int) -
     return sorted(ids)[:limit]
 
 
+def _limit(name: str, value: int) -> BindParameter[int]:
+    """A LIMIT written into the SQL: a generic plan that cannot see it may guess a large share."""
+    return bindparam(name, value, literal_execute=True, unique=True)
+
+
 def _due_retries(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
     """The ``limit`` lowest ids among the campaign's due retries, at a cost that does not grow with them.
 
-    A probe reads up to ``window`` due retries off ``ix_lead_retry`` (or ``ix_lead_due``), unlocked.
-    Fewer than that: they are all the due retries, and the lowest ids of them are locked
-    by primary key. As many: many retries are due at once, and the claim walks
-    ``ix_lead_retry_id`` in id order instead, skipping the retries not due yet as it reads the
-    table, and stops after ``limit``; the more are due, the sooner it stops.
+    A probe reads up to ``window`` due retries off their due range (``ix_lead_retry``),
+    unlocked. Fewer than that: they are all the due retries. As many: many are due at once,
+    and ``_walk`` looks for the lowest of them in id order; where it does not find enough
+    within its window (the due retries lie behind a long run of retries not due yet), the
+    due range is read whole and sorted. The lowest ids of those found are then locked by id.
     """
     lead = LEAD_TABLE.c
     window = max(RETRY_WINDOW, limit)
     due = (*_unclaimed(campaign_id), lead.next_call_at.is_not(None), lead.next_call_at <= now)
-    size: BindParameter[int] = bindparam("window", window, literal_execute=True, unique=True)
     # No order: any index range that holds the due retries stops after the window, no sort.
-    found = list(conn.scalars(core_select(lead.id).where(*due).limit(size)))
+    found = list(conn.scalars(core_select(lead.id).where(*due).limit(_limit("window", window))))
+    if len(found) == window:
+        found = _walk(conn, campaign_id, now, limit)
+        if len(found) < limit:
+            # Sorted by ``id + 0``: by ``id`` itself a generic plan may walk the primary key.
+            lowest = core_select(lead.id).where(*due).order_by(lead.id + 0).limit(_limit("need", limit))
+            found = list(conn.scalars(lowest))
     if not found:
         return []
-    need: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
-    if len(found) < window:
-        # By id alone (the UPDATE checks again that each is due), still unclaimed under the lock.
-        unclaimed = _unclaimed(campaign_id)[1:]
-        pick = core_select(lead.id).where(lead.id.in_(found), *unclaimed).order_by(lead.id)
-    else:
-        # Due written through COALESCE, which no index reads as a range: the planner cannot tell
-        # how many retries are due and, guessing few, would read them all off ix_lead_retry and
-        # sort them. Only the index in id order fits; each retry it passes is tested in its row.
-        due_now = func.coalesce(lead.next_call_at, now) <= now
-        walk = (*_unclaimed(campaign_id), lead.next_call_at.is_not(None), due_now)
-        pick = core_select(lead.id).where(*walk).order_by(lead.id)
-    return list(conn.scalars(pick.limit(need).with_for_update(skip_locked=True)))
+    # By id alone (the UPDATE checks again that each is due), still unclaimed under the lock.
+    pick = core_select(lead.id).where(lead.id.in_(found), *_unclaimed(campaign_id)[1:]).order_by(lead.id)
+    return list(conn.scalars(pick.limit(_limit("need", limit)).with_for_update(skip_locked=True)))
+
+
+def _walk(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
+    """The lowest due ids among the first ``WALK_WINDOW`` retries in id order (``ix_lead_retry_id``).
+
+    The window is a LIMIT inside, the due test outside: the read stops after ``limit`` due
+    retries or the window, whichever comes first, however the planner guesses how many are due.
+    The outer query takes the rows in the order the inner one gives them (an outer ORDER BY
+    makes SQLite read the whole window to sort it); ``tests/test_claim_plans.py`` checks that
+    both stores read the index in id order and sort nothing.
+    """
+    lead = LEAD_TABLE.c
+    retries = (
+        core_select(lead.id, lead.next_call_at)
+        .where(*_unclaimed(campaign_id), lead.next_call_at.is_not(None))
+        .order_by(lead.id)
+        .limit(_limit("walk", WALK_WINDOW))
+        .subquery("walked")
+    )
+    walked = retries.c
+    first = core_select(walked.id).where(walked.next_call_at <= now)
+    return list(conn.scalars(first.limit(_limit("need", limit))))
 
 
 def claim_due_leads(
