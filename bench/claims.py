@@ -34,7 +34,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,13 +100,17 @@ def lead_indexes(store: Engine) -> dict[str, str]:
 
 def fill(store: Engine, leads: int, now: datetime) -> float:
     """``leads`` leads in the early and the late campaign; seconds it took."""
+    return fill_campaigns(store, [("early", False), ("late", True)], leads // 2, now)
+
+
+def fill_campaigns(store: Engine, campaigns: Sequence[tuple[str, bool]], each: int, now: datetime) -> float:
+    """``each`` leads in every campaign, ids 1, 2, ... in this order, late ones 90% dialed; seconds."""
     started = time.perf_counter()
-    for name in ("early", "late"):
-        create_campaign(store, CampaignSpec.build(name))  # ids 1 and 2: EARLY, LATE
+    for name, _late in campaigns:
+        create_campaign(store, CampaignSpec.build(name))
     indexes = lead_indexes(store)
     sqlite = store.dialect.name == "sqlite"
     insert = _SQLITE_INSERT if sqlite else _POSTGRES_INSERT
-    half = leads // 2
     with store.begin() as conn:
         if sqlite:
             conn.exec_driver_sql("PRAGMA cache_size = -1000000")
@@ -114,11 +118,11 @@ def fill(store: Engine, leads: int, now: datetime) -> float:
             conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")
         for name in indexes:
             conn.exec_driver_sql(f"DROP INDEX {name}")
-        for campaign, first, dialed in ((EARLY, 1, 0), (LATE, 1 + half, half * 9 // 10)):
-            status = "'new'" if campaign == EARLY else _LATE_STATUS
-            values = {"first": first, "campaign": campaign, "count": half, "dialed": dialed, "now": now}
-            if sqlite:
-                values["now"] = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        for place, (_name, late) in enumerate(campaigns):
+            status = _LATE_STATUS if late else "'new'"
+            dialed = each * 9 // 10 if late else 0
+            values: dict[str, Any] = {"first": 1 + place * each, "campaign": 1 + place, "count": each}
+            values |= {"dialed": dialed, "now": now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now}
             conn.execute(text(insert.replace("STATUS", status)), values)
         for sql in indexes.values():
             conn.exec_driver_sql(sql)

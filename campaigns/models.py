@@ -36,6 +36,7 @@ from dialer.core.errors import InvalidInput
 # condition, and a bound value (a prepared, generic plan) proves nothing.
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
 _UNCLAIMED = f"status IN ({', '.join(repr(s) for s in DIALABLE)}) AND claimed_by IS NULL"
+_RETRY = f"{_UNCLAIMED} AND next_call_at IS NOT NULL"
 
 
 def _where(condition: str) -> dict[str, Any]:
@@ -124,13 +125,10 @@ class Lead(SQLModel, table=True):
         # what is left to dial, however many leads the store keeps. Fresh leads are taken in
         # list order; retries (and leads put off to a later instant) in the order they fall due.
         Index("ix_lead_fresh", "campaign_id", "id", **_where(f"{_UNCLAIMED} AND next_call_at IS NULL")),
-        Index(
-            "ix_lead_retry",
-            "campaign_id",
-            "next_call_at",
-            "id",
-            **_where(f"{_UNCLAIMED} AND next_call_at IS NOT NULL"),
-        ),
+        Index("ix_lead_retry", "campaign_id", "next_call_at", "id", **_where(_RETRY)),
+        # The same retries in list order: when many are due at once, a claim walks them by id,
+        # skipping those not due yet, and stops after the few it wants.
+        Index("ix_lead_retry_id", "campaign_id", "id", **_where(_RETRY)),
         # The leads a node holds, to give them back (a stop, a restart, a takeover).
         Index("ix_lead_claimed", "claimed_by", **_where("claimed_by IS NOT NULL")),
     )

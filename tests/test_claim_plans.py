@@ -28,6 +28,7 @@ from sqlmodel import SQLModel
 
 from campaigns.models import CallAttempt, Campaign, Lead
 from dialer.services.status import collect_status
+from dialer.store import claims
 from dialer.store.claims import claim_due_leads, due_count, release_claims
 from dialer.store.recorder import unfinished_attempts
 from tests.engine_helpers import make_campaign, make_leads, phones_by_digit
@@ -36,7 +37,7 @@ from tests.postgres_fixtures import PostgresCluster
 pytestmark = pytest.mark.every_store
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-OLD, LATE, EARLY = 1, 2, 3
+OLD, LATE, EARLY, BACKLOG = 1, 2, 3, 4
 NODE = "node-a"
 
 
@@ -79,6 +80,10 @@ def _leads() -> Iterator[dict[str, Any]]:
         yield _lead(next(ids), LATE, "new", claimed_by=NODE, claimed_at=NOW)
     for _ in range(5_000):
         yield _lead(next(ids), EARLY, "new")
+    # Many retries due at once (every fourth of 3,000, far more than a claim's window), none fresh.
+    for i in range(3_000):
+        when = NOW - timedelta(seconds=1 + i) if i % 4 == 3 else NOW + timedelta(seconds=10 + i)
+        yield _lead(next(ids), BACKLOG, "scheduled", attempts=1, next_call_at=when)
 
 
 def _attempts() -> Iterator[dict[str, Any]]:
@@ -105,7 +110,7 @@ def filled(store: Engine) -> Engine:
             insert(Campaign.__table__),  # type: ignore[attr-defined]
             [
                 {"id": cid, "name": name, "retry_rules": {}, "created_at": NOW, **_campaign_defaults()}
-                for cid, name in ((OLD, "old"), (LATE, "late"), (EARLY, "early"))
+                for cid, name in ((OLD, "old"), (LATE, "late"), (EARLY, "early"), (BACKLOG, "backlog"))
             ],
         )
         conn.execute(insert(Lead.__table__), list(_leads()))  # type: ignore[attr-defined]
@@ -301,19 +306,86 @@ def test_a_claim_takes_no_more_than_its_limit_and_leaves_the_rest_to_the_next(st
     assert due_count(store, [cid], NOW) == 3
 
 
-def test_a_claim_reads_fresh_leads_and_due_retries_off_their_indexes(filled: Engine) -> None:
-    sent = sent_by(filled, lambda: claim_due_leads(filled, LATE, NODE, NOW, 10))
-    fresh, due, claim = sent
-    # Fresh leads in the index's own order: a LIMIT that stops after ten entries, no sort.
-    assert_reads_index(filled, fresh, "ix_lead_fresh")
-    # Due retries: an index range up to now, never the retries not due yet (then sorted by id).
-    for found in plans(filled, due):
+def assert_reads_due_range(store: Engine, statement: Statement) -> None:
+    """Reads ix_lead_retry (or ix_lead_due) up to the due instant, never the retries not due yet.
+
+    Entry by entry, so that its LIMIT stops the read: no bitmap of every due retry first.
+    """
+    for found in plans(store, statement):
+        assert "Bitmap" not in found, found
         assert re.search(r"\b(ix_lead_retry|ix_lead_due)\b", found), found
         bounds = [line for line in found.splitlines() if "Index Cond" in line or "USING" in line]
         assert any("next_call_at" in line for line in bounds), found
         assert not re.search(r"\bSCAN lead\b(?! USING)|Seq Scan", found), found
+
+
+def test_a_claim_with_few_retries_due_reads_them_all_then_locks_the_lowest_ids(filled: Engine) -> None:
+    sent = sent_by(filled, lambda: claim_due_leads(filled, LATE, NODE, NOW, 10))
+    fresh, probe, pick, claim = sent
+    # Fresh leads in the index's own order: a LIMIT that stops after ten entries, no sort.
+    assert_reads_index(filled, fresh, "ix_lead_fresh")
+    # Due retries: an index range up to now, in due order, stopping at the window.
+    assert_reads_due_range(filled, probe)
+    assert_reads_index(filled, probe, "ix_lead_retry", "ix_lead_due")
+    # The five found are taken again by id, to lock them (PostgreSQL), lowest ids first.
+    for found in plans(filled, pick):
+        assert re.search(
+            r"INTEGER PRIMARY KEY|lead_pkey|ix_lead_retry_id \(campaign_id=\? AND id=\?", found
+        ), found
+        assert not re.search(r"\bSCAN lead\b|Seq Scan", found), found
     assert_claims_by_id(filled, claim)
-    assert all(re.search(r"LIMIT \d+", sql) for sql, _ in (fresh, due))  # the limit is in the SQL
+    assert all(re.search(r"LIMIT \d+", sql) for sql, _ in (fresh, probe, pick))  # the limits are in the SQL
+
+
+def test_a_claim_with_many_retries_due_walks_them_in_id_order(filled: Engine) -> None:
+    sent = sent_by(filled, lambda: claim_due_leads(filled, BACKLOG, NODE, NOW, 10))
+    _fresh, probe, walk, pick, claim = sent
+    assert_reads_due_range(filled, probe)
+    # The walk: ix_lead_retry_id in id order, stopping at its window or the tenth due retry, no sort.
+    assert_reads_index(filled, walk, "ix_lead_retry_id")
+    assert re.search(r"LIMIT 1000\b", walk[0]) and re.search(r"LIMIT 10\b", walk[0])
+    for found in plans(filled, pick):
+        assert re.search(r"INTEGER PRIMARY KEY|lead_pkey", found), found
+    assert_claims_by_id(filled, claim)
+
+
+def test_a_walk_that_finds_too_few_in_its_window_reads_the_due_range(
+    filled: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(claims, "WALK_WINDOW", 10)  # two due retries among the first ten
+    sent = sent_by(filled, lambda: claim_due_leads(filled, BACKLOG, NODE, NOW, 10))
+    _fresh, _probe, walk, lowest, _pick, _claim = sent
+    assert_reads_index(filled, walk, "ix_lead_retry_id")
+    for found in plans(filled, lowest):  # the due range only, then sorted by id
+        assert re.search(r"\b(ix_lead_retry|ix_lead_due)\b", found), found
+        bounds = [line for line in found.splitlines() if "Index Cond" in line or "USING" in line]
+        assert any("next_call_at" in line for line in bounds), found
+        assert not re.search(r"\bSCAN lead\b(?! USING)|Seq Scan", found), found
+
+
+def test_a_claim_takes_the_lowest_due_ids_whichever_way_it_reads_the_retries(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = make_campaign(store, "spring")
+    ids = make_leads(store, cid, phones_by_digit([0] * 12))
+    with store.begin() as conn:
+        for place, lead_id in enumerate(ids):
+            # All retries; every third not due yet, the due ones fell due in the reverse of id order.
+            due = NOW + timedelta(hours=1) if place % 3 == 0 else NOW - timedelta(minutes=place)
+            conn.execute(
+                Lead.__table__.update()  # type: ignore[attr-defined]
+                .where(Lead.__table__.c.id == lead_id)  # type: ignore[attr-defined]
+                .values(status="scheduled", next_call_at=due)
+            )
+    wanted = [lead_id for place, lead_id in enumerate(ids) if place % 3 != 0]
+    # All the due retries in the probe's window; more of them due than it holds, found by the
+    # walk; and too few of them in the walk's window, found in the due range.
+    for probe, walk in ((100, 1000), (4, 1000), (4, 2)):
+        monkeypatch.setattr(claims, "RETRY_WINDOW", probe)
+        monkeypatch.setattr(claims, "WALK_WINDOW", walk)
+        taken = [lead.lead_id for lead in claim_due_leads(store, cid, "node-a", NOW, 3)]
+        assert taken == wanted[:3]
+        assert release_claims(store, "node-a") == 3
 
 
 def test_a_claim_takes_due_leads_in_list_order_whether_fresh_or_put_off(store: Engine) -> None:
@@ -330,3 +402,31 @@ def test_a_claim_takes_due_leads_in_list_order_whether_fresh_or_put_off(store: E
     claimed = claim_due_leads(store, cid, "node-a", NOW, 3)
     assert [lead.lead_id for lead in claimed] == [ids[1], ids[2], ids[3]]
     assert [lead.lead_id for lead in claim_due_leads(store, cid, "node-a", NOW, 3)] == [ids[5]]
+
+
+def lead_index_reads(found: str) -> list[tuple[str, str]]:
+    """Each read of a lead index in a plan: the index and the bounds it reads it with."""
+    if found.startswith(("SEARCH", "SCAN")) or "\nSEARCH" in found:  # SQLite: one line per read
+        lines = re.findall(r"SEARCH lead USING (?:COVERING )?INDEX (\w+) \((.*)\)", found)
+        return [(index, bounds) for index, bounds in lines]
+    rows = found.splitlines()
+    reads = []
+    for at, row in enumerate(rows):
+        match = re.search(r"Index (?:Only )?Scan (?:using|on) (ix_lead\w+)", row)
+        if match:
+            cond = next((r for r in rows[at + 1 : at + 3] if "Index Cond" in r), "")
+            reads.append((match.group(1), cond))
+    return reads
+
+
+def test_counting_the_due_leads_reads_only_leads_that_may_be_dialed(filled: Engine) -> None:
+    [count] = [s for s in sent_by(filled, lambda: due_count(filled, [LATE], NOW)) if "count" in s[0].lower()]
+    for found in plans(filled, count):
+        reads = lead_index_reads(found)
+        assert len(reads) == 2, found  # the fresh leads, then the due retries
+        # Fresh leads: their own index, or ix_lead_due's leads with no next call.
+        assert reads[0][0] == "ix_lead_fresh" or "next_call_at" in reads[0][1], found
+        # Due retries: a range up to now, never the retries not due yet.
+        assert reads[1][0] in ("ix_lead_retry", "ix_lead_due") and "next_call_at" in reads[1][1], found
+        assert not re.search(r"\bSCAN lead\b(?! USING)|Seq Scan on lead\b", found), found
+    assert due_count(filled, [LATE], NOW) == 305  # five retries due and 300 fresh leads

@@ -1,13 +1,14 @@
 """Claiming due leads so that two dialer nodes never dial the same lead.
 
-Portable by design (SQLite and PostgreSQL alike): two plain SELECTs find candidate
-ids (fresh leads and due retries, each off its partial index, the lowest ids kept),
-then one conditional UPDATE takes those of them that are still unclaimed and dialable,
-stamping them with the node and the claim instant, and returns the rows it won. A lead
-another node took in between fails the UPDATE's condition and is simply left out. Where
-the database has row locks (PostgreSQL) the candidate SELECTs also skip rows another node is claiming at that
-moment, so concurrent nodes take different leads instead of colliding on the oldest;
-SQLite omits the clause. No SQLite-only tricks, three statements whatever the batch size.
+Portable by design (SQLite and PostgreSQL alike): plain SELECTs find candidate ids
+(fresh leads off one partial index, due retries off two: see ``_due_retries``; the
+lowest ids kept), then one conditional UPDATE takes those of them that are still
+unclaimed and dialable, stamping them with the node and the claim instant, and returns
+the rows it won. A lead another node took in between fails the UPDATE's condition and
+is simply left out. Where the database has row locks (PostgreSQL) the candidate SELECTs
+also skip rows another node is claiming at that moment, so concurrent nodes take
+different leads instead of colliding on the oldest; SQLite omits the clause. No
+SQLite-only tricks, at most six statements whatever the batch size or the store's.
 
 The order is the leads' id order (their order in the list), as it always was: a lead's
 place in the list decides when it is called, whether it was put off or not.
@@ -24,7 +25,7 @@ from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from campaigns.models import DncEntry, Lead
 from campaigns.retry import LeadStatus
@@ -33,6 +34,9 @@ from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from dialer.policy.gate import zones_of
 
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
+# Due retries a claim's probe reads, and retries its walk in id order passes at most (_due_retries).
+RETRY_WINDOW = 100
+WALK_WINDOW = 1000
 
 
 @dataclass(frozen=True)
@@ -55,22 +59,32 @@ def _whole_lists() -> ColumnElement[bool]:
     return or_(LEAD_TABLE.c.list_id.is_(None), LEAD_TABLE.c.list_id.not_in(importing))
 
 
-def _due(campaign_ids: Sequence[int], now: datetime) -> Any:
-    return (
-        col(Lead.campaign_id).in_(list(campaign_ids)),
-        _whole_lists(),
-        col(Lead.status).in_(DIALABLE),
-        col(Lead.claimed_by).is_(None),
-        or_(col(Lead.next_call_at).is_(None), col(Lead.next_call_at) <= now),
-    )
-
-
 def due_count(store: Engine, campaign_ids: Sequence[int], now: datetime) -> int:
-    """Leads of these campaigns that could be dialed now (before window and DNC checks)."""
+    """Leads of these campaigns that could be dialed now (before window and DNC checks).
+
+    Two counts added up: the fresh leads off ``ix_lead_fresh`` and the due retries off
+    ``ix_lead_retry`` up to now, so the retries not due yet are never read.
+    """
     if not campaign_ids:
         return 0
-    with Session(store) as session:
-        return int(session.exec(select(func.count()).select_from(Lead).where(*_due(campaign_ids, now))).one())
+    lead = LEAD_TABLE.c
+    statuses: BindParameter[list[str]] = bindparam(
+        "dialable", list(DIALABLE), expanding=True, literal_execute=True, unique=True
+    )
+    unclaimed = (
+        lead.campaign_id.in_(list(campaign_ids)),
+        lead.status.in_(statuses),
+        lead.claimed_by.is_(None),
+    )
+    fresh = core_select(func.count()).where(*unclaimed, lead.next_call_at.is_(None))
+    due = core_select(func.count()).where(
+        *unclaimed, lead.next_call_at.is_not(None), lead.next_call_at <= now
+    )
+    both = core_select(
+        fresh.where(_whole_lists()).scalar_subquery() + due.where(_whole_lists()).scalar_subquery()
+    )
+    with store.connect() as conn:
+        return int(conn.scalar(both) or 0)
 
 
 def _unclaimed(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
@@ -85,22 +99,72 @@ def _unclaimed(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
 def _candidates(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
     """The ``limit`` lowest ids among the campaign's due leads: the same leads as one id-order read.
 
-    Read as two ranges, each off its own partial index (``ix_lead_fresh``: fresh leads in id
-    order, stopping after ``limit``; ``ix_lead_retry``: the retries due by now), so that a
-    claim never steps over the leads that are dialed already or not due yet. The LIMIT is
-    written into the SQL: a prepared statement's generic plan that cannot see it may guess
-    a large share of the index and read it all.
+    Fresh leads are read off ``ix_lead_fresh`` in id order, stopping after ``limit``; due
+    retries as ``_due_retries`` finds them. So a claim never steps over the leads that
+    are dialed already or not due yet. The LIMIT is written into the SQL: a prepared
+    statement's generic plan that cannot see it may guess a large share of the index and
+    read it all.
     """
     lead = LEAD_TABLE.c
     need: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
-    again: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
     fresh = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at.is_(None), _whole_lists())
-    due = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at <= now)
     ids = list(conn.scalars(fresh.order_by(lead.id).limit(need).with_for_update(skip_locked=True)))
-    # Sorted by ``id + 0``, not ``id``: ordered by the column itself, a generic plan may walk
-    # the primary key from the lowest id, past every retry not due yet, instead of the range.
-    ids += conn.scalars(due.order_by(lead.id + 0).limit(again).with_for_update(skip_locked=True))
+    ids += _due_retries(conn, campaign_id, now, limit)
     return sorted(ids)[:limit]
+
+
+def _limit(name: str, value: int) -> BindParameter[int]:
+    """A LIMIT written into the SQL: a generic plan that cannot see it may guess a large share."""
+    return bindparam(name, value, literal_execute=True, unique=True)
+
+
+def _due_retries(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
+    """The ``limit`` lowest ids among the campaign's due retries, at a cost that does not grow with them.
+
+    A probe reads up to ``window`` due retries off their due range (``ix_lead_retry``),
+    unlocked. Fewer than that: they are all the due retries. As many: many are due at once,
+    and ``_walk`` looks for the lowest of them in id order; where it does not find enough
+    within its window (the due retries lie behind a long run of retries not due yet), the
+    due range is read whole and sorted. The lowest ids of those found are then locked by id.
+    """
+    lead = LEAD_TABLE.c
+    window = max(RETRY_WINDOW, limit)
+    due = (*_unclaimed(campaign_id), lead.next_call_at.is_not(None), lead.next_call_at <= now)
+    # No order: any index range that holds the due retries stops after the window, no sort.
+    found = list(conn.scalars(core_select(lead.id).where(*due).limit(_limit("window", window))))
+    if len(found) == window:
+        found = _walk(conn, campaign_id, now, limit)
+        if len(found) < limit:
+            # Sorted by ``id + 0``: by ``id`` itself a generic plan may walk the primary key.
+            lowest = core_select(lead.id).where(*due).order_by(lead.id + 0).limit(_limit("need", limit))
+            found = list(conn.scalars(lowest))
+    if not found:
+        return []
+    # By id alone (the UPDATE checks again that each is due), still unclaimed under the lock.
+    pick = core_select(lead.id).where(lead.id.in_(found), *_unclaimed(campaign_id)[1:]).order_by(lead.id)
+    return list(conn.scalars(pick.limit(_limit("need", limit)).with_for_update(skip_locked=True)))
+
+
+def _walk(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
+    """The lowest due ids among the first ``WALK_WINDOW`` retries in id order (``ix_lead_retry_id``).
+
+    The window is a LIMIT inside, the due test outside: the read stops after ``limit`` due
+    retries or the window, whichever comes first, however the planner guesses how many are due.
+    The outer query takes the rows in the order the inner one gives them (an outer ORDER BY
+    makes SQLite read the whole window to sort it); ``tests/test_claim_plans.py`` checks that
+    both stores read the index in id order and sort nothing.
+    """
+    lead = LEAD_TABLE.c
+    retries = (
+        core_select(lead.id, lead.next_call_at)
+        .where(*_unclaimed(campaign_id), lead.next_call_at.is_not(None))
+        .order_by(lead.id)
+        .limit(_limit("walk", WALK_WINDOW))
+        .subquery("walked")
+    )
+    walked = retries.c
+    first = core_select(walked.id).where(walked.next_call_at <= now)
+    return list(conn.scalars(first.limit(_limit("need", limit))))
 
 
 def claim_due_leads(
