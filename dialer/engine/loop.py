@@ -58,6 +58,7 @@ from dialer.engine.live import (
 from dialer.engine.membership import Membership
 from dialer.engine.selection import claim_and_begin
 from dialer.engine.settings import EngineSettings, RunReport
+from dialer.engine.shared_pace import SharedPacing
 from dialer.engine.store_thread import StoreThread
 from dialer.engine.takeover import start_node, take_over
 from dialer.engine.until_done import DoneWatch
@@ -117,6 +118,7 @@ class DialEngine:
         self._ticks = 0
         self._done_watch = DoneWatch(store, self._db, settings.node_id)
         self._direct = DirectCalls(store, settings.node_id, self._membership, clock)  # one operator's calls
+        self._shares = SharedPacing(store, self._db, settings.node_id)  # a campaign several nodes dial
 
     # --- public -------------------------------------------------------------------
 
@@ -188,7 +190,8 @@ class DialEngine:
         if (self._operator_poll.due(now) or self._membership.dirty) and self._connected:
             self._wrapups.check(now)
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
-            assignments = await self._db.run(load_assignments, self._store, queues)
+            node, shared = self._settings.node_id, self._book.shared()
+            assignments = await self._db.run(load_assignments, self._store, queues, node, shared)
             await self._membership.apply(assignments, pending_by_campaign(self._live.values()))
             self._operator_poll.restart(now)
         await self._keep_alive(now)
@@ -225,13 +228,14 @@ class DialEngine:
         calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
         abandons = await run.abandon_stats(self._db, now)
         member = self._membership
+        cap = await self._shares.channel_cap(run, calls, len(ready), len(wrapping))  # this node's part
         snap = snapshot(
             now, calls, len(ready), wrapping, member.paused(rules.campaign_id), run.estimates.current(),
-            rules.max_channels, run.bucket.available(now), abandons, member.leaving(rules.campaign_id),
+            cap, run.bucket.available(now), abandons, member.leaving(rules.campaign_id),
         )  # fmt: skip
         decision = run.pacer.decide(snap)
         # Hard limits whatever the pacer says: a ready operator, the channel cap, the originate rate.
-        wanted = min(decision.calls, rules.max_channels - len(calls), run.bucket.available(now))
+        wanted = min(decision.calls, cap - len(calls), run.bucket.available(now))
         placed = 0
         if ready and wanted > 0:
             # One job for the store thread: the claim and the attempt rows of this cycle.
@@ -242,9 +246,9 @@ class DialEngine:
             for placement in placements:
                 self._place(run, placement)
             placed = len(placements)
-        run.last_explain = pacing_explain(
-            decision, snap, placed, run.dial_rate(now), run.abandon_settings.cap, run.abandon_settings.window
-        )
+        cap_window = (run.abandon_settings.cap, run.abandon_settings.window)
+        view = pacing_explain(decision, snap, placed, run.dial_rate(now), *cap_window)
+        run.last_explain = self._shares.explain(rules.campaign_id, view)
 
     def _dialing(self) -> bool:
         """Whether the engine still places calls; read from the store thread (two flags, each whole)."""
