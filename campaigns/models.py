@@ -28,6 +28,7 @@ from campaigns.console_models import UserAccount as UserAccount
 from campaigns.console_models import WebSession as WebSession
 from campaigns.retry import LeadStatus
 from campaigns.settings import DEFAULTS
+from campaigns.share_models import CampaignShare as CampaignShare
 from dialer.core.errors import InvalidInput
 
 # Leads a dialer node may claim (dialer.store.claims). The claim queries repeat the partial
@@ -94,7 +95,7 @@ class Campaign(SQLModel, table=True):
     # which ``wrapup_code`` is recorded for them.
     wrapup_limit_s: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     wrapup_code: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
-    # Dialed by several nodes at once, each for its own operators (PostgreSQL: ``campaign_share``).
+    # Dialed by several nodes at once, each for its own operators (campaigns.share_models).
     shared: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -200,9 +201,7 @@ class Operator(SQLModel, table=True):
     state_changed_at: datetime = Field(default_factory=utcnow)
     desired_at: datetime | None = None  # when desired_state last changed (the console's timer)
     pause_reason: str | None = Field(default=None, max_length=32)  # a pause code
-    # The node whose phone system this operator's phone is on; None: whichever node dials the
-    # campaign (a shared campaign's nodes each serve only their own operators).
-    node: str | None = Field(default=None, max_length=64)
+    node: str | None = Field(default=None, max_length=64)  # whose Asterisk the phone is on; None: any
 
 
 class OperatorCampaign(SQLModel, table=True):
@@ -286,27 +285,6 @@ class CampaignOwner(SQLModel, table=True):
     # Bumped by every node that takes the campaign (PostgreSQL ownership, ``dialer.store.locks``);
     # a dialing cycle commits only under the fence its node took.
     fence: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, sa_type=BigInteger)
-
-
-class CampaignShare(SQLModel, table=True):
-    """One node's share of a shared campaign: its fence, and its pacing figures of the last tick.
-
-    Written by that node at every dialing tick, stamped with the server's ``now()``; the other
-    nodes of the campaign read it while the node's share lock is held (``dialer.store.shares``).
-    """
-
-    __tablename__ = "campaign_share"
-
-    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
-    node: str = Field(primary_key=True, max_length=64)
-    fence: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, sa_type=BigInteger)
-    since: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-    ringing: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    waiting: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    in_call: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    ready: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    wrapping: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class NumberingRange(SQLModel, table=True):

@@ -21,8 +21,9 @@ when no node has any, the parts are equal. Pure: figures in, limits out.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 
 @dataclass(frozen=True)
@@ -56,27 +57,31 @@ class NodeLimits:
     weight: float  # its part of the campaign, 0..1
 
 
+def _stakes(nodes: Sequence[NodePace]) -> dict[str, int]:
+    """Each node's whole-number stake in the campaign: its operators staffed (one each if none are)."""
+    if sum(n.staffed for n in nodes) <= 0:
+        return {n.node: 1 for n in nodes}
+    return {n.node: n.staffed for n in nodes}
+
+
 def weights(nodes: Sequence[NodePace]) -> dict[str, float]:
     """Each node's part of the campaign: its share of the operators staffed (equal if none are)."""
-    if not nodes:
-        return {}
-    total = sum(n.staffed for n in nodes)
-    if total <= 0:
-        return {n.node: 1.0 / len(nodes) for n in nodes}
-    return {n.node: n.staffed / total for n in nodes}
+    stakes = _stakes(nodes)
+    total = sum(stakes.values())
+    return {name: stake / total for name, stake in stakes.items()}
 
 
-def apportion(amount: int, parts: dict[str, float]) -> dict[str, int]:
+def apportion(amount: int, parts: Mapping[str, float]) -> dict[str, int]:
     """Split ``amount`` whole units by ``parts`` (largest remainder; ties to the first name).
 
-    The result never adds up to more than ``amount``, and every node computes the same split.
+    Exact arithmetic (fractions): the result never adds up to more than ``amount``, and every
+    node computes the same split whatever order it read the figures in.
     """
-    if amount <= 0 or not parts:
+    exact_parts = {name: Fraction(part) for name, part in parts.items()}
+    total = sum(exact_parts.values(), Fraction(0))
+    if amount <= 0 or total <= 0:
         return {name: 0 for name in parts}
-    total = sum(parts.values())
-    if total <= 0:
-        return {name: 0 for name in parts}
-    exact = {name: amount * part / total for name, part in parts.items()}
+    exact = {name: amount * part / total for name, part in exact_parts.items()}
     split = {name: math.floor(value) for name, value in exact.items()}
     left = amount - sum(split.values())
     takers = sorted((n for n in parts if parts[n] > 0), key=lambda n: (-(exact[n] - split[n]), n))
@@ -92,7 +97,7 @@ def node_limits(
     everyone = [me, *(n for n in others if n.node != me.node)]
     part = weights(everyone)
     free = max(0, max_channels - sum(n.in_flight for n in everyone))
-    mine = apportion(free, part)[me.node]
+    mine = apportion(free, _stakes(everyone))[me.node]
     return NodeLimits(
         max_channels=me.in_flight + mine,
         originate_rate=originate_rate * part[me.node],

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from campaigns.store import KEEPALIVES
-from campaigns.tables import ATTEMPT_TABLE, NODE_TABLE, OWNER_TABLE
+from campaigns.tables import ATTEMPT_TABLE, NODE_TABLE, OWNER_TABLE, SHARE_TABLE
 from dialer.core.errors import InvalidInput
 from dialer.store.shares import ShareFence, forget_node_shares, free_share, take_share
 
@@ -166,8 +166,8 @@ class NodeLocks:
     def gone_nodes(self) -> list[str]:
         """Other nodes whose session is gone, each one's node lock now held by this node.
 
-        Looked for among the nodes with a heartbeat row, an owned campaign or a call in
-        flight. Settle each one's calls, then ``release_node`` it.
+        Looked for among the nodes with a heartbeat row, an owned campaign, a share of a
+        shared one or a call in flight. Settle each one's calls, then ``release_node`` it.
         """
         conn = self._session()
         if conn is None:
@@ -175,6 +175,7 @@ class NodeLocks:
         a = ATTEMPT_TABLE.c
         names = set(conn.scalars(select(NODE_TABLE.c.name)))
         names |= set(conn.scalars(select(OWNER_TABLE.c.node)))
+        names |= set(conn.scalars(select(SHARE_TABLE.c.node)))
         names |= set(conn.scalars(select(a.node).where(a.ended_at.is_(None)).distinct()))
         names.discard(self.node)
         return [n for n in sorted(names) if conn.scalar(_TRY_NODE, {"kind": NODE_LOCKS, "name": n})]

@@ -1,0 +1,240 @@
+"""One campaign on several nodes: the split of its limits (pure), and the shares and pacing rows
+on a real PostgreSQL (locks, fences, rows of a gone node ignored); SQLite refuses a shared campaign."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from campaigns.steering import edit_campaign
+from campaigns.tables import OWNER_TABLE, SHARE_TABLE
+from cli import app
+from dialer.core.errors import InvalidInput
+from dialer.engine.selection import select_leads
+from dialer.policy.campaign_rules import CampaignRules
+from dialer.policy.shares import NodePace, apportion, campaign_figures, node_limits, weights
+from dialer.services.operators import add_operator
+from dialer.store.locks import NodeLocks
+from dialer.store.operators import load_assignments
+from dialer.store.recorder import Fenced, begin_attempts
+from dialer.store.shares import ShareFence, campaign_paces, exchange_pace
+from tests.engine_helpers import make_campaign, make_leads, phones_by_digit
+
+# --- the split of a shared campaign's limits (pure) ------------------------------------
+
+
+def test_each_node_gets_the_free_channels_in_proportion_to_its_operators() -> None:
+    a = NodePace("a", ringing=2, in_call=3, ready=1)  # 4 operators, 5 channels
+    b = NodePace("b", ringing=1, ready=4)  # 4 operators, 1 channel
+    # 20 channels, 6 in flight: 14 free, 7 each.
+    assert node_limits(a, [b], 20, 10.0).max_channels == 5 + 7
+    assert node_limits(b, [a], 20, 10.0).max_channels == 1 + 7
+    assert node_limits(a, [b], 20, 10.0).originate_rate == pytest.approx(5.0)
+
+
+def test_a_node_with_no_operators_gets_nothing_while_another_has_some() -> None:
+    idle = NodePace("idle", ringing=1)
+    busy = NodePace("busy", ready=3)
+    limits = node_limits(idle, [busy], 10, 6.0)
+    assert limits.max_channels == 1  # what it holds, nothing more
+    assert limits.originate_rate == 0.0
+    assert node_limits(busy, [idle], 10, 6.0).max_channels == 9
+
+
+def test_when_no_node_has_operators_the_parts_are_equal() -> None:
+    assert weights([NodePace("a"), NodePace("b")]) == {"a": 0.5, "b": 0.5}
+
+
+def test_the_cap_is_campaign_wide_even_when_over_it_already() -> None:
+    a = NodePace("a", ringing=8, ready=1)
+    b = NodePace("b", ringing=8, ready=1)
+    assert node_limits(a, [b], 10, 1.0).max_channels == 8  # no new call until under the cap
+
+
+def test_the_node_itself_is_not_counted_twice_among_the_others() -> None:
+    a = NodePace("a", ringing=2, ready=2)
+    assert node_limits(a, [a], 10, 1.0) == node_limits(a, [], 10, 1.0)
+
+
+def test_the_campaign_figures_add_the_nodes_up() -> None:
+    whole = campaign_figures([NodePace("a", 1, 2, 3, 4, 5), NodePace("b", 1, 1, 1, 1, 1)])
+    assert (whole.in_flight, whole.ready, whole.staffed) == (9, 5, 15)
+
+
+@given(
+    st.integers(min_value=0, max_value=500),
+    st.dictionaries(st.text("abcdef", min_size=1, max_size=3), st.floats(0, 50), min_size=1, max_size=6),
+)
+def test_apportion_never_gives_more_than_there_is_and_is_the_same_for_every_node(
+    amount: int, parts: dict[str, float]
+) -> None:
+    split = apportion(amount, parts)
+    assert set(split) == set(parts)
+    assert all(v >= 0 for v in split.values())
+    assert sum(split.values()) <= amount
+    assert apportion(amount, dict(reversed(list(parts.items())))) == split  # order of reading is no matter
+    if sum(parts.values()) > 0 and amount > 0:
+        assert sum(split.values()) == amount  # nothing left unused while someone may use it
+    assert all(split[name] == 0 for name, part in parts.items() if part == 0)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=5), st.integers(0, 80)
+)
+def test_the_nodes_parts_never_add_up_to_more_than_the_cap(figures: list[tuple[int, int]], cap: int) -> None:
+    nodes = [NodePace(f"n{i}", ringing=calls, ready=ops) for i, (calls, ops) in enumerate(figures)]
+    held = sum(n.in_flight for n in nodes)
+    room = sum(node_limits(n, nodes, cap, 1.0).max_channels - n.in_flight for n in nodes)
+    assert room == max(0, cap - held)  # all of what is free, and never more
+
+
+# --- operators of a shared campaign: each node its own ----------------------------------
+
+
+def test_a_node_of_a_shared_campaign_serves_only_the_operators_homed_on_it(store: Engine) -> None:
+    cid = make_campaign(store, "both")
+    add_operator(store, "anna", "Local/anna@sim-operators/n", ["both"], node="node-a")
+    add_operator(store, "boris", "Local/boris@sim-operators/n", ["both"], node="node-b")
+    add_operator(store, "vera", "Local/vera@sim-operators/n", ["both"])  # no home node
+    queues = {cid: "q-both"}
+
+    def names(node: str | None, shared: set[int]) -> set[str]:
+        return {a.operator for a in load_assignments(store, queues, node, shared)}
+
+    assert names(None, set()) == {"anna", "boris", "vera"}
+    assert names("node-a", set()) == {"anna", "vera"}  # the one node dialing it: its own and the unhomed
+    assert names("node-a", {cid}) == {"anna"}
+    assert names("node-b", {cid}) == {"boris"}
+
+
+def test_a_bad_home_node_is_one_clear_error(store: Engine) -> None:
+    make_campaign(store, "both")
+    with pytest.raises(InvalidInput, match="--node"):
+        add_operator(store, "anna", "Local/anna@sim-operators/n", ["both"], node="bad node")
+
+
+# --- SQLite stays single-node ------------------------------------------------------------
+
+
+def test_sqlite_refuses_a_shared_campaign_in_one_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'one.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", db, "campaign", "create", "solo"]).exit_code == 0
+    result = runner.invoke(app, ["--db", db, "campaign", "edit", "solo", "--shared"])
+    assert result.exit_code == 2
+    assert "PostgreSQL" in result.output and len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+# --- shares on PostgreSQL ------------------------------------------------------------------
+
+
+def _shared_campaign(store: Engine, name: str = "both") -> int:
+    cid = make_campaign(store, name)
+    edit_campaign(store, name, {"shared": True})
+    return cid
+
+
+def _share_rows(store: Engine, cid: int) -> dict[str, int]:
+    s = SHARE_TABLE.c
+    with store.connect() as conn:
+        return dict(conn.execute(select(s.node, s.fence).where(s.campaign_id == cid)).all())
+
+
+def test_two_nodes_each_hold_a_share_of_a_shared_campaign(pg_store: Engine) -> None:
+    cid = _shared_campaign(pg_store)
+    solo = make_campaign(pg_store, "solo")
+    a, b = NodeLocks(pg_store, "node-a"), NodeLocks(pg_store, "node-b")
+    a.open()
+    b.open()
+    try:
+        assert a.own([cid, solo], shared={cid}) == {cid, solo}
+        assert b.own([cid, solo], shared={cid}) == {cid}  # its share; the other campaign is a's alone
+        assert isinstance(a.fences[cid], ShareFence) and isinstance(b.fences[cid], ShareFence)
+        assert not isinstance(a.fences[solo], ShareFence)
+        assert _share_rows(pg_store, cid) == {"node-a": 1, "node-b": 1}
+        with pg_store.connect() as conn:  # no owner row for a shared campaign
+            assert (
+                conn.execute(select(OWNER_TABLE.c.node).where(OWNER_TABLE.c.campaign_id == cid)).all() == []
+            )
+        a.disown(cid)
+        assert _share_rows(pg_store, cid) == {"node-b": 1}
+        assert a.own([cid], shared={cid}) == {cid}
+        assert _share_rows(pg_store, cid) == {"node-a": 1, "node-b": 1}  # a fresh row
+    finally:
+        a.close()
+        b.close()
+
+
+def test_pacing_rows_are_written_under_the_fence_and_a_gone_nodes_row_is_ignored(pg_store: Engine) -> None:
+    cid = _shared_campaign(pg_store)
+    a, b = NodeLocks(pg_store, "node-a"), NodeLocks(pg_store, "node-b")
+    a.open()
+    b.open()
+    try:
+        a.own([cid], shared={cid})
+        b.own([cid], shared={cid})
+        mine_a = NodePace("node-a", ringing=2, waiting=1, in_call=3, ready=1, wrapping=1)
+        mine_b = NodePace("node-b", ringing=1, ready=2)
+        assert exchange_pace(pg_store, cid, a.fences[cid], mine_a) == [NodePace("node-b")]  # nothing yet
+        assert exchange_pace(pg_store, cid, b.fences[cid], mine_b) == [mine_a]
+        assert exchange_pace(pg_store, cid, a.fences[cid], mine_a) == [mine_b]
+        assert exchange_pace(pg_store, cid, ShareFence(a.fences[cid] + 1), mine_a) is None  # not its fence
+        assert sorted(campaign_paces(pg_store, cid), key=lambda p: p.node) == [mine_a, mine_b]
+        b.close()  # node-b's session ends (a crash looks the same to the server)
+        assert exchange_pace(pg_store, cid, a.fences[cid], mine_a) == []  # its row is left, and ignored
+        assert set(_share_rows(pg_store, cid)) == {"node-a", "node-b"}
+        assert a.gone_nodes() == ["node-b"]
+        a.release_node("node-b")  # the takeover forgets a gone node's shares
+        assert set(_share_rows(pg_store, cid)) == {"node-a"}
+    finally:
+        a.close()
+        b.close()
+
+
+def _rules(store: Engine, cid: int) -> CampaignRules:
+    from sqlmodel import Session
+
+    from campaigns.models import Campaign
+
+    with Session(store) as session:
+        row = session.get(Campaign, cid)
+        assert row is not None
+        return CampaignRules.from_campaign(row)
+
+
+def test_a_node_whose_share_was_taken_over_places_nothing(pg_store: Engine) -> None:
+    cid = _shared_campaign(pg_store)
+    make_leads(pg_store, cid, phones_by_digit([0] * 6))
+    rules = _rules(pg_store, cid)
+    a, b = NodeLocks(pg_store, "node-a"), NodeLocks(pg_store, "node-b")
+    a.open()
+    b.open()
+    try:
+        a.own([cid], shared={cid})
+        b.own([cid], shared={cid})
+        now = 1_900_000_000.0
+        leads_b = select_leads(pg_store, rules, "node-b", now, 2)
+        assert len(begin_attempts(pg_store, leads_b, "node-b", lambda: now, b.fences[cid])) == 2
+        leads_a = select_leads(pg_store, rules, "node-a", now, 2)
+        assert {lead.lead_id for lead in leads_a}.isdisjoint({lead.lead_id for lead in leads_b})
+        fence_b = b.fences[cid]
+        b.close()  # cut off: node-b may not know yet
+        assert a.gone_nodes() == ["node-b"]
+        a.release_node("node-b")
+        more_b = [*select_leads(pg_store, rules, "node-b", now, 1)]
+        with pytest.raises(Fenced):
+            begin_attempts(pg_store, more_b, "node-b", lambda: now, fence_b)
+        assert len(begin_attempts(pg_store, leads_a, "node-a", lambda: now, a.fences[cid])) == 2  # a goes on
+        # An exclusive campaign's fence is not a share's, even with the same number.
+        with pytest.raises(Fenced):
+            begin_attempts(pg_store, more_b, "node-b", lambda: now, int(fence_b))
+    finally:
+        a.close()
+        b.close()
