@@ -238,3 +238,24 @@ def test_a_node_whose_share_was_taken_over_places_nothing(pg_store: Engine) -> N
     finally:
         a.close()
         b.close()
+
+
+def test_status_says_a_campaign_is_shared_and_this_nodes_part() -> None:
+    from datetime import UTC, datetime
+
+    from dialer.cli.status_view import pacing_line
+    from dialer.store.pace import PacingView
+
+    explain = {
+        "mode": "predictive",
+        "nodes": 2,
+        "node_share": 0.25,
+        "node_max_channels": 5,
+        "campaign_ready": 7,
+    }
+    line = pacing_line(
+        "spring", PacingView("node-a", datetime.now(UTC), explain), datetime.now(UTC).timestamp()
+    )
+    assert "shared by 2 nodes: this one's part 25.0%, channels 5; campaign ready 7" in line
+    alone = pacing_line("spring", PacingView("node-a", datetime.now(UTC), {"mode": "predictive"}), 0.0)
+    assert "shared" not in alone
