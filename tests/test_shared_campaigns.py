@@ -3,6 +3,14 @@ on a real PostgreSQL (locks, fences, rows of a gone node ignored); SQLite refuse
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,15 +24,21 @@ from campaigns.steering import edit_campaign
 from campaigns.tables import OWNER_TABLE, SHARE_TABLE
 from cli import app
 from dialer.core.errors import InvalidInput
+from dialer.core.telephony import CarriedCall
 from dialer.engine.selection import select_leads
+from dialer.engine.store_thread import StoreThread
+from dialer.engine.takeover import take_over_gone
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.shares import NodePace, apportion, campaign_figures, node_limits, weights
 from dialer.services.operators import add_operator
+from dialer.store.claims import claim_due_leads
 from dialer.store.locks import NodeLocks
 from dialer.store.operators import load_assignments
 from dialer.store.recorder import Fenced, begin_attempts
 from dialer.store.shares import ShareFence, campaign_paces, exchange_pace
-from tests.engine_helpers import make_campaign, make_leads, phones_by_digit
+from tests.engine_helpers import attempts, make_campaign, make_leads, phones_by_digit
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # --- the split of a shared campaign's limits (pure) ------------------------------------
 
@@ -241,8 +255,6 @@ def test_a_node_whose_share_was_taken_over_places_nothing(pg_store: Engine) -> N
 
 
 def test_status_says_a_campaign_is_shared_and_this_nodes_part() -> None:
-    from datetime import UTC, datetime
-
     from dialer.cli.status_view import pacing_line
     from dialer.store.pace import PacingView
 
@@ -259,3 +271,67 @@ def test_status_says_a_campaign_is_shared_and_this_nodes_part() -> None:
     assert "shared by 2 nodes: this one's part 25.0%, channels 5; campaign ready 7" in line
     alone = pacing_line("spring", PacingView("node-a", datetime.now(UTC), {"mode": "predictive"}), 0.0)
     assert "shared" not in alone
+
+
+# A node process that takes its share of a shared campaign, says so, and waits to be killed.
+_SHARING_NODE = """
+import os, sys, time
+from campaigns.store import open_store
+from dialer.store.locks import NodeLocks
+locks = NodeLocks(open_store(os.environ["DIALER_DB"]), "node-dead")
+locks.open()
+print(sorted(locks.own([int(sys.argv[1])], shared={int(sys.argv[1])})), flush=True)
+time.sleep(600)
+"""
+
+
+class _Carrying:
+    """The phone system's adoption port, carrying the calls it is told of (answered, no operator)."""
+
+    def __init__(self, carried: set[str]) -> None:
+        self.carried = carried
+
+    async def adopt(self, attempt_ids: Sequence[str]) -> dict[str, CarriedCall]:
+        return {i: CarriedCall(i, answered=True) for i in attempt_ids if i in self.carried}
+
+
+async def test_a_killed_nodes_share_is_ignored_at_once_and_its_calls_adopted_by_the_taker(
+    pg_store: Engine, postgres_db_url: str
+) -> None:
+    cid = _shared_campaign(pg_store)
+    make_leads(pg_store, cid, phones_by_digit([0] * 4))
+    [lead] = claim_due_leads(pg_store, cid, "node-dead", datetime.now(UTC), 1)
+    [placement] = begin_attempts(pg_store, [lead], "node-dead", time.time)
+    env = {**os.environ, "DIALER_DB": postgres_db_url, "PYTHONPATH": str(ROOT)}
+    node = subprocess.Popen(
+        [sys.executable, "-c", _SHARING_NODE, str(cid)], env=env, stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    survivor, db = NodeLocks(pg_store, "node-b"), StoreThread()
+    try:
+        assert node.stdout is not None and node.stdout.readline().strip() == f"[{cid}]"
+        survivor.open()
+        assert survivor.own([cid], shared={cid}) == {cid}  # both nodes dial it, each its share
+        assert {p.node for p in campaign_paces(pg_store, cid)} == {"node-b", "node-dead"}
+        os.kill(node.pid, signal.SIGKILL)
+        node.wait(10)
+        until = time.monotonic() + 30
+        while {p.node for p in campaign_paces(pg_store, cid)} != {"node-b"}:  # no takeover needed for that
+            assert time.monotonic() < until, "the killed node's pacing row was still counted"
+            await asyncio.sleep(0.05)
+        assert "node-dead" in _share_rows(pg_store, cid)  # the row is there, ignored
+        adopted = await take_over_gone(pg_store, db, survivor, _Carrying({placement.attempt_id}), time.time())  # type: ignore[arg-type]
+        assert [call.attempt.attempt_id for call in adopted] == [placement.attempt_id]
+        assert [(a.id, a.node, a.ended_at) for a in attempts(pg_store, cid)] == [
+            (placement.attempt_id, "node-b", None)
+        ]
+        assert _share_rows(pg_store, cid) == {"node-b": 1}  # the gone node's share is forgotten
+        [more] = claim_due_leads(pg_store, cid, "node-dead", datetime.now(UTC), 1)
+        with pytest.raises(Fenced):  # should it still run somewhere, it places nothing
+            begin_attempts(pg_store, [more], "node-dead", time.time, ShareFence(1))
+    finally:
+        node.kill()
+        node.wait(10)
+        if node.stdout is not None:
+            node.stdout.close()
+        survivor.close()
+        db.close()
