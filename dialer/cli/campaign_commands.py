@@ -71,7 +71,7 @@ Amd = Annotated[bool, typer.Option("--amd/--no-amd", help="Answering-machine det
 Shared = Annotated[
     bool,
     typer.Option(
-        "--shared/--not-shared",
+        "--shared/--no-shared",
         help="Dialed by every node that serves it, each for its own operators (PostgreSQL).",
     ),
 ]
