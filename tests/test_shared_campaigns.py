@@ -146,6 +146,17 @@ def test_sqlite_refuses_a_shared_campaign_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_postgresql_takes_a_shared_campaign_and_gives_it_back(pg_store: Engine, postgres_db_url: str) -> None:
+    make_campaign(pg_store, "both")
+    runner = CliRunner()
+    shared = runner.invoke(app, ["--db", postgres_db_url, "campaign", "edit", "both", "--shared"])
+    assert shared.exit_code == 0 and "shared: False -> True" in shared.output
+    again = runner.invoke(app, ["--db", postgres_db_url, "campaign", "edit", "both", "--shared"])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    back = runner.invoke(app, ["--db", postgres_db_url, "campaign", "edit", "both", "--no-shared"])
+    assert back.exit_code == 0 and "shared: True -> False" in back.output
+
+
 # --- shares on PostgreSQL ------------------------------------------------------------------
 
 
