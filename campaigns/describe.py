@@ -36,6 +36,7 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         "wrap-up": f"held until disposition, at most {campaign.wrapup_limit_s} s, then {campaign.wrapup_code}"
         if campaign.wrapup_limit_s
         else "not held",
+        "shared": "on: every node serving it dials it" if campaign.shared else "off: one node at a time",
     }
 
 

@@ -126,7 +126,7 @@ def edit_campaign(engine: Engine, name: str, changes: dict[str, Any], share_queu
         raise InvalidInput("--shared: a campaign dialed by several nodes needs a PostgreSQL store")
     with session_scope(engine) as session:
         campaign = find_campaign(session, name)
-        before = {**describe(campaign), "shared": campaign.shared}
+        before = describe(campaign)
         if shared is not None:
             campaign.shared = bool(shared)
         spec = merged_spec(campaign, changes)
@@ -138,7 +138,7 @@ def edit_campaign(engine: Engine, name: str, changes: dict[str, Any], share_queu
         for key, value in asdict(spec).items():
             if key != "name":
                 setattr(campaign, key, value)
-        after = {**describe(campaign), "shared": campaign.shared}
+        after = describe(campaign)
         diff = {k: (before[k], after[k]) for k in after if before[k] != after[k]}
         if diff:
             campaign.version += 1

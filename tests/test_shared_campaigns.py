@@ -150,11 +150,19 @@ def test_postgresql_takes_a_shared_campaign_and_gives_it_back(pg_store: Engine, 
     make_campaign(pg_store, "both")
     runner = CliRunner()
     shared = runner.invoke(app, ["--db", postgres_db_url, "campaign", "edit", "both", "--shared"])
-    assert shared.exit_code == 0 and "shared: False -> True" in shared.output
+    assert (
+        shared.exit_code == 0
+        and "shared: off: one node at a time -> on: every node serving it dials it" in shared.output
+    )
     again = runner.invoke(app, ["--db", postgres_db_url, "campaign", "edit", "both", "--shared"])
     assert again.exit_code == 0 and "nothing changed" in again.output
     back = runner.invoke(app, ["--db", postgres_db_url, "campaign", "edit", "both", "--no-shared"])
-    assert back.exit_code == 0 and "shared: True -> False" in back.output
+    assert (
+        back.exit_code == 0
+        and "shared: on: every node serving it dials it -> off: one node at a time" in back.output
+    )
+    show = runner.invoke(app, ["--db", postgres_db_url, "campaign", "show", "both"])
+    assert "shared: off: one node at a time" in show.output
 
 
 # --- shares on PostgreSQL ------------------------------------------------------------------
