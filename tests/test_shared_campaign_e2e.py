@@ -98,7 +98,9 @@ async def test_two_nodes_on_two_asterisks_dial_one_shared_campaign(
         runs = [asyncio.create_task(e.run(until_done=True)) for e in (engine_a, engine_b)]
         until = time.monotonic() + 60
         while not all(r.node in NODES for r in attempts(pg_store, cid)) or len(attempts(pg_store, cid)) < 10:
-            assert time.monotonic() < until and not any(r.done() for r in runs), "the nodes did not dial"
+            for run in runs:
+                assert not run.done(), f"a node stopped before both dialed: {run.result()}"  # or raises
+            assert time.monotonic() < until, "the nodes did not dial"
             await asyncio.sleep(0.1)
         queue_a, queue_b = box_a.cli(f"queue show {QUEUE}"), box_b.cli(f"queue show {QUEUE}")
         await asyncio.wait_for(asyncio.gather(*runs), 180)

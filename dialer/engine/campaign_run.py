@@ -30,9 +30,11 @@ from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
 from dialer.pacing.base import AbandonStats
 from dialer.policy.abandon import AbandonSettings, AbandonTracker, window_length
 from dialer.policy.campaign_rules import CampaignRules
+from dialer.policy.membership import Assignment
 from dialer.policy.ratelimit import TokenBucket
 from dialer.store.abandon import stored_abandon_stats
 from dialer.store.locks import NodeLocks
+from dialer.store.operators import load_assignments
 from dialer.store.ownership import disown, own_campaigns
 from dialer.store.pace import forget_explain, learn, save_explain, warm_estimates
 from dialer.store.served import served_campaigns, served_versions
@@ -217,9 +219,10 @@ class CampaignRuns:
         run.state = parse_state(row.state)
         return rules.campaign_id
 
-    def shared(self) -> set[int]:
-        """The campaigns this node dials as one share among several nodes."""
-        return {cid for cid, run in self.runs.items() if isinstance(run.fence, ShareFence)}
+    async def assignments(self, queues: dict[int, str]) -> list[Assignment]:
+        """The operators of these campaigns this node serves (in a shared one, those homed on it)."""
+        shared = {cid for cid, run in self.runs.items() if isinstance(run.fence, ShareFence)}
+        return await self._db.run(load_assignments, self._store, queues, self._settings.node_id, shared)
 
     def dialing(self) -> dict[int, CampaignRun]:
         """The runs that may place calls now: active ones. The others say why they place none."""

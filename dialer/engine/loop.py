@@ -73,7 +73,6 @@ from dialer.policy.originate import build_direct_request, build_request
 from dialer.store.claims import release_claims
 from dialer.store.locks import NodeLocks, uses_locks
 from dialer.store.nodes import beat, leave
-from dialer.store.operators import load_assignments
 from dialer.store.ownership import disown_all
 from dialer.store.recorder import Placement
 
@@ -190,8 +189,7 @@ class DialEngine:
         if (self._operator_poll.due(now) or self._membership.dirty) and self._connected:
             self._wrapups.check(now)
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
-            node, shared = self._settings.node_id, self._book.shared()
-            assignments = await self._db.run(load_assignments, self._store, queues, node, shared)
+            assignments = await self._book.assignments(queues)
             await self._membership.apply(assignments, pending_by_campaign(self._live.values()))
             self._operator_poll.restart(now)
         await self._keep_alive(now)
@@ -227,8 +225,9 @@ class DialEngine:
         rules = run.rules
         calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
         abandons = await run.abandon_stats(self._db, now)
+        ready = [a for a in ready if a.interface not in busy_operators(calls)]  # taken a call meanwhile
         member = self._membership
-        cap = await self._shares.channel_cap(run, calls, len(ready), len(wrapping))  # this node's part
+        cap = self._shares.channel_cap(run, calls, len(ready), len(wrapping))  # this node's part
         snap = snapshot(
             now, calls, len(ready), wrapping, member.paused(rules.campaign_id), run.estimates.current(),
             cap, run.bucket.available(now), abandons, member.leaving(rules.campaign_id),
@@ -248,7 +247,7 @@ class DialEngine:
             placed = len(placements)
         cap_window = (run.abandon_settings.cap, run.abandon_settings.window)
         view = pacing_explain(decision, snap, placed, run.dial_rate(now), *cap_window)
-        run.last_explain = self._shares.explain(rules.campaign_id, view)
+        run.last_explain = await self._shares.after_cycle(run, placed, view)  # its figures out, others' in
 
     def _dialing(self) -> bool:
         """Whether the engine still places calls; read from the store thread (two flags, each whole)."""

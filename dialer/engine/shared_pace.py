@@ -1,19 +1,20 @@
 """A shared campaign's pacing across nodes: this node's figures out, the other nodes' in.
 
-At each dialing tick of a campaign this node dials as one share among several
+After each dialing cycle of a campaign this node dials as one share among several
 (``dialer.store.shares``), the node writes its figures (its calls in flight, its
 operators ready and in wrap-up) and reads the other live nodes' in the same short
-transaction, run in the store thread. Its pacer still decides from this node's own
-operators and calls only; what the other nodes' figures change is this node's part
-of the campaign's channel cap and originate rate (``dialer.policy.shares``). A node
-whose share row no longer carries its fence (taken over as gone) dials nothing.
+transaction, run in the store thread; the next cycle paces with them. Its pacer still
+decides from this node's own operators and calls only; what the other nodes' figures
+change is this node's part of the campaign's channel cap and originate rate
+(``dialer.policy.shares``). A node whose share row no longer carries its fence (taken
+over as gone) dials nothing.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.engine import Engine
 
@@ -45,46 +46,63 @@ def node_pace(node: str, calls: Iterable[LiveCall], ready: int, wrapping: int) -
 
 @dataclass
 class SharedPacing:
-    """The cross-node part of pacing for the shared campaigns one engine dials."""
+    """The cross-node part of pacing for the shared campaigns one engine dials.
+
+    The store is read and written after each dialing cycle, never between the moment the
+    engine counts its ready operators and the pacer's decision: a call connecting meanwhile
+    would count its operator both ready and in a call.
+    """
 
     store: Engine
     db: StoreThread
     node: str
-    last: dict[int, tuple[NodeLimits, list[NodePace]]] = field(default_factory=dict)
+    others: dict[int, list[NodePace] | None] = field(default_factory=dict)  # None: share lost
+    mine: dict[int, NodePace] = field(default_factory=dict)
+    last: dict[int, NodeLimits] = field(default_factory=dict)
 
-    async def channel_cap(self, run: CampaignRun, calls: list[LiveCall], ready: int, wrapping: int) -> int:
+    def channel_cap(self, run: CampaignRun, calls: list[LiveCall], ready: int, wrapping: int) -> int:
         """The calls in flight this node may hold for the campaign now (its part of the cap).
 
-        For a campaign dialed by this node alone, the campaign's own cap. For a share, the
-        node also takes its part of the originate rate into the campaign's rate limit.
+        For a campaign dialed by this node alone, the campaign's own cap. For a share, its
+        part given the other nodes' figures read after the last cycle (none yet: no new call
+        until they are read); the node also takes its part of the originate rate.
         """
-        rules = run.rules
+        rules, cid = run.rules, run.rules.campaign_id
         if not isinstance(run.fence, ShareFence):
-            self.last.pop(rules.campaign_id, None)
+            self.others.pop(cid, None)
             return rules.max_channels
-        mine = node_pace(self.node, calls, ready, wrapping)
-        others = await self.db.run(exchange_pace, self.store, rules.campaign_id, run.fence, mine)
+        mine = self.mine[cid] = node_pace(self.node, calls, ready, wrapping)
+        if cid not in self.others:
+            self.others[cid] = []
+            return mine.in_flight
+        others = self.others[cid]
         if others is None:
-            log.warning("campaign %s: this node's share was taken from it: no call placed", rules.name)
-            self.last.pop(rules.campaign_id, None)
             return 0
-        limits = node_limits(mine, others, rules.max_channels, rules.originate_rate)
+        limits = self.last[cid] = node_limits(mine, others, rules.max_channels, rules.originate_rate)
         run.bucket.reconfigure(limits.originate_rate, max(1.0, limits.originate_rate))
-        self.last[rules.campaign_id] = (limits, [mine, *others])
         return limits.max_channels
 
-    def explain(self, campaign_id: int, view: dict[str, float | str]) -> dict[str, float | str]:
-        """The pacing explanation with the campaign-wide figures of a shared campaign added."""
-        found = self.last.get(campaign_id)
-        if found is None:
+    async def after_cycle(
+        self, run: CampaignRun, placed: int, view: dict[str, float | str]
+    ) -> dict[str, float | str]:
+        """Write this node's figures (with the calls just placed), read the other nodes'; the
+        pacing explanation, with the campaign-wide figures of a shared campaign added."""
+        cid = run.rules.campaign_id
+        mine = self.mine.pop(cid, None)
+        if mine is None or not isinstance(run.fence, ShareFence):
             return view
-        limits, nodes = found
-        whole = campaign_figures(nodes)
+        mine = replace(mine, ringing=mine.ringing + placed)
+        others = self.others[cid] = await self.db.run(exchange_pace, self.store, cid, run.fence, mine)
+        if others is None:
+            log.warning("campaign %s: this node's share was taken from it: no call placed", run.rules.name)
+            return view
+        limits = self.last.get(cid)
+        whole = campaign_figures([mine, *others])
         return {
             **view,
-            "nodes": len(nodes),
-            "node_share": round(limits.weight, 3),
-            "node_max_channels": limits.max_channels,
+            "nodes": 1 + len(others),
+            "node_share": round(limits.weight, 3) if limits else 0.0,
+            "node_max_channels": limits.max_channels if limits else mine.in_flight,
             "campaign_in_flight": whole.in_flight,
             "campaign_ready": whole.ready,
         }
