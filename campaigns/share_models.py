@@ -29,3 +29,6 @@ class CampaignShare(SQLModel, table=True):
     in_call: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     ready: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     wrapping: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Calls of the campaign the node may hold until its next exchange; all nodes' add up to at
+    # most the campaign's max_channels (dialer.policy.shares).
+    allowance: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from dialer.engine.selection import select_leads
 from dialer.engine.store_thread import StoreThread
 from dialer.engine.takeover import take_over_gone
 from dialer.policy.campaign_rules import CampaignRules
-from dialer.policy.shares import NodePace, apportion, campaign_figures, node_limits, weights
+from dialer.policy.shares import NodeLimits, NodePace, apportion, campaign_figures, node_limits, weights
 from dialer.services.operators import add_operator
 from dialer.store.claims import claim_due_leads
 from dialer.store.locks import NodeLocks
@@ -43,20 +44,36 @@ ROOT = Path(__file__).resolve().parent.parent
 # --- the split of a shared campaign's limits (pure) ------------------------------------
 
 
-def test_each_node_gets_the_free_channels_in_proportion_to_its_operators() -> None:
+def test_each_node_gets_its_part_of_the_cap_in_proportion_to_its_operators() -> None:
     a = NodePace("a", ringing=2, in_call=3, ready=1)  # 4 operators, 5 channels
     b = NodePace("b", ringing=1, ready=4)  # 4 operators, 1 channel
-    # 20 channels, 6 in flight: 14 free, 7 each.
-    assert node_limits(a, [b], 20, 10.0).max_channels == 5 + 7
-    assert node_limits(b, [a], 20, 10.0).max_channels == 1 + 7
+    assert node_limits(a, [b], 20, 10.0).max_channels == 10
+    assert node_limits(b, [a], 20, 10.0).max_channels == 10
     assert node_limits(a, [b], 20, 10.0).originate_rate == pytest.approx(5.0)
+    three = NodePace("b", ready=12)  # three times the operators: three times the part (4 and 12 of 16) ...
+    assert node_limits(NodePace("a", ready=4), [three], 16, 1.0).max_channels == 4
+    assert node_limits(three, [NodePace("a", ready=4)], 16, 1.0).max_channels == 12
+    # ... but the calls a node has stay (a: 5, over its 4): the other waits for one to end.
+    assert (node_limits(a, [three], 16, 1.0).max_channels, node_limits(three, [a], 16, 1.0).max_channels) == (
+        4,
+        11,
+    )
+
+
+def test_a_node_takes_no_more_than_the_others_leave() -> None:
+    a = NodePace("a", ready=4)
+    b = NodePace("b", ready=4, ringing=2, allowance=9)  # b was allowed 9 while a had no operators
+    assert node_limits(a, [b], 10, 1.0).max_channels == 1  # 5 is its part, but b holds 9 for now
+    shrunk = NodePace("b", ready=4, ringing=2, allowance=node_limits(b, [a], 10, 1.0).max_channels)
+    assert shrunk.allowance == 5  # b's next exchange gives back what is over its part
+    assert node_limits(a, [shrunk], 10, 1.0).max_channels == 5
 
 
 def test_a_node_with_no_operators_gets_nothing_while_another_has_some() -> None:
     idle = NodePace("idle", ringing=1)
     busy = NodePace("busy", ready=3)
     limits = node_limits(idle, [busy], 10, 6.0)
-    assert limits.max_channels == 1  # what it holds, nothing more
+    assert limits.max_channels == 0  # no new call (the one it has goes on)
     assert limits.originate_rate == 0.0
     assert node_limits(busy, [idle], 10, 6.0).max_channels == 9
 
@@ -68,7 +85,7 @@ def test_when_no_node_has_operators_the_parts_are_equal() -> None:
 def test_the_cap_is_campaign_wide_even_when_over_it_already() -> None:
     a = NodePace("a", ringing=8, ready=1)
     b = NodePace("b", ringing=8, ready=1)
-    assert node_limits(a, [b], 10, 1.0).max_channels == 8  # no new call until under the cap
+    assert node_limits(a, [b], 10, 1.0).max_channels == 2  # below its 8 calls: no new call for now
 
 
 def test_the_node_itself_is_not_counted_twice_among_the_others() -> None:
@@ -99,13 +116,26 @@ def test_apportion_never_gives_more_than_there_is_and_is_the_same_for_every_node
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=5), st.integers(0, 80)
+    st.integers(0, 40),
+    st.lists(st.integers(0, 12), min_size=1, max_size=5),
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 12), st.integers(-12, 12)), max_size=60),
 )
-def test_the_nodes_parts_never_add_up_to_more_than_the_cap(figures: list[tuple[int, int]], cap: int) -> None:
-    nodes = [NodePace(f"n{i}", ringing=calls, ready=ops) for i, (calls, ops) in enumerate(figures)]
-    held = sum(n.in_flight for n in nodes)
-    room = sum(node_limits(n, nodes, cap, 1.0).max_channels - n.in_flight for n in nodes)
-    assert room == max(0, cap - held)  # all of what is free, and never more
+def test_the_allowances_never_add_up_to_more_than_the_cap(
+    cap: int, operators: list[int], steps: list[tuple[int, int, int]]
+) -> None:
+    """Nodes exchanging one after another (as the store serialises them), operators coming and
+    going, calls placed within each node's allowance and ending: the channels held by all the
+    nodes (calls in flight or allowed) never exceed the cap."""
+    nodes = {f"n{i}": NodePace(f"n{i}", ready=ops) for i, ops in enumerate(operators)}
+    for who, ops, calls in steps:
+        name = f"n{who % len(nodes)}"
+        me = nodes[name]
+        # Between two exchanges a node places calls up to its allowance, or some of its calls end.
+        ringing = max(0, min(me.ringing + calls, max(me.allowance, me.ringing)))
+        me = NodePace(name, ringing=ringing, ready=ops, allowance=me.allowance)
+        limits = node_limits(me, [n for n in nodes.values() if n.node != name], cap, 1.0)
+        nodes[name] = NodePace(name, ringing=me.ringing, ready=ops, allowance=limits.max_channels)
+        assert sum(max(n.in_flight, n.allowance) for n in nodes.values()) <= cap
 
 
 # --- operators of a shared campaign: each node its own ----------------------------------
@@ -215,13 +245,29 @@ def test_pacing_rows_are_written_under_the_fence_and_a_gone_nodes_row_is_ignored
         b.own([cid], shared={cid})
         mine_a = NodePace("node-a", ringing=2, waiting=1, in_call=3, ready=1, wrapping=1)
         mine_b = NodePace("node-b", ringing=1, ready=2)
-        assert exchange_pace(pg_store, cid, a.fences[cid], mine_a) == [NodePace("node-b")]  # nothing yet
-        assert exchange_pace(pg_store, cid, b.fences[cid], mine_b) == [mine_a]
-        assert exchange_pace(pg_store, cid, a.fences[cid], mine_a) == [mine_b]
-        assert exchange_pace(pg_store, cid, ShareFence(a.fences[cid] + 1), mine_a) is None  # not its fence
-        assert sorted(campaign_paces(pg_store, cid), key=lambda p: p.node) == [mine_a, mine_b]
+
+        def exchange(fence: int, mine: NodePace) -> tuple[NodeLimits, list[NodePace]]:
+            found = exchange_pace(pg_store, cid, fence, mine, 20, 1.0)
+            assert found is not None
+            return found
+
+        # 20 channels; node-a has 5 operators, node-b 2: parts of 14 and 6.
+        limits_a, seen = exchange(a.fences[cid], mine_a)
+        assert seen == [NodePace("node-b")] and limits_a.max_channels == 20  # b counts no operator yet
+        limits_b, seen = exchange(b.fences[cid], mine_b)
+        assert seen == [replace(mine_a, allowance=20)] and limits_b.max_channels == 0  # a holds all for now
+        limits_a, seen = exchange(a.fences[cid], mine_a)
+        assert seen == [replace(mine_b, allowance=0)] and limits_a.max_channels == 14  # its fair part now
+        limits_b, _ = exchange(b.fences[cid], mine_b)
+        assert limits_b.max_channels == 6
+        assert (
+            exchange_pace(pg_store, cid, ShareFence(a.fences[cid] + 1), mine_a, 20, 1.0) is None
+        )  # not its fence
+        paces = sorted(campaign_paces(pg_store, cid), key=lambda p: p.node)
+        assert paces == [replace(mine_a, allowance=14), replace(mine_b, allowance=6)]
         b.close()  # node-b's session ends (a crash looks the same to the server)
-        assert exchange_pace(pg_store, cid, a.fences[cid], mine_a) == []  # its row is left, and ignored
+        limits_a, seen = exchange(a.fences[cid], mine_a)
+        assert seen == [] and limits_a.max_channels == 20  # its row is left, and ignored
         assert set(_share_rows(pg_store, cid)) == {"node-a", "node-b"}
         assert a.gone_nodes() == ["node-b"]
         a.release_node("node-b")  # the takeover forgets a gone node's shares

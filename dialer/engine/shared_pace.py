@@ -22,7 +22,7 @@ from dialer.core.attempt import AttemptState
 from dialer.engine.campaign_run import CampaignRun
 from dialer.engine.live import LiveCall
 from dialer.engine.store_thread import StoreThread
-from dialer.policy.shares import NodeLimits, NodePace, campaign_figures, node_limits
+from dialer.policy.shares import NodeLimits, NodePace, campaign_figures
 from dialer.store.shares import ShareFence, exchange_pace
 
 log = logging.getLogger(__name__)
@@ -56,53 +56,50 @@ class SharedPacing:
     store: Engine
     db: StoreThread
     node: str
-    others: dict[int, list[NodePace] | None] = field(default_factory=dict)  # None: share lost
+    limits: dict[int, NodeLimits | None] = field(default_factory=dict)  # None: share lost
     mine: dict[int, NodePace] = field(default_factory=dict)
-    last: dict[int, NodeLimits] = field(default_factory=dict)
 
     def channel_cap(self, run: CampaignRun, calls: list[LiveCall], ready: int, wrapping: int) -> int:
-        """The calls in flight this node may hold for the campaign now (its part of the cap).
+        """The calls in flight this node may hold for the campaign now.
 
-        For a campaign dialed by this node alone, the campaign's own cap. For a share, its
-        part given the other nodes' figures read after the last cycle (none yet: no new call
-        until they are read); the node also takes its part of the originate rate.
+        For a campaign dialed by this node alone, the campaign's own cap. For a share, the
+        allowance taken at the last exchange (none yet: no new call until it is taken).
         """
         rules, cid = run.rules, run.rules.campaign_id
         if not isinstance(run.fence, ShareFence):
-            self.others.pop(cid, None)
+            self.limits.pop(cid, None)
             return rules.max_channels
         mine = self.mine[cid] = node_pace(self.node, calls, ready, wrapping)
-        if cid not in self.others:
-            self.others[cid] = []
-            return mine.in_flight
-        others = self.others[cid]
-        if others is None:
-            return 0
-        limits = self.last[cid] = node_limits(mine, others, rules.max_channels, rules.originate_rate)
-        run.bucket.reconfigure(limits.originate_rate, max(1.0, limits.originate_rate))
+        limits = self.limits.get(cid)
+        if limits is None:
+            return min(mine.in_flight, rules.max_channels)
         return limits.max_channels
 
     async def after_cycle(
         self, run: CampaignRun, placed: int, view: dict[str, float | str]
     ) -> dict[str, float | str]:
-        """Write this node's figures (with the calls just placed), read the other nodes'; the
-        pacing explanation, with the campaign-wide figures of a shared campaign added."""
-        cid = run.rules.campaign_id
+        """Write this node's figures (with the calls just placed) and take its allowance for the
+        next cycle; the pacing explanation, with a shared campaign's figures added."""
+        rules, cid = run.rules, run.rules.campaign_id
         mine = self.mine.pop(cid, None)
         if mine is None or not isinstance(run.fence, ShareFence):
             return view
         mine = replace(mine, ringing=mine.ringing + placed)
-        others = self.others[cid] = await self.db.run(exchange_pace, self.store, cid, run.fence, mine)
-        if others is None:
-            log.warning("campaign %s: this node's share was taken from it: no call placed", run.rules.name)
+        args = (self.store, cid, run.fence, mine, rules.max_channels, rules.originate_rate)
+        found = await self.db.run(exchange_pace, *args)
+        if found is None:
+            self.limits[cid] = None
+            log.warning("campaign %s: this node's share was taken from it: no call placed", rules.name)
             return view
-        limits = self.last.get(cid)
+        limits, others = found
+        self.limits[cid] = limits
+        run.bucket.reconfigure(limits.originate_rate, max(1.0, limits.originate_rate))
         whole = campaign_figures([mine, *others])
         return {
             **view,
             "nodes": 1 + len(others),
-            "node_share": round(limits.weight, 3) if limits else 0.0,
-            "node_max_channels": limits.max_channels if limits else mine.in_flight,
+            "node_share": round(limits.weight, 3),
+            "node_max_channels": limits.max_channels,
             "campaign_in_flight": whole.in_flight,
             "campaign_ready": whole.ready,
         }

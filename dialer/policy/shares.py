@@ -5,11 +5,12 @@ sees its own operators and its own calls in flight, never another node's, so no 
 counted twice. What the nodes have in common is the campaign's limits, which hold for the
 campaign as a whole:
 
-- the channel cap (``max_channels``): the channels free campaign-wide (the cap less every
-  node's calls in flight) are split between the nodes in proportion to their operators
-  (ready, in a call or in wrap-up), by largest remainder in node-name order, so every node
-  reading the same figures computes the same split and the parts never add up to more
-  than what is free;
+- the channel cap (``max_channels``): each node holds an allowance, written in its row
+  at each exchange; its fair part of the cap is in proportion to its operators (ready, in a
+  call or in wrap-up), split by largest remainder in node-name order so that every node
+  reading the same figures computes the same parts, and it takes no more than the other
+  nodes' allowances and calls leave. The exchanges are serialised by the store, so the
+  allowances never add up to more than the cap;
 - the originate rate: each node gets its operators' part of it;
 - the abandon rate: read from the attempt rows of every node (``dialer.store.abandon``), so
   there is nothing to split.
@@ -36,6 +37,7 @@ class NodePace:
     in_call: int = 0
     ready: int = 0
     wrapping: int = 0
+    allowance: int = 0  # the calls in flight it may hold until its next exchange
 
     @property
     def in_flight(self) -> int:
@@ -93,15 +95,24 @@ def apportion(amount: int, parts: Mapping[str, float]) -> dict[str, int]:
 def node_limits(
     me: NodePace, others: Sequence[NodePace], max_channels: int, originate_rate: float
 ) -> NodeLimits:
-    """This node's part of the campaign's channel cap and originate rate, given the other live nodes."""
+    """This node's allowance of the campaign's channels and its part of the originate rate.
+
+    Its fair part of the cap is in proportion to its operators; it takes no more of it than
+    the other live nodes leave (the larger of their calls in flight and their allowances).
+    An allowance below the calls a node has in flight means: no new call until enough have
+    ended. Computed by each node in turn (the exchange holds every share row of the
+    campaign), the channels held (the larger of calls in flight and allowance, summed over
+    the nodes) never exceed the cap once they did not: a node's calls in flight were within
+    its last allowance, and its new allowance is within what the others leave.
+    """
     everyone = [me, *(n for n in others if n.node != me.node)]
-    part = weights(everyone)
-    free = max(0, max_channels - sum(n.in_flight for n in everyone))
-    mine = apportion(free, _stakes(everyone))[me.node]
+    part = apportion(max_channels, _stakes(everyone))[me.node]
+    room = max_channels - sum(max(n.in_flight, n.allowance) for n in everyone if n.node != me.node)
+    weight = weights(everyone)[me.node]
     return NodeLimits(
-        max_channels=me.in_flight + mine,
-        originate_rate=originate_rate * part[me.node],
-        weight=part[me.node],
+        max_channels=max(0, min(part, room)),
+        originate_rate=originate_rate * weight,
+        weight=weight,
     )
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
 from campaigns.tables import SHARE_TABLE
-from dialer.policy.shares import NodePace
+from dialer.policy.shares import NodeLimits, NodePace, node_limits
 
 SHARE_LOCKS = 0x6473  # the seed of a share's lock key (one-key locks, like the node locks)
 
@@ -45,7 +45,7 @@ _FREE_SHARE = text("SELECT pg_advisory_unlock(hashtextextended(:key, :kind))")
 # shows in pg_locks as classid = its high 32 bits, objid = its low 32 bits, objsubid = 1.
 _LIVE_ROWS = text(
     """
-    SELECT s.node, s.ringing, s.waiting, s.in_call, s.ready, s.wrapping
+    SELECT s.node, s.ringing, s.waiting, s.in_call, s.ready, s.wrapping, s.allowance
     FROM campaign_share AS s
     CROSS JOIN LATERAL (
         SELECT hashtextextended(s.node || '/' || s.campaign_id::text, :kind) AS k
@@ -100,29 +100,41 @@ def share_fence_holds(conn: Connection, campaign_id: int, node: str, fence: int)
     return found is not None and int(found) == int(fence)
 
 
-def exchange_pace(store: Engine, campaign_id: int, fence: int, mine: NodePace) -> list[NodePace] | None:
-    """Write this node's figures and read the other live nodes'; None if the share is no longer its own.
+def exchange_pace(
+    store: Engine, campaign_id: int, fence: int, mine: NodePace, max_channels: int, originate_rate: float
+) -> tuple[NodeLimits, list[NodePace]] | None:
+    """Take this node's allowance and write its figures; its limits and the other live nodes'
+    figures, or None if the share is no longer its own.
 
-    One short transaction per shared campaign and tick. The row is written only under the
-    node's fence: a node whose share was taken from it learns so here, before it dials.
+    One short transaction per shared campaign and cycle. It holds every share row of the
+    campaign (FOR UPDATE, in node order), so the nodes' exchanges follow one another and each
+    allowance is computed against the others' latest (``dialer.policy.shares.node_limits``).
+    The row is written only under the node's fence: a node whose share was taken from it
+    learns so here, before it dials again.
     """
     s = SHARE_TABLE.c
-    figures = {
-        "ringing": mine.ringing,
-        "waiting": mine.waiting,
-        "in_call": mine.in_call,
-        "ready": mine.ready,
-        "wrapping": mine.wrapping,
-    }
     with store.begin() as conn:
-        written = conn.execute(
-            update(SHARE_TABLE)
-            .where(s.campaign_id == campaign_id, s.node == mine.node, s.fence == int(fence))
-            .values(updated_at=func.now(), **figures)
-        ).rowcount
-        if written != 1:
+        held = conn.execute(
+            select(s.node, s.fence).where(s.campaign_id == campaign_id).order_by(s.node).with_for_update()
+        ).all()
+        if (mine.node, int(fence)) not in {(node, int(f)) for node, f in held}:
             return None
-        return read_live_paces(conn, campaign_id, mine.node)
+        others = read_live_paces(conn, campaign_id, mine.node)
+        limits = node_limits(mine, others, max_channels, originate_rate)
+        figures = {
+            "ringing": mine.ringing,
+            "waiting": mine.waiting,
+            "in_call": mine.in_call,
+            "ready": mine.ready,
+            "wrapping": mine.wrapping,
+            "allowance": limits.max_channels,
+        }
+        conn.execute(
+            update(SHARE_TABLE)
+            .where(s.campaign_id == campaign_id, s.node == mine.node)
+            .values(updated_at=func.now(), **figures)
+        )
+        return limits, others
 
 
 def read_live_paces(conn: Connection, campaign_id: int, node: str) -> list[NodePace]:

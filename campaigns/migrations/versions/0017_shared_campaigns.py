@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("in_call", sa.Integer(), server_default="0", nullable=False),
         sa.Column("ready", sa.Integer(), server_default="0", nullable=False),
         sa.Column("wrapping", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("allowance", sa.Integer(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(["campaign_id"], ["campaign.id"]),
         sa.PrimaryKeyConstraint("campaign_id", "node"),
     )
