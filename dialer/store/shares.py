@@ -9,10 +9,11 @@ own phone system's operators. Ownership is per (campaign, node) instead of per c
   while that row still carries the fence (``share_fence_holds``, read FOR SHARE). A node found
   gone has its rows deleted by the node that takes it over, so the gone node, should it still
   run cut off from the server, places nothing more;
-- at every dialing tick the node writes its figures into its row (calls ringing, waiting and
-  with an operator; operators ready and in wrap-up), stamped with the server's ``now()``, and
-  reads the rows of the other nodes whose share lock is held (``pg_locks``): a row whose node's
-  session is gone is ignored even before anyone deletes it. No clock is compared.
+- after every dialing cycle the node writes its figures into its row (calls ringing, waiting
+  and with an operator; operators ready and in wrap-up) and the channel allowance it takes for
+  its next cycle, stamped with the server's ``now()``, having read the rows of the other nodes
+  whose share lock is held (``pg_locks``): a row whose node's session is gone is ignored even
+  before anyone deletes it. No clock is compared.
 
 The split of the campaign's limits between the nodes is pure policy (``dialer.policy.shares``).
 """
