@@ -245,8 +245,9 @@ class DialEngine:
             for placement in placements:
                 self._place(run, placement)
             placed = len(placements)
-        cap_window = (run.abandon_settings.cap, run.abandon_settings.window)
-        view = pacing_explain(decision, snap, placed, run.dial_rate(now), *cap_window)
+        view = pacing_explain(
+            decision, snap, placed, run.dial_rate(now), run.abandon_settings.cap, run.abandon_settings.window
+        )
         run.last_explain = await self._shares.after_cycle(run, placed, view)  # its figures out, others' in
 
     def _dialing(self) -> bool:

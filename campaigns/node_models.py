@@ -1,4 +1,5 @@
-"""The table of shared campaigns' shares: one row per (campaign, node) dialing it."""
+"""Which node dials which campaign: the owner of a campaign one node dials, the shares of a
+shared one. Declared apart from ``campaigns.models``, which imports them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,19 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from campaigns.clock import utcnow
+
+
+class CampaignOwner(SQLModel, table=True):
+    """Which dialer node dials a campaign: one pacer per campaign, whatever the number of nodes."""
+
+    __tablename__ = "campaign_owner"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    node: str = Field(max_length=64, index=True)
+    since: datetime = Field(default_factory=utcnow)
+    # Bumped by every node that takes the campaign (PostgreSQL ownership, ``dialer.store.locks``);
+    # a dialing cycle commits only under the fence its node took.
+    fence: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, sa_type=BigInteger)
 
 
 class CampaignShare(SQLModel, table=True):
