@@ -40,6 +40,9 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         )
         if campaign.wrapup_limit_s
         else _("not held"),
+        "shared": _("on: every node serving it dials it")
+        if campaign.shared
+        else _("off: one node at a time"),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -26,6 +26,8 @@ from campaigns.console_models import SurveyAnswer as SurveyAnswer
 from campaigns.console_models import SurveyQuestion as SurveyQuestion
 from campaigns.console_models import UserAccount as UserAccount
 from campaigns.console_models import WebSession as WebSession
+from campaigns.node_models import CampaignOwner as CampaignOwner
+from campaigns.node_models import CampaignShare as CampaignShare
 from campaigns.retry import LeadStatus
 from campaigns.settings import DEFAULTS
 from dialer.core.errors import InvalidInput
@@ -95,6 +97,8 @@ class Campaign(SQLModel, table=True):
     # which ``wrapup_code`` is recorded for them.
     wrapup_limit_s: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     wrapup_code: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    # Dialed by several nodes at once, each for its own operators (campaigns.node_models).
+    shared: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -196,6 +200,7 @@ class Operator(SQLModel, table=True):
     state_changed_at: datetime = Field(default_factory=utcnow)
     desired_at: datetime | None = None  # when desired_state last changed (the console's timer)
     pause_reason: str | None = Field(default=None, max_length=32)  # a pause code
+    node: str | None = Field(default=None, max_length=64)  # whose Asterisk the phone is on; None: any
 
 
 class OperatorCampaign(SQLModel, table=True):
@@ -266,19 +271,6 @@ class DialerNode(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow, index=True)
-
-
-class CampaignOwner(SQLModel, table=True):
-    """Which dialer node dials a campaign: one pacer per campaign, whatever the number of nodes."""
-
-    __tablename__ = "campaign_owner"
-
-    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
-    node: str = Field(max_length=64, index=True)
-    since: datetime = Field(default_factory=utcnow)
-    # Bumped by every node that takes the campaign (PostgreSQL ownership, ``dialer.store.locks``);
-    # a dialing cycle commits only under the fence its node took.
-    fence: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, sa_type=BigInteger)
 
 
 class NumberingRange(SQLModel, table=True):

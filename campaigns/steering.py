@@ -114,12 +114,21 @@ def merged_spec(campaign: Campaign, changes: dict[str, Any]) -> CampaignSpec:
 
 
 def edit_campaign(engine: Engine, name: str, changes: dict[str, Any], share_queue: bool = False) -> Edit:
-    """Change some of a campaign's settings; nothing is stored unless every setting is valid."""
+    """Change some of a campaign's settings; nothing is stored unless every setting is valid.
+
+    ``changes["shared"]``: dialed by several nodes at once (PostgreSQL only), or by one.
+    """
     if not changes:
         raise InvalidInput("nothing to change: give at least one option (dialer campaign edit --help)")
+    changes = dict(changes)
+    shared = changes.pop("shared", None)
+    if shared and engine.dialect.name != "postgresql":
+        raise InvalidInput("--shared: a campaign dialed by several nodes needs a PostgreSQL store")
     with session_scope(engine) as session:
         campaign = find_campaign(session, name)
         before = describe(campaign)
+        if shared is not None:
+            campaign.shared = bool(shared)
         spec = merged_spec(campaign, changes)
         if spec.wrapup_code and spec.wrapup_code != campaign.wrapup_code:
             _check_code_exists(session, campaign, spec.wrapup_code)

@@ -10,6 +10,7 @@ from campaigns.models import (
     CallAttempt,
     Campaign,
     CampaignOwner,
+    CampaignShare,
     DialerNode,
     DncEntry,
     Lead,
@@ -32,3 +33,4 @@ LIST_TABLE = table_of(LeadList)
 NODE_TABLE = table_of(DialerNode)
 OPERATOR_TABLE = table_of(Operator)
 OWNER_TABLE = table_of(CampaignOwner)
+SHARE_TABLE = table_of(CampaignShare)

@@ -68,6 +68,13 @@ AbandonWindow = Annotated[
     str, typer.Option(help="Period the abandon cap is measured over: 30d (US) or 24h (UK).")
 ]
 Amd = Annotated[bool, typer.Option("--amd/--no-amd", help="Answering-machine detection.")]
+Shared = Annotated[
+    bool,
+    typer.Option(
+        "--shared/--no-shared",
+        help="Dialed by every node that serves it, each for its own operators (PostgreSQL).",
+    ),
+]
 UkRule = Annotated[
     bool,
     typer.Option(
@@ -188,6 +195,7 @@ def campaign_edit(
     machine_message: MachineMessage = None,
     wrapup_limit: WrapupLimit | None = None,
     wrapup_code: WrapupCode | None = None,
+    shared: Shared | None = None,
 ) -> None:
     """Change a campaign's settings, checked as create checks them; a running engine applies them at once."""
     given: dict[str, Any] = {
@@ -214,6 +222,7 @@ def campaign_edit(
         "machine_message": machine_message,
         "wrapup_limit_s": wrapup_limit,
         "wrapup_code": wrapup_code,
+        "shared": shared,
     }
     changes = {key: value for key, value in given.items() if value is not None}
     edit = steering.edit_campaign(store(ctx), name, changes, share_queue=share_queue)
@@ -279,7 +288,7 @@ SHOW_LABELS = (
     N_("calling window"), N_("ring timeout"), N_("max channels"), N_("originate rate"), N_("max attempts"),
     N_("retry"), N_("connect limit"), N_("abandon cap"), N_("amd"), N_("safe-harbour sound"),
     N_("machine message"), N_("uk abandon rule"), N_("contact limits"), N_("caller-id name column"),
-    N_("wrap-up"),
+    N_("wrap-up"), N_("shared"),
 )  # fmt: skip
 
 

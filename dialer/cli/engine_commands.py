@@ -46,9 +46,12 @@ def operators_add(
     name: Name,
     interface: Annotated[str, typer.Option(help="Queue member interface, e.g. PJSIP/101.")],
     campaign: Annotated[list[str], typer.Option(help="Campaign the operator serves (repeatable).")],
+    node: Annotated[
+        str | None, typer.Option(help="The node whose Asterisk the phone is on (only it dials for them).")
+    ] = None,
 ) -> None:
     """Add an operator (a queue member) to one or more campaigns."""
-    _print_operator(ops.add_operator(store(ctx), name, interface, campaign))
+    _print_operator(ops.add_operator(store(ctx), name, interface, campaign, node))
 
 
 @operators_app.command("login")

@@ -273,6 +273,18 @@ def pacing_line(campaign: str, view: PacingView, now: float) -> str:
             window=e.get("abandon_window", "?"),
         )
     )
+    if "nodes" in e:
+        shared = _(
+            "shared by {nodes} nodes: this one's part {part}, channels {channels}; campaign ready {ready}"
+        )
+        parts.append(
+            shared.format(
+                nodes=e["nodes"],
+                part=_pct(e.get("node_share")),
+                channels=e.get("node_max_channels", "-"),
+                ready=e.get("campaign_ready", "-"),
+            )
+        )
     if "reason" in e:
         parts.append(str(e["reason"]))
     stale = " [" + _("not running") + "]" if age > STALE_PACING_S else ""

@@ -30,12 +30,15 @@ from dialer.pacing import AbandonPolicy, EstimatesTracker, Pacer, make_pacer
 from dialer.pacing.base import AbandonStats
 from dialer.policy.abandon import AbandonSettings, AbandonTracker, window_length
 from dialer.policy.campaign_rules import CampaignRules
+from dialer.policy.membership import Assignment
 from dialer.policy.ratelimit import TokenBucket
 from dialer.store.abandon import stored_abandon_stats
 from dialer.store.locks import NodeLocks
+from dialer.store.operators import load_assignments
 from dialer.store.ownership import disown, own_campaigns
 from dialer.store.pace import forget_explain, learn, save_explain, warm_estimates
 from dialer.store.served import served_campaigns, served_versions
+from dialer.store.shares import ShareFence
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +142,7 @@ class CampaignRuns:
         self.runs: dict[int, CampaignRun] = {}  # the campaigns this node dials (owns)
         self.known: list[int] = []  # every campaign this engine serves, whichever node dials it
         self._waiting_for: set[int | None] = set()  # campaigns another node dials
+        self._shared: set[int] = set()  # campaigns every serving node dials, each its own share
         self._versions: dict[int, int] = {}  # campaign id -> version, as last loaded
         self._states: dict[int, CampaignState] = {}  # as last loaded, to log changes
         self._reload = Periodic(settings.campaign_reload_s)
@@ -157,6 +161,7 @@ class CampaignRuns:
         self._note_states(rows)
         kept = [c for c in rows if parse_state(c.state) in KEPT]
         self.known = [c.id for c in kept if c.id is not None]
+        self._shared = {c.id for c in kept if c.id is not None and c.shared}
         owned = await self._owned(now)
         seen: set[int] = set()
         for row in kept:
@@ -214,6 +219,11 @@ class CampaignRuns:
         run.state = parse_state(row.state)
         return rules.campaign_id
 
+    async def assignments(self, queues: dict[int, str]) -> list[Assignment]:
+        """The operators of these campaigns this node serves (in a shared one, those homed on it)."""
+        shared = {cid for cid, run in self.runs.items() if isinstance(run.fence, ShareFence)}
+        return await self._db.run(load_assignments, self._store, queues, self._settings.node_id, shared)
+
     def dialing(self) -> dict[int, CampaignRun]:
         """The runs that may place calls now: active ones. The others say why they place none."""
         for run in self.runs.values():
@@ -237,7 +247,7 @@ class CampaignRuns:
     async def _owned(self, now: float) -> set[int]:
         s = self._settings
         if self._locks is not None:
-            return await self._db.run(self._locks.own, self.known)
+            return await self._db.run(self._locks.own, self.known, self._shared)
         return await self._db.run(
             own_campaigns, self._store, s.node_id, self.known, to_dt(now), s.node_lease_s
         )

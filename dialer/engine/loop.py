@@ -57,6 +57,7 @@ from dialer.engine.live import (
 from dialer.engine.membership import Membership
 from dialer.engine.selection import claim_and_begin
 from dialer.engine.settings import EngineSettings, RunReport
+from dialer.engine.shared_pace import SharedPacing
 from dialer.engine.store_thread import StoreThread
 from dialer.engine.takeover import start_node, take_over
 from dialer.engine.until_done import DoneWatch
@@ -71,7 +72,6 @@ from dialer.policy.originate import build_direct_request, build_request
 from dialer.store.claims import release_claims
 from dialer.store.locks import NodeLocks, uses_locks
 from dialer.store.nodes import beat, leave
-from dialer.store.operators import load_assignments
 from dialer.store.ownership import disown_all
 from dialer.store.recorder import Placement
 
@@ -116,6 +116,7 @@ class DialEngine:
         self._ticks = 0
         self._done_watch = DoneWatch(store, self._db, settings.node_id)
         self._direct = DirectCalls(store, self._db, settings.node_id, self._membership, clock)
+        self._shares = SharedPacing(store, self._db, settings.node_id)  # a campaign several nodes dial
 
     # --- public -------------------------------------------------------------------
 
@@ -187,7 +188,7 @@ class DialEngine:
         if (self._operator_poll.due(now) or self._membership.dirty) and self._connected:
             await self._wrapups.check(now)
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
-            assignments = await self._db.run(load_assignments, self._store, queues)
+            assignments = await self._book.assignments(queues)
             await self._membership.apply(assignments, pending_by_campaign(self._live.values()))
             self._operator_poll.restart(now)
         await self._keep_alive(now)
@@ -223,14 +224,16 @@ class DialEngine:
         rules = run.rules
         calls = [c for c in self._live.values() if c.rules.campaign_id == rules.campaign_id]
         abandons = await run.abandon_stats(self._db, now)
+        ready = [a for a in ready if a.interface not in busy_operators(calls)]  # taken a call meanwhile
         member = self._membership
+        cap = self._shares.channel_cap(run, calls, len(ready), len(wrapping))  # this node's part
         snap = snapshot(
             now, calls, len(ready), wrapping, member.paused(rules.campaign_id), run.estimates.current(),
-            rules.max_channels, run.bucket.available(now), abandons, member.leaving(rules.campaign_id),
+            cap, run.bucket.available(now), abandons, member.leaving(rules.campaign_id),
         )  # fmt: skip
         decision = run.pacer.decide(snap)
         # Hard limits whatever the pacer says: a ready operator, the channel cap, the originate rate.
-        wanted = min(decision.calls, rules.max_channels - len(calls), run.bucket.available(now))
+        wanted = min(decision.calls, cap - len(calls), run.bucket.available(now))
         placed = 0
         if ready and wanted > 0:
             # One job for the store thread: the claim and the attempt rows of this cycle.
@@ -241,9 +244,10 @@ class DialEngine:
             for placement in placements:
                 self._place(run, placement)
             placed = len(placements)
-        run.last_explain = pacing_explain(
+        view = pacing_explain(
             decision, snap, placed, run.dial_rate(now), run.abandon_settings.cap, run.abandon_settings.window
         )
+        run.last_explain = await self._shares.after_cycle(run, placed, view)  # its figures out, others' in
 
     def _dialing(self) -> bool:
         """Whether the engine still places calls; read from the store thread (two flags, each whole)."""

@@ -26,6 +26,7 @@ from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.core.operators import OperatorState as OperatorState
+from dialer.store.nodes import check_node
 
 DESIRED_STATES = (OperatorState.LOGGED_OUT, OperatorState.PAUSED, OperatorState.READY)
 
@@ -52,8 +53,14 @@ def _operator(session: Session, name: str) -> Operator:
     return operator
 
 
-def add_operator(store: Engine, name: str, interface: str, campaigns: Sequence[str]) -> OperatorView:
-    """Create the operator, or add campaigns to an existing one with the same interface."""
+def add_operator(
+    store: Engine, name: str, interface: str, campaigns: Sequence[str], node: str | None = None
+) -> OperatorView:
+    """Create the operator, or add campaigns to an existing one with the same interface.
+
+    ``node``: the dialer node whose phone system the operator's phone is on (kept when None);
+    only that node puts them in a queue, and a shared campaign's nodes each dial for their own.
+    """
     if not _NAME.fullmatch(name):
         raise InvalidInput(f"operator name {name!r}: use letters, digits, '.', '_', '@' or '-'")
     if not _INTERFACE.fullmatch(interface):
@@ -67,6 +74,8 @@ def add_operator(store: Engine, name: str, interface: str, campaigns: Sequence[s
             session.flush()
         elif operator.interface != interface:
             raise InvalidInput(f"operator {name} already uses interface {operator.interface}")
+        if node is not None:
+            operator.node = check_node(node)
         assert operator.id is not None
         for campaign_name in campaigns:
             campaign = find_campaign(session, campaign_name)

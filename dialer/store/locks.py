@@ -32,8 +32,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from campaigns.store import KEEPALIVES
-from campaigns.tables import ATTEMPT_TABLE, NODE_TABLE, OWNER_TABLE
+from campaigns.tables import ATTEMPT_TABLE, NODE_TABLE, OWNER_TABLE, SHARE_TABLE
 from dialer.core.errors import InvalidInput
+from dialer.store.shares import ShareFence, forget_node_shares, free_share, take_share
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +113,28 @@ class NodeLocks:
             return None
         return self._conn
 
-    def own(self, campaign_ids: Collection[int]) -> set[int]:
-        """Take every campaign of ``campaign_ids`` whose lock is free; the ones this node holds now."""
+    def own(self, campaign_ids: Collection[int], shared: Collection[int] = ()) -> set[int]:
+        """Take every campaign of ``campaign_ids`` whose lock is free; the ones this node holds now.
+
+        A campaign of ``shared`` is taken as this node's share of it (``dialer.store.shares``):
+        its own lock and fence, held beside the other nodes' shares.
+        """
         conn = self._session()
         if conn is None:
             return set()
+        for campaign_id in [
+            c for c in self.fences if isinstance(self.fences[c], ShareFence) != (c in shared)
+        ]:
+            self.disown(campaign_id)  # shared or not since it was taken: taken again the other way
         for campaign_id in sorted(set(campaign_ids) - set(self.fences)):
-            if conn.scalar(_TRY_CAMPAIGN, {"kind": CAMPAIGN_LOCKS, "id": campaign_id}):
+            if campaign_id in shared:
+                fence = take_share(conn, campaign_id, self.node)
+                if fence is not None:
+                    self.fences[campaign_id] = fence
+                    log.info(
+                        "node %s dials its share of campaign %d under fence %d", self.node, campaign_id, fence
+                    )
+            elif conn.scalar(_TRY_CAMPAIGN, {"kind": CAMPAIGN_LOCKS, "id": campaign_id}):
                 self.fences[campaign_id] = self._bump(conn, campaign_id)
                 log.info(
                     "node %s dials campaign %d under fence %d",
@@ -141,14 +157,17 @@ class NodeLocks:
 
     def disown(self, campaign_id: int) -> None:
         """Let one campaign go (stopped, archived, or dialed by another node now)."""
-        if self.fences.pop(campaign_id, None) is not None and self._conn is not None:
+        fence = self.fences.pop(campaign_id, None)
+        if isinstance(fence, ShareFence) and self._conn is not None:
+            free_share(self._conn, campaign_id, self.node)
+        elif fence is not None and self._conn is not None:
             self._conn.execute(_FREE_CAMPAIGN, {"kind": CAMPAIGN_LOCKS, "id": campaign_id})
 
     def gone_nodes(self) -> list[str]:
         """Other nodes whose session is gone, each one's node lock now held by this node.
 
-        Looked for among the nodes with a heartbeat row, an owned campaign or a call in
-        flight. Settle each one's calls, then ``release_node`` it.
+        Looked for among the nodes with a heartbeat row, an owned campaign, a share of a
+        shared one or a call in flight. Settle each one's calls, then ``release_node`` it.
         """
         conn = self._session()
         if conn is None:
@@ -156,6 +175,7 @@ class NodeLocks:
         a = ATTEMPT_TABLE.c
         names = set(conn.scalars(select(NODE_TABLE.c.name)))
         names |= set(conn.scalars(select(OWNER_TABLE.c.node)))
+        names |= set(conn.scalars(select(SHARE_TABLE.c.node)))
         names |= set(conn.scalars(select(a.node).where(a.ended_at.is_(None)).distinct()))
         names.discard(self.node)
         return [n for n in sorted(names) if conn.scalar(_TRY_NODE, {"kind": NODE_LOCKS, "name": n})]
@@ -166,4 +186,5 @@ class NodeLocks:
             return
         self._conn.execute(delete(NODE_TABLE).where(NODE_TABLE.c.name == name))
         self._conn.execute(delete(OWNER_TABLE).where(OWNER_TABLE.c.node == name))
+        forget_node_shares(self._conn, name)
         self._conn.execute(_FREE_NODE, {"kind": NODE_LOCKS, "name": name})

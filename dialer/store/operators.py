@@ -3,7 +3,7 @@ and the observed queue states the engine writes back."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection, Engine
@@ -15,8 +15,15 @@ from dialer.core.operators import OperatorState
 from dialer.policy.membership import Assignment
 
 
-def load_assignments(store: Engine, queues: dict[int, str]) -> list[Assignment]:
-    """Operators of these campaigns (campaign id -> queue), with what they asked for."""
+def load_assignments(
+    store: Engine, queues: dict[int, str], node: str | None = None, shared: Collection[int] = ()
+) -> list[Assignment]:
+    """Operators of these campaigns (campaign id -> queue), with what they asked for.
+
+    An operator homed on a node (``operator.node``: their phone is on that node's phone system)
+    is served by that node only; in a ``shared`` campaign a node serves only the operators homed
+    on it, so that no operator is counted by two nodes.
+    """
     if not queues:
         return []
     with Session(store) as session:
@@ -29,6 +36,7 @@ def load_assignments(store: Engine, queues: dict[int, str]) -> list[Assignment]:
         return [
             Assignment(op.name, op.interface, cid, queues[cid], _desired(op.desired_state))
             for op, cid in rows
+            if node is None or op.node == node or (op.node is None and cid not in shared)
         ]
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from campaigns.tables import NODE_TABLE, OWNER_TABLE
+from campaigns.tables import NODE_TABLE, OWNER_TABLE, SHARE_TABLE
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,9 @@ def _replace_owner(store: Engine, campaign_id: int, old: str, node: str, now: da
 
 
 def disown_all(store: Engine, node: str) -> int:
-    """Give back every campaign ``node`` owns (a clean stop); how many."""
+    """Give back every campaign ``node`` owns (a clean stop), and its shares of shared ones; how many."""
     with store.begin() as conn:
+        conn.execute(delete(SHARE_TABLE).where(SHARE_TABLE.c.node == node))
         return int(conn.execute(delete(OWNER_TABLE).where(OWNER_TABLE.c.node == node)).rowcount)
 
 

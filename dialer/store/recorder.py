@@ -43,6 +43,7 @@ from dialer.core.operators import OperatorState
 from dialer.store.claims import ClaimedLead
 from dialer.store.console_events import CONNECTED, ENDED, STATE, write_events
 from dialer.store.operators import write_observed_states
+from dialer.store.shares import ShareFence, share_fence_holds
 
 # A lead whose zones never share an open hour is looked at again a day later:
 # daylight saving time or a corrected zone may open a window.
@@ -68,7 +69,13 @@ class Fenced(Exception):
 
 
 def check_fence(conn: Connection, campaign_id: int, node: str, fence: int) -> None:
-    """Hold the campaign's owner row (FOR SHARE: a takeover's bump waits for this cycle) and check it."""
+    """Hold the campaign's owner row (FOR SHARE: a takeover's bump waits for this cycle) and check it.
+
+    A ``ShareFence`` (a shared campaign) is checked against the node's own share row instead."""
+    if isinstance(fence, ShareFence):
+        if not share_fence_holds(conn, campaign_id, node, fence):
+            raise Fenced(f"campaign {campaign_id}: share fence {fence} of node {node} is no longer current")
+        return
     o = OWNER_TABLE.c
     found = conn.execute(
         core_select(o.node, o.fence).where(o.campaign_id == campaign_id).with_for_update(read=True)
