@@ -248,8 +248,10 @@ async def test_status_shows_the_pacers_last_decision_from_another_process(store:
     assert e["abandon_window"] == "24h" and e["abandon_cap"] == 0.03
     rows = attempts(store, cid)
     live = [r for r in rows if r.outcome in ("connected", "abandoned")]
-    assert e["live_answers"] == len(live)
-    assert e["abandoned"] == sum(r.outcome == "abandoned" for r in rows)
+    # The figures are those of the pacer's last decision: calls answered after it (the run ends when
+    # the last one does, before the abandon figures' next refresh) are not in them.
+    assert 0 < int(e["live_answers"]) <= len(live)
+    assert 0 <= int(e["abandoned"]) <= sum(r.outcome == "abandoned" for r in rows)
     assert 0.0 < float(e["answer_rate"]) < 1.0 and float(e["talk_mean_s"]) > 0
     line = pacing_line("spring", view, time.time())
     assert f"abandoned {e['abandoned']}/{e['live_answers']}" in line and "cap 3.0% per 24h" in line
