@@ -158,6 +158,9 @@ class Lead(SQLModel, table=True):
     phone_turn: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
+_AWAITING = "disposition IS NULL AND connected_at IS NOT NULL"
+
+
 class CallAttempt(SQLModel, table=True):
     __tablename__ = "call_attempt"
     __table_args__ = (
@@ -166,6 +169,8 @@ class CallAttempt(SQLModel, table=True):
         # Calls in flight, by campaign (status) and by node (reconciling after a crash or a takeover).
         Index("ix_attempt_open", "campaign_id", **_where("ended_at IS NULL")),
         Index("ix_attempt_open_node", "node", **_where("ended_at IS NULL")),
+        # An operator's connected calls still awaiting a disposition: the console's pop.
+        Index("ix_attempt_awaiting", "operator", "connected_at", **_where(_AWAITING)),
     )
 
     id: str = Field(primary_key=True, max_length=40)  # also the AMI ChannelId

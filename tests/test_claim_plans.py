@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from campaigns.models import CallAttempt, Campaign, Lead
+from dialer.services.console import current_attempt, current_card
 from dialer.services.status import collect_status
 from dialer.store import claims
 from dialer.store.claims import claim_due_leads, due_count, release_claims
@@ -253,6 +254,15 @@ def test_the_status_counts_calls_in_flight_without_reading_ended_attempts(filled
     assert_reads_index(filled, in_flight, "ix_attempt_open")
     [late] = collect_status(filled, ["late"]).campaigns
     assert late.in_flight == 40
+
+
+def test_the_pop_reads_only_the_operators_calls_awaiting_a_disposition(filled: Engine) -> None:
+    # Every pop runs it: it must not read the attempts of the last hours of every operator.
+    [card] = sent_by(filled, lambda: current_card(filled, "Анна"))
+    [attempt] = sent_by(filled, lambda: current_attempt(filled, "Анна"))
+    for query in (card, attempt):
+        assert_reads_index(filled, query, "ix_attempt_awaiting")
+    assert current_card(filled, "Анна") is None
 
 
 def _index_definitions(engine: Engine) -> dict[str, str]:
