@@ -33,6 +33,7 @@ from tests.engine_helpers import (
     make_leads,
     phones_by_digit,
 )
+from tests.shared_nodes import all_attempts_ended, both_nodes_live
 
 asterisk = pytest.mark.asterisk
 
@@ -84,7 +85,6 @@ async def test_two_nodes_on_two_asterisks_dial_one_shared_campaign(
     )
     edit_campaign(pg_store, "multi", {"shared": True})
     phones = phones_by_digit([d % 5 for d in range(44)] + [5] * 4)
-    make_leads(pg_store, cid, phones)
     operators = _operators(pg_store, "multi")
 
     tel_a, tel_b = await AmiTelephony.connect(box_a), await AmiTelephony.connect(box_b)
@@ -94,24 +94,29 @@ async def test_two_nodes_on_two_asterisks_dial_one_shared_campaign(
     stop_watching = asyncio.Event()
     watcher = asyncio.create_task(_watch_rows(pg_store, cid, seen, stop_watching))
     queue_a = queue_b = ""
+    runs = [asyncio.create_task(e.run()) for e in (engine_a, engine_b)]
     try:
-        runs = [asyncio.create_task(e.run(until_done=True)) for e in (engine_a, engine_b)]
+        # The leads arrive once both nodes hold their share: a node that starts late finds none left.
+        await both_nodes_live(pg_store, cid, set(NODES))
+        make_leads(pg_store, cid, phones)
         until = time.monotonic() + 60
-        while not all(r.node in NODES for r in attempts(pg_store, cid)) or len(attempts(pg_store, cid)) < 10:
+        while len(attempts(pg_store, cid)) < 10:
             for run in runs:
-                assert not run.done(), f"a node stopped before both dialed: {run.result()}"  # or raises
+                assert not run.done(), f"a node stopped: {run.result()}"  # or raises
             assert time.monotonic() < until, "the nodes did not dial"
             await asyncio.sleep(0.1)
         queue_a, queue_b = box_a.cli(f"queue show {QUEUE}"), box_b.cli(f"queue show {QUEUE}")
-        await asyncio.wait_for(asyncio.gather(*runs), 180)
+        await all_attempts_ended(pg_store, cid, len(phones), timeout=180)
     finally:
         engine_a.stop()
         engine_b.stop()
+        await asyncio.wait_for(asyncio.gather(*runs, return_exceptions=True), 60)
         stop_watching.set()
         await watcher
         await tel_a.close()
         await tel_b.close()
-
+    for run in runs:
+        run.result()  # an engine that failed fails the test
     rows = attempts(pg_store, cid)
     assert sorted(r.phone for r in rows) == sorted(phones), "each lead dialed exactly once"
     assert {r.node for r in rows} == set(NODES), "both nodes dialed the campaign"
