@@ -45,8 +45,10 @@ class ClairvoyantPacer:
         answers = [t - now for t in sight.answers_at] if self.knows_answers else []
         free = [t - now for t in sight.free_at] if self.knows_free else []
         queued = sight.queued if self.knows_answers else snap.waiting
-        # Calls that surely find an operator: one per operator free before the answers already due.
-        sure = within_caps(snap, snap.ready + sum(1 for f in free if f <= 0) - queued - len(answers))
+        # Calls that surely find an operator: one per operator free before the answers already due
+        # (not knowing the answers, every call in flight may be one).
+        due = queued + len(answers) if self.knows_answers else snap.in_flight
+        sure = within_caps(snap, snap.ready + sum(1 for f in free if f <= 0) - due)
         if not steering.predictive:
             return PacingDecision(max(0, sure), {"limit": "progressive"})
         risk = s.cautious_risk if steering.cautious else steering.overflow
