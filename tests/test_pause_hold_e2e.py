@@ -1,13 +1,13 @@
 """An idle operator who asks to pause, on a real Asterisk: kept only for the calls placed before.
 
-A predictive campaign calls a list where nobody answers (each call rings for the campaign's
-6 s ring timeout), so the pacer keeps several calls ringing for its one or two ready
-operators all along. Operator B, idle, asks to pause once the first calls ring. The calls
-placed before the ask may have been placed for B, so B stays in the queue until they are
-over; the calls placed after it were placed for A alone (the pacer stopped counting B), so
-they must not keep B: Asterisk reports B paused within about one ring timeout of the ask,
-while the campaign is still dialing. Before this rule the engine held B for as long as calls
-in flight outnumbered the other ready operators, which here is until the list ran out.
+A campaign dialing three lines per ready operator, one call a second at most, calls a list
+where nobody answers (each call rings for the campaign's 15 s ring timeout). Operators A and
+B are ready: six calls ring, placed a second apart. B, idle, asks to pause. Those six may
+have been placed for B, so B stays in the queue until they are over. As they end one by
+one the campaign dials for A alone, and those calls must not keep B: Asterisk reports B
+paused about one ring timeout after the ask, while the campaign is still dialing. Before
+this rule the engine held B for as long as calls in flight outnumbered the other ready
+operators, which here is until the list ran out.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from tests.asterisk_fixtures import EventLog, wait_until
 from tests.engine_helpers import attempts, make_campaign, make_leads, make_operators, phones_by_digit
 
 QUEUE = "q7"
-RING_TIMEOUT_S = 6
-LEADS = 60  # more than the test needs: the campaign is still dialing when B leaves
+RING_TIMEOUT_S = 15  # the shortest a campaign may have
+LEADS = 15  # six for A and B, then three at a time for A: the list outlasts the hold
 
 
 @pytest.mark.asterisk
@@ -37,7 +37,14 @@ async def test_a_pausing_operator_is_not_kept_for_calls_placed_after_they_asked(
     asterisk_sandbox: Sandbox, store: Engine
 ) -> None:
     cid = make_campaign(
-        store, "hold", mode="predictive", queue=QUEUE, ring_timeout_s=RING_TIMEOUT_S, max_channels=12
+        store,
+        "hold",
+        mode="ratio",
+        ratio=3.0,
+        originate_rate=1.0,
+        queue=QUEUE,
+        ring_timeout_s=RING_TIMEOUT_S,
+        max_channels=12,
     )
     make_leads(store, cid, phones_by_digit([6] * LEADS, start=720000))  # rings, never answers
     op_a, op_b = make_operators(store, "hold", 2, prefix="oph")
@@ -51,7 +58,7 @@ async def test_a_pausing_operator_is_not_kept_for_calls_placed_after_they_asked(
     engine = DialEngine(store, telephony, settings, campaigns=["hold"])
     task = asyncio.create_task(engine.run(until_done=True))
     try:
-        await wait_until(lambda: len(attempts(store, cid)) >= 2, 60)
+        await wait_until(lambda: len(attempts(store, cid)) >= 6, 60)
         asked = time.time()
         pause(store, op_b)
 
