@@ -129,8 +129,7 @@ class RecentAbandons:
         self.abandoned = 0
         self.live_answers = 0
 
-    def update(self, now: float, stats: AbandonStats) -> AbandonStats:
-        """Take in the window's totals at ``now``; the abandons and live answers of the last ``span_s``."""
+    def update(self, now: float, stats: AbandonStats) -> None:
         seen, self._seen = self._seen or stats, stats
         new_abandoned = max(0, stats.abandoned - seen.abandoned)
         new_live = max(0, stats.live_answers - seen.live_answers)
@@ -142,4 +141,7 @@ class RecentAbandons:
             _, gone_abandoned, gone_live = self._steps.popleft()
             self.abandoned -= gone_abandoned
             self.live_answers -= gone_live
-        return AbandonStats(self.abandoned, self.live_answers)
+
+    def share(self, min_live_answers: int) -> float:
+        """Abandoned over live answers, counting at least ``min_live_answers`` answers."""
+        return self.abandoned / max(self.live_answers, min_live_answers, 1)

@@ -40,14 +40,12 @@ class PredictiveSettings:
     # Near the cap the controller asks for caution: predict at this small risk
     # (far busier operators than progressive, few abandons); 0 means progressive.
     cautious_risk: float = 0.002
-    # No stretch of ``interval_s`` should abandon more than ``interval_cap`` of its answers,
-    # even while the day's rate is fine: once the last ``interval_s`` come within
-    # ``interval_margin`` abandons of it (counting at least ``interval_min_answers``
-    # answers), predict cautiously. The margin stands for the calls already placed.
+    # No stretch of ``interval_s`` should abandon much of its answers, even while the
+    # day's rate is fine: once the last ``interval_s`` abandoned ``interval_guard`` of
+    # its answers (counting at least ``interval_min_answers``), predict cautiously.
     interval_s: float = 900.0
-    interval_cap: float = 0.10
-    interval_margin: int = 2
-    interval_min_answers: int = 40
+    interval_guard: float = 0.05
+    interval_min_answers: int = 30
 
 
 def _normal_sf(z: float) -> float:
@@ -119,9 +117,8 @@ class PredictivePacer:
             return PacingDecision(0, {"mode": "predictive", "reason": "no operator logged in"})
         steering = self.controller.steer(snap.abandon)
         s = self.settings
-        recent = self.recent.update(snap.now, snap.abandon)
-        allowed = s.interval_cap * max(recent.live_answers, s.interval_min_answers)
-        guarded = recent.abandoned + s.interval_margin >= allowed
+        self.recent.update(snap.now, snap.abandon)
+        guarded = self.recent.share(s.interval_min_answers) >= s.interval_guard
         cautious = (steering.cautious or guarded) and s.cautious_risk > 0
         if not steering.predictive or (steering.cautious and not cautious):
             calls = progressive_calls(snap)
