@@ -22,11 +22,17 @@ from dialer.sim.simulator import Foresight
 
 
 class ClairvoyantPacer:
-    """Predictive pacing with the calls in flight and the operators' free times known exactly."""
+    """Predictive pacing with the calls in flight and the operators' free times known exactly.
 
-    def __init__(self) -> None:
+    ``knows_answers=False`` forecasts the calls in flight as the product does, and
+    ``knows_free=False`` the operators: the two halves of the limit, measured apart.
+    """
+
+    def __init__(self, knows_answers: bool = True, knows_free: bool = True) -> None:
         self.controller = AbandonController()
         self.settings = PredictiveSettings()
+        self.knows_answers = knows_answers
+        self.knows_free = knows_free
 
     def decide(self, snap: PacingSnapshot) -> PacingDecision:
         raise TypeError("the limit pacer needs the simulation's foresight (decide_knowing)")
@@ -36,15 +42,30 @@ class ClairvoyantPacer:
             return PacingDecision(0)
         steering = self.controller.steer(snap.abandon)
         now, s = snap.now, self.settings
-        answers = [t - now for t in sight.answers_at]
-        free = [t - now for t in sight.free_at]
-        # Calls that surely find an operator: one per operator free before the answers already due.
-        sure = within_caps(snap, snap.ready + sum(1 for f in free if f <= 0) - sight.queued - len(answers))
+        answers = [t - now for t in sight.answers_at] if self.knows_answers else []
+        free = [t - now for t in sight.free_at] if self.knows_free else []
+        queued = sight.queued if self.knows_answers else snap.waiting
+        # Calls that surely find an operator: one per operator free before the answers already due
+        # (not knowing the answers, every call in flight may be one).
+        due = queued + len(answers) if self.knows_answers else snap.in_flight
+        sure = within_caps(snap, snap.ready + sum(1 for f in free if f <= 0) - due)
         if not steering.predictive:
             return PacingDecision(max(0, sure), {"limit": "progressive"})
         risk = s.cautious_risk if steering.cautious else steering.overflow
+        in_call, in_wrap, wrap_left = (
+            ((), (), free) if self.knows_free else (snap.in_call, snap.in_wrap, snap.wrap_left)
+        )
+        ringing = () if self.knows_answers else snap.ringing
         checks = balances(
-            snap.estimates, s.checkpoints, s.connect_slack_s, snap.ready, sight.queued, (), (), (), free
+            snap.estimates,
+            s.checkpoints,
+            s.connect_slack_s,
+            snap.ready,
+            queued,
+            in_call,
+            in_wrap,
+            ringing,
+            wrap_left,
         )
         checks = [replace(b, demand=b.demand + sum(1 for a in answers if a <= b.horizon)) for b in checks]
         ceiling = min(

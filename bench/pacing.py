@@ -136,6 +136,9 @@ METHODS: dict[str, Callable[[], Pacer]] = {
     "omnidialer": OmniDialer,
     "wombat-boost-1.3": WombatBoost,
     "limit": ClairvoyantPacer,
+    # The two halves of the limit, for measuring where its lead comes from.
+    "limit-answers": lambda: ClairvoyantPacer(knows_free=False),
+    "limit-free": lambda: ClairvoyantPacer(knows_answers=False),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dialer.core.clock import Periodic
 from dialer.core.operators import OperatorState
 from dialer.core.telephony import MemberState
+from dialer.pacing.team import held_for_calls
 from dialer.policy.membership import (
     Assignment,
     Hold,
@@ -12,7 +13,6 @@ from dialer.policy.membership import (
     adopted_state,
     leaving,
     next_step,
-    shortfall,
 )
 
 ANNA = Assignment("anna", "PJSIP/101", 1, "q1", OperatorState.READY)
@@ -20,25 +20,32 @@ IVAN = Assignment("ivan", "PJSIP/102", 1, "q1", OperatorState.PAUSED)
 
 
 def test_a_member_asked_to_change_is_moved() -> None:
-    assert next_step(IVAN, OperatorState.READY, MemberState.PAUSED, 0) == QueueAction(
+    assert next_step(IVAN, OperatorState.READY, MemberState.PAUSED, False) == QueueAction(
         "q1", "PJSIP/102", "ivan", OperatorState.READY, OperatorState.PAUSED
     )
-    assert next_step(ANNA, None, None, 0) == QueueAction("q1", "PJSIP/101", "anna", None, OperatorState.READY)
+    assert next_step(ANNA, None, None, False) == QueueAction(
+        "q1", "PJSIP/101", "anna", None, OperatorState.READY
+    )
 
 
 def test_a_member_already_as_asked_is_left_alone() -> None:
-    assert next_step(ANNA, OperatorState.READY, MemberState.AVAILABLE, 3) is None
+    assert next_step(ANNA, OperatorState.READY, MemberState.AVAILABLE, True) is None
 
 
 def test_a_ready_operator_who_asks_to_pause_is_held_while_placed_calls_need_them() -> None:
-    assert next_step(IVAN, OperatorState.READY, MemberState.AVAILABLE, 1) is Hold.FOR_PLACED_CALLS
+    assert next_step(IVAN, OperatorState.READY, MemberState.AVAILABLE, True) is Hold.FOR_PLACED_CALLS
     # Not available (in a call already): nothing to hold for, the pause goes ahead.
-    assert isinstance(next_step(IVAN, OperatorState.READY, MemberState.IN_CALL, 1), QueueAction)
+    assert isinstance(next_step(IVAN, OperatorState.READY, MemberState.IN_CALL, True), QueueAction)
 
 
-def test_the_shortfall_counts_placed_calls_beyond_the_ready_operators() -> None:
-    observed = {("q1", "PJSIP/101"): MemberState.AVAILABLE, ("q1", "PJSIP/102"): MemberState.AVAILABLE}
-    assert shortfall({1: 3}, [ANNA, IVAN], observed) == {1: 2}  # only anna asked to be ready
+def test_only_calls_placed_before_the_ask_hold_an_operator_and_the_earliest_to_ask_first() -> None:
+    # Two calls placed before ivan asked at 10, one ready operator besides: ivan stays.
+    assert held_for_calls({"ivan": 10.0}, [5.0, 8.0], other_ready=1) == {"ivan"}
+    # Calls placed after the ask were not placed for ivan.
+    assert held_for_calls({"ivan": 10.0}, [5.0, 11.0, 12.0], other_ready=1) == set()
+    # Two calls before both asked, one other ready: one of the two stays, the first to ask.
+    assert held_for_calls({"olga": 9.0, "ivan": 10.0}, [1.0, 2.0], other_ready=1) == {"olga"}
+    assert held_for_calls({"olga": 9.0, "ivan": 10.0}, [1.0, 2.0, 3.0], other_ready=1) == {"olga", "ivan"}
 
 
 def test_members_asterisk_reports_are_adopted_as_they_are() -> None:

@@ -271,3 +271,17 @@ def test_a_cold_start_does_not_bet_on_wrap_ups_ending_before_the_answer() -> Non
     # Once the campaign knows people take seconds to answer, those wrap-ups count.
     warm = replace(busy_floor(ready=1, ringing=()), in_call=(), wrap_left=(0.5, 1.0, 1.5))
     assert make_pacer("predictive").decide(warm).calls > 1
+
+
+def test_a_burst_of_abandons_makes_predictive_cautious_until_it_is_a_quarter_hour_old() -> None:
+    """The day's rate is fine (1.6%), yet the last 15 minutes abandoned 3 of 40 answers: the
+    pacer predicts cautiously, as near the cap, until that burst is older than 15 minutes."""
+    pacer = PredictivePacer()
+    start = busy_floor(ready=3, abandon=AbandonStats(13, 1000))  # history: nothing recent
+    assert "fallback" not in pacer.decide(start).explain
+    burst = replace(start, now=start.now + 300, abandon=AbandonStats(16, 1040))
+    decision = pacer.decide(burst)
+    assert decision.explain["fallback"] == "recent abandons"
+    assert decision.calls < PredictivePacer().decide(burst).calls
+    later = replace(burst, now=burst.now + 901, abandon=AbandonStats(16, 1100))
+    assert "fallback" not in pacer.decide(later).explain

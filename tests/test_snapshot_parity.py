@@ -183,3 +183,53 @@ async def test_an_operator_due_for_a_break_after_the_call_is_not_expected_free()
     simulator = replace(shift._snapshot(NOW), estimates=estimates, abandon=AbandonStats())
     assert _figures(engine) == _figures(simulator)
     assert (engine.ready, engine.paused, engine.in_call) == (1, 1, ())
+
+
+async def test_an_idle_operator_who_asks_to_pause_stays_only_for_the_calls_placed_before() -> None:
+    """B, idle, asks to pause at NOW - 10 while calls dialed at NOW - 12 and NOW - 11 ring and A is
+    the only other ready operator. Both sides keep B in the queue (counted paused) while those two
+    calls outnumber A, and let B go once they are over, although a call placed after the ask
+    (NOW - 2) still rings: it was not placed for B."""
+    clock = [NOW - 10]
+    telephony = ScriptedTelephony()
+    membership = Membership(telephony, clock=lambda: clock[0])
+    both = [Assignment(n, _interface(n), 1, QUEUE, OperatorState.READY) for n in ("a", "b")]
+    await membership.apply(both)
+    for name in ("a", "b"):
+        membership.on_member(MemberChanged(NOW - 30, QUEUE, _interface(name), MemberState.AVAILABLE))
+    b_pauses = [both[0], replace(both[1], desired=OperatorState.PAUSED)]
+    await membership.apply(b_pauses, {1: [NOW - 12, NOW - 11]})
+    clock[0] = NOW
+    await membership.apply(b_pauses, {1: [NOW - 12, NOW - 11, NOW - 2]})
+    assert not any(action[0] == "pause" for action in telephony.actions)
+    calls = [
+        _call(aid, NOW - ago, Ringing(aid, NOW - ago + 0.5))
+        for aid, ago in (("r12", 12), ("r11", 11), ("r2", 2))
+    ]
+    engine = snapshot(
+        NOW, calls, len(membership.ready(1, set(), NOW)), [], membership.paused(1),
+        Estimates.prior(), 100, 20, AbandonStats(), membership.leaving(1),
+    )  # fmt: skip
+
+    shift = _Shift(SimParams(operators=2, max_channels=100, max_originate_per_tick=20), _Never())
+    shift.views = {0: OperatorView(Activity.READY), 1: OperatorView(Activity.PAUSED, NOW - 10)}
+    shift.ready.extend([0, 1])
+    shift.held[1] = NOW - 10
+    shift.on_since[1] = 0.0
+    shift.pending = {"r12": NOW - 12, "r11": NOW - 11, "r2": NOW - 2}
+    shift.plans = dict.fromkeys(shift.pending, CallPlan(Fate.PERSON, 0.5, 20.0, 20.5, 30.0))
+    shift._release_held(NOW)
+    simulator = replace(shift._snapshot(NOW), estimates=Estimates.prior())
+    assert _figures(engine) == _figures(simulator)
+    assert (engine.ready, engine.paused, len(engine.ringing)) == (1, 1, 3)
+
+    # A takes the call dialed at NOW - 12 and the one dialed at NOW - 11 fails: B goes.
+    clock[0] = NOW + 1
+    membership.on_member(MemberChanged(NOW + 1, QUEUE, _interface("a"), MemberState.IN_CALL))
+    await membership.apply(b_pauses, {1: [NOW - 2]})
+    assert ("pause", QUEUE, _interface("b"), "True") in telephony.actions
+    shift.ready.remove(0)
+    shift.views[0] = OperatorView(Activity.IN_CALL, NOW + 1)
+    shift.pending = {"r2": NOW - 2}
+    shift._release_held(NOW + 1)
+    assert 1 not in shift.held and 1 not in shift.ready

@@ -40,6 +40,15 @@ def pending_by_campaign(calls: Iterable[LiveCall]) -> dict[int, int]:
     return dict(pending)
 
 
+def pending_dials(calls: Iterable[LiveCall]) -> dict[int, list[float]]:
+    """Per campaign, when each call that no operator has taken yet was placed."""
+    pending: dict[int, list[float]] = {}
+    for call in calls:
+        if call.attempt.state is not AttemptState.CONNECTED:
+            pending.setdefault(call.rules.campaign_id, []).append(call.attempt.started_at)
+    return pending
+
+
 def busy_operators(calls: Iterable[LiveCall]) -> set[str]:
     """Interfaces bridged to a live call: busy whatever the queue events say yet."""
     calls = list(calls)

@@ -51,6 +51,7 @@ from dialer.engine.live import (
     deadline,
     pacing_explain,
     pending_by_campaign,
+    pending_dials,
     should_hold,
     snapshot,
 )
@@ -189,7 +190,7 @@ class DialEngine:
             await self._wrapups.check(now)
             queues = {cid: run.rules.queue for cid, run in self._campaigns.items()}
             assignments = await self._book.assignments(queues)
-            await self._membership.apply(assignments, pending_by_campaign(self._live.values()))
+            await self._membership.apply(assignments, pending_dials(self._live.values()))
             self._operator_poll.restart(now)
         await self._keep_alive(now)
         self._expire_silent(now)

@@ -34,18 +34,18 @@ from dataclasses import replace
 from dialer.core.errors import TelephonyError
 from dialer.core.operators import OperatorState
 from dialer.core.telephony import MemberChanged, MemberState, Telephony
-from dialer.pacing.team import OperatorView, held_wrap_up, wrap_end, wrap_up
+from dialer.pacing.team import OperatorView, held_for_calls, held_wrap_up, wrap_end, wrap_up
 from dialer.policy.membership import (
     OBSERVED,
     Assignment,
     Member,
     QueueAction,
     adopted_state,
+    asks_to_leave,
     leaving,
     next_step,
     paused_members,
     ready_members,
-    shortfall,
 )
 from dialer.policy.sharing import share_operators
 
@@ -78,7 +78,8 @@ class Membership:
         self._held: dict[str, float] = {}  # interface -> end of the call whose disposition it awaits
         self._direct: set[str] = set()  # interfaces with a live call placed for them alone
         self._reasons: dict[Member, str] = {}  # the pause reason this engine last gave a member
-        self._pending: Mapping[int, int] = {}
+        self._pending: Mapping[int, Sequence[float]] = {}
+        self._asked_at: dict[Member, float] = {}  # idle members who asked to leave: since when
         self.dirty = False  # a hold began or ended: apply at the next tick, not the next poll
 
     def hold(self, interface: str, call_ended_at: float) -> None:
@@ -120,36 +121,34 @@ class Membership:
         await self.apply(self._assignments, self._pending)
 
     async def apply(
-        self, assignments: Sequence[Assignment], pending: Mapping[int, int] | None = None
+        self, assignments: Sequence[Assignment], pending: Mapping[int, Sequence[float]] | None = None
     ) -> None:
         """Bring every queue member to its desired state; members no longer assigned leave.
 
-        ``pending`` counts, per campaign, calls placed that have no operator yet. An
-        idle operator who asks to pause or log out stays in the queue until those
-        calls are covered by the operators still ready: they were placed for them,
-        and pulling the operator now would leave an answered person with nobody.
-        No new call counts on the operator meanwhile (``ready`` needs a READY wish).
+        ``pending`` holds, per campaign, the dial times of calls placed that have no
+        operator yet. An idle operator who asks to pause or log out stays in the queue
+        while the calls placed before they asked outnumber the operators still ready
+        (``held_for_calls``, as in the simulator): they may have been placed for them,
+        and pulling the operator now would leave an answered person with nobody. No new
+        call counts on the operator meanwhile (``ready`` needs a READY wish), so the hold
+        ends once the calls placed before the ask are answered or over.
         """
         self._assignments, self._pending = list(assignments), dict(pending or {})
         self.dirty = False
-        deficit = shortfall(pending or {}, self._assignments, self._observed)
         wanted: dict[Member, Assignment] = {(a.queue, a.interface): self._wish(a) for a in assignments}
         now = self._clock()
+        holding = self._holding(wanted, pending or {}, now)
         for key, assignment in wanted.items():
             if self._retry_at.get(key, 0.0) > now:
                 continue
             current = self._applied.get(key)
             if current is None:
                 current = self._adopt(key)
-            cid = assignment.campaign_id
-            owed = 0 if self._kept(assignment.interface) else deficit.get(cid, 0)
-            step = next_step(assignment, current, self._observed.get(key), owed) or self._new_reason(
-                key, current
-            )
+            step = next_step(
+                assignment, current, self._observed.get(key), key in holding
+            ) or self._new_reason(key, current)
             if isinstance(step, QueueAction):
                 await self._move(step)
-            elif step is not None:
-                deficit[cid] -= 1  # let the calls already placed reach this operator first
         for action in leaving(self._applied, wanted):
             await self._move(action)
 
@@ -160,6 +159,24 @@ class Membership:
         if current is not OperatorState.PAUSED or given is None or given == self._reason(interface):
             return None
         return QueueAction(queue, interface, self.name_of(interface) or "", current, current)
+
+    def _holding(
+        self, wanted: Mapping[Member, Assignment], pending: Mapping[int, Sequence[float]], now: float
+    ) -> set[Member]:
+        """Members who asked to leave (noting when each first did) and stay for calls placed before."""
+        asking: dict[Member, Assignment] = {}
+        for key, a in wanted.items():
+            observed = self._observed.get(key)
+            current = self._applied.get(key) or adopted_state(observed)
+            if not self._kept(a.interface) and asks_to_leave(a, current, observed):
+                asking[key] = a
+        self._asked_at = {key: self._asked_at.get(key, now) for key in asking}
+        holding: set[Member] = set()
+        for cid in {a.campaign_id for a in asking.values()}:
+            others = len(ready_members(self._assignments, self._observed, cid))
+            asked = {key: self._asked_at[key] for key, a in asking.items() if a.campaign_id == cid}
+            holding |= held_for_calls(asked, pending.get(cid, ()), others)
+        return holding
 
     def _adopt(self, key: Member) -> OperatorState | None:
         """A member Asterisk already reports is taken as it is (``adopted_state``)."""
@@ -325,13 +342,21 @@ class Membership:
         }
 
     def paused(self, campaign_id: int) -> int:
-        """Members the queue reports paused, those held in wrap-up apart (they count as wrapping)."""
+        """Members the queue reports paused, those held in wrap-up apart (they count as wrapping),
+        and idle ones who asked to leave and stay for calls placed before (as the simulator counts them)."""
         mine = [
             a
             for a in self._assignments
             if not self._kept(a.interface) or a.desired is not OperatorState.READY
         ]
-        return paused_members(mine, self._observed, campaign_id)
+        asking = sum(
+            1
+            for a in mine
+            if a.campaign_id == campaign_id
+            and (a.queue, a.interface) in self._asked_at
+            and self._observed.get((a.queue, a.interface)) is MemberState.AVAILABLE
+        )
+        return paused_members(mine, self._observed, campaign_id) + asking
 
     def name_of(self, interface: str) -> str | None:
         for a in self._assignments:

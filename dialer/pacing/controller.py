@@ -17,6 +17,7 @@ final figure is what the rules judge, and early abandons get diluted by it.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 from dialer.core.errors import InvalidInput
@@ -110,3 +111,37 @@ class AbandonController:
         change = p.step * (served * setpoint / (1 - setpoint) - new_abandoned)
         low, high = math.log(p.overflow_min), math.log(p.overflow_max)
         self._log_overflow = min(high, max(low, self._log_overflow + change))
+
+
+class RecentAbandons:
+    """Abandons and live answers over the last ``span_s`` seconds (mutable).
+
+    Read from the growth of the window's running totals between calls, as the
+    integrator reads them; a sliding window that forgets old calls only makes the
+    recent counts smaller. The totals first seen are history (a campaign picked up
+    again): nothing recent.
+    """
+
+    def __init__(self, span_s: float = 900.0) -> None:
+        self.span_s = span_s
+        self._seen: AbandonStats | None = None
+        self._steps: deque[tuple[float, int, int]] = deque()
+        self.abandoned = 0
+        self.live_answers = 0
+
+    def update(self, now: float, stats: AbandonStats) -> None:
+        seen, self._seen = self._seen or stats, stats
+        new_abandoned = max(0, stats.abandoned - seen.abandoned)
+        new_live = max(0, stats.live_answers - seen.live_answers)
+        if new_live or new_abandoned:
+            self._steps.append((now, new_abandoned, new_live))
+            self.abandoned += new_abandoned
+            self.live_answers += new_live
+        while self._steps and self._steps[0][0] <= now - self.span_s:
+            _, gone_abandoned, gone_live = self._steps.popleft()
+            self.abandoned -= gone_abandoned
+            self.live_answers -= gone_live
+
+    def share(self, min_live_answers: int) -> float:
+        """Abandoned over live answers, counting at least ``min_live_answers`` answers."""
+        return self.abandoned / max(self.live_answers, min_live_answers, 1)

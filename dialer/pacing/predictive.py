@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 
 from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
-from dialer.pacing.controller import AbandonController, AbandonPolicy
+from dialer.pacing.controller import AbandonController, AbandonPolicy, RecentAbandons
 from dialer.pacing.forecast import Balance, balances
 from dialer.pacing.progressive import TRUSTED_ANSWERS, progressive_calls
 
@@ -40,6 +40,12 @@ class PredictiveSettings:
     # Near the cap the controller asks for caution: predict at this small risk
     # (far busier operators than progressive, few abandons); 0 means progressive.
     cautious_risk: float = 0.002
+    # No stretch of ``interval_s`` should abandon much of its answers, even while the
+    # day's rate is fine: once the last ``interval_s`` abandoned ``interval_guard`` of
+    # its answers (counting at least ``interval_min_answers``), predict cautiously.
+    interval_s: float = 900.0
+    interval_guard: float = 0.05
+    interval_min_answers: int = 30
 
 
 def _normal_sf(z: float) -> float:
@@ -104,13 +110,16 @@ class PredictivePacer:
     ) -> None:
         self.controller = AbandonController(policy)
         self.settings = settings or PredictiveSettings()
+        self.recent = RecentAbandons(self.settings.interval_s)
 
     def decide(self, snap: PacingSnapshot) -> PacingDecision:
         if snap.staffed <= 0:
             return PacingDecision(0, {"mode": "predictive", "reason": "no operator logged in"})
         steering = self.controller.steer(snap.abandon)
         s = self.settings
-        cautious = steering.cautious and s.cautious_risk > 0
+        self.recent.update(snap.now, snap.abandon)
+        guarded = self.recent.share(s.interval_min_answers) >= s.interval_guard
+        cautious = (steering.cautious or guarded) and s.cautious_risk > 0
         if not steering.predictive or (steering.cautious and not cautious):
             calls = progressive_calls(snap)
             return PacingDecision(
@@ -155,7 +164,7 @@ class PredictivePacer:
             "horizon_s": round(b.horizon, 1),
         }
         if cautious:
-            explain["fallback"] = "cautious"
+            explain["fallback"] = "cautious" if steering.cautious else "recent abandons"
         if floor > forecast:
             explain["floor"] = "progressive"
         return PacingDecision(calls, explain)

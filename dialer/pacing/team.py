@@ -23,12 +23,16 @@ engine and the simulator that benchmarks it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeVar
 
 from dialer.pacing.base import AbandonStats, DialCaps, PacingSnapshot
 from dialer.pacing.estimates import Estimates
+
+K = TypeVar("K", bound=Hashable)
 
 
 class Activity(Enum):
@@ -75,6 +79,26 @@ def wrap_end(last_call_end: float | None, wrapup_s: float) -> float | None:
     if last_call_end is None or wrapup_s <= 0:
         return None
     return last_call_end + wrapup_s
+
+
+def held_for_calls(asked_at: Mapping[K, float], placed_at: Iterable[float], other_ready: int) -> set[K]:
+    """Idle operators who asked to pause or log out and stay in the queue a little longer.
+
+    ``asked_at``: when each idle operator asked; ``placed_at``: dial times of the calls
+    that have no operator yet; ``other_ready``: the operators still ready for them. The
+    calls placed before an operator asked may have been placed for them: while those
+    outnumber the operators left to take them, the operator stays (the earliest to ask
+    first). Calls placed later never hold anyone, since the pacer stopped counting the
+    operator when they asked; so the hold ends, at the latest, once the calls placed
+    before the ask are answered or over (the ring timeout). The engine and the
+    simulator both hold by this rule.
+    """
+    dials = sorted(placed_at)
+    held: set[K] = set()
+    for key, at in sorted(asked_at.items(), key=lambda item: item[1]):
+        if bisect.bisect_right(dials, at) - other_ready - len(held) > 0:
+            held.add(key)
+    return held
 
 
 @dataclass(frozen=True)

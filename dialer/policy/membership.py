@@ -8,7 +8,7 @@ after ``QueueAdd``, nobody counts as ready until Asterisk says so.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -82,11 +82,15 @@ def paused_members(
     )
 
 
-def shortfall(
-    pending: Mapping[int, int], assignments: Sequence[Assignment], observed: Mapping[Member, MemberState]
-) -> dict[int, int]:
-    """Per campaign, calls placed with no operator yet beyond the operators still ready for them."""
-    return {cid: n - len(ready_members(assignments, observed, cid)) for cid, n in pending.items()}
+def asks_to_leave(
+    assignment: Assignment, current: OperatorState | None, observed: MemberState | None
+) -> bool:
+    """An operator in the queue and idle there who asked to pause or log out."""
+    return (
+        current is OperatorState.READY
+        and assignment.desired is not OperatorState.READY
+        and observed is MemberState.AVAILABLE
+    )
 
 
 def adopted_state(observed: MemberState | None) -> OperatorState | None:
@@ -104,20 +108,16 @@ def adopted_state(observed: MemberState | None) -> OperatorState | None:
 
 
 def next_step(
-    assignment: Assignment, current: OperatorState | None, observed: MemberState | None, shortfall: int
+    assignment: Assignment, current: OperatorState | None, observed: MemberState | None, held: bool
 ) -> QueueAction | Hold | None:
     """What to do about one assigned member now: hold it, move it, or nothing.
 
-    An idle operator who asks to pause or log out stays in the queue while the
-    campaign's placed calls outnumber its other ready operators: they were placed
-    for this one, and pulling them now would leave an answered person with nobody.
+    An idle operator who asks to pause or log out stays in the queue while ``held``:
+    the calls placed before they asked outnumber the campaign's other ready operators
+    (``dialer.pacing.team.held_for_calls``). Those calls may have been placed for
+    them, and pulling them now would leave an answered person with nobody.
     """
-    if (
-        current is OperatorState.READY
-        and assignment.desired is not OperatorState.READY
-        and shortfall > 0
-        and observed is MemberState.AVAILABLE
-    ):
+    if held and asks_to_leave(assignment, current, observed):
         return Hold.FOR_PLACED_CALLS
     if current != assignment.desired:
         a = assignment

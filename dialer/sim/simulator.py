@@ -47,7 +47,7 @@ from dialer.pacing import (
     PacingSnapshot,
     make_pacer,
 )
-from dialer.pacing.team import Activity, OperatorView, build_snapshot, wrap_up
+from dialer.pacing.team import Activity, OperatorView, build_snapshot, held_for_calls, wrap_up
 from dialer.sim.params import SimParams
 from dialer.sim.report import SimResult, Tally
 from dialer.sim.world import CallPlan, Customers, Fate, Operators, warm_tracker
@@ -126,7 +126,7 @@ class _Shift:
         self.free_at: dict[int, float] = {}  # operator in a call -> end of its wrap-up
         self.away: set[int] = set()  # scheduled off (a break, lunch, gone): leaves after the call
         self.on_since: dict[int, float] = {}  # logged in and not on a break since
-        # Due to leave, idle, kept while calls placed before they asked may still need them: until when.
+        # Due to leave, idle, kept while calls placed before they asked may still need them: when they asked.
         self.held: dict[int, float] = {}
         self._schedule()
 
@@ -369,28 +369,24 @@ class _Shift:
     def _logout(self, op: int, at: float) -> None:
         """Time for a break (or home): a ready operator goes now, a busy one after the call.
 
-        As the engine does (``dialer.policy.membership``), an idle operator stays in the queue
-        while the calls in flight outnumber the other ready operators, and the pacer no longer
-        counts them meanwhile. Here only the calls placed before they asked hold them: by
-        the ring timeout each of those is answered or over.
+        As the engine does (``dialer.engine.membership``), an idle operator stays in the queue
+        while the calls placed before they asked outnumber the other ready operators
+        (``held_for_calls``), and the pacer no longer counts them meanwhile.
         """
         self.away.add(op)
         if op in self.on_call:
             self.views[op] = replace(self.views[op], leaving=True)
         else:
             self.views[op] = OperatorView(Activity.PAUSED, at)
-            self.held[op] = at + self.p.ring_timeout
+            self.held[op] = at
             self._release_held(at)
 
     def _release_held(self, at: float) -> None:
-        idle = [op for op in self.held if op in self.ready]
         for op in [op for op in self.held if op not in self.ready]:
             del self.held[op]  # took a call: leaves after it
-        deficit = len(self.pending) + len(self.waiting) - (len(self.ready) - len(idle))
-        for op in idle:
-            if deficit > 0 and at < self.held[op]:
-                deficit -= 1
-                continue
+        # An idle operator is in ``ready``, so no answered call waits: only those ringing count.
+        keep = held_for_calls(self.held, self.pending.values(), len(self.ready) - len(self.held))
+        for op in [op for op in self.held if op not in keep]:
             del self.held[op]
             self.ready.remove(op)
             self._leave(op, at)
