@@ -12,7 +12,9 @@ page then re-reads those parts from the store, so a missed or repeated wake-up c
 a reconnecting page re-reads everything and is in sync at once.
 
 Pages read the store on two thread pools of the hub's: one for the call part (the pop) and one for
-everything else, so a pop never waits behind other pages' state and callback reads. Together with
+everything else, so a pop never waits behind other pages' state and callback reads. The other reads
+also yield the CPU to pops: while any pop is being read they wait (at most ``YIELD_TO_POPS_S``), so a
+burst of connections draws every operator's customer before anyone's state or callbacks. Together with
 the feed's thread they hold at most 10 of the store's 15 pooled connections; the routes keep theirs.
 """
 
@@ -43,6 +45,8 @@ from dialer.web.screen import CALL, DIRECT, PARTS, STATE
 log = logging.getLogger(__name__)
 EVERYONE = "*"  # the pages that watch the whole team (supervisors): woken by every event
 T = TypeVar("T")
+# How long a page's other reads (state, callbacks) wait for the pops being read to be done.
+YIELD_TO_POPS_S = 1.0
 # The parts of a screen each kind of event may change; an unknown kind re-reads the whole screen.
 _PARTS_OF = (
     {kind: frozenset({CALL}) for kind in CALL_EVENTS}
@@ -83,14 +87,30 @@ class EventHub:
         self._reader: ThreadPoolExecutor | None = None
         self._pops: ThreadPoolExecutor | None = None
         self._reads: ThreadPoolExecutor | None = None
+        self._popping = 0  # pops being read now
+        self._no_pops = asyncio.Event()
+        self._no_pops.set()
         self.cursor = 0
 
     async def read(self, pop: bool, func: Callable[..., T], *args: object) -> T:
-        """Run a page's store read on the pops' threads (``pop``) or on the other reads' threads."""
+        """Run a page's store read on the pops' threads (``pop``) or, once no pop is being read,
+        on the other reads' threads."""
         pool = self._pops if pop else self._reads
         if pool is None:  # not started (an app without its lifespan): the shared pool
             return await run_in_threadpool(func, *args)
-        return await asyncio.get_running_loop().run_in_executor(pool, func, *args)
+        loop = asyncio.get_running_loop()
+        if not pop:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._no_pops.wait(), YIELD_TO_POPS_S)
+            return await loop.run_in_executor(pool, func, *args)
+        self._popping += 1
+        self._no_pops.clear()
+        try:
+            return await loop.run_in_executor(pool, func, *args)
+        finally:
+            self._popping -= 1
+            if not self._popping:
+                self._no_pops.set()
 
     async def start(self) -> None:
         self.cursor = await run_in_threadpool(last_event_id, self._store)
