@@ -35,7 +35,7 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         "uk abandon rule": _("on") if campaign.uk_abandon_rule else _("off"),
         "contact limits": campaign.contact_limits or _("(none)"),
         "caller-id name column": campaign.callerid_name_column or _("(a name-like column: ФИО, Имя, Name)"),
-        "wrap-up": _("held until the disposition, at most {limit} s, then {code}").format(
+        "wrap-up": _("held until disposition, at most {limit} s, then {code}").format(
             limit=campaign.wrapup_limit_s, code=campaign.wrapup_code
         )
         if campaign.wrapup_limit_s
