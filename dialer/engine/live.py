@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -33,11 +32,7 @@ class LiveCall:
 
 def pending_by_campaign(calls: Iterable[LiveCall]) -> dict[int, int]:
     """Per campaign, calls placed that no operator has taken yet."""
-    pending: Counter[int] = Counter()
-    for call in calls:
-        if call.attempt.state is not AttemptState.CONNECTED:
-            pending[call.rules.campaign_id] += 1
-    return dict(pending)
+    return {cid: len(dialed) for cid, dialed in pending_dials(calls).items()}
 
 
 def pending_dials(calls: Iterable[LiveCall]) -> dict[int, list[float]]:
