@@ -176,3 +176,10 @@ class AmiWitness:
                 await self._task
         if self._writer is not None:
             self._writer.close()
+
+
+async def queue_member(telephony: AmiTelephony, queue: str, interface: str) -> dict[str, Any]:
+    """Asterisk's own view of one queue member (``QueueStatus``); empty if it is not in the queue."""
+    status = await telephony.action("QueueStatus", {"Queue": queue}, as_list=True)
+    found = [m for m in status if m.get("Event") == "QueueMember" and m.get("Location") == interface]
+    return found[0] if found else {}

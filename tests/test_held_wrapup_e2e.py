@@ -23,7 +23,7 @@ from dialer.pbx.sandbox import Sandbox
 from dialer.services import dispositions
 from dialer.services.operators import add_operator, ready
 from dialer.store.wrapup import EXPIRED_NOTE
-from tests.asterisk_fixtures import wait_until
+from tests.asterisk_fixtures import queue_member, wait_until
 from tests.console_helpers import console_campaign
 from tests.engine_helpers import make_leads, phones_by_digit
 
@@ -33,16 +33,10 @@ INTERFACE = f"Local/{OPERATOR}@sim-operators/n"
 SETTINGS = EngineSettings(node_id="wrapup-node", tick_s=0.1, operator_poll_s=0.25, shutdown_deadline_s=10.0)
 
 
-async def _member(telephony: AmiTelephony) -> dict[str, Any]:
-    status = await telephony.action("QueueStatus", {"Queue": QUEUE}, as_list=True)
-    found = [m for m in status if m.get("Event") == "QueueMember" and m.get("Location") == INTERFACE]
-    return found[0] if found else {}
-
-
 async def _wait_member(telephony: AmiTelephony, paused: str, timeout: float) -> dict[str, Any]:
     member: dict[str, Any] = {}
     for _ in range(int(timeout / 0.1)):
-        member = await _member(telephony)
+        member = await queue_member(telephony, QUEUE, INTERFACE)
         if member.get("Paused") == paused:
             return member
         await asyncio.sleep(0.1)
