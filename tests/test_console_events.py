@@ -90,3 +90,14 @@ def test_a_connection_is_written_at_once_and_a_disposition_given_during_the_call
     [lead] = leads(store, cid)
     assert lead.status == "scheduled" and lead.next_call_at is not None  # not closed as "connected"
     assert lead.attempts == 1 and lead.claimed_by is None
+
+
+async def test_a_stopped_hub_holds_no_connection_of_the_store(store: Engine) -> None:
+    # The feed is read without a pause, so the stop comes in the middle of a read: the connection
+    # it holds must be back before the store can be closed, or it returns to a closed store.
+    for _ in range(5):
+        hub = EventHub(store, poll_s=0.0)
+        await hub.start()
+        await asyncio.sleep(0.05)
+        await hub.stop()
+        assert store.pool.checkedout() == 0  # type: ignore[attr-defined]

@@ -47,12 +47,19 @@ EVERYONE = "*"  # the pages that watch the whole team (supervisors): woken by ev
 T = TypeVar("T")
 # How long a page's other reads (state, callbacks) wait for the pops being read to be done.
 YIELD_TO_POPS_S = 1.0
+# How long stopping waits for the reads still running.
+STOP_WAIT_S = 5.0
 # The parts of a screen each kind of event may change; an unknown kind re-reads the whole screen.
 _PARTS_OF = (
     {kind: frozenset({CALL}) for kind in CALL_EVENTS}
     | {kind: frozenset({CALL, DIRECT}) for kind in CONNECT_EVENTS}
     | {kind: frozenset({STATE}) for kind in STATE_EVENTS}
 )
+
+
+def _shut_down(pools: list[ThreadPoolExecutor]) -> None:
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Page(asyncio.Event):
@@ -145,10 +152,12 @@ class EventHub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for pool in (self._reader, self._pops, self._reads):
-            if pool is not None:
-                pool.shutdown(wait=False)
+        pools = [pool for pool in (self._reader, self._pops, self._reads) if pool is not None]
         self._reader = self._pops = self._reads = None
+        # A read still running holds a pooled connection: wait for it (briefly), so that the store
+        # can be closed after the hub without a connection coming back to it later.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run_in_threadpool(_shut_down, pools), STOP_WAIT_S)
 
     def subscribe(self, operator: str) -> Page:
         wake = Page()
