@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from campaigns.store import open_store
+from tests.postgres_fixtures import close_store
 
 pytest_plugins = ["tests.asterisk_fixtures", "tests.postgres_fixtures", "tests.browser_fixtures"]
 
@@ -36,4 +37,4 @@ def db_url(tmp_path: Path, store_backend: str, request: pytest.FixtureRequest) -
 def store(db_url: str) -> Iterator[Engine]:
     engine = open_store(db_url)
     yield engine
-    engine.dispose()
+    close_store(engine)
