@@ -27,7 +27,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
 from campaigns.store import open_store
+from tests.store_closing import close_store
 
 BACKENDS = ("sqlite", "postgresql")
 TEST_DB = "dialer_tests"
@@ -299,16 +299,6 @@ def pg_store(postgres_db_url: str) -> Iterator[Engine]:
     yield engine
     close_store(engine)
 
-
-def close_store(engine: Engine, wait_s: float = 5.0) -> None:
-    """Close a test's store once every connection is back: one still held by a thread of the test
-    would return to a closed pool and be left open (a ResourceWarning whenever it is collected)."""
-    deadline = time.monotonic() + wait_s
-    while engine.pool.checkedout() and time.monotonic() < deadline:  # type: ignore[attr-defined]
-        time.sleep(0.02)
-    held = engine.pool.checkedout()  # type: ignore[attr-defined]
-    engine.dispose()
-    assert not held, f"{held} connection(s) of the store still held {wait_s:.0f} s after the test"
 
 
 @pytest.fixture
