@@ -136,10 +136,9 @@ class Lead(SQLModel, table=True):
         # The same retries in list order: when many are due at once, a claim walks them by id,
         # skipping those not due yet, and stops after the few it wants.
         Index("ix_lead_retry_id", "campaign_id", "id", **_where(_RETRY)),
-        # Retries not yet seen due, in due order, and those seen due, in list order: a claim
-        # marks the newly due ones, then takes the lowest ids of the marked without reading
-        # the retries not due yet, however many come before them in the list. The status
-        # leads the due instant so that SQLite prefers it to ix_lead_due.
+        # Retries not yet seen due, by due instant (status first: SQLite then prefers it to
+        # ix_lead_due), and those seen due, in list order: a claim marks the newly due, then
+        # takes the lowest marked ids, never reading the retries not due yet before them.
         Index("ix_lead_waiting", "campaign_id", "status", "next_call_at", **_where(_WAITING)),
         Index("ix_lead_ready", "campaign_id", "id", **_where(_READY)),
         # The leads a node holds, to give them back (a stop, a restart, a takeover).
