@@ -74,10 +74,10 @@ def test_two_dialer_runs_dial_one_shared_campaign_each_lead_once(
         store, "pair", queue=QUEUE, max_channels=6, safe_harbour_sound=box_a.safe_harbour_sound
     )
     edit_campaign(store, "pair", {"shared": True})
-    for node, prefix in NODES.items():
+    for home, prefix in NODES.items():
         for i in range(2):
             name = f"{prefix}{201 + i}"
-            add_operator(store, name, f"Local/{name}@sim-operators/n", ["pair"], node=node)
+            add_operator(store, name, f"Local/{name}@sim-operators/n", ["pair"], node=home)
             ready(store, name)
     phones = phones_by_digit([d % 5 for d in range(40)] + [5] * 4)
 
