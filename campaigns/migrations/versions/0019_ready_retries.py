@@ -1,5 +1,5 @@
 """retries marked once due: a claim finds the lowest due ids in list order without reading the
-retries not due yet that come before them
+retries not due yet that come before them; a shared campaign's rate allowance per node
 
 Revision ID: 0019
 Revises: 0018
@@ -7,7 +7,8 @@ Create Date: 2026-11-30 14:00:00
 
 Adds the nullable ``lead.ready_for`` and two partial indexes in place of ``ix_lead_retry``
 (the waiting one reads the due range instead, without the retries marked due). Building them reads the lead
-table once and holds off writes to it meanwhile: upgrade with no engine running.
+table once and holds off writes to it meanwhile: upgrade with no engine running. Adds
+``campaign_share.rate_allowance``: the calls a second a node of a shared campaign may place.
 """
 
 from __future__ import annotations
@@ -36,12 +37,16 @@ def upgrade() -> None:
     with op.batch_alter_table("lead") as batch_op:
         batch_op.add_column(sa.Column("ready_for", sa.DateTime(timezone=True), nullable=True))
     op.drop_index("ix_lead_retry", table_name="lead")
+    with op.batch_alter_table("campaign_share") as batch_op:
+        batch_op.add_column(sa.Column("rate_allowance", sa.Float(), server_default="0", nullable=False))
     for name, columns, condition in _INDEXES:
         where = sa.text(condition)
         op.create_index(name, "lead", columns, unique=False, sqlite_where=where, postgresql_where=where)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("campaign_share") as batch_op:
+        batch_op.drop_column("rate_allowance")
     for name, _columns, _condition in reversed(_INDEXES):
         op.drop_index(name, table_name="lead")
     where = sa.text(_RETRY)
