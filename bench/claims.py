@@ -3,12 +3,19 @@
     python bench/claims.py [--leads 10000,1000000] [--stores sqlite,postgresql]
                            [--claims 500] [--pg-url URL] [--markdown FILE] [--json FILE]
 
-Each store holds ``--leads`` leads in two campaigns of half that size each:
+Each store holds ``--leads`` leads in three campaigns of a third of that size each:
 
 - **early**: just started, every lead fresh;
 - **late**: 90% dialed. Of those, in id order as they were dialed, 60 in 100 are over,
   39 wait for a retry later today and 1 is a retry that is due now; the last 10% of the
   list is still fresh. Reading leads in id order would step over all the waiting ones.
+- **behind**: 90% dialed, 60 in 100 of them over. The retries of the first 80% of the list
+  wait for later today, those of the next 10% are all due now (at 10,000 leads: 1,067
+  retries not due, then 133 due; at 1,000,000: 106,667 then 13,333), the last 10% fresh.
+  A walk of the retries in id order would pass every waiting one before the first due.
+
+Every claim's first measured figure (``first claim``) is taken apart: the store as
+generated has never been claimed from, so that claim is the first to see the due retries.
 
 Rows are generated in the database (a recursive CTE on SQLite, ``generate_series`` on
 PostgreSQL) with the lead table's indexes dropped, then the indexes are rebuilt from
@@ -51,10 +58,11 @@ from dialer.store.claims import claim_due_leads, release_claims
 ROOT = Path(__file__).resolve().parent.parent
 NODE = "bench-node"
 WARM_UP = 20
-EARLY, LATE = 1, 2
+EARLY, LATE, BEHIND = 1, 2, 3
 
 # One lead row per number i, for a campaign whose ids run from :first; j is the lead's place
-# in its campaign. Status and next call by place: see the module docstring.
+# in its campaign. Status and next call by place: see the module docstring. :due_from is the
+# first place whose retries are all due (behind), else the number of leads (none of them).
 _LATE_STATUS = "CASE WHEN j >= :dialed THEN 'new' WHEN j % 100 < 60 THEN 'done' ELSE 'scheduled' END"
 _SQLITE_INSERT = """
 INSERT INTO lead (id, campaign_id, phone, time_zones, data, status, attempts, next_call_at,
@@ -63,7 +71,8 @@ WITH RECURSIVE n(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM n WHERE j + 1 < :co
 SELECT :first + j, :campaign, '+7' || (9000000000 + :first + j), 'Europe/Moscow', '{}',
        STATUS, CASE WHEN j >= :dialed THEN 0 ELSE 1 END,
        CASE WHEN j >= :dialed OR j % 100 < 60 THEN NULL
-            WHEN j % 100 = 99 THEN strftime('%Y-%m-%d %H:%M:%f000', :now, '-' || (j % 3600) || ' seconds')
+            WHEN j % 100 = 99 OR j >= :due_from
+                 THEN strftime('%Y-%m-%d %H:%M:%f000', :now, '-' || (j % 3600) || ' seconds')
             ELSE strftime('%Y-%m-%d %H:%M:%f000', :now, '+' || (60 + j % 86400) || ' seconds') END,
        :now
 FROM n
@@ -74,7 +83,8 @@ INSERT INTO lead (id, campaign_id, phone, time_zones, data, status, attempts, ne
 SELECT :first + j, :campaign, '+7' || (9000000000 + :first + j), 'Europe/Moscow', '{}'::json,
        STATUS, CASE WHEN j >= :dialed THEN 0 ELSE 1 END,
        CASE WHEN j >= :dialed OR j % 100 < 60 THEN NULL
-            WHEN j % 100 = 99 THEN CAST(:now AS timestamptz) - make_interval(secs => j % 3600)
+            WHEN j % 100 = 99 OR j >= :due_from
+                 THEN CAST(:now AS timestamptz) - make_interval(secs => j % 3600)
             ELSE CAST(:now AS timestamptz) + make_interval(secs => 60 + j % 86400) END,
        CAST(:now AS timestamptz)
 FROM generate_series(0, :count - 1) AS j
@@ -103,8 +113,13 @@ def fill(store: Engine, leads: int, now: datetime) -> float:
     return fill_campaigns(store, [("early", False), ("late", True)], leads // 2, now)
 
 
-def fill_campaigns(store: Engine, campaigns: Sequence[tuple[str, bool]], each: int, now: datetime) -> float:
-    """``each`` leads in every campaign, ids 1, 2, ... in this order, late ones 90% dialed; seconds."""
+def fill_campaigns(
+    store: Engine, campaigns: Sequence[tuple[str, bool | str]], each: int, now: datetime
+) -> float:
+    """``each`` leads in every campaign, ids 1, 2, ... in this order; seconds.
+
+    A campaign's shape: False (early), True or "late", or "behind" (see the module docstring).
+    """
     started = time.perf_counter()
     for name, _late in campaigns:
         create_campaign(store, CampaignSpec.build(name))
@@ -121,7 +136,9 @@ def fill_campaigns(store: Engine, campaigns: Sequence[tuple[str, bool]], each: i
         for place, (_name, late) in enumerate(campaigns):
             status = _LATE_STATUS if late else "'new'"
             dialed = each * 9 // 10 if late else 0
+            due_from = each * 8 // 10 if late == "behind" else each
             values: dict[str, Any] = {"first": 1 + place * each, "campaign": 1 + place, "count": each}
+            values["due_from"] = due_from
             values |= {"dialed": dialed, "now": now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now}
             conn.execute(text(insert.replace("STATUS", status)), values)
         for sql in indexes.values():
@@ -133,6 +150,7 @@ def fill_campaigns(store: Engine, campaigns: Sequence[tuple[str, bool]], each: i
 
 
 def measure(store: Engine, campaign: int, claims: int, now: datetime) -> dict[str, Any]:
+    first_ms = 0.0
     claim_ms: list[float] = []
     release_ms: list[float] = []
     taken = 0
@@ -142,6 +160,8 @@ def measure(store: Engine, campaign: int, claims: int, now: datetime) -> dict[st
         t1 = time.perf_counter()
         release_claims(store, NODE)
         t2 = time.perf_counter()
+        if i == 0:
+            first_ms = (t1 - t0) * 1000
         if i >= WARM_UP:
             claim_ms.append((t1 - t0) * 1000)
             release_ms.append((t2 - t1) * 1000)
@@ -149,6 +169,7 @@ def measure(store: Engine, campaign: int, claims: int, now: datetime) -> dict[st
     return {
         "claims": claims,
         "leads per claim": taken / claims,
+        "first claim ms": first_ms,
         "claim p50 ms": percentile(claim_ms, 50),
         "claim p99 ms": percentile(claim_ms, 99),
         "claim max ms": max(claim_ms),
@@ -238,9 +259,14 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                     url = make_db(f"claims_{leads}")
                 store = open_store(url)
                 try:
-                    seconds = fill(store, leads, now)
+                    shapes: list[tuple[str, bool | str]] = [
+                        ("early", False),
+                        ("late", True),
+                        ("behind", "behind"),
+                    ]
+                    seconds = fill_campaigns(store, shapes, leads // 3, now)
                     print(f"{store_name}: {leads:,} leads generated in {seconds:.0f} s", flush=True)
-                    for label, campaign in (("early", EARLY), ("late", LATE)):
+                    for label, campaign in (("early", EARLY), ("late", LATE), ("behind", BEHIND)):
                         row = {"store": store_name, "leads": leads, "campaign": label}
                         row |= measure(store, campaign, args.claims, now)
                         if store_name == "postgresql":
@@ -272,13 +298,14 @@ def machine() -> dict[str, str]:
 
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| store | leads | campaign | claim p50 | claim p99 | claim max | release p50 | release p99"
-        " | pages per claim |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| store | leads | campaign | first claim | claim p50 | claim p99 | claim max | release p50"
+        " | release p99 | pages per claim |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r['store']} | {r['leads']:,} | {r['campaign']} | {r['claim p50 ms']:.2f} ms"
+            f"| {r['store']} | {r['leads']:,} | {r['campaign']} | {r['first claim ms']:.2f} ms"
+            f" | {r['claim p50 ms']:.2f} ms"
             f" | {r['claim p99 ms']:.2f} ms | {r['claim max ms']:.2f} ms"
             f" | {r['release p50 ms']:.2f} ms | {r['release p99 ms']:.2f} ms"
             f" | {r.get('pages per claim', '')} |"

@@ -39,6 +39,10 @@ from dialer.core.errors import InvalidInput
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
 _UNCLAIMED = f"status IN ({', '.join(repr(s) for s in DIALABLE)}) AND claimed_by IS NULL"
 _RETRY = f"{_UNCLAIMED} AND next_call_at IS NOT NULL"
+# A retry a claim has seen due keeps that instant in ready_for; a new next_call_at makes it
+# waiting again without anyone clearing the mark (dialer.store.claims._promote).
+_READY = f"{_RETRY} AND ready_for = next_call_at"
+_WAITING = f"{_RETRY} AND (ready_for IS NULL OR ready_for <> next_call_at)"
 
 
 def _where(condition: str) -> dict[str, Any]:
@@ -129,10 +133,14 @@ class Lead(SQLModel, table=True):
         # what is left to dial, however many leads the store keeps. Fresh leads are taken in
         # list order; retries (and leads put off to a later instant) in the order they fall due.
         Index("ix_lead_fresh", "campaign_id", "id", **_where(f"{_UNCLAIMED} AND next_call_at IS NULL")),
-        Index("ix_lead_retry", "campaign_id", "next_call_at", "id", **_where(_RETRY)),
         # The same retries in list order: when many are due at once, a claim walks them by id,
         # skipping those not due yet, and stops after the few it wants.
         Index("ix_lead_retry_id", "campaign_id", "id", **_where(_RETRY)),
+        # Retries not yet seen due, by due instant (status first: SQLite then prefers it to
+        # ix_lead_due), and those seen due, in list order: a claim marks the newly due, then
+        # takes the lowest marked ids, never reading the retries not due yet before them.
+        Index("ix_lead_waiting", "campaign_id", "status", "next_call_at", **_where(_WAITING)),
+        Index("ix_lead_ready", "campaign_id", "id", **_where(_READY)),
         # The leads a node holds, to give them back (a stop, a restart, a takeover).
         Index("ix_lead_claimed", "claimed_by", **_where("claimed_by IS NOT NULL")),
     )
@@ -146,6 +154,7 @@ class Lead(SQLModel, table=True):
     status: str = Field(default="new", max_length=16)  # campaigns.retry.LeadStatus values
     attempts: int = 0
     next_call_at: datetime | None = None
+    ready_for: datetime | None = None  # the next_call_at a claim found due (ix_lead_ready)
     last_outcome: str | None = Field(default=None, max_length=32)
     consent: bool | None = None
     claimed_by: str | None = Field(default=None, max_length=64)  # dialer node holding the lead

@@ -46,3 +46,5 @@ class CampaignShare(SQLModel, table=True):
     # Calls of the campaign the node may hold until its next exchange; all nodes' add up to at
     # most the campaign's max_channels (dialer.policy.shares).
     allowance: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Calls a second it may place until then; all nodes' add up to at most the campaign's rate.
+    rate_allowance: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})

@@ -38,7 +38,7 @@ from tests.postgres_fixtures import PostgresCluster
 pytestmark = pytest.mark.every_store
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-OLD, LATE, EARLY, BACKLOG = 1, 2, 3, 4
+OLD, LATE, EARLY, BACKLOG, BEHIND = 1, 2, 3, 4, 5
 NODE = "node-a"
 
 
@@ -85,6 +85,11 @@ def _leads() -> Iterator[dict[str, Any]]:
     for i in range(3_000):
         when = NOW - timedelta(seconds=1 + i) if i % 4 == 3 else NOW + timedelta(seconds=10 + i)
         yield _lead(next(ids), BACKLOG, "scheduled", attempts=1, next_call_at=when)
+    # Due retries behind more retries not due yet than a walk in id order passes.
+    for i in range(1_500):
+        yield _lead(next(ids), BEHIND, "scheduled", attempts=1, next_call_at=NOW + timedelta(minutes=1 + i))
+    for i in range(200):
+        yield _lead(next(ids), BEHIND, "scheduled", attempts=1, next_call_at=NOW - timedelta(seconds=1 + i))
 
 
 def _attempts() -> Iterator[dict[str, Any]]:
@@ -111,7 +116,13 @@ def filled(store: Engine) -> Engine:
             insert(Campaign.__table__),  # type: ignore[attr-defined]
             [
                 {"id": cid, "name": name, "retry_rules": {}, "created_at": NOW, **_campaign_defaults()}
-                for cid, name in ((OLD, "old"), (LATE, "late"), (EARLY, "early"), (BACKLOG, "backlog"))
+                for cid, name in (
+                    (OLD, "old"),
+                    (LATE, "late"),
+                    (EARLY, "early"),
+                    (BACKLOG, "backlog"),
+                    (BEHIND, "behind"),
+                )
             ],
         )
         conn.execute(insert(Lead.__table__), list(_leads()))  # type: ignore[attr-defined]
@@ -236,7 +247,7 @@ def test_releasing_a_nodes_claims_reads_only_the_claimed_leads(filled: Engine) -
 
 def assert_reads_due_leads(store: Engine, statement: Statement) -> None:
     """Reads a claim index, or ix_lead_due bounded by the due instant: only leads that are due."""
-    assert_reads_index(store, statement, "ix_lead_retry", "ix_lead_fresh", "ix_lead_due")
+    assert_reads_index(store, statement, "ix_lead_waiting", "ix_lead_ready", "ix_lead_fresh", "ix_lead_due")
     for found in plans(store, statement):
         bounds = [line for line in found.splitlines() if "Index Cond" in line or "USING" in line]
         assert any("next_call_at" in line for line in bounds) or "ix_lead_fresh" in found, found
@@ -302,7 +313,7 @@ def test_the_migrations_build_the_indexes_the_models_declare(
         models.dispose()
         if store.dialect.name == "postgresql":
             cluster.drop_database("dialer_models")
-    assert "ix_lead_retry" in migrated
+    assert {"ix_lead_waiting", "ix_lead_ready"} <= set(migrated)
     assert migrated == declared
 
 
@@ -316,41 +327,77 @@ def test_a_claim_takes_no_more_than_its_limit_and_leaves_the_rest_to_the_next(st
     assert due_count(store, [cid], NOW) == 3
 
 
-def assert_reads_due_range(store: Engine, statement: Statement) -> None:
-    """Reads ix_lead_retry (or ix_lead_due) up to the due instant, never the retries not due yet.
+def assert_reads_due_range(
+    store: Engine, statement: Statement, indexes: str = "ix_lead_waiting|ix_lead_due"
+) -> None:
+    """Reads one of ``indexes`` up to the due instant, never the retries not due yet.
 
     Entry by entry, so that its LIMIT stops the read: no bitmap of every due retry first.
     """
     for found in plans(store, statement):
         assert "Bitmap" not in found, found
-        assert re.search(r"\b(ix_lead_retry|ix_lead_due)\b", found), found
+        assert re.search(rf"\b({indexes})\b", found), found
         bounds = [line for line in found.splitlines() if "Index Cond" in line or "USING" in line]
         assert any("next_call_at" in line for line in bounds), found
         assert not re.search(r"\bSCAN lead\b(?! USING)|Seq Scan", found), found
 
 
-def test_a_claim_with_few_retries_due_reads_them_all_then_locks_the_lowest_ids(filled: Engine) -> None:
+def assert_marks_the_newly_due(store: Engine, probe: Statement, mark: Statement) -> None:
+    """Reads ix_lead_waiting up to now, stopping at its window, then marks the rows found by id."""
+    # Not ix_lead_due: it holds the retries marked before, however many.
+    assert_reads_due_range(store, probe, "ix_lead_waiting")
+    assert_reads_index(store, probe, "ix_lead_waiting")
+    assert re.search(r"LIMIT \d+", probe[0])
+    assert mark[0].lstrip().upper().startswith("UPDATE LEAD SET READY_FOR")
+    for found in plans(store, mark):
+        assert re.search(r"INTEGER PRIMARY KEY|lead_pkey", found), found
+        assert not re.search(r"\bSCAN lead\b|Seq Scan", found), found
+
+
+def assert_reads_ready_in_id_order(store: Engine, statement: Statement) -> None:
+    """The marked retries off ix_lead_ready in id order: a LIMIT that stops after the few wanted."""
+    assert_reads_index(store, statement, "ix_lead_ready")
+    assert re.search(r"LIMIT \d+", statement[0])
+
+
+def test_a_claim_with_few_retries_due_marks_them_then_takes_the_lowest_ids(filled: Engine) -> None:
     sent = sent_by(filled, lambda: claim_due_leads(filled, LATE, NODE, NOW, 10))
-    fresh, probe, pick, claim = sent
+    fresh, probe, mark, ready, claim = sent
     # Fresh leads in the index's own order: a LIMIT that stops after ten entries, no sort.
     assert_reads_index(filled, fresh, "ix_lead_fresh")
-    # Due retries: an index range up to now, in due order, stopping at the window.
-    assert_reads_due_range(filled, probe)
-    assert_reads_index(filled, probe, "ix_lead_retry", "ix_lead_due")
-    # The five found are taken again by id, to lock them (PostgreSQL), lowest ids first.
-    for found in plans(filled, pick):
-        assert re.search(
-            r"INTEGER PRIMARY KEY|lead_pkey|ix_lead_retry_id \(campaign_id=\? AND id=\?", found
-        ), found
-        assert not re.search(r"\bSCAN lead\b|Seq Scan", found), found
+    assert re.search(r"LIMIT \d+", fresh[0])
+    # The five retries that fell due: off the due range of those not marked yet, then marked.
+    assert_marks_the_newly_due(filled, probe, mark)
+    assert_reads_ready_in_id_order(filled, ready)
     assert_claims_by_id(filled, claim)
-    assert all(re.search(r"LIMIT \d+", sql) for sql, _ in (fresh, probe, pick))  # the limits are in the SQL
+
+
+def test_due_retries_behind_many_not_due_are_taken_in_id_order_without_reading_those(
+    filled: Engine,
+) -> None:
+    # 1,500 retries not due yet, then 200 due: more than a walk in id order would pass.
+    with filled.connect() as conn:
+        ids = list(
+            conn.scalars(text("SELECT id FROM lead WHERE campaign_id = :c ORDER BY id"), {"c": BEHIND})
+        )
+    first = sent_by(filled, lambda: claim_due_leads(filled, BEHIND, NODE, NOW, 10))
+    _fresh, probe, mark, ready, _claim = first
+    assert_marks_the_newly_due(filled, probe, mark)
+    assert_reads_ready_in_id_order(filled, ready)
+    # The next claim finds nothing newly due and reads the marked ones alone.
+    second = sent_by(filled, lambda: claim_due_leads(filled, BEHIND, NODE, NOW, 10))
+    _fresh, probe, ready, _claim = second
+    assert_reads_due_range(filled, probe, "ix_lead_waiting")
+    assert_reads_ready_in_id_order(filled, ready)
+    taken = [lead.lead_id for lead in claim_due_leads(filled, BEHIND, NODE, NOW, 10)]
+    assert taken == ids[1_520:1_530]  # the first twenty went to the two claims above
+    assert due_count(filled, [BEHIND], NOW) == 170
 
 
 def test_a_claim_with_many_retries_due_walks_them_in_id_order(filled: Engine) -> None:
     sent = sent_by(filled, lambda: claim_due_leads(filled, BACKLOG, NODE, NOW, 10))
-    _fresh, probe, walk, pick, claim = sent
-    assert_reads_due_range(filled, probe)
+    _fresh, probe, mark, walk, pick, claim = sent  # 750 fell due at once: more than one claim marks
+    assert_marks_the_newly_due(filled, probe, mark)
     # The walk: ix_lead_retry_id in id order, stopping at its window or the tenth due retry, no sort.
     assert_reads_index(filled, walk, "ix_lead_retry_id")
     assert re.search(r"LIMIT 1000\b", walk[0]) and re.search(r"LIMIT 10\b", walk[0])
@@ -364,13 +411,21 @@ def test_a_walk_that_finds_too_few_in_its_window_reads_the_due_range(
 ) -> None:
     monkeypatch.setattr(claims, "WALK_WINDOW", 10)  # two due retries among the first ten
     sent = sent_by(filled, lambda: claim_due_leads(filled, BACKLOG, NODE, NOW, 10))
-    _fresh, _probe, walk, lowest, _pick, _claim = sent
+    _fresh, _probe, _mark, walk, lowest, _pick, _claim = sent
     assert_reads_index(filled, walk, "ix_lead_retry_id")
     for found in plans(filled, lowest):  # the due range only, then sorted by id
-        assert re.search(r"\b(ix_lead_retry|ix_lead_due)\b", found), found
+        assert re.search(r"\bix_lead_due\b", found), found
         bounds = [line for line in found.splitlines() if "Index Cond" in line or "USING" in line]
         assert any("next_call_at" in line for line in bounds), found
         assert not re.search(r"\bSCAN lead\b(?! USING)|Seq Scan", found), found
+
+
+def _put_off(store: Engine, due: dict[int, datetime]) -> None:
+    lead = Lead.__table__.c  # type: ignore[attr-defined]
+    with store.begin() as conn:
+        for lead_id, at in due.items():
+            update = Lead.__table__.update().where(lead.id == lead_id)  # type: ignore[attr-defined]
+            conn.execute(update.values(status="scheduled", next_call_at=at))
 
 
 def test_a_claim_takes_the_lowest_due_ids_whichever_way_it_reads_the_retries(
@@ -378,24 +433,32 @@ def test_a_claim_takes_the_lowest_due_ids_whichever_way_it_reads_the_retries(
 ) -> None:
     cid = make_campaign(store, "spring")
     ids = make_leads(store, cid, phones_by_digit([0] * 12))
-    with store.begin() as conn:
-        for place, lead_id in enumerate(ids):
-            # All retries; every third not due yet, the due ones fell due in the reverse of id order.
-            due = NOW + timedelta(hours=1) if place % 3 == 0 else NOW - timedelta(minutes=place)
-            conn.execute(
-                Lead.__table__.update()  # type: ignore[attr-defined]
-                .where(Lead.__table__.c.id == lead_id)  # type: ignore[attr-defined]
-                .values(status="scheduled", next_call_at=due)
-            )
+    # All retries; every third not due yet, the due ones fell due in the reverse of id order.
+    later = NOW + timedelta(hours=1)
+    _put_off(store, {i: later if p % 3 == 0 else NOW - timedelta(minutes=p) for p, i in enumerate(ids)})
     wanted = [lead_id for place, lead_id in enumerate(ids) if place % 3 != 0]
-    # All the due retries in the probe's window; more of them due than it holds, found by the
-    # walk; and too few of them in the walk's window, found in the due range.
-    for probe, walk in ((100, 1000), (4, 1000), (4, 2)):
-        monkeypatch.setattr(claims, "RETRY_WINDOW", probe)
+    # More due than a claim marks: too few of them in the walk's window, found in the due
+    # range; then found by the walk; then all marked and read in id order.
+    for promote, walk in ((4, 2), (4, 1000), (500, 1000)):
+        monkeypatch.setattr(claims, "PROMOTE_WINDOW", promote)
         monkeypatch.setattr(claims, "WALK_WINDOW", walk)
         taken = [lead.lead_id for lead in claim_due_leads(store, cid, "node-a", NOW, 3)]
         assert taken == wanted[:3]
         assert release_claims(store, "node-a") == 3
+
+
+def test_a_marked_retry_put_off_again_waits_for_its_new_instant(store: Engine) -> None:
+    cid = make_campaign(store, "spring")
+    ids = make_leads(store, cid, phones_by_digit([0] * 4))
+    _put_off(store, dict.fromkeys(ids, NOW - timedelta(minutes=1)))
+    assert [lead.lead_id for lead in claim_due_leads(store, cid, "node-a", NOW, 1)] == ids[:1]
+    # Called and put off again: the mark of its old instant no longer holds it among the due.
+    _put_off(store, {ids[0]: NOW + timedelta(hours=1)})
+    with store.begin() as conn:
+        conn.execute(text("UPDATE lead SET claimed_by = NULL WHERE id = :i"), {"i": ids[0]})
+    assert [lead.lead_id for lead in claim_due_leads(store, cid, "node-a", NOW, 2)] == ids[1:3]
+    soon = NOW + timedelta(hours=2)
+    assert [lead.lead_id for lead in claim_due_leads(store, cid, "node-a", soon, 2)] == [ids[0], ids[3]]
 
 
 def test_a_claim_takes_due_leads_in_list_order_whether_fresh_or_put_off(store: Engine) -> None:
@@ -436,7 +499,9 @@ def test_counting_the_due_leads_reads_only_leads_that_may_be_dialed(filled: Engi
         assert len(reads) == 2, found  # the fresh leads, then the due retries
         # Fresh leads: their own index, or ix_lead_due's leads with no next call.
         assert reads[0][0] == "ix_lead_fresh" or "next_call_at" in reads[0][1], found
-        # Due retries: a range up to now, never the retries not due yet.
-        assert reads[1][0] in ("ix_lead_retry", "ix_lead_due") and "next_call_at" in reads[1][1], found
+        # Due retries, marked or not: a range up to now, never the retries not due yet.
+        assert reads[1][0] == "ix_lead_due" and "next_call_at" in reads[1][1], found
         assert not re.search(r"\bSCAN lead\b(?! USING)|Seq Scan on lead\b", found), found
     assert due_count(filled, [LATE], NOW) == 305  # five retries due and 300 fresh leads
+    claim_due_leads(filled, LATE, NODE, NOW, 1)  # marks the five, takes the first of them
+    assert due_count(filled, [LATE], NOW) == 304

@@ -69,6 +69,15 @@ def test_a_node_takes_no_more_than_the_others_leave() -> None:
     assert node_limits(a, [shrunk], 10, 1.0).max_channels == 5
 
 
+def test_a_node_takes_no_more_of_the_rate_than_the_others_leave() -> None:
+    a = NodePace("a", ready=4)
+    b = NodePace("b", ready=4, rate_allowance=9.0)  # b was allowed the whole rate while a had no operators
+    assert node_limits(a, [b], 10, 9.0).originate_rate == 0.0  # 4.5 is its part, but b holds 9 a second
+    shrunk = replace(b, rate_allowance=node_limits(b, [a], 10, 9.0).originate_rate)
+    assert shrunk.rate_allowance == pytest.approx(4.5)  # b's next exchange gives back what is over its part
+    assert node_limits(a, [shrunk], 10, 9.0).originate_rate == pytest.approx(4.5)
+
+
 def test_a_node_with_no_operators_gets_nothing_while_another_has_some() -> None:
     idle = NodePace("idle", ringing=1)
     busy = NodePace("busy", ready=3)
@@ -136,6 +145,25 @@ def test_the_allowances_never_add_up_to_more_than_the_cap(
         limits = node_limits(me, [n for n in nodes.values() if n.node != name], cap, 1.0)
         nodes[name] = NodePace(name, ringing=me.ringing, ready=ops, allowance=limits.max_channels)
         assert sum(max(n.in_flight, n.allowance) for n in nodes.values()) <= cap
+
+
+@given(
+    st.floats(0, 100),
+    st.lists(st.integers(0, 12), min_size=1, max_size=5),
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 12)), max_size=60),
+)
+def test_the_rate_allowances_never_add_up_to_more_than_the_campaigns_rate(
+    rate: float, operators: list[int], steps: list[tuple[int, int]]
+) -> None:
+    """Nodes exchanging one after another, operators coming and going: the calls a second the
+    nodes may place, added up, never exceed the campaign's originate rate."""
+    nodes = {f"n{i}": NodePace(f"n{i}", ready=ops) for i, ops in enumerate(operators)}
+    for who, ops in steps:
+        name = f"n{who % len(nodes)}"
+        me = replace(nodes[name], ready=ops)
+        limits = node_limits(me, [n for n in nodes.values() if n.node != name], 10, rate)
+        nodes[name] = replace(me, rate_allowance=limits.originate_rate)
+        assert sum(n.rate_allowance for n in nodes.values()) <= rate * (1 + 1e-9)
 
 
 # --- operators of a shared campaign: each node its own ----------------------------------
@@ -255,16 +283,25 @@ def test_pacing_rows_are_written_under_the_fence_and_a_gone_nodes_row_is_ignored
         limits_a, seen = exchange(a.fences[cid], mine_a)
         assert seen == [NodePace("node-b")] and limits_a.max_channels == 20  # b counts no operator yet
         limits_b, seen = exchange(b.fences[cid], mine_b)
-        assert seen == [replace(mine_a, allowance=20)] and limits_b.max_channels == 0  # a holds all for now
+        assert seen == [replace(mine_a, allowance=20, rate_allowance=1.0)]  # a holds all for now
+        assert (limits_b.max_channels, limits_b.originate_rate) == (0, 0.0)
         limits_a, seen = exchange(a.fences[cid], mine_a)
         assert seen == [replace(mine_b, allowance=0)] and limits_a.max_channels == 14  # its fair part now
+        assert limits_a.originate_rate == pytest.approx(5 / 7)
         limits_b, _ = exchange(b.fences[cid], mine_b)
-        assert limits_b.max_channels == 6
+        assert limits_b.max_channels == 6 and limits_b.originate_rate == pytest.approx(2 / 7)
         assert (
             exchange_pace(pg_store, cid, ShareFence(a.fences[cid] + 1), mine_a, 20, 1.0) is None
         )  # not its fence
         paces = sorted(campaign_paces(pg_store, cid), key=lambda p: p.node)
-        assert paces == [replace(mine_a, allowance=14), replace(mine_b, allowance=6)]
+        assert [(p.node, p.allowance) for p in paces] == [("node-a", 14), ("node-b", 6)]
+        assert [replace(p, rate_allowance=0.0) for p in paces] == [
+            replace(mine_a, allowance=14),
+            replace(mine_b, allowance=6),
+        ]
+        # The rates written add up to the campaign's: 1 call a second across both nodes.
+        assert sum(p.rate_allowance for p in paces) == pytest.approx(1.0)
+        assert paces[0].rate_allowance == pytest.approx(5 / 7)
         b.close()  # node-b's session ends (a crash looks the same to the server)
         limits_a, seen = exchange(a.fences[cid], mine_a)
         assert seen == [] and limits_a.max_channels == 20  # its row is left, and ignored

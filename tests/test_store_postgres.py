@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel, col, select
 from campaigns.models import Campaign, Lead, LeadList
 from campaigns.service import CampaignSpec, create_campaign
 from campaigns.store import MIGRATIONS, open_store, session_scope
+from dialer.store import claims
 from dialer.store.claims import claim_due_leads, due_count
 from lists.export import export_leads
 from lists.importer import ImportRequest, import_leads
@@ -170,3 +171,40 @@ def test_two_nodes_claiming_at_once_never_take_the_same_lead(store: Engine, db_u
     with Session(store) as session:
         holders = dict(session.exec(select(Lead.id, Lead.claimed_by)).all())
     assert all(holders[i] == "node-a" for i in a) and all(holders[i] == "node-b" for i in b)
+
+
+def test_two_nodes_claiming_retries_at_once_each_take_the_due_ones_once(
+    store: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every third retry not due yet; the due ones are marked a few at a time (a small window,
+    # so that marks, walks and reads of the marked ones interleave between the two nodes).
+    monkeypatch.setattr(claims, "PROMOTE_WINDOW", 16)
+    now = datetime.now(UTC)
+    cid = make_campaign(store, "retries")
+    later, due = now + timedelta(hours=1), {}
+    lead_ids = make_leads(store, cid, [f"+7916{i:07d}" for i in range(300)], status="scheduled")
+    with store.begin() as conn:
+        for place, lead_id in enumerate(lead_ids):
+            at = later if place % 3 == 0 else now - timedelta(seconds=place)
+            due[lead_id] = at <= now
+            conn.execute(text("UPDATE lead SET next_call_at = :at WHERE id = :id"), {"at": at, "id": lead_id})
+    nodes = {name: open_store(db_url) for name in ("node-a", "node-b")}
+    start = threading.Barrier(len(nodes))
+
+    def claim_all(node: str) -> list[int]:
+        taken: list[int] = []
+        start.wait()
+        while due_count(nodes[node], [cid], now) > 0:
+            taken.extend(lead.lead_id for lead in claim_due_leads(nodes[node], cid, node, now, limit=7))
+        return taken
+
+    try:
+        with ThreadPoolExecutor(len(nodes)) as pool:
+            futures = {node: pool.submit(claim_all, node) for node in nodes}
+            claimed = {node: future.result(timeout=120) for node, future in futures.items()}
+    finally:
+        for engine in nodes.values():
+            engine.dispose()
+    a, b = set(claimed["node-a"]), set(claimed["node-b"])
+    assert len(a) == len(claimed["node-a"]) and len(b) == len(claimed["node-b"]) and not a & b
+    assert a | b == {lead_id for lead_id, is_due in due.items() if is_due}  # none of those not due

@@ -11,7 +11,9 @@ campaign as a whole:
   reading the same figures computes the same parts, and it takes no more than the other
   nodes' allowances and calls leave. The exchanges are serialised by the store, so the
   allowances never add up to more than the cap;
-- the originate rate: each node gets its operators' part of it;
+- the originate rate, the same way: each node's rate allowance, written in its row, is its
+  operators' part of the rate, no more than the other nodes' rate allowances leave, so the
+  nodes together never place more calls a second than the campaign's rate;
 - the abandon rate: read from the attempt rows of every node (``dialer.store.abandon``), so
   there is nothing to split.
 
@@ -38,6 +40,7 @@ class NodePace:
     ready: int = 0
     wrapping: int = 0
     allowance: int = 0  # the calls in flight it may hold until its next exchange
+    rate_allowance: float = 0.0  # the calls a second it may place until its next exchange
 
     @property
     def in_flight(self) -> int:
@@ -95,23 +98,25 @@ def apportion(amount: int, parts: Mapping[str, float]) -> dict[str, int]:
 def node_limits(
     me: NodePace, others: Sequence[NodePace], max_channels: int, originate_rate: float
 ) -> NodeLimits:
-    """This node's allowance of the campaign's channels and its part of the originate rate.
+    """This node's allowance of the campaign's channels and of its originate rate.
 
-    Its fair part of the cap is in proportion to its operators; it takes no more of it than
-    the other live nodes leave (the larger of their calls in flight and their allowances).
-    An allowance below the calls a node has in flight means: no new call until enough have
-    ended. Computed by each node in turn (the exchange holds every share row of the
-    campaign), the channels held (the larger of calls in flight and allowance, summed over
-    the nodes) never exceed the cap once they did not: a node's calls in flight were within
-    its last allowance, and its new allowance is within what the others leave.
+    Its fair part of each is in proportion to its operators; it takes no more of it than
+    the other live nodes leave (channels: the larger of their calls in flight and their
+    allowances; rate: their rate allowances). An allowance below the calls a node has in
+    flight means: no new call until enough have ended. Computed by each node in turn (the
+    exchange holds every share row of the campaign), the channels held and the rates
+    allowed, summed over the nodes, never exceed the campaign's once they did not: each
+    node's new allowance is within what the others leave.
     """
     everyone = [me, *(n for n in others if n.node != me.node)]
+    rest = everyone[1:]
     part = apportion(max_channels, _stakes(everyone))[me.node]
-    room = max_channels - sum(max(n.in_flight, n.allowance) for n in everyone if n.node != me.node)
+    room = max_channels - sum(max(n.in_flight, n.allowance) for n in rest)
     weight = weights(everyone)[me.node]
+    rate_room = originate_rate - sum(n.rate_allowance for n in rest)
     return NodeLimits(
         max_channels=max(0, min(part, room)),
-        originate_rate=originate_rate * weight,
+        originate_rate=max(0.0, min(originate_rate * weight, rate_room)),
         weight=weight,
     )
 

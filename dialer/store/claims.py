@@ -1,14 +1,15 @@
 """Claiming due leads so that two dialer nodes never dial the same lead.
 
 Portable by design (SQLite and PostgreSQL alike): plain SELECTs find candidate ids
-(fresh leads off one partial index, due retries off two: see ``_due_retries``; the
+(fresh leads off one partial index, due retries as ``_due_retries`` finds them; the
 lowest ids kept), then one conditional UPDATE takes those of them that are still
 unclaimed and dialable, stamping them with the node and the claim instant, and returns
 the rows it won. A lead another node took in between fails the UPDATE's condition and
 is simply left out. Where the database has row locks (PostgreSQL) the candidate SELECTs
 also skip rows another node is claiming at that moment, so concurrent nodes take
 different leads instead of colliding on the oldest; SQLite omits the clause. No
-SQLite-only tricks, at most six statements whatever the batch size or the store's.
+SQLite-only tricks, at most five statements whatever the batch size or the store's (seven for
+the few claims after many retries fell due at once).
 
 The order is the leads' id order (their order in the list), as it always was: a lead's
 place in the list decides when it is called, whether it was put off or not.
@@ -34,8 +35,9 @@ from campaigns.tables import LEAD_TABLE, LIST_TABLE
 from dialer.policy.gate import zones_of
 
 DIALABLE = (LeadStatus.NEW.value, LeadStatus.SCHEDULED.value)
-# Due retries a claim's probe reads, and retries its walk in id order passes at most (_due_retries).
-RETRY_WINDOW = 100
+# Newly due retries a claim marks at most, and retries its walk in id order passes at most
+# while more fell due than it marks (_due_retries).
+PROMOTE_WINDOW = 500
 WALK_WINDOW = 1000
 
 
@@ -62,8 +64,8 @@ def _whole_lists() -> ColumnElement[bool]:
 def due_count(store: Engine, campaign_ids: Sequence[int], now: datetime) -> int:
     """Leads of these campaigns that could be dialed now (before window and DNC checks).
 
-    Two counts added up: the fresh leads off ``ix_lead_fresh`` and the due retries off
-    ``ix_lead_retry`` up to now, so the retries not due yet are never read.
+    Two counts added up: the fresh leads off ``ix_lead_fresh`` and the due retries, marked
+    or not, off ``ix_lead_due`` up to now, so the retries not due yet are never read.
     """
     if not campaign_ids:
         return 0
@@ -80,11 +82,9 @@ def due_count(store: Engine, campaign_ids: Sequence[int], now: datetime) -> int:
     due = core_select(func.count()).where(
         *unclaimed, lead.next_call_at.is_not(None), lead.next_call_at <= now
     )
-    both = core_select(
-        fresh.where(_whole_lists()).scalar_subquery() + due.where(_whole_lists()).scalar_subquery()
-    )
+    counts = [part.where(_whole_lists()).scalar_subquery() for part in (fresh, due)]
     with store.connect() as conn:
-        return int(conn.scalar(both) or 0)
+        return int(conn.scalar(core_select(counts[0] + counts[1])) or 0)
 
 
 def _unclaimed(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
@@ -121,28 +121,66 @@ def _limit(name: str, value: int) -> BindParameter[int]:
 def _due_retries(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
     """The ``limit`` lowest ids among the campaign's due retries, at a cost that does not grow with them.
 
-    A probe reads up to ``window`` due retries off their due range (``ix_lead_retry``),
-    unlocked. Fewer than that: they are all the due retries. As many: many are due at once,
-    and ``_walk`` looks for the lowest of them in id order; where it does not find enough
-    within its window (the due retries lie behind a long run of retries not due yet), the
-    due range is read whole and sorted. The lowest ids of those found are then locked by id.
+    ``_promote`` marks the retries that fell due since the last claim. Fewer than its window:
+    every due retry is marked, and their lowest ids are read in id order off ``ix_lead_ready``,
+    whatever number of retries not due yet come before them in the list. As many: more fell
+    due at once than one claim marks (a paused campaign resumed, say), and until the marks
+    catch up ``_walk`` looks for the lowest due ids in id order; where it does not find
+    enough within its window, the due range is read whole and sorted. The lowest ids of
+    those found are then locked by id.
     """
     lead = LEAD_TABLE.c
-    window = max(RETRY_WINDOW, limit)
-    due = (*_unclaimed(campaign_id), lead.next_call_at.is_not(None), lead.next_call_at <= now)
-    # No order: any index range that holds the due retries stops after the window, no sort.
-    found = list(conn.scalars(core_select(lead.id).where(*due).limit(_limit("window", window))))
-    if len(found) == window:
-        found = _walk(conn, campaign_id, now, limit)
-        if len(found) < limit:
-            # Sorted by ``id + 0``: by ``id`` itself a generic plan may walk the primary key.
-            lowest = core_select(lead.id).where(*due).order_by(lead.id + 0).limit(_limit("need", limit))
-            found = list(conn.scalars(lowest))
+    if _promote(conn, campaign_id, now) < PROMOTE_WINDOW:
+        # No due test here (a due range would lead the planner away from the id order): the
+        # marks are due instants already passed, and the claiming UPDATE checks each again.
+        ready = core_select(lead.id).where(*_unclaimed(campaign_id), *_ready())
+        ready = ready.order_by(lead.id).limit(_limit("need", limit))
+        return list(conn.scalars(ready.with_for_update(skip_locked=True)))
+    found = _walk(conn, campaign_id, now, limit)
+    if len(found) < limit:
+        due = (*_unclaimed(campaign_id), lead.next_call_at.is_not(None), lead.next_call_at <= now)
+        # Sorted by ``id + 0``: by ``id`` itself a generic plan may walk the primary key.
+        lowest = core_select(lead.id).where(*due).order_by(lead.id + 0).limit(_limit("need", limit))
+        found = list(conn.scalars(lowest))
     if not found:
         return []
     # By id alone (the UPDATE checks again that each is due), still unclaimed under the lock.
     pick = core_select(lead.id).where(lead.id.in_(found), *_unclaimed(campaign_id)[1:]).order_by(lead.id)
     return list(conn.scalars(pick.limit(_limit("need", limit)).with_for_update(skip_locked=True)))
+
+
+def _ready() -> tuple[ColumnElement[bool], ...]:
+    """``ix_lead_ready``'s condition past ``_unclaimed``: a retry marked due at its present instant."""
+    lead = LEAD_TABLE.c
+    return (lead.next_call_at.is_not(None), lead.ready_for == lead.next_call_at)
+
+
+def _waiting() -> tuple[ColumnElement[bool], ...]:
+    """``ix_lead_waiting``'s condition past ``_unclaimed``: a retry not marked due at its present instant."""
+    lead = LEAD_TABLE.c
+    return (
+        lead.next_call_at.is_not(None),
+        or_(lead.ready_for.is_(None), lead.ready_for != lead.next_call_at),
+    )
+
+
+def _promote(conn: Connection, campaign_id: int, now: datetime) -> int:
+    """Mark up to ``PROMOTE_WINDOW`` retries that fell due and are not marked yet; how many were.
+
+    Read off ``ix_lead_waiting`` up to now, so neither the retries not due yet nor those
+    marked before are read. The mark is the due instant itself (``ready_for``): a retry
+    given a new ``next_call_at`` (called again, put off) is waiting again without anyone
+    clearing it. Rows another node is marking or claiming are skipped (PostgreSQL).
+    """
+    lead = LEAD_TABLE.c
+    waiting = (*_unclaimed(campaign_id), *_waiting(), lead.next_call_at <= now)
+    window = _limit("promote", PROMOTE_WINDOW)
+    found = list(
+        conn.scalars(core_select(lead.id).where(*waiting).limit(window).with_for_update(skip_locked=True))
+    )
+    if found:
+        conn.execute(update(LEAD_TABLE).where(lead.id.in_(found)).values(ready_for=lead.next_call_at))
+    return len(found)
 
 
 def _walk(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:

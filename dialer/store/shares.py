@@ -10,8 +10,8 @@ own phone system's operators. Ownership is per (campaign, node) instead of per c
   gone has its rows deleted by the node that takes it over, so the gone node, should it still
   run cut off from the server, places nothing more;
 - after every dialing cycle the node writes its figures into its row (calls ringing, waiting
-  and with an operator; operators ready and in wrap-up) and the channel allowance it takes for
-  its next cycle, stamped with the server's ``now()``, having read the rows of the other nodes
+  and with an operator; operators ready and in wrap-up) and the channel and rate allowances it takes
+  for its next cycle, stamped with the server's ``now()``, having read the rows of the other nodes
   whose share lock is held (``pg_locks``): a row whose node's session is gone is ignored even
   before anyone deletes it. No clock is compared.
 
@@ -46,7 +46,7 @@ _FREE_SHARE = text("SELECT pg_advisory_unlock(hashtextextended(:key, :kind))")
 # shows in pg_locks as classid = its high 32 bits, objid = its low 32 bits, objsubid = 1.
 _LIVE_ROWS = text(
     """
-    SELECT s.node, s.ringing, s.waiting, s.in_call, s.ready, s.wrapping, s.allowance
+    SELECT s.node, s.ringing, s.waiting, s.in_call, s.ready, s.wrapping, s.allowance, s.rate_allowance
     FROM campaign_share AS s
     CROSS JOIN LATERAL (
         SELECT hashtextextended(s.node || '/' || s.campaign_id::text, :kind) AS k
@@ -129,6 +129,7 @@ def exchange_pace(
             "ready": mine.ready,
             "wrapping": mine.wrapping,
             "allowance": limits.max_channels,
+            "rate_allowance": limits.originate_rate,
         }
         conn.execute(
             update(SHARE_TABLE)
