@@ -24,6 +24,7 @@ from rich.text import Text
 
 from dialer.cli import schedule_commands
 from dialer.cli.support import stdout, store
+from dialer.core import reasons
 from dialer.core.errors import InvalidInput
 from dialer.core.i18n import N_, _
 from dialer.services.status import CampaignStatus, StatusReport, collect_status
@@ -286,6 +287,6 @@ def pacing_line(campaign: str, view: PacingView, now: float) -> str:
             )
         )
     if "reason" in e:
-        parts.append(str(e["reason"]))
+        parts.append(reasons.shown(str(e["reason"])))
     stale = " [" + _("not running") + "]" if age > STALE_PACING_S else ""
     return "; ".join(parts) + "; " + _("{seconds:.0f} s ago").format(seconds=age) + stale

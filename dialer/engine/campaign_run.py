@@ -23,6 +23,7 @@ from campaigns.service import find_campaigns
 from dialer.core.attempt import Attempt
 from dialer.core.clock import Periodic, to_dt
 from dialer.core.modes import PACED_MODES, PacingMode
+from dialer.core.reasons import HALTED
 from dialer.engine.membership import Membership
 from dialer.engine.settings import EngineSettings
 from dialer.engine.store_thread import StoreThread
@@ -94,7 +95,7 @@ class CampaignRun:
 
 def halted_explain(last: dict[str, float | str], state: CampaignState) -> dict[str, float | str]:
     """The pacing explanation of a campaign that places no calls because a manager halted it."""
-    return {**last, "placed": 0, "reason": f"campaign {state}: no new calls"}
+    return {**last, "placed": 0, "reason": HALTED.format(state=state)}
 
 
 def abandon_policy(settings: AbandonSettings) -> AbandonPolicy | None:
