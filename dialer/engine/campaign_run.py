@@ -22,7 +22,7 @@ from campaigns.models import Campaign
 from campaigns.service import find_campaigns
 from dialer.core.attempt import Attempt
 from dialer.core.clock import Periodic, to_dt
-from dialer.core.modes import PACED_MODES, PacingMode
+from dialer.core.modes import EXPLAINED_MODES, PacingMode
 from dialer.core.reasons import HALTED
 from dialer.engine.membership import Membership
 from dialer.engine.settings import EngineSettings
@@ -274,14 +274,14 @@ class CampaignRuns:
         )
 
     async def save_pacing(self, now: float, force: bool = False) -> None:
-        """Write the paced campaigns' explanations for `dialer status` (another process)."""
+        """Write the explanations of the campaigns a pacer dials for `dialer status` (another process)."""
         if not force and not self._pacing_save.due(now):
             return
         self._pacing_save.restart(now)
         explains = {
             cid: run.last_explain
             for cid, run in self.runs.items()
-            if run.rules.mode in PACED_MODES and run.last_explain
+            if run.rules.mode in EXPLAINED_MODES and run.last_explain
         }
         await self._db.run(save_explain, self._store, self._settings.node_id, explains, now)
 
