@@ -28,7 +28,7 @@ from dialer.cli import service_commands as cli_service
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.group import DB_HELP, DialerGroup
 from dialer.cli.support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
-from dialer.core import i18n
+from dialer.core import i18n, reasons
 from dialer.core.i18n import N_, _
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
 from lists.lead_zones import ZoneSource
@@ -175,14 +175,14 @@ def _print_summary(summary: ImportSummary) -> None:
         stdout.print(f"{_('alternate numbers (several in one cell)')}: {summary.alternates}")
     for reason, count in summary.numbers_left_out.most_common():
         problem = _("{count} numbers left out of leads that kept another: {reason}").format(
-            count=count, reason=escape(reason)
+            count=count, reason=escape(reasons.shown(reason))
         )
         stderr.print(f"[yellow]{_('warning:')}[/yellow] {problem}")
     if summary.rejects_path is not None:
         stdout.print(f"{_('rejected rows')}: {escape(str(summary.rejects_path))}")
     for reason, count in summary.window_problems.most_common():
         problem = _("{count} leads have {reason}; they were imported").format(
-            count=count, reason=escape(reason)
+            count=count, reason=escape(reasons.shown(reason))
         )
         stderr.print(f"[yellow]{_('warning:')}[/yellow] {problem}")
     _print_zones(summary)

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dialer.core import reasons
 from dialer.core.errors import InvalidInput
 
 UNKNOWN_ZONE = "Etc/Unknown"
@@ -268,19 +269,18 @@ def window_problem(
     (daylight saving time moves zones closer together or further apart).
     """
     if not zones:
-        return "no time zone is known for this number"
+        return reasons.NO_ZONE
     unknown = sorted({name for name in zones if _zone(name) is None})
     if unknown:
-        return f"unknown time zone {', '.join(repr(u[:40]) for u in unknown[:3])}"
+        return reasons.UNKNOWN_ZONE.format(zones=", ".join(repr(u[:40]) for u in unknown[:3]))
     if window is None:
         return None
     checks = [now_utc] if now_utc is not None else _REFERENCE_INSTANTS
     for instant in checks:
         if next_callable(instant, zones, window) is None:
-            return (
-                f"the calling window {window} never opens in all {len(set(zones))} candidate zones "
-                f"at once ({_offset_span(set(zones), instant)} around {instant:%Y-%m-%d}); "
-                "set the lead's own time zone or region"
+            span = _offset_span(set(zones), instant)
+            return reasons.NEVER_OPENS.format(
+                window=window, count=len(set(zones)), span=span, date=f"{instant:%Y-%m-%d}"
             )
     return None
 

@@ -20,11 +20,12 @@ from sqlalchemy.engine import Connection
 from campaigns.lead_numbers import lead_numbers
 from campaigns.tables import LEAD_TABLE
 from dialer.core.errors import FieldRejected
+from dialer.core.reasons import DUPLICATE, IN_CAMPAIGN, NO_USABLE, ON_DNC
 from lists.lead_zones import LeadZones, ZoneSource
 from lists.phones import Phone, PhoneNormalizer, split_numbers
 
 CellNumber = tuple[Phone, str, ZoneSource]  # the number, its zones and where they came from
-DNC_REASON = "on the do-not-call list"
+DNC_REASON = ON_DNC
 
 
 class CellNumbers:
@@ -63,7 +64,7 @@ class CellNumbers:
             if all(phone.e164 != kept.e164 for kept, _, _ in found):
                 found.append((phone, zones, source))
         if not found:
-            raise FieldRejected("no usable number: " + "; ".join(reasons))
+            raise FieldRejected(NO_USABLE.format(reasons="; ".join(reasons)))
         left_out.extend(reason.partition(": ")[2] for reason in reasons)
         return found
 
@@ -101,7 +102,7 @@ class CellNumbers:
             if first is None:
                 kept.append(number)
             elif not reason:
-                reason = f"duplicate of row {first}" if first else "already in the campaign"
+                reason = DUPLICATE.format(row=first) if first else IN_CAMPAIGN
         for position, (phone, _, _) in enumerate(kept):
             here[phone.e164] = row
             if position:

@@ -26,6 +26,7 @@ from campaigns.models import utcnow
 from campaigns.region import check_region
 from campaigns.service import find_campaign
 from campaigns.window import CallingWindow, window_problem
+from dialer.core import reasons
 from dialer.core.errors import FieldRejected, InvalidInput
 from dialer.core.i18n import _
 from lists import staging
@@ -240,7 +241,7 @@ class _BatchWriter:
         return kept
 
 
-_ANOTHER_LEADS = "another lead's number"
+_ANOTHER_LEADS = reasons.ANOTHER_LEADS
 
 
 def _rejects_rules(store: Engine, request: ImportRequest) -> OutputRules:
@@ -355,7 +356,7 @@ class _RowJudge:
 
     def _reject(self, rejects: RejectsWriter, row: int, reason: str, values: list[list[str]], i: int) -> None:
         if len(self.first_invalid) < 3:
-            self.first_invalid.append(f"row {row}: {reason}")
+            self.first_invalid.append(_("row {row}: {reason}").format(row=row, reason=reasons.shown(reason)))
         rejects.write(row, reason, [col[i] for col in values])
 
     def _problem(self, zones: str) -> str | None:
@@ -363,7 +364,7 @@ class _RowJudge:
             names = zones.split(",") if zones else []
             problem = window_problem(names, self._window)
             if problem is not None and len(names) > 1 and "never opens" in problem:
-                problem = "no common calling time across their candidate zones"
+                problem = reasons.NO_COMMON_TIME
             self._zone_problems[zones] = problem
         return self._zone_problems[zones]
 
@@ -376,7 +377,7 @@ def _consent(value: str) -> bool | None:
         return True
     if text in _NO:
         return False
-    raise FieldRejected(f"consent {value[:40]!r}: expected yes or no")
+    raise FieldRejected(reasons.CONSENT.format(value=repr(value[:40])))
 
 
 def _check_outcome(summary: ImportSummary, rows: _RowJudge, path: Path) -> None:

@@ -24,6 +24,8 @@ from pathlib import Path
 import phonenumbers
 from phonenumbers import PhoneNumberType, shortnumberinfo
 
+from dialer.core import reasons
+
 LOOKALIKES = {
     "О": "0",
     "о": "0",
@@ -45,7 +47,7 @@ SERVICE_TYPES = {
     PhoneNumberType.SHARED_COST: "shared-cost",
     PhoneNumberType.UAN: "universal access",
 }
-PREMIUM_REASON = "a premium-rate number: calling it costs money, and it reaches a service, not a person"
+PREMIUM_REASON = reasons.PREMIUM
 _ZONE_TABLES = (Path("/usr/share/zoneinfo/zone.tab"),)
 
 
@@ -56,10 +58,7 @@ def lookalike_reason(text: str) -> str | None:
         return None
     letters = match.group(0)
     digits = "".join(LOOKALIKES[ch] for ch in letters)
-    return (
-        f"the letter {letters!r} stands among the digits where {digits!r} would be "
-        "(a look-alike letter): correct the number"
-    )
+    return reasons.LOOKALIKE.format(letters=letters, digits=digits)
 
 
 def short_number_reason(text: str, region: str) -> str | None:
@@ -68,8 +67,8 @@ def short_number_reason(text: str, region: str) -> str | None:
     if not _SHORT.match(digits):
         return None
     if shortnumberinfo.is_emergency_number(digits, region):
-        return f"short number {digits}: an emergency number, never dialled"
-    return f"short number {digits}: a service number, not a subscriber's"
+        return reasons.EMERGENCY.format(digits=digits)
+    return reasons.SERVICE.format(digits=digits)
 
 
 @lru_cache(maxsize=4096)

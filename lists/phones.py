@@ -39,6 +39,7 @@ from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 from campaigns.region import check_region as check_region
+from dialer.core import reasons
 from dialer.core.errors import FieldRejected, InvalidInput
 from lists.phone_checks import (
     PREMIUM_REASON,
@@ -114,9 +115,7 @@ def repair_spreadsheet_value(raw: str) -> str:
     if match:
         lead, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3))
         if len(fraction) != exponent:
-            raise FieldRejected(
-                f"scientific notation {text!r}: digits were lost, the number cannot be recovered"
-            )
+            raise FieldRejected(reasons.SCIENTIFIC.format(text=repr(text)))
         return ("+" if text.startswith("+") else "") + lead + fraction
     return text
 
@@ -125,13 +124,14 @@ def reference_normalize(raw: str, region: str = DEFAULT_REGION) -> Phone:
     """Normalise with ``phonenumbers`` alone (after spreadsheet repair): what the fast path must match."""
     text = repair_spreadsheet_value(raw)
     if not text:
-        raise FieldRejected("no phone number")
+        raise FieldRejected(reasons.NO_PHONE)
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise FieldRejected(_why_not(text, region, f"not a phone number: {_parse_error(exc)}")) from None
+        why = reasons.NOT_A_NUMBER.format(why=_parse_error(exc))
+        raise FieldRejected(_why_not(text, region, why)) from None
     if not phonenumbers.is_valid_number(number):
-        raise FieldRejected(_why_not(text, region, "not a valid number"))
+        raise FieldRejected(_why_not(text, region, reasons.NOT_VALID))
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     zones = _zones_text(time_zones_for_number(number))
     number_region = region_of(number)
@@ -209,7 +209,7 @@ class PhoneNormalizer:
                 number_type, region = matcher.number_type(nsn), matcher.region
                 break
         if number_type == PhoneNumberType.UNKNOWN:
-            raise FieldRejected("not a valid number")
+            raise FieldRejected(reasons.NOT_VALID)
         e164 = f"+{self._cc_text}{nsn}"
         geographic = self._geographic.get(number_type)
         if geographic is None:
@@ -328,12 +328,12 @@ def _zones_text(zones: tuple[str, ...] | list[str]) -> str:
 
 def _parse_error(exc: phonenumbers.NumberParseException) -> str:
     return {
-        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
-        phonenumbers.NumberParseException.NOT_A_NUMBER: "no digits",
-        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
-        phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
-        phonenumbers.NumberParseException.TOO_LONG: "too long",
-    }.get(exc.error_type, "cannot read it")
+        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: reasons.PARSE_ERRORS[0],
+        phonenumbers.NumberParseException.NOT_A_NUMBER: reasons.PARSE_ERRORS[1],
+        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: reasons.PARSE_ERRORS[2],
+        phonenumbers.NumberParseException.TOO_SHORT_NSN: reasons.PARSE_ERRORS[2],
+        phonenumbers.NumberParseException.TOO_LONG: reasons.PARSE_ERRORS[3],
+    }.get(exc.error_type, reasons.CANNOT_READ)
 
 
 def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:

@@ -1,4 +1,8 @@
-"""The rejects CSV of an import: every row not imported, with its 1-based row number and why."""
+"""The rejects CSV of an import: every row not imported, with its 1-based row number and why.
+
+The reason is written in the language of the moment (``dialer.core.reasons``): the file is
+for the person who fixes the rows.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from dialer.core.reasons import shown
 from lists.safe_write import OutputRules, SafeOutput
 
 
@@ -22,7 +27,7 @@ class RejectsWriter:
         if self._writer is None:
             self._writer = csv.writer(self._output.open())
             self._writer.writerow(["row", "reason", *self._headers])
-        self._writer.writerow([row, reason, *values])
+        self._writer.writerow([row, shown(reason), *values])
 
     def commit(self) -> Path:
         self._output.commit()

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
 from campaigns.store import session_scope
+from dialer.core import i18n
 from dialer.core.errors import NotFound
 from dialer.policy.compliance_checks import WindowRate, percentile, window_rate, worst_window
 from dialer.services.compliance import ComplianceReport, compliance_report, render, write_report
@@ -428,6 +429,31 @@ def test_render_shows_the_contact_count_and_its_reason(session: Session) -> None
     text = console.export_text()
     assert "contacts_over_frequency_limits" in text
     assert "1 contact over the campaign's frequency limits 1/1d" in text
+
+
+def test_the_table_gives_the_reasons_in_russian_and_the_record_keeps_them_in_english(
+    session: Session,
+) -> None:
+    b = Builder(session, calling_window="09:00-21:00", contact_limits="1/1d")
+    evening = datetime(2025, 3, 19, 20, 0, tzinfo=UTC)  # London 20:00, Moscow 23:00
+    for i in range(5):
+        b.attempt(evening + timedelta(minutes=i), "connected", zones="Europe/London,Europe/Moscow")
+        b.dnc(f"+4477009003{i:02d}", JAN10)
+        b.attempt(evening + timedelta(minutes=10 + i), "connected", phone=f"+4477009003{i:02d}")
+    report = report_of(session)
+    console = Console(record=True, width=400)
+    token = i18n.use("ru")
+    try:
+        console.print(render(report))
+    finally:
+        i18n.restore(token)
+    text = " ".join(console.export_text().split())  # the caption wraps at the table's width
+    assert "5 попыток начаты вне окна звонков 09:00-21:00 по местному времени контакта" in text
+    assert "5 попыток дозвониться на номер из списка запрета звонков" in text
+    assert "4 контакта сверх ограничений частоты кампании 1/1d (с учётом звонков" in text
+    assert "5 attempts to a number on a do-not-call list" in report.reasons  # the record's own words
+    [verdict] = [row for row in report.to_rows() if row["metric"] == "verdict"]
+    assert "5 attempts to a number on a do-not-call list" in str(verdict["value"])
 
 
 # --- pure figures ------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,6 +41,14 @@ def _ready_all(store: Engine, names: list[str]) -> None:
 
 async def _run(engine: DialEngine, timeout: float = 30.0) -> None:
     await asyncio.wait_for(engine.run(until_done=True), timeout)
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for ``condition``, polling; fail after ``timeout`` seconds (never a fixed wait)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(0.01)
 
 
 async def test_progressive_run_records_each_outcome_and_retry(store: Engine) -> None:
@@ -115,7 +125,8 @@ async def test_pausing_the_only_operator_stops_dialing(store: Engine) -> None:
     while len(telephony.dialed) < 3:
         await asyncio.sleep(0.01)
     pause(store, name)
-    await asyncio.sleep(0.3)  # the pause reaches the queue; calls in flight finish
+    # The pause reaches the queue; calls in flight finish.
+    await _until(lambda: all(m.paused for m in telephony.members.values()) and engine.live_calls == 0)
     paused_at = len(telephony.dialed)
     await asyncio.sleep(0.5)
     assert len(telephony.dialed) == paused_at < 15
@@ -422,11 +433,10 @@ async def test_operators_go_back_in_the_queue_after_the_phone_system_restarts(st
     engine = DialEngine(store, telephony, FAST)
     task = asyncio.create_task(engine.run(until_done=True))
     try:
-        await asyncio.sleep(0.3)
-        assert len(telephony.members) == 1
+        await _until(lambda: len(telephony.members) == 1)  # the operator is in the queue, paused
         # A restarted Asterisk comes back with empty queues and says nothing about who was in them.
         telephony._emit(ConnectionLost(at=0.0))
-        await asyncio.sleep(0.1)
+        await _until(telephony._queue.empty)  # the engine has taken the loss in
         telephony.members.clear()
         telephony._emit(ConnectionRestored(at=0.0))
         ready(store, name)

@@ -162,3 +162,27 @@ async def test_the_engine_holds_an_operator_until_the_disposition_or_the_limit(s
         ("pause", *member, "True"),
         ("pause", *member, "False"),
     ]
+
+
+async def test_a_stop_during_a_held_wrapup_leaves_the_operator_unpaused(store: Engine) -> None:
+    cid = console_campaign(store, "s", queue="qs", wrapup_limit_s=600, wrapup_code="refused")
+    with session_scope(store) as session:
+        campaign = service.find_campaign(session, "s")
+        campaign.dial_template, campaign.max_channels = "Local/{number}@sim-customers", 1
+        session.add(campaign)
+    make_leads(store, cid, phones_by_digit([0, 0], start=700))
+    (operator,) = make_operators(store, "s", 1, prefix="ops")
+    ready(store, operator)
+    telephony = ScriptedTelephony()
+    engine = DialEngine(store, telephony, EngineSettings(node_id="stop", tick_s=0.02, operator_poll_s=0.05))
+    run = asyncio.create_task(engine.run())
+    member = ("qs", f"Local/{operator}@sim-operators/n")
+    try:
+        await _until(lambda: member in telephony.members and telephony.members[member].paused, 10)
+        await _until(lambda: engine.live_calls == 0, 10)  # the call is over; its wrap-up holds
+    finally:
+        engine.stop()
+        await asyncio.wait_for(run, 30)
+    # The engine's own pause ended with it: the operator asked to be ready.
+    assert not telephony.members[member].paused
+    assert telephony.actions[-1] == ("pause", *member, "False")

@@ -9,7 +9,9 @@ import typer
 from rich.markup import escape
 
 from dialer.cli.support import stderr, stdout, store
+from dialer.core import reasons
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import _
 from lists import dnc as dnc_lists
 
 dnc_app = typer.Typer(
@@ -65,12 +67,11 @@ def dnc_check(
     phone = dnc_lists.normalize_or_fail(number, region)
     listings = dnc_lists.check_number(store(ctx), number, campaign, region)
     if not listings:
-        stdout.print(f"{phone}: not on any do-not-call list")
+        stdout.print(_("{phone}: not on any do-not-call list").format(phone=phone))
     for listing in listings:
-        where = "the global list" if listing.campaign is None else f"campaign {listing.campaign}'s list"
-        stdout.print(
-            f"{phone}: on {escape(where)}" + (f" (from {escape(listing.source)})" if listing.source else "")
-        )
+        where = _scope(listing.campaign)
+        source = _(" (from {source})").format(source=escape(listing.source)) if listing.source else ""
+        stdout.print(_("{phone}: on {where}").format(phone=phone, where=escape(where)) + source)
 
 
 @dnc_app.command("remove")
@@ -83,16 +84,20 @@ def dnc_remove(
     """Take a number off a do-not-call list."""
     phone = dnc_lists.normalize_or_fail(number, region)
     removed = dnc_lists.remove_number(store(ctx), number, campaign, region)
-    scope = "the global list" if campaign is None else f"campaign {campaign}'s list"
+    scope = _scope(campaign)
     if removed:
-        stdout.print(f"removed {phone} from {escape(scope)}")
+        stdout.print(_("removed {phone} from {scope}").format(phone=phone, scope=escape(scope)))
     else:
-        raise NotFound(f"{phone} is not on {scope}")
+        raise NotFound(_("{phone} is not on {scope}").format(phone=phone, scope=scope))
+
+
+def _scope(campaign: str | None) -> str:
+    return _("the global list") if campaign is None else _("campaign {name}'s list").format(name=campaign)
 
 
 def _print_dnc_change(change: dnc_lists.DncChange) -> None:
-    stdout.print(f"added: {change.added}")
-    stdout.print(f"already listed: {change.already}")
-    stdout.print(f"invalid: {len(change.rejected)}")
+    stdout.print(f"{_('added')}: {change.added}")
+    stdout.print(f"{_('already listed')}: {change.already}")
+    stdout.print(f"{_('invalid')}: {len(change.rejected)}")
     for value, reason in change.rejected[:20]:
-        stderr.print(f"[yellow]skipped[/yellow] {escape(value)!r}: {escape(reason)}")
+        stderr.print(f"[yellow]{_('skipped')}[/yellow] {escape(value)!r}: {escape(reasons.shown(reason))}")

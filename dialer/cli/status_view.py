@@ -24,6 +24,7 @@ from rich.text import Text
 
 from dialer.cli import schedule_commands
 from dialer.cli.support import stdout, store
+from dialer.core import reasons
 from dialer.core.errors import InvalidInput
 from dialer.core.i18n import N_, _
 from dialer.services.status import CampaignStatus, StatusReport, collect_status
@@ -244,6 +245,8 @@ def pacing_line(campaign: str, view: PacingView, now: float) -> str:
     e = view.explain
     age = view.age_s(now)
     mode = str(e.get("mode", "?"))
+    if mode == "progressive":
+        return _pacing_end(_progressive_parts(campaign, view), e, age)
     if e.get("fallback"):
         mode += " (" + _("fallen back to {mode}: abandon rate near the cap").format(mode=e["fallback"]) + ")"
     parts = [
@@ -285,7 +288,30 @@ def pacing_line(campaign: str, view: PacingView, now: float) -> str:
                 ready=e.get("campaign_ready", "-"),
             )
         )
+    return _pacing_end(parts, e, age)
+
+
+def _progressive_parts(campaign: str, view: PacingView) -> list[str]:
+    """What progressive does: one call per ready operator, less the calls still without one."""
+    e = view.explain
+    return [
+        _("{campaign} pacing on {node}: {mode}").format(campaign=campaign, node=view.node, mode=e["mode"])
+        + " ("
+        + _("one call per ready operator")
+        + ")",
+        _("operators ready {ready}, in wrap-up {wrapping}, talking {talking}").format(
+            ready=e.get("ready", 0), wrapping=e.get("wrapping", "-"), talking=e.get("in_call", "-")
+        ),
+        _("calls without an operator yet {count}").format(count=e.get("in_flight", "-")),
+        _("dial rate {rate}/min, placed {placed} last tick").format(
+            rate=e.get("dial_rate_per_min", 0), placed=e.get("placed", 0)
+        ),
+    ]
+
+
+def _pacing_end(parts: list[str], e: dict[str, object], age: float) -> str:
+    """The line's parts, why nothing was placed if a reason was given, and how old it is."""
     if "reason" in e:
-        parts.append(str(e["reason"]))
+        parts.append(reasons.shown(str(e["reason"])))
     stale = " [" + _("not running") + "]" if age > STALE_PACING_S else ""
     return "; ".join(parts) + "; " + _("{seconds:.0f} s ago").format(seconds=age) + stale

@@ -19,3 +19,5 @@ class PacingMode(StrEnum):
 
 # Modes whose pacer may place more calls than ready operators: ``dialer status`` explains them.
 PACED_MODES = frozenset({PacingMode.PREDICTIVE, PacingMode.RATIO})
+# Modes whose pacing ``dialer status`` shows: the paced ones, and progressive (one call per ready operator).
+EXPLAINED_MODES = PACED_MODES | {PacingMode.PROGRESSIVE}

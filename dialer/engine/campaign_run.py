@@ -22,7 +22,8 @@ from campaigns.models import Campaign
 from campaigns.service import find_campaigns
 from dialer.core.attempt import Attempt
 from dialer.core.clock import Periodic, to_dt
-from dialer.core.modes import PACED_MODES, PacingMode
+from dialer.core.modes import EXPLAINED_MODES, PacingMode
+from dialer.core.reasons import HALTED
 from dialer.engine.membership import Membership
 from dialer.engine.settings import EngineSettings
 from dialer.engine.store_thread import StoreThread
@@ -94,7 +95,7 @@ class CampaignRun:
 
 def halted_explain(last: dict[str, float | str], state: CampaignState) -> dict[str, float | str]:
     """The pacing explanation of a campaign that places no calls because a manager halted it."""
-    return {**last, "placed": 0, "reason": f"campaign {state}: no new calls"}
+    return {**last, "placed": 0, "reason": HALTED.format(state=state)}
 
 
 def abandon_policy(settings: AbandonSettings) -> AbandonPolicy | None:
@@ -273,14 +274,14 @@ class CampaignRuns:
         )
 
     async def save_pacing(self, now: float, force: bool = False) -> None:
-        """Write the paced campaigns' explanations for `dialer status` (another process)."""
+        """Write the explanations of the campaigns a pacer dials for `dialer status` (another process)."""
         if not force and not self._pacing_save.due(now):
             return
         self._pacing_save.restart(now)
         explains = {
             cid: run.last_explain
             for cid, run in self.runs.items()
-            if run.rules.mode in PACED_MODES and run.last_explain
+            if run.rules.mode in EXPLAINED_MODES and run.last_explain
         }
         await self._db.run(save_explain, self._store, self._settings.node_id, explains, now)
 

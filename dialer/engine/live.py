@@ -127,6 +127,8 @@ def pacing_explain(
         "ringing": len(snap.ringing),
         "waiting": snap.waiting,
         "in_call": len(snap.in_call),
+        "wrapping": len(snap.in_wrap) + len(snap.wrap_left),
+        "in_flight": snap.in_flight,
         "answer_rate": round(est.answer_rate, 4),
         "ring_mean_s": round(est.ring.mean, 2),
         "talk_mean_s": round(est.talk.mean, 2),

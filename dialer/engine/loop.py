@@ -59,6 +59,7 @@ from dialer.engine.membership import Membership
 from dialer.engine.selection import claim_and_begin
 from dialer.engine.settings import EngineSettings, RunReport
 from dialer.engine.shared_pace import SharedPacing
+from dialer.engine.stopping import restore_wishes
 from dialer.engine.store_thread import StoreThread
 from dialer.engine.takeover import start_node, take_over
 from dialer.engine.until_done import DoneWatch
@@ -302,10 +303,8 @@ class DialEngine:
             log.info("attempt %s: hang-up failed: %s", attempt_id, exc)
 
     async def _done(self) -> bool:
-        in_flight = len(self._live) + self._writer.busy
-        return await self._done_watch.done(
-            self._clock(), in_flight, self._campaigns.values(), self._book.known
-        )
+        in_flight, runs = len(self._live) + self._writer.busy, self._campaigns.values()
+        return await self._done_watch.done(self._clock(), in_flight, runs, self._book.known)
 
     # --- events -------------------------------------------------------------------
 
@@ -390,6 +389,7 @@ class DialEngine:
             self._end(call)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await restore_wishes(self._membership, self._book, self._connected)  # no pause of its own left
         return len(left)
 
     async def _wait_for_calls(self, seconds: float) -> None:

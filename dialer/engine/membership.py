@@ -101,6 +101,13 @@ class Membership:
             self._direct.discard(interface)
             self.dirty = True
 
+    def let_go(self) -> None:
+        """The engine stops: it holds nobody any more (no wrap-up, no direct call); retry every member."""
+        self._held.clear()
+        self._direct.clear()
+        self._retry_at.clear()
+        self.dirty = True
+
     def _kept(self, interface: str) -> bool:
         """Held out of the queues by the engine, whatever the operator asked for."""
         return interface in self._held or interface in self._direct

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from dialer.core.reasons import AT_CEILING, NOBODY_LOGGED_IN
 from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
 from dialer.pacing.controller import AbandonController, AbandonPolicy, RecentAbandons
 from dialer.pacing.forecast import Balance, balances
@@ -114,7 +115,7 @@ class PredictivePacer:
 
     def decide(self, snap: PacingSnapshot) -> PacingDecision:
         if snap.staffed <= 0:
-            return PacingDecision(0, {"mode": "predictive", "reason": "no operator logged in"})
+            return PacingDecision(0, {"mode": "predictive", "reason": NOBODY_LOGGED_IN})
         steering = self.controller.steer(snap.abandon)
         s = self.settings
         self.recent.update(snap.now, snap.abandon)
@@ -135,7 +136,7 @@ class PredictivePacer:
             within_caps(snap, snap.limits.max_originate_per_tick),
         )
         if ceiling <= 0:
-            return PacingDecision(0, {"mode": "predictive", "reason": "at the ceiling"})
+            return PacingDecision(0, {"mode": "predictive", "reason": AT_CEILING})
         checks = balances(
             snap.estimates,
             s.checkpoints,

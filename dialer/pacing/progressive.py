@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from dialer.core.errors import InvalidInput
+from dialer.core.reasons import NO_READY
 from dialer.pacing.base import PacingDecision, PacingSnapshot, within_caps
 
 # Only once this many people have answered is the learnt ring time trusted to say
@@ -61,7 +62,7 @@ class RatioPacer:
     def decide(self, snap: PacingSnapshot) -> PacingDecision:
         mode = "progressive" if self.lines == 1.0 else f"ratio:{self.lines:g}"
         if snap.ready <= 0:
-            return PacingDecision(0, {"mode": mode, "reason": "no ready operator"})
+            return PacingDecision(0, {"mode": mode, "reason": NO_READY})
         available = snap.ready + free_by_answer(snap)
         wanted = math.floor(self.lines * available + 1e-9) - snap.in_flight
         calls = within_caps(snap, wanted)

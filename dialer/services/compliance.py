@@ -52,6 +52,7 @@ from dialer.policy.compliance_checks import (
     ring_stats,
     window_rate,
 )
+from dialer.services.compliance_reasons import Findings
 from lists.safe_write import write_text
 
 Value = str | int | float | bool | None
@@ -82,31 +83,24 @@ class ComplianceReport:
 
     @property
     def reasons(self) -> list[str]:
-        """Why the campaign is not compliant; empty when it is."""
-        reasons = [verdict.text() for verdict in self.rules if not verdict.compliant]
-        if self.ring.early_give_ups:
-            reasons.append(
-                f"{_n(len(self.ring.early_give_ups), 'unanswered call')} given up "
-                f"before {MIN_RING_TIMEOUT_S:g} s of ringing"
-            )
-        if self.outside_window:
-            reasons.append(
-                f"{_n(len(self.outside_window), 'attempt')} started outside the calling window "
-                f"{self.calling_window} in the lead's local time"
-            )
-        if self.dnc_hits:
-            reasons.append(f"{_n(len(self.dnc_hits), 'attempt')} to a number on a do-not-call list")
-        if self.uk_abandon_rule and self.uk_redials:
-            reasons.append(
-                f"{_n(len(self.uk_redials), 'redial')} of an abandoned number within "
-                f"{UK_REDIAL_HOLD.total_seconds() / 3600:g} h"
-            )
-        if self.contact_limits and self.over_contact_limits:
-            reasons.append(
-                f"{_n(len(self.over_contact_limits), 'contact')} over the campaign's frequency limits "
-                f"{self.contact_limits} (counting every campaign's calls to the number)"
-            )
-        return reasons
+        """Why the campaign is not compliant, in English (the record's verdict); empty when it is."""
+        return self.reason_texts("en")
+
+    def reason_texts(self, lang: str | None = None) -> list[str]:
+        """The same reasons in ``lang`` (default: the language of the moment), as the table shows them.
+
+        The abandon-rate rules' verdicts stay as the rules are worded.
+        """
+        found = Findings(
+            len(self.ring.early_give_ups),
+            len(self.outside_window),
+            self.calling_window,
+            len(self.dnc_hits),
+            len(self.uk_redials) if self.uk_abandon_rule else 0,
+            len(self.over_contact_limits) if self.contact_limits else 0,
+            self.contact_limits,
+        )
+        return [verdict.text() for verdict in self.rules if not verdict.compliant] + found.texts(lang)
 
     @property
     def compliant(self) -> bool:
@@ -191,10 +185,6 @@ class _Span(Protocol):
 
 def _must_be_zero(name: str, ids: tuple[str, ...]) -> Iterator[tuple[str, Value, Value, bool | None]]:
     yield name, len(ids), 0, not ids
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # --- reading the store ---------------------------------------------------------------
@@ -349,7 +339,7 @@ def render(report: ComplianceReport) -> Table:
     verdict = (
         _("compliant")
         if report.compliant
-        else _("NOT compliant: {reasons}").format(reasons="; ".join(report.reasons))
+        else _("NOT compliant: {reasons}").format(reasons="; ".join(report.reason_texts()))
     )
     lines.append(f"[{style}]{escape(verdict)}[/]")
     table.caption = "\n".join(lines)

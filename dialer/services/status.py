@@ -23,7 +23,7 @@ from campaigns.models import CallAttempt, Campaign, Lead, Operator
 from campaigns.next_call import next_due
 from campaigns.retry import LeadStatus
 from campaigns.service import find_campaigns
-from dialer.core.modes import PACED_MODES
+from dialer.core.modes import EXPLAINED_MODES
 from dialer.store.nodes import DEFAULT_LEASE_S, NodeHealth, nodes
 from dialer.store.ownership import owners
 from dialer.store.pace import PacingView, load_explains
@@ -41,7 +41,7 @@ class CampaignStatus:
     no_window: int  # leads that can never be called in their window: fix their zone
     in_flight: int
     outcomes: dict[str, int]
-    pacing: list[PacingView] = field(default_factory=list)  # paced modes only: one per engine node
+    pacing: list[PacingView] = field(default_factory=list)  # modes a pacer dials: one per engine node
     node: str | None = None  # the engine node dialing it, if any
     state: str = CampaignState.ACTIVE.value
     next_due: datetime | None = None  # the earliest due time of its dialable leads
@@ -70,7 +70,7 @@ def collect_status(store: Engine, names: Sequence[str] = (), now: datetime | Non
         ids = [c.id for c in campaigns if c.id is not None]
         engines = nodes(store)
         dialing = _dialing(owners(store), engines, moment)
-        paced = [c.id for c in campaigns if c.id is not None and c.mode in PACED_MODES]
+        paced = [c.id for c in campaigns if c.id is not None and c.mode in EXPLAINED_MODES]
         explains = load_explains(store, paced)
         due = next_due(session, ids)
         report = [
