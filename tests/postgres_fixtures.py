@@ -300,7 +300,6 @@ def pg_store(postgres_db_url: str) -> Iterator[Engine]:
     close_store(engine)
 
 
-
 @pytest.fixture
 def store_backend(request: pytest.FixtureRequest) -> str:
     """``sqlite`` unless the test module is marked ``every_store`` (then both, in turn)."""
