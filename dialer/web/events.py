@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,17 +41,21 @@ from dialer.services.console import (
     last_event_id,
     listen_for_events,
 )
-from dialer.web.screen import CALL, DIRECT, PARTS, STATE
+from dialer.services.direct_calls import release_expired
+from dialer.web.screen import CALL, DIRECT_IF_SHOWN, PARTS, STATE
 
 log = logging.getLogger(__name__)
 EVERYONE = "*"  # the pages that watch the whole team (supervisors): woken by every event
 T = TypeVar("T")
 # How long a page's other reads (state, callbacks) wait for the pops being read to be done.
 YIELD_TO_POPS_S = 1.0
+# How often the hub gives back the preview reservations that ran out (a page gives back its own
+# operator's at once when it reads it): once per console, not on every page's every read.
+RELEASE_EVERY_S = 5.0
 # The parts of a screen each kind of event may change; an unknown kind re-reads the whole screen.
 _PARTS_OF = (
     {kind: frozenset({CALL}) for kind in CALL_EVENTS}
-    | {kind: frozenset({CALL, DIRECT}) for kind in CONNECT_EVENTS}
+    | {kind: frozenset({CALL, DIRECT_IF_SHOWN}) for kind in CONNECT_EVENTS}
     | {kind: frozenset({STATE}) for kind in STATE_EVENTS}
 )
 
@@ -76,9 +81,12 @@ def parts_of(kinds: Iterable[str]) -> frozenset[str]:
 
 
 class EventHub:
-    def __init__(self, store: Engine, poll_s: float = 0.03) -> None:
+    def __init__(self, store: Engine, poll_s: float = 0.03, release_s: float = RELEASE_EVERY_S) -> None:
         self._store = store
         self._poll_s = poll_s
+        self._release_s = release_s
+        self._releasing: asyncio.Task[None] | None = None
+        self._released_at = 0.0
         self._pages: dict[str, set[Page]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._nudge = asyncio.Event()
@@ -141,10 +149,11 @@ class EventHub:
         self._stop_listening.set()
         if self._listener is not None:
             await run_in_threadpool(self._listener.join, 5.0)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._releasing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for pool in (self._reader, self._pops, self._reads):
             if pool is not None:
                 pool.shutdown(wait=False)
@@ -186,6 +195,23 @@ class EventHub:
                 continue
             for name, named in kinds.items():
                 self.poke(name, parts_of(named))
+            self._release_now_and_then()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nudge.wait(), self._poll_s)
             self._nudge.clear()
+
+    def _release_now_and_then(self) -> None:
+        """Every ``release_s``, give back the preview reservations that ran out: on the other reads'
+        threads, after the pops being read, never on the feed's thread."""
+        now = time.monotonic()
+        busy = self._releasing is not None and not self._releasing.done()
+        if busy or now - self._released_at < self._release_s:
+            return
+        self._released_at = now
+        self._releasing = asyncio.create_task(self._release(), name="console-release")
+
+    async def _release(self) -> None:
+        try:
+            await self.read(False, release_expired, self._store)
+        except Exception:  # the store is away: the next round retries
+            log.warning("console: could not give back expired preview reservations; retrying")

@@ -175,7 +175,7 @@ async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
         while True:
             woke, cursor = time.time(), hub.cursor
             check = woke - checked > SESSION_CHECK_S  # on a pop, beside the pop's read: not before it
-            for group in _groups(parts):
+            for group in _groups(set(screen.wanted(parts))):
                 read = hub.read(group == [CALL], screen.read, group)
                 if check:
                     session = hub.read(
