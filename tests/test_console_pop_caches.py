@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from campaigns.models import Callback, Lead, utcnow
+from campaigns.models import Callback, Lead, WebSession, utcnow
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput
 from dialer.services import accounts, direct_calls, pause_codes
@@ -186,3 +186,27 @@ def test_a_connection_rereads_the_direct_panel_only_while_it_shows_something(
         assert row is not None
         row.done = True
     assert 'class="callback"' not in screen.read([DIRECT_IF_SHOWN])[DIRECT]
+
+
+def test_an_open_stream_sees_a_logout_an_expiry_or_a_disabled_user_in_one_query(
+    store: Engine, statements: list[str]
+) -> None:
+    console_campaign(store)
+    operator_account(store, "anna", "op1", "spring")
+    first = accounts.login(store, "anna", PASSWORD)
+    statements.clear()
+    assert accounts.session_alive(store, first.token)
+    assert len(statements) == 1
+    assert not accounts.session_alive(store, "") and not accounts.session_alive(store, "x" * 300)
+    assert not accounts.session_alive(store, first.token + "x")
+    accounts.logout(store, first.token)
+    assert not accounts.session_alive(store, first.token)
+    second = accounts.login(store, "anna", PASSWORD)
+    with session_scope(store) as session:  # the only session left: the second
+        row = session.exec(select(WebSession)).one()
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    assert not accounts.session_alive(store, second.token)
+    third = accounts.login(store, "anna", PASSWORD)
+    assert accounts.session_alive(store, third.token)
+    accounts.set_disabled(store, "anna")
+    assert not accounts.session_alive(store, third.token)

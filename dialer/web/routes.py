@@ -178,11 +178,9 @@ async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
             for group in _groups(set(screen.wanted(parts))):
                 read = hub.read(group == [CALL], screen.read, group)
                 if check:
-                    session = hub.read(
-                        group == [CALL], accounts.resolve_session, app.state.store, login.token
-                    )
+                    session = hub.read(group == [CALL], accounts.session_alive, app.state.store, login.token)
                     alive, fragments = await asyncio.gather(session, read)
-                    if alive is None:
+                    if not alive:
                         yield sse("logout", {})
                         return
                     check, checked = False, woke
