@@ -24,7 +24,8 @@ from sqlmodel import Session, select
 from campaigns.models import Callback, Lead, WebSession, utcnow
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput
-from dialer.services import accounts, direct_calls, pause_codes
+from dialer.services import accounts, console, direct_calls, pause_codes
+from dialer.store.console_events import CONNECTED, write_events
 from dialer.web.events import EventHub, parts_of
 from dialer.web.screen import CALL, DIRECT, DIRECT_IF_SHOWN, STATE, Screen
 from dialer.web.views import Templates
@@ -210,3 +211,24 @@ def test_an_open_stream_sees_a_logout_an_expiry_or_a_disabled_user_in_one_query(
     assert accounts.session_alive(store, third.token)
     accounts.set_disabled(store, "anna")
     assert not accounts.session_alive(store, third.token)
+
+
+def test_the_feed_gate_sees_every_commit_and_reads_the_events_only_when_there_are_new_ones(
+    store: Engine, statements: list[str]
+) -> None:
+    console_campaign(store)
+    operator_account(store, "anna", "op1", "spring")
+    gate = console.FeedGate(store)
+    try:
+        start = gate.read()
+        statements.clear()
+        assert console.new_event_kinds(store, gate, start) == (start, {})
+        assert statements == []  # the gate's look goes through the driver alone
+        for attempt in ("a1", "a2"):  # each commit is seen: the gate keeps no snapshot open
+            with store.begin() as conn:
+                write_events(conn, [(CONNECTED, "op1", attempt)])
+            newest, kinds = console.new_event_kinds(store, gate, start)
+            assert newest == gate.read() > start and kinds == {"op1": {CONNECTED}}
+            start = newest
+    finally:
+        gate.close()
