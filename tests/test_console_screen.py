@@ -17,7 +17,7 @@ from dialer.services.operators import OperatorState, add_operator
 from dialer.store.console_events import CONNECTED, ENDED, STATE, write_events
 from dialer.store.recorder import Journal
 from dialer.web.events import EventHub
-from dialer.web.screen import CALL, DIRECT, PARTS, Screen
+from dialer.web.screen import CALL, DIRECT, DIRECT_IF_SHOWN, PARTS, Screen
 from dialer.web.screen import STATE as STATE_PART
 from dialer.web.views import Templates, render
 from tests.console_helpers import PASSWORD, connected_call, console_campaign, operator_account
@@ -90,7 +90,7 @@ async def test_the_hub_names_the_parts_an_event_may_change(store: Engine) -> Non
             write_events(conn, [(CONNECTED, "op1", "a1"), (STATE, "PJSIP/103", None)])
         await asyncio.wait_for(anna.wait(), 10)
         await asyncio.wait_for(boris.wait(), 10)
-        assert anna.take() == {CALL, DIRECT} and boris.take() == {STATE_PART}
+        assert anna.take() == {CALL, DIRECT_IF_SHOWN} and boris.take() == {STATE_PART}
         assert not anna.is_set() and anna.parts == set()
         hub.poke("op1")  # this process changed something of theirs: everything
         assert anna.is_set() and anna.take() == set(PARTS)

@@ -215,6 +215,20 @@ def resolve_session(store: Engine, token: str) -> LoginSession | None:
         return LoginSession(token, row.csrf, _view(session, user))
 
 
+def session_alive(store: Engine, token: str) -> bool:
+    """Is the session behind ``token`` still live (not logged out, expired or disabled)? One query:
+    what an open event stream re-checks now and then."""
+    if not token or len(token) > 200:
+        return False
+    with Session(store) as session:
+        expires = session.exec(
+            select(WebSession.expires_at)
+            .join(UserAccount, col(UserAccount.id) == WebSession.user_id)
+            .where(WebSession.token_hash == _token_hash(token), col(UserAccount.disabled).is_(False))
+        ).first()
+    return expires is not None and aware(expires) >= utcnow()
+
+
 def csrf_ok(login_session: LoginSession, sent: str | None) -> bool:
     return sent is not None and hmac.compare_digest(login_session.csrf.encode(), sent.encode())
 

@@ -290,6 +290,16 @@ def operators_touched(store: Engine, after: int) -> tuple[int, set[str]]:
     return cursor, set(kinds)
 
 
+FeedGate = console_events.NewestId  # one per watching thread: ``FeedGate(store)``
+
+
+def new_event_kinds(store: Engine, gate: FeedGate, after: int) -> tuple[int, dict[str, set[str]]]:
+    """``event_kinds``, read only when the feed's highest id (one cheap query) is past ``after``."""
+    if gate.read() <= after:
+        return after, {}
+    return event_kinds(store, after)
+
+
 def event_kinds(store: Engine, after: int) -> tuple[int, dict[str, set[str]]]:
     """The newest event id, and for each operator named after ``after``, the kinds of its events."""
     with store.connect() as conn:

@@ -116,13 +116,20 @@ def release_expired(store: Engine, now: datetime | None = None) -> int:
 
 
 def current(store: Engine, operator: str) -> Reserved | None:
-    """The lead reserved for ``operator`` now, if any (expired reservations are given back first)."""
-    release_expired(store)
+    """The lead reserved for ``operator`` now, if any. Their own reservation, once past its hold, is
+    given back first; everyone else's by ``release_expired``, which the console runs now and then
+    rather than on every operator's every read."""
+    held = _held(store, operator)
+    if held is not None and held.until <= utcnow():
+        release_expired(store)
+        held = _held(store, operator)
+    return held
+
+
+def _held(store: Engine, operator: str) -> Reserved | None:
     with Session(store) as session:
         lead = session.exec(select(Lead).where(Lead.claimed_by == reservation(operator))).first()
-        if lead is None:
-            return None
-        return _view(session, lead)
+        return None if lead is None else _view(session, lead)
 
 
 def _view(session: Session, lead: Lead) -> Reserved:
@@ -141,6 +148,7 @@ def _view(session: Session, lead: Lead) -> Reserved:
 
 def next_lead(store: Engine, operator: str) -> Reserved | None:
     """Reserve the next due lead of the operator's preview campaigns for them (or keep theirs)."""
+    release_expired(store)  # every lead whose reservation ran out is in the pool again
     held = current(store, operator)
     if held is not None:
         return held

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -21,6 +23,14 @@ class PauseCodeView:
     label: str
 
 
+# How stale the pause codes on the operators' screens may be after another process changed them
+# (`dialer pause-codes ...`); a change made in this process shows at once, and a pause is always
+# checked against the store itself (``check_pause_code``).
+PAUSE_CODES_TTL_S = 2.0
+_clock: Callable[[], float] = time.monotonic
+_shown: dict[str, tuple[float, tuple[PauseCodeView, ...]]] = {}
+
+
 def add_pause_code(store: Engine, code: str, label: str) -> PauseCodeView:
     """Add a pause code, or relabel an existing one."""
     if not _CODE.match(code):
@@ -34,6 +44,7 @@ def add_pause_code(store: Engine, code: str, label: str) -> PauseCodeView:
         )
         row.label = label
         session.add(row)
+    _shown.pop(_key(store), None)
     return PauseCodeView(code, label)
 
 
@@ -49,6 +60,27 @@ def remove_pause_code(store: Engine, code: str) -> None:
         if row is None:
             raise NotFound(f"no pause code {code!r}")
         session.delete(row)
+    _shown.pop(_key(store), None)
+
+
+def shown_pause_codes(store: Engine) -> tuple[PauseCodeView, ...]:
+    """The pause codes for the operators' screens: read from the store at most once per
+    ``PAUSE_CODES_TTL_S`` in a process, not on every screen's every read."""
+    key, now = _key(store), _clock()
+    cached = _shown.get(key)
+    if cached is not None and now - cached[0] < PAUSE_CODES_TTL_S:
+        return cached[1]
+    codes = tuple(list_pause_codes(store))
+    _shown[key] = (now, codes)
+    return codes
+
+
+def forget_cached_codes() -> None:
+    _shown.clear()
+
+
+def _key(store: Engine) -> str:
+    return str(store.url)
 
 
 def check_pause_code(store: Engine, code: str) -> str:

@@ -2,10 +2,12 @@
 
 A console process runs one ``EventHub``. It watches the highest id of the store's event feed
 (``dialer.store.console_events``), written by the engine in the transactions that record a
-connection, a hang-up or a queue state; a short wait loop on the store (0.03 s, one cheap query on a
-thread of its own), so it works the same on SQLite and PostgreSQL, and with the console and the
-engine in separate processes or on separate nodes. On PostgreSQL a listener thread also wakes the
-loop on the feed's NOTIFY at once. The hub wakes only the pages of the operators an event names, and
+connection, a hang-up or a queue state; a short wait loop on the store (every 0.03 s, on a thread
+of its own, one look at the highest id through the driver's cursor; the events themselves are read
+only when there are new ones, and only then is the event loop woken), so it works the same on
+SQLite and PostgreSQL, and with the console and the engine in separate processes or on separate
+nodes. On PostgreSQL a listener thread also wakes the
+wait loop on the feed's NOTIFY at once. The hub wakes only the pages of the operators an event names, and
 the supervisors' pages, which watch them all, and tells each page which parts of its screen the
 events may have changed (``dialer.web.screen``): a connection the call, a queue state the state. A
 page then re-reads those parts from the store, so a missed or repeated wake-up costs nothing, and
@@ -15,7 +17,8 @@ Pages read the store on two thread pools of the hub's: one for the call part (th
 everything else, so a pop never waits behind other pages' state and callback reads. The other reads
 also yield the CPU to pops: while any pop is being read they wait (at most ``YIELD_TO_POPS_S``), so a
 burst of connections draws every operator's customer before anyone's state or callbacks. Together with
-the feed's thread they hold at most 10 of the store's 15 pooled connections; the routes keep theirs.
+the feed's thread (two) they hold at most 11 of the store's 15 pooled connections; the routes keep
+theirs. Every ``RELEASE_EVERY_S`` the hub also gives back the preview reservations that ran out.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ from dialer.services.console import (
     CALL_EVENTS,
     CONNECT_EVENTS,
     STATE_EVENTS,
-    event_kinds,
+    FeedGate,
     last_event_id,
     listen_for_events,
+    new_event_kinds,
 )
-from dialer.web.screen import CALL, DIRECT, PARTS, STATE
+from dialer.services.direct_calls import release_expired
+from dialer.web.screen import CALL, DIRECT_IF_SHOWN, PARTS, STATE
 
 log = logging.getLogger(__name__)
 EVERYONE = "*"  # the pages that watch the whole team (supervisors): woken by every event
@@ -49,10 +54,13 @@ T = TypeVar("T")
 YIELD_TO_POPS_S = 1.0
 # How long stopping waits for the reads still running.
 STOP_WAIT_S = 5.0
+# How often the hub gives back the preview reservations that ran out (a page gives back its own
+# operator's at once when it reads it): once per console, not on every page's every read.
+RELEASE_EVERY_S = 5.0
 # The parts of a screen each kind of event may change; an unknown kind re-reads the whole screen.
 _PARTS_OF = (
     {kind: frozenset({CALL}) for kind in CALL_EVENTS}
-    | {kind: frozenset({CALL, DIRECT}) for kind in CONNECT_EVENTS}
+    | {kind: frozenset({CALL, DIRECT_IF_SHOWN}) for kind in CONNECT_EVENTS}
     | {kind: frozenset({STATE}) for kind in STATE_EVENTS}
 )
 
@@ -83,15 +91,16 @@ def parts_of(kinds: Iterable[str]) -> frozenset[str]:
 
 
 class EventHub:
-    def __init__(self, store: Engine, poll_s: float = 0.03) -> None:
+    def __init__(self, store: Engine, poll_s: float = 0.03, release_s: float = RELEASE_EVERY_S) -> None:
         self._store = store
         self._poll_s = poll_s
+        self._release_s = release_s
         self._pages: dict[str, set[Page]] = defaultdict(set)
-        self._task: asyncio.Task[None] | None = None
-        self._nudge = asyncio.Event()
-        self._stop_listening = threading.Event()
+        self._task: asyncio.Task[None] | None = None  # giving back run-out reservations
+        self._nudge = threading.Event()  # a NOTIFY (or ``stop``) ends the feed thread's wait
+        self._stopping = threading.Event()
         self._listener: threading.Thread | None = None
-        self._reader: ThreadPoolExecutor | None = None
+        self._feed: threading.Thread | None = None
         self._pops: ThreadPoolExecutor | None = None
         self._reads: ThreadPoolExecutor | None = None
         self._popping = 0  # pops being read now
@@ -121,39 +130,36 @@ class EventHub:
 
     async def start(self) -> None:
         self.cursor = await run_in_threadpool(last_event_id, self._store)
-        # The feed is read on a thread of its own, so a pop is never queued behind the pages'
-        # renders in the request thread pool.
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="console-feed")
         self._pops = ThreadPoolExecutor(6, thread_name_prefix="console-pop")
         self._reads = ThreadPoolExecutor(3, thread_name_prefix="console-read")
-        self._task = asyncio.create_task(self._watch(), name="console-events")
+        loop = asyncio.get_running_loop()
+        # The feed is followed on a thread of its own: a pop is never queued behind the pages'
+        # reads, and the event loop does no work while nothing happens.
+        self._feed = threading.Thread(target=self._follow, args=(loop,), name="console-feed", daemon=True)
+        self._feed.start()
+        self._task = asyncio.create_task(self._release_every(), name="console-release")
         if self._store.dialect.name == "postgresql":
-            loop = asyncio.get_running_loop()
-            self._listener = threading.Thread(
-                target=self._listen, args=(loop,), name="console-listen", daemon=True
-            )
+            self._listener = threading.Thread(target=self._listen, name="console-listen", daemon=True)
             self._listener.start()
 
-    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
-        """PostgreSQL's NOTIFY wakes the watch loop at once; reconnects after a drop."""
-
-        def woken() -> None:
-            loop.call_soon_threadsafe(self._nudge.set)
-
-        while not self._stop_listening.is_set():
-            listen_for_events(self._store, woken, self._stop_listening)
-            self._stop_listening.wait(1.0)
+    def _listen(self) -> None:
+        """PostgreSQL's NOTIFY wakes the feed's thread at once; reconnects after a drop."""
+        while not self._stopping.is_set():
+            listen_for_events(self._store, self._nudge.set, self._stopping)
+            self._stopping.wait(1.0)
 
     async def stop(self) -> None:
-        self._stop_listening.set()
-        if self._listener is not None:
-            await run_in_threadpool(self._listener.join, 5.0)
+        self._stopping.set()
+        self._nudge.set()
+        for thread in (self._listener, self._feed):
+            if thread is not None:
+                await run_in_threadpool(thread.join, 5.0)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        pools = [pool for pool in (self._reader, self._pops, self._reads) if pool is not None]
-        self._reader = self._pops = self._reads = None
+        pools = [pool for pool in (self._pops, self._reads) if pool is not None]
+        self._pops = self._reads = None
         # A read still running holds a pooled connection: wait for it (briefly), so that the store
         # can be closed after the hub without a connection coming back to it later.
         with contextlib.suppress(TimeoutError):
@@ -182,19 +188,39 @@ class EventHub:
     def pages(self) -> int:
         return sum(len(p) for p in self._pages.values())
 
-    async def _watch(self) -> None:
+    def _follow(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The feed's thread: every ``poll_s`` (or at a NOTIFY) one cheap look at the feed's highest
+        id; the events' operators and kinds are read, and handed to the event loop, only when
+        there are new ones."""
+        gate, cursor = FeedGate(self._store), self.cursor
+        try:
+            while not self._stopping.is_set():
+                try:
+                    newest, kinds = new_event_kinds(self._store, gate, cursor)
+                except Exception:  # the store is away: pages keep what they show, retry shortly
+                    log.warning("console events: the store is unreachable; retrying")
+                    self._stopping.wait(1.0)
+                    continue
+                if newest != cursor:
+                    cursor = newest
+                    with contextlib.suppress(RuntimeError):  # the loop is closing
+                        loop.call_soon_threadsafe(self._deliver, newest, kinds)
+                self._nudge.wait(self._poll_s)
+                self._nudge.clear()
+        finally:
+            gate.close()
+
+    def _deliver(self, cursor: int, kinds: dict[str, set[str]]) -> None:
+        self.cursor = cursor
+        for name, named in kinds.items():
+            self.poke(name, parts_of(named))
+
+    async def _release_every(self) -> None:
+        """Give back the preview reservations that ran out, every ``release_s``: on the other
+        reads' threads, after the pops being read."""
         while True:
             try:
-                loop = asyncio.get_running_loop()
-                self.cursor, kinds = await loop.run_in_executor(
-                    self._reader, event_kinds, self._store, self.cursor
-                )
-            except Exception:  # the store is away: pages keep what they show, retry shortly
-                log.warning("console events: the store is unreachable; retrying")
-                await asyncio.sleep(1.0)
-                continue
-            for name, named in kinds.items():
-                self.poke(name, parts_of(named))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._nudge.wait(), self._poll_s)
-            self._nudge.clear()
+                await self.read(False, release_expired, self._store)
+            except Exception:  # the store is away: the next round retries
+                log.warning("console: could not give back expired preview reservations; retrying")
+            await asyncio.sleep(self._release_s)

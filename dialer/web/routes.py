@@ -175,14 +175,12 @@ async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
         while True:
             woke, cursor = time.time(), hub.cursor
             check = woke - checked > SESSION_CHECK_S  # on a pop, beside the pop's read: not before it
-            for group in _groups(parts):
+            for group in _groups(set(screen.wanted(parts))):
                 read = hub.read(group == [CALL], screen.read, group)
                 if check:
-                    session = hub.read(
-                        group == [CALL], accounts.resolve_session, app.state.store, login.token
-                    )
+                    session = hub.read(group == [CALL], accounts.session_alive, app.state.store, login.token)
                     alive, fragments = await asyncio.gather(session, read)
-                    if alive is None:
+                    if not alive:
                         yield sse("logout", {})
                         return
                     check, checked = False, woke

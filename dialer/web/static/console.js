@@ -16,18 +16,20 @@
   }
 
   // --- timers: how long the operator has been in each state (display only) ---
+  // Only text that changed is written: an unchanged timer costs the page no relayout.
   function pad(n) { return String(n).padStart(2, "0"); }
-  function drawTimers() {
+  function show(el, text) { if (el.textContent !== text) el.textContent = text; }
+  function drawTimers(root) {
     const now = Date.now() / 1000;
-    document.querySelectorAll(".timer[data-since]").forEach(function (el) {
+    (root || document).querySelectorAll(".timer[data-since]").forEach(function (el) {
       const since = parseFloat(el.dataset.since);
-      if (!since) { el.textContent = ""; return; }
+      if (!since) { show(el, ""); return; }
       const s = Math.max(0, Math.floor(now - since));
-      el.textContent = Math.floor(s / 3600) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
+      show(el, Math.floor(s / 3600) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60));
     });
-    document.querySelectorAll(".countdown[data-until]").forEach(function (el) {
+    (root || document).querySelectorAll(".countdown[data-until]").forEach(function (el) {
       const s = Math.max(0, Math.ceil(parseFloat(el.dataset.until) - now));
-      el.textContent = Math.floor(s / 60) + ":" + pad(s % 60);
+      show(el, Math.floor(s / 60) + ":" + pad(s % 60));
     });
   }
 
@@ -197,11 +199,13 @@
   // --- pushed screen updates ---
   // Each pop's wall-clock time (ms) is kept on the page, for the screen-pop benchmark, with the
   // console's instants (woken, sent) and the CPU time (ms) it spent reading and rendering the call.
+  const pops = [];
   function notePop(attempt, server, received) {
-    const pops = JSON.parse(document.body.dataset.pops || "[]");
+    const drawn = performance.timeOrigin + performance.now();
     const times = (server || "").split(" ").map(parseFloat);
-    pops.push([attempt, performance.timeOrigin + performance.now(), times[0], times[1], received, times[2]]);
-    document.body.dataset.pops = JSON.stringify(pops.slice(-200));
+    pops.push([attempt, drawn, times[0], times[1], received, times[2]]);
+    if (pops.length > 200) pops.shift();
+    document.body.dataset.pops = JSON.stringify(pops);
   }
 
   // A message carries only the parts of the screen that changed: state, call (with attempt), direct.
@@ -228,12 +232,21 @@
     }
   }
 
+  // Each panel a message carries is written once, and only its own timers are drawn.
   function apply(data, received) {
-    if (data.call !== undefined) applyCall(data, received);
-    if (data.state !== undefined) applyState(data.state);
+    if (data.call !== undefined) {
+      applyCall(data, received);
+      drawTimers(document.getElementById("call-panel"));
+    }
+    if (data.state !== undefined) {
+      applyState(data.state);
+      drawTimers(document.getElementById("state-panel"));
+    }
     const direct = document.getElementById("direct-panel");
-    if (direct && data.direct !== undefined) direct.innerHTML = data.direct;
-    drawTimers();
+    if (direct && data.direct !== undefined) {
+      direct.innerHTML = data.direct;
+      drawTimers(direct);
+    }
   }
 
   // What the operator typed or ticked survives a redraw of the same call.
