@@ -169,6 +169,33 @@ def test_an_expired_reservation_returns_the_lead_unless_call_was_pressed(store: 
     assert second
 
 
+@pytest.mark.parametrize("press", ["call", "skip"])
+def test_a_reservation_that_ran_out_is_refused_at_its_button_and_given_back(
+    store: Engine, press: str
+) -> None:
+    """Past its hold but not yet given back by the periodic release: Call places nothing, Skip
+    sets no delay; both are refused with the reason and the lead is free for the next operator."""
+    cid = console_campaign(store, "pv", mode="preview")
+    operator_account(store, "anna", "op1", "pv")
+    callbacks.change_settings(store, "pv", preview_hold="30s")
+    first = _lead(store, cid, "+79001110031")
+    assert direct_calls.next_lead(store, "op1") is not None
+    with session_scope(store) as session:
+        session.get(Lead, first).claimed_at = utcnow() - timedelta(seconds=31)  # type: ignore[union-attr]
+    act = direct_calls.call_reserved if press == "call" else direct_calls.skip_reserved
+    with pytest.raises(FieldProblem, match="the reservation ran out: take the next lead") as caught:
+        act(store, "op1", first)
+    assert caught.value.field == "preview"
+    with Session(store) as session:
+        assert session.exec(select(DirectCall)).all() == []
+        lead = session.get(Lead, first)
+        assert lead is not None and lead.claimed_by is None and lead.next_call_at is None
+    with pytest.raises(NotFound):  # pressed again: the lead is no longer theirs
+        act(store, "op1", first)
+    again = direct_calls.next_lead(store, "op1")
+    assert again is not None and again.lead_id == first
+
+
 def test_manual_dial_is_checked_like_the_engines_calls(store: Engine) -> None:
     cid = console_campaign(store, "sales", region="RU", contact_limits="1/1d", window="00:00-23:59")
     operator_account(store, "anna", "op1", "sales")

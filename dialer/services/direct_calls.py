@@ -25,6 +25,7 @@ from campaigns.store import session_scope
 from campaigns.tables import LEAD_TABLE, table_of
 from dialer.core.clock import aware
 from dialer.core.errors import FieldRejected, NotFound
+from dialer.core.i18n import N_
 from dialer.core.modes import PacingMode
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.gate import Verdict, zones_of
@@ -39,6 +40,7 @@ from lists.phones import Phone, PhoneNormalizer
 from lists.ru_regions import city_zones, subject_zones
 
 SKIP_DELAY = timedelta(minutes=30)
+RAN_OUT = N_("the reservation ran out: take the next lead")
 _TRIES = 5  # due leads tried in one "next" before saying there is none
 
 
@@ -177,18 +179,38 @@ def _reserved_lead(session: Session, operator: str, lead_id: int) -> Lead:
     return lead
 
 
-def call_reserved(store: Engine, operator: str, lead_id: int) -> int:
+def _open_request(session: Session, lead_id: int) -> DirectCall | None:
+    """The lead's call request the engine has neither placed nor refused yet."""
+    return session.exec(
+        select(DirectCall).where(
+            DirectCall.lead_id == lead_id,
+            col(DirectCall.attempt_id).is_(None),
+            col(DirectCall.refused).is_(None),
+        )
+    ).first()
+
+
+def _refuse_if_ran_out(store: Engine, operator: str, lead_id: int, now: datetime) -> None:
+    """A reservation past its hold (not yet given back by ``release_expired``) is given back now,
+    and the Call or Skip pressed on it is refused at its button: the lead is no longer theirs."""
+    with session_scope(store) as session:
+        lead = _reserved_lead(session, operator, lead_id)
+        assert lead.claimed_at is not None
+        hold = timedelta(seconds=settings_of(session, lead.campaign_id).preview_hold_s)
+        if aware(lead.claimed_at) + hold > now or _open_request(session, lead_id) is not None:
+            return  # still held, or Call was pressed in time (then ``release_expired`` decides)
+        lead.claimed_by, lead.claimed_at = None, None
+        session.add(lead)
+    raise FieldProblem("preview", RAN_OUT)
+
+
+def call_reserved(store: Engine, operator: str, lead_id: int, now: datetime | None = None) -> int:
     """Call: ask the engine for the call to the reserved lead, connected to this operator only."""
+    _refuse_if_ran_out(store, operator, lead_id, now or utcnow())
     with session_scope(store) as session:
         op = _operator(session, operator)
         lead = _reserved_lead(session, operator, lead_id)
-        open_request = session.exec(
-            select(DirectCall).where(
-                DirectCall.lead_id == lead_id,
-                col(DirectCall.attempt_id).is_(None),
-                col(DirectCall.refused).is_(None),
-            )
-        ).first()
+        open_request = _open_request(session, lead_id)
         if open_request is not None:
             return open_request.id or 0  # pressed twice: one call
         request = DirectCall(
@@ -199,8 +221,9 @@ def call_reserved(store: Engine, operator: str, lead_id: int) -> int:
         return request.id or 0
 
 
-def skip_reserved(store: Engine, operator: str, lead_id: int) -> None:
+def skip_reserved(store: Engine, operator: str, lead_id: int, now: datetime | None = None) -> None:
     """Skip: the lead goes back to the pool, due again after ``SKIP_DELAY``."""
+    _refuse_if_ran_out(store, operator, lead_id, now or utcnow())
     with session_scope(store) as session:
         lead = _reserved_lead(session, operator, lead_id)
         lead.claimed_by, lead.claimed_at = None, None
