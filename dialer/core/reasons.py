@@ -53,6 +53,24 @@ HALTED_AS = (  # the states a campaign is halted in, each worded on its own
     N_("campaign stopped: no new calls"),
     N_("campaign archived: no new calls"),
 )
+# Why a call may not be placed now, or a callback not set for a time (the gate's and the callback
+# check's verdicts: the console shows them at the operator's field).
+ON_A_DNC = N_("on a do-not-call list")
+OUTSIDE_WINDOW = N_("outside the calling window")
+NO_CALLABLE_WEEK = N_("no callable time in the coming week")
+ATTEMPTS_MADE = N_("{attempts} attempts made")
+EVERY_NUMBER_DNC = N_("every number is on a do-not-call list")
+CONTACT_LIMITS = N_("contact limits: next call from {at} UTC")
+NOT_ALLOWED = N_("not allowed now: {why}")
+CALLBACK_OUTSIDE = N_("outside the calling window; the next allowed time is {at} UTC")
+CALLBACK_LIMITS = N_("the campaign's contact limits allow the next call from {at} UTC")
+IN_THE_PAST = N_("the time is in the past")
+TOO_FAR_AHEAD = N_("at most 60 days ahead")
+# What the console answers a form with (each value shown at its field).
+AT_MOST = N_("at most {limit} characters")
+UNKNOWN_CODE = N_("unknown disposition code {code}")
+DISPOSED = N_("this call already has the disposition {code}")
+NOTE_TOO_LONG = N_("the note is longer than {limit} characters")
 
 TEMPLATES = (
     NOT_A_NUMBER,
@@ -66,6 +84,15 @@ TEMPLATES = (
     UNKNOWN_ZONE,
     NEVER_OPENS,
     HALTED,
+    ATTEMPTS_MADE,
+    CONTACT_LIMITS,
+    NOT_ALLOWED,
+    CALLBACK_OUTSIDE,  # before the reasons joined by "; " below: it is one reason
+    CALLBACK_LIMITS,
+    AT_MOST,
+    UNKNOWN_CODE,
+    DISPOSED,
+    NOTE_TOO_LONG,
     # Reasons joined into one (a cell's numbers, each with its own): each part shown alike.
     "{first}; {rest}",
     "{number}: {why}",

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from campaigns.contact_limits import ContactLimits, next_allowed
 from campaigns.window import CallingWindow, is_callable, next_callable
+from dialer.core import reasons
 from dialer.core.errors import InvalidInput
 
 DIRECT_CONTEXT = "dialer-direct"
@@ -69,17 +70,15 @@ def callback_time_problem(
 ) -> str | None:
     """Why a callback may not be set for ``at`` (aware UTC), or None when it may."""
     if at <= now:
-        return "the time is in the past"
+        return reasons.IN_THE_PAST
     if at > now + MAX_AHEAD:
-        return "at most 60 days ahead"
+        return reasons.TOO_FAR_AHEAD
     if not is_callable(at, zones, window):
         nxt = next_callable(at, zones, window)
-        return "outside the calling window" + (
-            f"; the next allowed time is {nxt:%Y-%m-%d %H:%M} UTC" if nxt else ""
-        )
+        return reasons.CALLBACK_OUTSIDE.format(at=f"{nxt:%Y-%m-%d %H:%M}") if nxt else reasons.OUTSIDE_WINDOW
     later = next_allowed(contacts, limits, at) if limits else None
     if later is not None:
-        return f"the campaign's contact limits allow the next call from {later:%Y-%m-%d %H:%M} UTC"
+        return reasons.CALLBACK_LIMITS.format(at=f"{later:%Y-%m-%d %H:%M}")
     return None
 
 

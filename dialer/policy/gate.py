@@ -14,6 +14,7 @@ from enum import Enum
 
 from campaigns.lead_numbers import LeadNumber, dial_order
 from campaigns.window import is_callable, next_callable, window_problem
+from dialer.core import reasons
 from dialer.policy.campaign_rules import CampaignRules
 
 
@@ -40,16 +41,16 @@ def check_lead(
     rules: CampaignRules, zones: list[str], attempts: int, on_dnc: bool, now: datetime
 ) -> GateResult:
     if on_dnc:
-        return GateResult(Verdict.DNC, reason="on a do-not-call list")
+        return GateResult(Verdict.DNC, reason=reasons.ON_A_DNC)
     if attempts >= rules.retry.max_attempts:
-        return GateResult(Verdict.EXHAUSTED, reason=f"{attempts} attempts made")
+        return GateResult(Verdict.EXHAUSTED, reason=reasons.ATTEMPTS_MADE.format(attempts=attempts))
     if is_callable(now, zones, rules.window):
         return GateResult(Verdict.DIAL)
     next_at = next_callable(now, zones, rules.window)
     if next_at is None:
-        reason = window_problem(zones, rules.window, now) or "no callable time in the coming week"
+        reason = window_problem(zones, rules.window, now) or reasons.NO_CALLABLE_WEEK
         return GateResult(Verdict.NO_WINDOW, reason=reason)
-    return GateResult(Verdict.LATER, next_at=next_at, reason="outside the calling window")
+    return GateResult(Verdict.LATER, next_at=next_at, reason=reasons.OUTSIDE_WINDOW)
 
 
 def check_numbers(
@@ -68,7 +69,7 @@ def check_numbers(
     """
     candidates = [i for i in dial_order(numbers, turn) if numbers[i].phone not in blocked]
     if not candidates:
-        return None, GateResult(Verdict.DNC, reason="every number is on a do-not-call list")
+        return None, GateResult(Verdict.DNC, reason=reasons.EVERY_NUMBER_DNC)
     results = [(i, check_lead(rules, zones_of(numbers[i].zones), attempts, False, now)) for i in candidates]
     for i, result in results:
         if result.verdict in (Verdict.DIAL, Verdict.EXHAUSTED):

@@ -26,6 +26,7 @@ from campaigns.models import LoginFailure, Operator, UserAccount, WebSession, ut
 from campaigns.store import session_scope
 from dialer.core.clock import aware
 from dialer.core.errors import InvalidInput, NotFound, UserError
+from dialer.core.i18n import N_
 
 
 class Role(StrEnum):
@@ -173,13 +174,13 @@ def login(store: Engine, name: str, password: str) -> LoginSession:
     name = name[:100]
     with session_scope(store) as session:
         if _recent_failures(session, name, now) >= THROTTLE_FAILURES:
-            raise LoginThrottled("too many failed logins: wait a few minutes")
+            raise LoginThrottled(N_("too many failed logins: wait a few minutes"))
         user = session.exec(select(UserAccount).where(UserAccount.name == name)).first()
         verified = _verify(user.password_hash if user else _DUMMY_HASH, password)
         if user is None or user.disabled or not verified:
             session.add(LoginFailure(name=name, at=now))
             session.commit()
-            raise LoginRefused("wrong user name or password")
+            raise LoginRefused(N_("wrong user name or password"))
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         assert user.id is not None

@@ -24,6 +24,7 @@ from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.clock import aware
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import N_
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.direct import callback_time_problem, check_hold, check_release
 from dialer.policy.gate import zones_of
@@ -106,9 +107,9 @@ def parse_local(text: str, zone: ZoneInfo) -> datetime:
     try:
         naive = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise FieldProblem("callback_at", "enter a date and time, e.g. 2026-12-01T15:30") from None
+        raise FieldProblem("callback_at", N_("enter a date and time, e.g. 2026-12-01T15:30")) from None
     if naive.tzinfo is not None:
-        raise FieldProblem("callback_at", "enter the lead's local time without a zone")
+        raise FieldProblem("callback_at", N_("enter the lead's local time without a zone"))
     return naive.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
@@ -117,9 +118,9 @@ def schedule_callback(
 ) -> Callback:
     """Check and add the callback ``attempt``'s operator promised; the lead waits for it."""
     if who not in (PERSONAL, ANYONE):
-        raise FieldProblem("callback_for", "choose: only me, or anyone")
+        raise FieldProblem("callback_for", N_("choose: only me, or anyone"))
     if not when.strip():
-        raise FieldProblem("callback_at", "this code asks for a callback time")
+        raise FieldProblem("callback_at", N_("this code asks for a callback time"))
     at = parse_local(when, lead_zone(lead))
     campaign = session.get(Campaign, attempt.campaign_id)
     assert campaign is not None

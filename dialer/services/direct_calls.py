@@ -23,6 +23,7 @@ from campaigns.models import Campaign, DirectCall, Lead, Operator, OperatorCampa
 from campaigns.retry import LeadStatus
 from campaigns.store import session_scope
 from campaigns.tables import LEAD_TABLE, table_of
+from dialer.core import reasons
 from dialer.core.clock import aware
 from dialer.core.errors import FieldRejected, NotFound
 from dialer.core.i18n import N_
@@ -244,7 +245,7 @@ def manual_dial(
         choices = _campaigns(session, op, preview_only=False)
         chosen = next((c for c in choices if not campaign or c.name == campaign), None)
         if chosen is None or chosen.id is None:
-            raise FieldProblem("campaign", "choose one of your active campaigns")
+            raise FieldProblem("campaign", N_("choose one of your active campaigns"))
         try:
             number = PhoneNormalizer(chosen.region).normalize(phone)
         except FieldRejected as exc:
@@ -257,11 +258,11 @@ def manual_dial(
             data = {"source": "manual", **({"place": place.strip()[:100]} if place.strip() else {})}
             lead = Lead(campaign_id=chosen.id, phone=number.e164, time_zones=zones, data=data)
         if lead.claimed_by or lead.status == LeadStatus.IN_CALL.value:
-            raise FieldProblem("phone", "this number is in a call or reserved now")
+            raise FieldProblem("phone", N_("this number is in a call or reserved now"))
         rules = CampaignRules.from_campaign(chosen)
         verdict = dial_verdict(store, rules, number.e164, zones_of(lead.time_zones), now)
         if verdict.verdict is not Verdict.DIAL:
-            raise FieldProblem("phone", f"not allowed now: {verdict.reason}")
+            raise FieldProblem("phone", reasons.NOT_ALLOWED.format(why=verdict.reason))
         # Held for this operator until placed, so the campaign's own pacing cannot take it first.
         lead.claimed_by, lead.claimed_at = reservation(operator), now
         session.add(lead)
@@ -279,7 +280,7 @@ def manual_zones(session: Session, number: Phone, place: str = "") -> str:
     place = place.strip()
     if place and not (city_zones(place) or subject_zones(place)):
         raise FieldProblem(
-            "place", "unknown city or region: write it as in an address (Москва, Приморский край)"
+            "place", N_("unknown city or region: write it as in an address (Москва, Приморский край)")
         )
     plan = NumberingPlan(session.connection())
     zones, _source = LeadZones(plan).resolve(number, "", place, place)

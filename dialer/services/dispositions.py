@@ -20,6 +20,7 @@ from campaigns.models import CallAttempt, Campaign, DispositionCode, Lead, Opera
 from campaigns.retry import parse_duration
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
+from dialer.core import reasons
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.services.callbacks import PERSONAL, schedule_callback
 from dialer.services.survey import campaign_questions, check_answers, store_answers
@@ -150,20 +151,20 @@ def dispose(
     A callback code also takes ``callback`` = (the lead's local time, ``"me"`` or ``"anyone"``),
     refused with ``FieldProblem`` before anything is written."""
     if len(note) > MAX_NOTE:
-        raise InvalidInput(f"the note is longer than {MAX_NOTE} characters")
+        raise InvalidInput(reasons.NOTE_TOO_LONG.format(limit=MAX_NOTE))
     with session_scope(store) as session:
         attempt = session.get(CallAttempt, attempt_id)
         if attempt is None or attempt.operator != operator or attempt.connected_at is None:
             raise NotFound("no such call for this operator")
         chosen = next((c for c in campaign_codes(session, attempt.campaign_id) if c.code == code), None)
         if chosen is None:
-            raise InvalidInput(f"unknown disposition code {code!r}")
+            raise InvalidInput(reasons.UNKNOWN_CODE.format(code=repr(code)))
         lead = session.get(Lead, attempt.lead_id)
         assert lead is not None
         if attempt.disposition is not None:
             if attempt.disposition == code:
                 return Disposed(attempt.id, code, lead.status)  # a resend of what is recorded
-            raise InvalidInput(f"this call already has the disposition {attempt.disposition!r}")
+            raise InvalidInput(reasons.DISPOSED.format(code=repr(attempt.disposition)))
         values = check_answers(campaign_questions(session, attempt.campaign_id), answers or {})
         store_answers(session, attempt.id, values)
         attempt.disposition, attempt.note, attempt.disposed_at = code, note.strip() or None, utcnow()

@@ -20,8 +20,10 @@ from sqlmodel import Session, col, select
 from campaigns.models import CallAttempt, Lead, LeadEdit, utcnow
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
+from dialer.core import reasons
 from dialer.core.clock import aware
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import N_
 from dialer.services.accounts import Role, UserView
 from lists.export_columns import Column, Kind, text_column
 from lists.export_writer import Table
@@ -53,9 +55,9 @@ class Change:
 def check_value(value: str) -> str | None:
     """Why ``value`` cannot be stored in a lead field, or None."""
     if len(value) > MAX_VALUE:
-        return f"at most {MAX_VALUE} characters"
+        return reasons.AT_MOST.format(limit=MAX_VALUE)
     if _CONTROL.search(value):
-        return "control characters are not allowed"
+        return N_("control characters are not allowed")
     return None
 
 
@@ -82,7 +84,7 @@ def edit_lead(store: Engine, user: UserView, lead_id: int, values: Mapping[str, 
         attempt_id = _editable_attempt(session, user, lead_id)
         lead = session.get(Lead, lead_id)
         assert lead is not None
-        problems = {name: "not a field of this lead" for name in values if name not in lead.data}
+        problems = {name: N_("not a field of this lead") for name in values if name not in lead.data}
         problems |= {
             name: why for name, value in values.items() if name in lead.data and (why := check_value(value))
         }

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from campaigns.models import PauseCode
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import N_
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -89,5 +90,5 @@ def check_pause_code(store: Engine, code: str) -> str:
     if not codes:
         return code
     if code not in codes:
-        raise InvalidInput("choose a pause reason")
+        raise InvalidInput(N_("choose a pause reason"))
     return code

@@ -19,7 +19,9 @@ from sqlmodel import Session, col, select
 from campaigns.models import CallAttempt, SurveyAnswer, SurveyQuestion
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
+from dialer.core import reasons
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import N_
 from dialer.services.attempts_export import operator_names, operator_of
 from lists.export_columns import ANSWERS, text_column
 from lists.export_format import ExportFormat
@@ -116,22 +118,22 @@ def check_answers(questions: Sequence[QuestionView], given: Mapping[str, Sequenc
         raw = [v.strip() for v in given.get(q.key, ()) if v.strip()]
         if not raw:
             if q.required:
-                problems[q.key] = "an answer is required"
+                problems[q.key] = N_("an answer is required")
             continue
         if q.kind == "number":
             if len(raw) != 1 or not _NUMBER.match(raw[0]):
-                problems[q.key] = "a number is expected"
+                problems[q.key] = N_("a number is expected")
                 continue
             values[q.id] = raw[0].replace(",", ".")
         elif q.kind in ("single", "multi"):
             if any(v not in q.choices for v in raw) or (q.kind == "single" and len(raw) > 1):
-                problems[q.key] = "choose from the list"
+                problems[q.key] = N_("choose from the list")
                 continue
             values[q.id] = "; ".join(c for c in q.choices if c in raw)
         else:
             values[q.id] = raw[0]
         if len(values[q.id]) > MAX_ANSWER:
-            problems[q.key] = f"at most {MAX_ANSWER} characters"
+            problems[q.key] = reasons.AT_MOST.format(limit=MAX_ANSWER)
     if problems:
         raise AnswersRejected(problems)
     return values

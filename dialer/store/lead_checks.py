@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from campaigns.contact_limits import longest_period, next_allowed
+from dialer.core import reasons
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.gate import GateResult, Verdict, check_lead
 from dialer.store.claims import dnc_phones
@@ -32,7 +33,7 @@ def dial_verdict(
     later = next_allowed(contacts, rules.contact_limits, moment)
     if later is None:
         return result
-    return GateResult(Verdict.LATER, later, f"contact limits: next call from {later:%Y-%m-%d %H:%M} UTC")
+    return GateResult(Verdict.LATER, later, reasons.CONTACT_LIMITS.format(at=f"{later:%Y-%m-%d %H:%M}"))
 
 
 def contacts_of(store: Engine, rules: CampaignRules, phone: str, moment: datetime) -> list[datetime]:

@@ -13,10 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import N_
+from dialer.core.reasons import shown
 from dialer.services import direct_calls
 from dialer.services.accounts import LoginSession
 from dialer.services.callbacks import FieldProblem
 from dialer.web.auth import csrf_valid, current_session
+from dialer.web.views import NOT_FOUND, refusal
 
 
 async def _operator(request: Request) -> LoginSession | Response:
@@ -32,17 +35,21 @@ async def _answer(request: Request, act: Callable[[str], Awaitable[dict[str, obj
     login = await _operator(request)
     if isinstance(login, Response):
         return login
-    operator = login.user.operator
+    operator, language = login.user.operator, login.user.language
     assert operator is not None
     try:
         body = await act(operator)
     except NotFound:
-        return JSONResponse({"ok": False, "error": "not found"}, status_code=404)
+        return refusal(language, NOT_FOUND, 404)
     except FieldProblem as exc:
-        return JSONResponse({"ok": False, "field": exc.field, "error": str(exc)}, status_code=400)
+        if exc.field == "preview":  # the reservation is gone: the screen shows the next lead button
+            request.app.state.hub.poke(operator)
+        return refusal(language, str(exc), field=exc.field)
     except InvalidInput as exc:
-        return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
+        return refusal(language, str(exc))
     request.app.state.hub.poke(operator)
+    if "message" in body:
+        body["message"] = shown(str(body["message"]), language)
     return JSONResponse({"ok": True, **body})
 
 
@@ -57,7 +64,7 @@ async def preview_next(request: Request) -> Response:
     async def act(operator: str) -> dict[str, object]:
         found = await run_in_threadpool(direct_calls.next_lead, request.app.state.store, operator)
         if found is None:
-            raise InvalidInput("no lead is due in your preview campaigns now")
+            raise InvalidInput(N_("no lead is due in your preview campaigns now"))
         return {"lead": found.lead_id}
 
     return await _answer(request, act)
@@ -88,6 +95,6 @@ async def manual_dial(request: Request) -> Response:
         place = str(form.get("place") or "")
         store = request.app.state.store
         await run_in_threadpool(direct_calls.manual_dial, store, operator, phone, campaign, place)
-        return {"message": "calling: the customer is put through to you when they answer"}
+        return {"message": N_("calling: the customer is put through to you when they answer")}
 
     return await _answer(request, act)

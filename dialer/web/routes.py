@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import N_
+from dialer.core.reasons import shown
 from dialer.services import accounts, console, dispositions, lead_edits
 from dialer.services.accounts import LoginSession, Role
 from dialer.services.callbacks import FieldProblem
@@ -30,7 +32,7 @@ from dialer.web.auth import (
 )
 from dialer.web.events import EVERYONE
 from dialer.web.screen import CALL, PARTS, Screen, screen_fragments
-from dialer.web.views import render, sse, team_fragment
+from dialer.web.views import NOT_FOUND, refusal, render, sse, team_fragment
 
 log = logging.getLogger("dialer.console")
 KEEPALIVE_S = 15.0
@@ -72,7 +74,7 @@ async def login_submit(request: Request) -> Response:
     except accounts.LoginRefused as exc:
         log.info("console login refused for %r", name[:100])
         status = 429 if isinstance(exc, accounts.LoginThrottled) else 401
-        return _page(request, "login.html", "ru", status, csrf=sent, error=str(exc), name=name)
+        return _page(request, "login.html", "ru", status, csrf=sent, error=shown(str(exc), "ru"), name=name)
     log.info("console login: %s (%s)", opened.user.name, opened.user.role.value)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, opened.token)
@@ -117,12 +119,12 @@ async def change_state(request: Request) -> Response:
         if wanted == "logout":
             state = OperatorState.LOGGED_OUT
         if state is None:
-            raise InvalidInput("unknown state")
+            raise InvalidInput(N_("unknown state"))
         if state is OperatorState.PAUSED:
             reason = await run_in_threadpool(check_pause_code, store, reason)
         await run_in_threadpool(set_desired_state, store, login.user.operator, state, reason or None)
     except InvalidInput as exc:
-        return JSONResponse({"ok": False, "field": "reason", "error": str(exc)}, status_code=400)
+        return refusal(login.user.language, str(exc), field="reason")
     request.app.state.hub.poke(login.user.operator)
     if request.headers.get("x-csrf-token"):
         return JSONResponse({"ok": True})
@@ -256,14 +258,14 @@ async def dispose(request: Request) -> Response:
             callback,
         )
     except NotFound:
-        return JSONResponse({"ok": False, "error": "not found"}, status_code=404)
+        return refusal(login.user.language, NOT_FOUND, 404)
     except FieldProblem as exc:
-        return JSONResponse({"ok": False, "field": exc.field, "error": str(exc)}, status_code=400)
+        return refusal(login.user.language, str(exc), field=exc.field)
     except AnswersRejected as exc:
-        return JSONResponse({"ok": False, "problems": exc.problems, "error": str(exc)}, status_code=400)
+        return refusal(login.user.language, str(exc), problems=exc.problems)
     except InvalidInput as exc:
         field = "note" if "note" in str(exc) else "code"
-        return JSONResponse({"ok": False, "field": field, "error": str(exc)}, status_code=400)
+        return refusal(login.user.language, str(exc), field=field)
     request.app.state.hub.poke(login.user.operator)
     return JSONResponse({"ok": True, "code": done.code, "lead_status": done.lead_status})
 
@@ -308,9 +310,9 @@ async def edit_lead(request: Request) -> Response:
             lead_edits.edit_lead, request.app.state.store, login.user, lead_id, values
         )
     except lead_edits.FieldsRejected as exc:  # an InvalidInput, so a ValueError: before the next
-        return JSONResponse({"ok": False, "problems": exc.problems, "error": str(exc)}, status_code=400)
+        return refusal(login.user.language, str(exc), problems=exc.problems)
     except (NotFound, ValueError):
-        return JSONResponse({"ok": False, "error": "not found"}, status_code=404)
+        return refusal(login.user.language, NOT_FOUND, 404)
     if login.user.operator is not None:
         request.app.state.hub.poke(login.user.operator)
     return JSONResponse({"ok": True, "changed": [c.field for c in changes]})

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
+from starlette.responses import JSONResponse
 
-from dialer.core.i18n import CONSOLE, translations
+from dialer.core.i18n import CONSOLE, N_, translations
+from dialer.core.reasons import shown
 from dialer.services.accounts import LoginSession
 from dialer.services.team import team
 
@@ -72,3 +75,23 @@ def team_fragment(templates: Templates, store: Engine, login: LoginSession) -> s
 def sse(event: str, payload: dict[str, str], event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+NOT_FOUND = N_("not found")
+
+
+def refusal(
+    language: str,
+    error: str,
+    status: int = 400,
+    field: str | None = None,
+    problems: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A refused request's answer, shown next to ``field`` (or each of ``problems``' fields, or in
+    the form's banner): the services' messages are English, translated here into the reader's."""
+    body: dict[str, object] = {"ok": False, "error": shown(error, language)}
+    if field is not None:
+        body["field"] = field
+    if problems is not None:
+        body["problems"] = {key: shown(why, language) for key, why in problems.items()}
+    return JSONResponse(body, status_code=status)
