@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from campaigns.models import CallAttempt, Lead
@@ -153,6 +154,31 @@ def test_the_report_and_the_compliance_record_follow_the_locale(
     assert code == 0 and "Соблюдение правил кампанией осень" in out and "показатель" in out
     code, out, _ = dialer(db_url, C, "report", "compliance", "--campaign", "осень")
     assert code == 0 and "Compliance of campaign осень" in out
+
+
+def test_the_abandon_rule_verdicts_of_the_compliance_table_follow_the_locale(
+    store: Engine, db_url: str
+) -> None:
+    _seed_attempts(store)
+    with session_scope(store) as session:  # the second call abandoned: 1 of 2 live answers
+        attempt = session.exec(select(CallAttempt).order_by(col(CallAttempt.started_at).desc())).first()
+        assert attempt is not None
+        attempt.outcome, attempt.connected_at = "abandoned", None
+    code, out, err = dialer(db_url, RU, "report", "compliance", "--campaign", "осень")
+    assert code == 0, err
+    text = " ".join(out.split())  # the caption wraps at the table's width
+    assert "НЕ соответствует: США, TSR 16 CFR 310.4(b)(4)(i): брошено не больше 3.00% звонков" in text
+    assert (
+        "50.00% (брошено: 1, живых ответов: 2) с 2026-11-27 09:00 по 2026-11-27 09:02 UTC: выше предела"
+        in text
+    )
+    assert "answered by a person" not in text and "is over the cap" not in text
+    code, out, _ = dialer(db_url, C, "report", "compliance", "--campaign", "осень")
+    text = " ".join(out.split())
+    assert code == 0 and "NOT compliant: US TSR 16 CFR 310.4(b)(4)(i): at most 3.00% of calls" in text
+    assert (
+        "50.00% (1 abandoned of 2 live answers) from 2026-11-27 09:00 to 2026-11-27 09:02 UTC is over" in text
+    )
 
 
 def test_numbering_and_users_speak_russian(db_url: str) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
+from dialer.core.i18n import N_, gettext
 from dialer.policy.compliance_checks import AttemptRow, LiveAnswer
 
 US_PERIOD = timedelta(days=30)
@@ -51,20 +52,24 @@ class PeriodRate:
 class Rule:
     key: str  # "us" | "uk"
     period: timedelta
-    statement: str  # the rule in words, with "{cap}" for the campaign's cap
+    statement: str  # the rule in words (English, translated where shown), with "{cap}" for the cap
 
 
 US_RULE = Rule(
     "us",
     US_PERIOD,
-    "US TSR 16 CFR 310.4(b)(4)(i): at most {cap} of calls answered by a person abandoned, over the "
-    "campaign's duration if under 30 days, else over each successive 30-day period or part of one",
+    N_(
+        "US TSR 16 CFR 310.4(b)(4)(i): at most {cap} of calls answered by a person abandoned, over the "
+        "campaign's duration if under 30 days, else over each successive 30-day period or part of one"
+    ),
 )
 UK_RULE = Rule(
     "uk",
     UK_PERIOD,
-    "UK Ofcom persistent misuse policy: at most {cap} of live calls abandoned in each 24-hour period "
-    "of the campaign",
+    N_(
+        "UK Ofcom persistent misuse policy: at most {cap} of live calls abandoned in each 24-hour period "
+        "of the campaign"
+    ),
 )
 
 
@@ -91,16 +96,24 @@ class RuleVerdict:
         rated = [p for p in self.periods if p.rate is not None]
         return max(rated, key=lambda p: p.rate or 0) if rated else None
 
-    def text(self) -> str:
-        """The verdict in one line: the rule, then what was found."""
+    def text(self, lang: str | None = None) -> str:
+        """The verdict in one line: the rule, then what was found, in ``lang`` (default: the
+        language of the moment; the record keeps it in English)."""
         if not self.periods:
-            found = "no calls yet"
+            found = gettext(N_("no calls yet"), lang)
         elif self.over:
-            found = "; ".join(f"{period_text(p)} is over the cap" for p in self.over)
+            over = gettext(N_("{period} is over the cap"), lang)
+            found = "; ".join(over.format(period=period_text(p, lang)) for p in self.over)
         else:
             worst = self.worst
-            found = "no live answers" if worst is None else f"highest {period_text(worst)}"
-        return f"{'compliant' if self.compliant else 'NOT compliant'}: {self.statement}. {found}"
+            found = (
+                gettext(N_("no live answers"), lang)
+                if worst is None
+                else gettext(N_("highest {period}"), lang).format(period=period_text(worst, lang))
+            )
+        verdict = N_("compliant: {rule}. {found}") if self.compliant else N_("NOT compliant: {rule}. {found}")
+        rule = gettext(self.rule.statement, lang).format(cap=pct(self.cap))
+        return gettext(verdict, lang).format(rule=rule, found=found)
 
 
 def campaign_span(rows: Sequence[AttemptRow], now: datetime) -> tuple[datetime, datetime] | None:
@@ -154,9 +167,12 @@ def pct(rate: Fraction) -> str:
     return f"{float(rate) * 100:.2f}%"
 
 
-def period_text(period: PeriodRate) -> str:
-    rate = "n/a" if period.rate is None else pct(period.rate)
-    return (
-        f"{rate} ({period.abandoned} abandoned of {period.live} live answers) "
-        f"from {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC"
+def period_text(period: PeriodRate, lang: str | None = None) -> str:
+    text = N_("{rate} ({abandoned} abandoned of {live} live answers) from {start} to {end} UTC")
+    return gettext(text, lang).format(
+        rate=gettext(N_("n/a"), lang) if period.rate is None else pct(period.rate),
+        abandoned=period.abandoned,
+        live=period.live,
+        start=f"{period.start:%Y-%m-%d %H:%M}",
+        end=f"{period.end:%Y-%m-%d %H:%M}",
     )

@@ -89,7 +89,8 @@ class ComplianceReport:
     def reason_texts(self, lang: str | None = None) -> list[str]:
         """The same reasons in ``lang`` (default: the language of the moment), as the table shows them.
 
-        The abandon-rate rules' verdicts stay as the rules are worded.
+        The abandon-rate rules' verdicts too: each rule's wording, translated (the English is the
+        rule as its regulator words it).
         """
         found = Findings(
             len(self.ring.early_give_ups),
@@ -100,7 +101,7 @@ class ComplianceReport:
             len(self.over_contact_limits) if self.contact_limits else 0,
             self.contact_limits,
         )
-        return [verdict.text() for verdict in self.rules if not verdict.compliant] + found.texts(lang)
+        return [verdict.text(lang) for verdict in self.rules if not verdict.compliant] + found.texts(lang)
 
     @property
     def compliant(self) -> bool:
