@@ -114,16 +114,26 @@
   });
 
   // --- preview: next lead, call, skip ---
+  // A refusal stays at the preview buttons until the next press, across redraws of the panel (a
+  // reservation that ran out is given back, and the panel redrawn, as the refusal comes).
+  let previewMessage = "";
+  function showPreviewMessage() {
+    const err = document.getElementById("preview-error");
+    if (err) err.textContent = previewMessage;
+  }
+
   async function preview(action, lead) {
     const url = action === "next" ? "/preview/next" : "/preview/" + encodeURIComponent(lead) + "/" + action;
-    const err = document.getElementById("preview-error");
+    previewMessage = "";
+    showPreviewMessage();
     try {
       const response = await post(url, new FormData());
       const answer = await response.json().catch(function () { return {}; });
-      if (err) err.textContent = response.ok ? "" : (answer.error || String(response.status));
+      previewMessage = response.ok ? "" : (answer.error || String(response.status));
     } catch (e) {
-      if (err) err.textContent = "…";
+      previewMessage = "…";
     }
+    showPreviewMessage();
   }
 
   // --- manual dial ---
@@ -245,6 +255,7 @@
     const direct = document.getElementById("direct-panel");
     if (direct && data.direct !== undefined) {
       direct.innerHTML = data.direct;
+      showPreviewMessage();
       drawTimers(direct);
     }
   }
