@@ -201,7 +201,7 @@ class EventHub:
                     log.warning("console events: the store is unreachable; retrying")
                     self._stopping.wait(1.0)
                     continue
-                if newest != cursor:
+                if newest != cursor or kinds:  # kinds alone: an event committed late below the cursor
                     cursor = newest
                     with contextlib.suppress(RuntimeError):  # the loop is closing
                         loop.call_soon_threadsafe(self._deliver, newest, kinds)
