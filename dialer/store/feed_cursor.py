@@ -34,6 +34,9 @@ from dialer.store.console_events import EVENT_TABLE
 GAP_HOLD_S = 30.0
 # The most events delivered by one read beyond those already seen; the rest come at the next look.
 READ_LIMIT = 500
+# The most ids awaited below one read's newest: a sequence that jumped (after a crash PostgreSQL may
+# skip a few dozen values) must not make the look count a long stretch of the feed.
+GAP_LIMIT = 1000
 Event = tuple[int, str, str, str | None]
 
 
@@ -110,7 +113,7 @@ class FeedCursor:
         newest = max(ids[-1], self.cursor) if ids else self.cursor
         if self._gaps_kept and newest > self.cursor + 1:
             present, until = set(ids), self._clock() + self._hold_s
-            for missing in range(self.cursor + 1, newest):
+            for missing in range(max(self.cursor + 1, newest - GAP_LIMIT), newest):
                 if missing not in present:
                     self.gaps[missing] = until
         self.cursor = newest
