@@ -95,9 +95,9 @@ def test_a_connection_is_written_at_once_and_a_disposition_given_during_the_call
 async def test_a_stopped_hub_holds_no_connection_of_the_store(store: Engine) -> None:
     # The feed is read without a pause, so the stop comes in the middle of a read: the connection
     # it holds must be back before the store can be closed, or it returns to a closed store.
-    for _ in range(5):
-        hub = EventHub(store, poll_s=0.0)
+    for _ in range(10):
+        hub = EventHub(store, poll_s=0.0, release_s=0.0)  # its reservations released without a pause too
         await hub.start()
         await asyncio.sleep(0.05)
-        await hub.stop()
+        await asyncio.wait_for(hub.stop(), 30)  # a stop that hangs fails here
         assert store.pool.checkedout() == 0  # type: ignore[attr-defined]

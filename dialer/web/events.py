@@ -117,8 +117,11 @@ class EventHub:
             return await run_in_threadpool(func, *args)
         loop = asyncio.get_running_loop()
         if not pop:
+            # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 ``wait_for`` swallows a
+            # cancellation that comes as the event is set, and a cancelled read would go on.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._no_pops.wait(), YIELD_TO_POPS_S)
+                async with asyncio.timeout(YIELD_TO_POPS_S):
+                    await self._no_pops.wait()
             return await loop.run_in_executor(pool, func, *args)
         self._popping += 1
         self._no_pops.clear()
@@ -163,8 +166,11 @@ class EventHub:
         self._pops = self._reads = None
         # A read still running holds a pooled connection: wait for it (briefly), so that the store
         # can be closed after the hub without a connection coming back to it later.
+        # On the loop's executor: a wait cut short by the timeout leaves the thread behind.
+        shut = asyncio.get_running_loop().run_in_executor(None, _shut_down, pools)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(run_in_threadpool(_shut_down, pools), STOP_WAIT_S)
+            async with asyncio.timeout(STOP_WAIT_S):
+                await shut
 
     def subscribe(self, operator: str) -> Page:
         wake = Page()
@@ -219,7 +225,7 @@ class EventHub:
     async def _release_every(self) -> None:
         """Give back the preview reservations that ran out, every ``release_s``: on the other
         reads' threads, after the pops being read."""
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.read(False, release_expired, self._store)
             except Exception:  # the store is away: the next round retries

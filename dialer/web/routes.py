@@ -192,7 +192,8 @@ async def _stream(request: Request, login: LoginSession) -> AsyncIterator[str]:
                     timing = f"{woke:.4f} {time.time():.4f} {screen.cpu_s * 1000.0:.3f}"
                     yield sse("screen", {**fragments, "t": timing}, cursor)
             try:
-                await asyncio.wait_for(wake.wait(), KEEPALIVE_S)
+                async with asyncio.timeout(KEEPALIVE_S):  # not wait_for: see EventHub.read
+                    await wake.wait()
                 parts = wake.take()
             except TimeoutError:
                 yield ": keepalive\n\n"
@@ -225,7 +226,8 @@ async def _team_stream(request: Request, login: LoginSession) -> AsyncIterator[s
                 yield sse("team", {"team": table}, cursor)
                 last = table
             try:
-                await asyncio.wait_for(wake.wait(), KEEPALIVE_S)
+                async with asyncio.timeout(KEEPALIVE_S):
+                    await wake.wait()
             except TimeoutError:
                 yield ": keepalive\n\n"
             await asyncio.sleep(TEAM_EVERY_S)  # a busy team's events are taken in together
