@@ -28,6 +28,7 @@ from dialer.services.accounts import Role, UserView
 from dialer.services.dispositions import CodeView, campaign_codes
 from dialer.services.survey import QuestionView, campaign_questions
 from dialer.store import console_events
+from dialer.store.feed_cursor import FeedCursor
 
 POP_WINDOW = timedelta(hours=14)  # an undisposed call older than a shift no longer pops
 MAX_SCRIPT = 20000
@@ -290,14 +291,20 @@ def operators_touched(store: Engine, after: int) -> tuple[int, set[str]]:
     return cursor, set(kinds)
 
 
-FeedGate = console_events.NewestId  # one per watching thread: ``FeedGate(store)``
+FeedGate = FeedCursor  # one per watching thread: ``FeedGate(store)``
 
 
 def new_event_kinds(store: Engine, gate: FeedGate, after: int) -> tuple[int, dict[str, set[str]]]:
-    """``event_kinds``, read only when the feed's highest id (one cheap query) is past ``after``."""
-    if gate.read() <= after:
+    """``event_kinds`` of the events ``gate`` has not delivered, read only when its cheap look
+    finds some: new ones past ``after``, or ones committed late below it (``FeedCursor``)."""
+    if gate.cursor != after:
+        gate.start_at(after)
+    if not gate.changed():
         return after, {}
-    return event_kinds(store, after)
+    events, ids = gate.peek()
+    kinds = _kinds_of(store, events) if events else {}
+    gate.move_on(ids)
+    return gate.cursor, kinds
 
 
 def event_kinds(store: Engine, after: int) -> tuple[int, dict[str, set[str]]]:
@@ -306,6 +313,10 @@ def event_kinds(store: Engine, after: int) -> tuple[int, dict[str, set[str]]]:
         events = console_events.events_after(conn, after)
     if not events:
         return after, {}
+    return events[-1][0], _kinds_of(store, events)
+
+
+def _kinds_of(store: Engine, events: Sequence[tuple[int, str, str, str | None]]) -> dict[str, set[str]]:
     kinds: dict[str, set[str]] = {}
     for _, kind, subject, _ in events:
         if kind != console_events.STATE:
@@ -313,7 +324,7 @@ def event_kinds(store: Engine, after: int) -> tuple[int, dict[str, set[str]]]:
     interfaces = {subject for _, kind, subject, _ in events if kind == console_events.STATE}
     for name in _names_of(store, interfaces) if interfaces else ():
         kinds.setdefault(name, set()).add(console_events.STATE)
-    return events[-1][0], kinds
+    return kinds
 
 
 def _names_of(store: Engine, interfaces: Sequence[str] | set[str]) -> set[str]:

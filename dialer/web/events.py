@@ -4,7 +4,8 @@ A console process runs one ``EventHub``. It watches the highest id of the store'
 (``dialer.store.console_events``), written by the engine in the transactions that record a
 connection, a hang-up or a queue state; a short wait loop on the store (every 0.03 s, on a thread
 of its own, one look at the highest id through the driver's cursor; the events themselves are read
-only when there are new ones, and only then is the event loop woken), so it works the same on
+only when there are new ones, and only then is the event loop woken; ids that commit out of order on
+PostgreSQL are awaited below it, ``dialer.store.feed_cursor``), so it works the same on
 SQLite and PostgreSQL, and with the console and the engine in separate processes or on separate
 nodes. On PostgreSQL a listener thread also wakes the
 wait loop on the feed's NOTIFY at once. The hub wakes only the pages of the operators an event names, and
@@ -207,7 +208,7 @@ class EventHub:
                     log.warning("console events: the store is unreachable; retrying")
                     self._stopping.wait(1.0)
                     continue
-                if newest != cursor:
+                if newest != cursor or kinds:  # kinds alone: an event committed late below the cursor
                     cursor = newest
                     with contextlib.suppress(RuntimeError):  # the loop is closing
                         loop.call_soon_threadsafe(self._deliver, newest, kinds)
