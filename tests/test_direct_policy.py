@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from campaigns.contact_limits import parse_limits
 from campaigns.models import Campaign
+from campaigns.window import CallingWindow
 from dialer.ami.tracker import CallTracker
 from dialer.core.errors import InvalidInput
 from dialer.core.telephony import Answered, OperatorConnected
 from dialer.policy.campaign_rules import CampaignRules
-from dialer.policy.direct import DIRECT_CONTEXT, CallbackDue, callback_operator, check_interface
+from dialer.policy.direct import (
+    DIRECT_CONTEXT,
+    CallbackDue,
+    callback_operator,
+    callback_time_problem,
+    check_interface,
+)
 from dialer.policy.originate import build_direct_request
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -66,3 +75,23 @@ def test_the_direct_connect_user_event_is_an_operator_connection() -> None:
         Answered("a1", 2.0),
         OperatorConnected("a1", 2.0, "", "PJSIP/101"),
     ]
+
+
+def test_a_refused_callback_names_the_next_time_in_the_zone_it_was_entered_in() -> None:
+    vladivostok = ZoneInfo("Asia/Vladivostok")  # UTC+10
+    now = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 10:00 there
+    window = CallingWindow.parse("09:00-21:00")
+    late = datetime(2026, 12, 1, 12, 30, tzinfo=UTC)  # 22:30 there: the window is shut
+    refused = callback_time_problem(late, now, ["Asia/Vladivostok"], window, (), [], vladivostok)
+    assert refused == (
+        "outside the calling window; the next allowed time is 2026-12-02 09:00 (Asia/Vladivostok)"
+    )
+    in_utc = callback_time_problem(late, now, ["Asia/Vladivostok"], window, (), [])
+    assert in_utc == "outside the calling window; the next allowed time is 2026-12-01 23:00 (UTC)"
+    limits = parse_limits("1/1d")
+    called = [datetime(2026, 12, 1, 0, 30, tzinfo=UTC)]  # 10:30 there, today
+    soon = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 12:00 there
+    held = callback_time_problem(soon, now, ["Asia/Vladivostok"], window, limits, called, vladivostok)
+    assert held == (
+        "the campaign's contact limits allow the next call from 2026-12-02 10:30 (Asia/Vladivostok)"
+    )

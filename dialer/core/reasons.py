@@ -62,8 +62,9 @@ ATTEMPTS_MADE = N_("{attempts} attempts made")
 EVERY_NUMBER_DNC = N_("every number is on a do-not-call list")
 CONTACT_LIMITS = N_("contact limits: next call from {at} UTC")
 NOT_ALLOWED = N_("not allowed now: {why}")
-CALLBACK_OUTSIDE = N_("outside the calling window; the next allowed time is {at} UTC")
-CALLBACK_LIMITS = N_("the campaign's contact limits allow the next call from {at} UTC")
+# In the zone the operator entered the time in (the lead's), named.
+CALLBACK_OUTSIDE = N_("outside the calling window; the next allowed time is {at} ({zone})")
+CALLBACK_LIMITS = N_("the campaign's contact limits allow the next call from {at} ({zone})")
 IN_THE_PAST = N_("the time is in the past")
 TOO_FAR_AHEAD = N_("at most 60 days ahead")
 # What the console answers a form with (each value shown at its field).

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from campaigns.contact_limits import ContactLimits, next_allowed
 from campaigns.window import CallingWindow, is_callable, next_callable
@@ -67,18 +67,23 @@ def callback_time_problem(
     window: CallingWindow,
     limits: ContactLimits,
     contacts: Sequence[datetime],
+    shown_in: tzinfo = UTC,
 ) -> str | None:
-    """Why a callback may not be set for ``at`` (aware UTC), or None when it may."""
+    """Why a callback may not be set for ``at`` (aware UTC), or None when it may; a time it names
+    is given in ``shown_in``, the zone the time was entered in."""
+    zone = str(shown_in)
     if at <= now:
         return reasons.IN_THE_PAST
     if at > now + MAX_AHEAD:
         return reasons.TOO_FAR_AHEAD
     if not is_callable(at, zones, window):
         nxt = next_callable(at, zones, window)
-        return reasons.CALLBACK_OUTSIDE.format(at=f"{nxt:%Y-%m-%d %H:%M}") if nxt else reasons.OUTSIDE_WINDOW
+        if nxt is None:
+            return reasons.OUTSIDE_WINDOW
+        return reasons.CALLBACK_OUTSIDE.format(at=f"{nxt.astimezone(shown_in):%Y-%m-%d %H:%M}", zone=zone)
     later = next_allowed(contacts, limits, at) if limits else None
     if later is not None:
-        return reasons.CALLBACK_LIMITS.format(at=f"{later:%Y-%m-%d %H:%M}")
+        return reasons.CALLBACK_LIMITS.format(at=f"{later.astimezone(shown_in):%Y-%m-%d %H:%M}", zone=zone)
     return None
 
 

@@ -121,7 +121,8 @@ def schedule_callback(
         raise FieldProblem("callback_for", N_("choose: only me, or anyone"))
     if not when.strip():
         raise FieldProblem("callback_at", N_("this code asks for a callback time"))
-    at = parse_local(when, lead_zone(lead))
+    zone = lead_zone(lead)
+    at = parse_local(when, zone)
     campaign = session.get(Campaign, attempt.campaign_id)
     assert campaign is not None
     rules = CampaignRules.from_campaign(campaign)
@@ -129,7 +130,7 @@ def schedule_callback(
     if attempt.outcome is None and attempt.connected_at is not None:
         contacts = sorted([*contacts, aware(attempt.connected_at)])  # this call, not ended yet
     problem = callback_time_problem(
-        at, utcnow(), zones_of(lead.time_zones), rules.window, rules.contact_limits, contacts
+        at, utcnow(), zones_of(lead.time_zones), rules.window, rules.contact_limits, contacts, zone
     )
     if problem is not None:
         raise FieldProblem("callback_at", problem)
