@@ -15,6 +15,7 @@ from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
 from dialer.services import callbacks, direct_calls, dispositions
 from dialer.services.callbacks import FieldProblem
+from dialer.store.direct import due_work
 from tests.console_helpers import console_campaign, operator_account
 from tests.engine_helpers import open_zone
 
@@ -305,3 +306,19 @@ def test_a_node_whose_fence_moved_on_takes_no_call_for_one_operator(store: Engin
         assert session.get(Lead, lead_id).claimed_by is None  # type: ignore[union-attr]
     taken = take(store, work[0], "node-b", lambda: 1_800_000_000.0, fence=2)
     assert taken is not None and taken.lead.lead_id == lead_id
+
+
+def test_skip_after_call_calls_the_request_off_so_the_engine_places_nothing(store: Engine) -> None:
+    cid = console_campaign(store, "pv", mode="preview")
+    operator_account(store, "anna", "op1", "pv")
+    first = _lead(store, cid, "+79001110041")
+    assert direct_calls.next_lead(store, "op1") is not None
+    direct_calls.call_reserved(store, "op1", first)  # Call, then Skip before the engine placed it
+    direct_calls.skip_reserved(store, "op1", first)
+    assert due_work(store, [cid], utcnow()) == []  # the engine finds no request to place
+    with Session(store) as session:
+        assert session.exec(select(DirectCall)).one().refused == "skipped by the operator"
+        lead = session.get(Lead, first)
+        assert lead is not None and lead.claimed_by is None and lead.next_call_at is not None
+    with pytest.raises(NotFound):  # pressed again: the lead is no longer theirs
+        direct_calls.skip_reserved(store, "op1", first)

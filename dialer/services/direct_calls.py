@@ -42,6 +42,7 @@ from lists.ru_regions import city_zones, subject_zones
 
 SKIP_DELAY = timedelta(minutes=30)
 RAN_OUT = N_("the reservation ran out: take the next lead")
+SKIPPED = "skipped by the operator"  # a request called off (stored, as the engine's refusals)
 _TRIES = 5  # due leads tried in one "next" before saying there is none
 
 
@@ -223,13 +224,27 @@ def call_reserved(store: Engine, operator: str, lead_id: int, now: datetime | No
 
 
 def skip_reserved(store: Engine, operator: str, lead_id: int, now: datetime | None = None) -> None:
-    """Skip: the lead goes back to the pool, due again after ``SKIP_DELAY``."""
+    """Skip: the lead goes back to the pool, due again after ``SKIP_DELAY``; a Call pressed
+    before, not placed yet, is called off.
+
+    The lead first, then the request, as the engine takes them (``dialer.store.direct.take``):
+    an engine that placed the call first has moved the lead on (nothing to skip), and one that
+    comes after finds the request called off."""
     _refuse_if_ran_out(store, operator, lead_id, now or utcnow())
-    with session_scope(store) as session:
-        lead = _reserved_lead(session, operator, lead_id)
-        lead.claimed_by, lead.claimed_at = None, None
-        lead.next_call_at = utcnow() + SKIP_DELAY
-        session.add(lead)
+    lead, direct = LEAD_TABLE.c, table_of(DirectCall).c
+    with store.begin() as conn:
+        released = conn.execute(
+            update(LEAD_TABLE)
+            .where(lead.id == lead_id, lead.claimed_by == reservation(operator))
+            .values(claimed_by=None, claimed_at=None, next_call_at=utcnow() + SKIP_DELAY)
+        ).rowcount
+        if released != 1:
+            raise NotFound("no such lead")  # as ``_reserved_lead``: placed, expired or another's
+        conn.execute(
+            update(table_of(DirectCall))
+            .where(direct.lead_id == lead_id, direct.attempt_id.is_(None), direct.refused.is_(None))
+            .values(refused=SKIPPED)
+        )
 
 
 def manual_dial(
