@@ -4,8 +4,6 @@ the preview buttons in Russian. No engine is needed: nothing is dialed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import timedelta
 from typing import Any
 
@@ -15,12 +13,11 @@ from sqlmodel import Session, select
 
 from campaigns.models import DirectCall, DncEntry, Lead, utcnow
 from campaigns.store import session_scope
-from dialer.pbx.sandbox import free_port
 from dialer.services import accounts, callbacks
 from dialer.services.operators import add_operator
 from tests.console_helpers import PASSWORD, console_campaign
+from tests.console_process import console_process, logged_in_page
 from tests.engine_helpers import open_zone
-from tests.test_console_e2e import DIALER, _stop, _wait_http
 from tests.test_console_language_web import _closed_now
 
 pytestmark = pytest.mark.browser
@@ -42,23 +39,8 @@ def test_a_russian_operator_reads_why_a_manual_dial_or_a_call_is_refused_in_russ
     with session_scope(store) as session:
         session.add(DncEntry(phone="+79161234567"))
         session.add(Lead(campaign_id=preview, phone="+79001230001", time_zones=open_zone()))
-    port = free_port()
-    console = subprocess.Popen(
-        [str(DIALER), "console", "--port", str(port)],
-        env={**os.environ, "DIALER_DB": db_url, "LANG": "C.UTF-8", "LC_ALL": ""},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/login", console)
-        page = chromium.new_context().new_page()
-        page.set_default_timeout(30_000)
-        page.goto(f"http://127.0.0.1:{port}/login")
-        page.fill("#name", "vera")
-        page.fill("#password", PASSWORD)
-        page.click("#login")
-        page.wait_for_selector("#link.up")
+    with console_process(db_url, LANG="C.UTF-8", LC_ALL="") as port:
+        page = logged_in_page(chromium, port, "vera")
         page.fill("#dial-phone", "8 916 123-45-67")
         page.click("#dial-go")
         expect(page.locator("#error-phone")).to_have_text(
@@ -82,7 +64,5 @@ def test_a_russian_operator_reads_why_a_manual_dial_or_a_call_is_refused_in_russ
         page.wait_for_selector("#preview-next")
         page.wait_for_timeout(500)  # the redrawn panel keeps the refusal
         expect(page.locator("#preview-error")).to_have_text(RAN_OUT)
-    finally:
-        _stop(console)
     with Session(store) as session:
         assert session.exec(select(DirectCall)).all() == []

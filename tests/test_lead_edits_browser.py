@@ -4,17 +4,14 @@ operator's connected call is written to the store as the engine would write it."
 
 from __future__ import annotations
 
-import os
-import subprocess
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from dialer.pbx.sandbox import free_port
 from dialer.services.lead_edits import lead_audit
-from tests.console_helpers import PASSWORD, connected_call, console_campaign, operator_account
-from tests.test_console_e2e import DIALER, _stop, _wait_http
+from tests.console_helpers import connected_call, console_campaign, operator_account
+from tests.console_process import console_process, logged_in_page
 from tests.test_lead_edits import _data
 
 pytestmark = pytest.mark.browser
@@ -28,23 +25,8 @@ def test_a_bad_lead_value_is_named_next_to_its_field_and_a_good_one_is_saved(
     cid = console_campaign(store)
     operator_account(store, "anna", "op1", "spring")
     _, lead_id = connected_call(store, cid, "op1", "+79001110002", name="Ivan", city="Tver")
-    port = free_port()
-    console = subprocess.Popen(
-        [str(DIALER), "console", "--port", str(port)],
-        env={**os.environ, "DIALER_DB": db_url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/login", console)
-        page = chromium.new_context().new_page()
-        page.set_default_timeout(30_000)
-        page.goto(f"http://127.0.0.1:{port}/login")
-        page.fill("#name", "anna")
-        page.fill("#password", PASSWORD)
-        page.click("#login")
-        page.wait_for_selector("#link.up")
+    with console_process(db_url) as port:
+        page = logged_in_page(chromium, port, "anna")
         page.click("#edit-lead")
         page.fill("input[name=f_city]", "Тверь")
         page.fill("input[name=f_name]", "Ivan\x01")
@@ -58,8 +40,6 @@ def test_a_bad_lead_value_is_named_next_to_its_field_and_a_good_one_is_saved(
         page.click("#save-lead")
         expect(page.locator("#lead-fields")).to_contain_text("Тверь")  # saved, pushed, redrawn
         expect(page.locator("#lead-fields")).to_contain_text("Иван")
-    finally:
-        _stop(console)
     assert _data(store, lead_id) == {"name": "Иван", "city": "Тверь"}
     assert sorted((r.field, r.old, r.new, r.user) for r in lead_audit(store, "spring")) == [
         ("city", "Tver", "Тверь", "anna"),

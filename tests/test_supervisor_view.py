@@ -3,8 +3,6 @@ stream; an operator gets 404 for it. In process over HTTP, then in Chromium agai
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,14 +13,14 @@ from starlette.testclient import TestClient
 from campaigns.models import CallAttempt
 from campaigns.store import session_scope
 from dialer.core.errors import NotFound
-from dialer.pbx.sandbox import free_port
 from dialer.services import accounts
 from dialer.services.operators import ready
 from dialer.services.team import team
 from dialer.store import console_events
 from dialer.web.app import create_app
 from tests.console_helpers import PASSWORD, connected_call, console_campaign, csrf_of, operator_account
-from tests.test_console_e2e import DIALER, DOCS, _stop, _wait_http
+from tests.console_process import console_process, logged_in_page
+from tests.test_console_e2e import DOCS
 
 
 @pytest.fixture
@@ -79,23 +77,8 @@ def test_the_team_page_follows_the_operators_live(
 ) -> None:
     from playwright.sync_api import expect
 
-    port = free_port()
-    console = subprocess.Popen(
-        [str(DIALER), "console", "--port", str(port)],
-        env={**os.environ, "DIALER_DB": db_url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/login", console)
-        page = chromium.new_context().new_page()
-        page.set_default_timeout(30_000)
-        page.goto(f"http://127.0.0.1:{port}/login")
-        page.fill("#name", "sveta")
-        page.fill("#password", PASSWORD)
-        page.click("#login")
-        page.wait_for_selector("#link.up")
+    with console_process(db_url) as port:
+        page = logged_in_page(chromium, port, "sveta")
         op1 = page.locator('tr[data-operator="op1"] .team-call')
         expect(op1).to_contain_text("+79001110001")
         expect(op1).to_contain_text("on the line")
@@ -110,5 +93,3 @@ def test_the_team_page_follows_the_operators_live(
         expect(op1).to_contain_text("wrap-up")
         expect(page.locator('tr[data-operator="op2"] td').nth(2)).to_contain_text("ready")
         page.screenshot(path=str(DOCS / "console-supervisor.png"))
-    finally:
-        _stop(console)
