@@ -9,8 +9,10 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from campaigns.store import open_store
@@ -41,6 +43,19 @@ def db_url(tmp_path: Path, store_backend: str, request: pytest.FixtureRequest) -
     if store_backend == "postgresql":
         return str(request.getfixturevalue("postgres_db_url"))
     return f"sqlite:///{tmp_path / 'dialer.db'}"
+
+
+@pytest.fixture
+def statements(store: Engine) -> Iterator[list[str]]:
+    """Every SQL statement the store runs during the test, in order."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_rest: Any) -> None:
+        seen.append(sql)
+
+    event.listen(store, "before_cursor_execute", note)
+    yield seen
+    event.remove(store, "before_cursor_execute", note)
 
 
 @pytest.fixture

@@ -8,11 +8,8 @@ transaction open on a connection of its own while another commits, as two nodes 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from dialer.services import console
@@ -22,18 +19,6 @@ from dialer.web.events import EventHub, parts_of
 from dialer.web.screen import CALL
 
 pytestmark = pytest.mark.every_store
-
-
-@pytest.fixture
-def statements(store: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, sql: str, *_rest: Any) -> None:
-        seen.append(sql)
-
-    event.listen(store, "before_cursor_execute", note)
-    yield seen
-    event.remove(store, "before_cursor_execute", note)
 
 
 def _commit(store: Engine, *events: tuple[str, str, str | None]) -> None:

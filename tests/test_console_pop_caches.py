@@ -11,13 +11,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -48,18 +45,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr(pause_codes, "_clock", lambda: now[0])
     pause_codes.forget_cached_codes()
     return now
-
-
-@pytest.fixture
-def statements(store: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, sql: str, *_rest: Any) -> None:
-        seen.append(sql)
-
-    event.listen(store, "before_cursor_execute", note)
-    yield seen
-    event.remove(store, "before_cursor_execute", note)
 
 
 def test_pause_codes_changed_by_another_process_reach_the_screen_within_the_cache_period(
