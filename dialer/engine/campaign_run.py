@@ -32,7 +32,7 @@ from dialer.pacing.base import AbandonStats
 from dialer.policy.abandon import AbandonSettings, AbandonTracker, window_length
 from dialer.policy.campaign_rules import CampaignRules
 from dialer.policy.membership import Assignment
-from dialer.policy.ratelimit import TokenBucket
+from dialer.policy.ratelimit import TokenBucket, burst_for
 from dialer.store.abandon import stored_abandon_stats
 from dialer.store.locks import NodeLocks
 from dialer.store.operators import load_assignments
@@ -193,7 +193,7 @@ class CampaignRuns:
         rules = CampaignRules.from_campaign(row)
         abandon_settings = AbandonSettings(cap=row.abandon_cap, window=row.abandon_window)
         run = self.runs.get(rules.campaign_id)
-        burst = max(1.0, rules.originate_rate)
+        burst = burst_for(rules.originate_rate)
         if run is None:
             wrap_s = self._settings.queue_wrapup_s
             estimates = await self._db.run(

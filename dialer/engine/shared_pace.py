@@ -22,6 +22,7 @@ from dialer.core.attempt import AttemptState
 from dialer.engine.campaign_run import CampaignRun
 from dialer.engine.live import LiveCall
 from dialer.engine.store_thread import StoreThread
+from dialer.policy.ratelimit import burst_for
 from dialer.policy.shares import NodeLimits, NodePace, campaign_figures
 from dialer.store.shares import ShareFence, exchange_pace
 
@@ -93,7 +94,7 @@ class SharedPacing:
             return view
         limits, others = found
         self.limits[cid] = limits
-        run.bucket.reconfigure(limits.originate_rate, max(1.0, limits.originate_rate))
+        run.bucket.reconfigure(limits.originate_rate, burst_for(limits.originate_rate))
         whole = campaign_figures([mine, *others])
         return {
             **view,

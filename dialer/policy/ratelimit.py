@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from dialer.core.errors import InvalidInput
 
 
+def burst_for(rate: float) -> float:
+    """The tokens a bucket of ``rate`` may hold: one second's worth, at least one call so that a rate
+    under one a second still places calls, and none at a rate of zero (a node cut to nothing)."""
+    return max(1.0, rate) if rate > 0 else 0.0
+
+
 @dataclass
 class TokenBucket:
     """``rate`` tokens per second, holding at most ``burst``; starts full."""
