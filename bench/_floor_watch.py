@@ -21,6 +21,7 @@ import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,7 @@ def tune(conn: Connection, full_page_writes: bool) -> None:
     """Log every checkpoint and autovacuum; full-page writes on if asked (a throwaway cluster only)."""
     conn.execute(text("ALTER SYSTEM SET log_checkpoints = on"))
     conn.execute(text("ALTER SYSTEM SET log_autovacuum_min_duration = 0"))
+    conn.execute(text("ALTER SYSTEM SET log_timezone = 'UTC'"))
     if full_page_writes:
         conn.execute(text("ALTER SYSTEM SET full_page_writes = on"))
     conn.execute(text("SELECT pg_reload_conf()"))
@@ -221,3 +223,22 @@ def unmarked_due(conn: Connection, campaign_ids: list[int]) -> dict[int, int]:
     ).all()
     found = {int(cid): int(count) for cid, count in rows}
     return {cid: found.get(cid, 0) for cid in campaign_ids}
+
+
+def log_events(entries: list[str], origin: datetime) -> list[dict[str, Any]]:
+    """Each log entry with its instant in seconds from ``origin`` (log lines stamped in UTC, see ``tune``)."""
+    events: list[dict[str, Any]] = []
+    for entry in entries:
+        try:
+            stamp = datetime.strptime(entry[:23], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+        except ValueError:
+            events.append({"at s": None, "entry": entry})
+            continue
+        events.append({"at s": round((stamp - origin).total_seconds(), 1), "entry": entry})
+    return events
+
+
+def headline(entry: str) -> str:
+    """An entry's message in a few words: ``checkpoint starting: time``, ``automatic vacuum of ...``."""
+    message = entry.split("\n", 1)[0].split("LOG:", 1)[-1].strip()
+    return message.split(": index scans", 1)[0].split(": wrote", 1)[0].replace('"', "")

@@ -49,7 +49,9 @@ from _floor_watch import (
     Watch,
     between,
     database_cpu_s,
+    headline,
     log_entries,
+    log_events,
     log_path,
     log_size,
     tune,
@@ -186,7 +188,7 @@ def slice_row(store: Engine, run: Run, first: int, last: int, origin: datetime) 
         "engine cores busy": [
             (b - a) / seconds for a, b in zip(before["engines"], after["engines"], strict=True)
         ],
-        "load average at end": after["load"],
+        "load average at start, end": [before["load"], after["load"]],
         **change,
     }
 
@@ -241,15 +243,22 @@ def floor(url: str, args: argparse.Namespace) -> dict[str, Any]:
         names = [name for name, _late in layout]
         late = [place + 1 for place, (_name, is_late) in enumerate(layout) if is_late]
         prepare(store, names, args.operators)
-        with store.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            if args.pg_url is None:
+        log = Path("/nonexistent")
+        if args.pg_url is None:  # the throwaway cluster: ours to configure, its log beside its data
+            with store.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
                 tune(conn, args.full_page_writes)
-            log = log_path(conn)
+                log = log_path(conn)
         offset = log_size(log)
         run = dial(store, url, names, late, args)
         origin = run.marks[0][0]
+        events = log_events(log_entries(log, offset), origin)
         slices = [slice_row(store, run, k, k + 1, origin) for k in range(len(run.marks) - 1)]
+        for part in slices:
+            start, end = part["from s"], part["from s"] + part["seconds"]
+            part["server log"] = [
+                headline(e["entry"]) for e in events if e["at s"] is not None and start <= e["at s"] < end
+            ]
         whole = slice_row(store, run, 1, len(run.marks) - 1, origin)
         return {
             "leads": args.leads,
@@ -263,7 +272,7 @@ def floor(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "attempts per s one database core carries": 1000 / whole["database cpu ms per attempt"],
             "slices": slices,
             "claim drain": drain_summary(run),
-            "server log": log_entries(log, offset),
+            "server log": events,
             "attempts in the whole run": attempts_between(store, origin, datetime.now(UTC)),
             "leads dialed twice at once": dialed_twice(store),
         }
@@ -274,18 +283,19 @@ def floor(url: str, args: argparse.Namespace) -> dict[str, Any]:
 def table(row: dict[str, Any]) -> str:
     """The slices as a Markdown table."""
     lines = [
-        "| from s | attempts/s | DB cores | DB ms/attempt | checkpoint s | autovacuum s | autovacuums"
-        " | WAL MB |",
-        "|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| from s | attempts/s | DB cores | DB ms/attempt | checkpoint s | autovacuum s | WAL kB/attempt"
+        " | server log |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for part in row["slices"]:
         busy = part["busy ticks"]
         vacuum = sum(v for name, v in busy.items() if name.startswith("autovacuum"))
-        done = ", ".join(f"{name} {n:g}" for name, n in part["autovacuums"].items())
+        done = "; ".join(part["server log"])
+        wal = part["wal bytes"] / 1000 / max(part["attempts"], 1)
         lines.append(
             f"| {part['from s']:.0f} | {part['attempts per s']:.1f} | {part['database cores busy']:.3f}"
             f" | {part['database cpu ms per attempt']:.2f} | {busy.get('checkpoint', 0):g} | {vacuum:g}"
-            f" | {done} | {part['wal bytes'] / 1e6:.1f} |"
+            f" | {wal:.1f} | {done} |"
         )
     return "\n".join(lines) + "\n"
 
