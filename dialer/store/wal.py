@@ -46,8 +46,10 @@ class WalCheckpointer:
 
     def start(self) -> None:
         """From now on the store's connections leave checkpoints to this thread (SQLite only)."""
-        if self._store.dialect.name != "sqlite" or self._thread is not None:
-            return
+        database = self._store.url.database or ""
+        in_memory = database in ("", ":memory:") or "mode=memory" in str(self._store.url)
+        if self._store.dialect.name != "sqlite" or in_memory or self._thread is not None:
+            return  # a database in memory has no log, and the pool's one connection is all of it
         event.listen(self._store, "connect", _no_checkpoint_on_commit)
         self._store.dispose()  # the pooled connections opened before; the next ones are set up so
         self._thread = threading.Thread(target=self._run, name="dialer-wal", daemon=True)
