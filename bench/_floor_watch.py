@@ -73,7 +73,7 @@ def _kind(backend_type: str, query: str) -> str:
         return "backends"
     if backend_type == "autovacuum worker":
         target = query.removeprefix("autovacuum: ").strip()
-        return f"autovacuum {target}" if target else "autovacuum"
+        return f"autovacuum worker: {target}" if target else "autovacuum worker"
     return backend_type or "other"
 
 
@@ -116,7 +116,7 @@ class Watch:
         for pid, spent in now.items():
             name = names.get(pid, "other")
             self.cpu[name] += spent - self.seen.get(pid, 0.0)
-            if name.startswith("autovacuum "):
+            if name.startswith("autovacuum worker"):
                 self.busy[name] += 1
         gone = sum(spent for pid, spent in self.seen.items() if pid not in now)
         self.cpu["postmaster"], reaped = self._postmaster()

@@ -289,7 +289,7 @@ def table(row: dict[str, Any]) -> str:
     ]
     for part in row["slices"]:
         busy = part["busy ticks"]
-        vacuum = sum(v for name, v in busy.items() if name.startswith("autovacuum"))
+        vacuum = sum(v for name, v in busy.items() if name.startswith("autovacuum worker"))
         done = "; ".join(part["server log"])
         wal = part["wal bytes"] / 1000 / max(part["attempts"], 1)
         lines.append(
