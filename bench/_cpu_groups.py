@@ -3,7 +3,8 @@
 The processes are the descendants of one root (the benchmark itself): a few are named by pid
 (``fixed``: the sandbox Asterisk, the engine, the console), each with its own descendants; every
 Chromium process (``comm`` starting ``chrom``) is ``chromium:<type>`` after its ``--type=`` switch
-(``renderer``, ``gpu-process``, ``zygote``, ``utility``; the browser process has none), and any other
+(``renderer``, ``gpu-process``, ``zygote``, ``utility``; the browser process has none; a
+renderer of the browser's own WebUI is ``renderer-webui``), and any other
 descendant is ``driver`` (Playwright's node process). The root itself is ``bench``; the children it
 has reaped during the span (the leads' import) are ``reaped``. The whole machine is ``/proc/stat``:
 ``busy`` (user, nice, system, irq, softirq of every CPU) and ``steal``; ``other`` is what the machine
@@ -66,14 +67,13 @@ def _machine() -> tuple[int, int]:
 
 
 def _chromium_type(pid: int) -> str:
+    # Chromium rewrites its command line into one string, its arguments joined by spaces.
     try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
     except OSError:
         return "chromium:?"
-    for arg in args:
-        if arg.startswith(b"--type="):
-            return "chromium:" + arg[7:].decode(errors="replace")
-    return "chromium:browser"
+    kind = next((a[7:].decode(errors="replace") for a in args if a.startswith(b"--type=")), "browser")
+    return f"chromium:{kind}-webui" if b"--top-chrome-webui" in args else f"chromium:{kind}"
 
 
 def classify(root: int, fixed: Mapping[int, str]) -> dict[int, str]:
