@@ -6,7 +6,7 @@ Chromium process (``comm`` starting ``chrom``) is ``chromium:<type>`` after its 
 (``renderer``, ``gpu-process``, ``zygote``, ``utility``; the browser process has none; a
 renderer of the browser's own WebUI is ``renderer-webui``), and any other
 descendant is ``driver`` (Playwright's node process). The root itself is ``bench``; the children it
-has reaped during the span (the leads' import) are ``reaped``. The whole machine is ``/proc/stat``:
+has reaped during the span are ``reaped``. The whole machine is ``/proc/stat``:
 ``busy`` (user, nice, system, irq, softirq of every CPU) and ``steal``; ``other`` is what the machine
 ran besides the groups (other users' work, kernel threads).
 
@@ -171,7 +171,8 @@ class CpuGroups:
         return [self._window(start, end, marks) for start, end in chosen]
 
     def _window(self, start: Sample, end: Sample, marks: Sequence[float]) -> dict[str, Any]:
-        ticks = {k: end.groups.get(k, 0) - start.groups.get(k, 0) for k in end.groups}
+        # A reaped child's CPU lands whole when it is reaped, not when it ran: here it is in ``other``.
+        ticks = {k: end.groups.get(k, 0) - start.groups.get(k, 0) for k in end.groups if k != "reaped"}
         figures = _grouped(ticks, end.busy - start.busy, end.steal - start.steal)
         return {
             "from_s": round(start.at - self.samples[0].at, 2),
