@@ -15,6 +15,11 @@ With gaps it is one count over the ids from the lowest gap up (at most ``GAP_HOL
 events), compared with the number of rows read there: a gap filled changes it. Only on a change
 are the events read. SQLite has one writer at a time, so its ids commit in order and no gaps are
 kept there (an id rolled back is given again to the next row).
+
+A reader that starts (a console started or restarted) begins at the highest committed id; a
+transaction that took its id before that and commits a moment later would be below the start. So
+on PostgreSQL the ids missing in the ``START_WINDOW`` ids below the start are awaited as gaps too,
+for the same hold (one read of that window's ids at the start; nothing on SQLite).
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ READ_LIMIT = 500
 # The most ids awaited below one read's newest: a sequence that jumped (after a crash PostgreSQL may
 # skip a few dozen values) must not make the look count a long stretch of the feed.
 GAP_LIMIT = 1000
+# The ids below a reader's starting id that are awaited as gaps: those of transactions still open at
+# the start. Events are written by the engine and consoles in transactions that last well under a
+# second, so only the last second's ids, at most, can commit after the start.
+START_WINDOW = 200
 Event = tuple[int, str, str, str | None]
 
 
@@ -69,8 +78,25 @@ class FeedCursor:
         return min(self.gaps) if self.gaps else self.cursor + 1
 
     def start_at(self, cursor: int) -> None:
-        """Follow from ``cursor`` on, with nothing awaited below it."""
+        """Follow from ``cursor`` (the highest committed id) on. On PostgreSQL the ids missing in the
+        ``START_WINDOW`` below it are awaited as gaps for the hold: a transaction that took its id
+        before the start may commit after it."""
         self.cursor, self.gaps, self._seen = cursor, {}, []
+        low = max(1, cursor - START_WINDOW)
+        if not self._gaps_kept or low >= cursor:
+            return
+        with self._store.connect() as conn:
+            present = list(
+                conn.execute(
+                    select(EVENT_TABLE.c.id)
+                    .where(EVENT_TABLE.c.id >= low, EVENT_TABLE.c.id <= cursor)
+                    .order_by(EVENT_TABLE.c.id)
+                ).scalars()
+            )
+        until, found = self._clock() + self._hold_s, set(present)
+        self.gaps = {missing: until for missing in range(low, cursor) if missing not in found}
+        floor = self.floor
+        self._seen = present[bisect.bisect_left(present, floor) :] if self.gaps else []
 
     def read(self) -> int:
         """The feed's highest id (committed rows only)."""
