@@ -77,26 +77,49 @@ class FeedCursor:
     def floor(self) -> int:
         return min(self.gaps) if self.gaps else self.cursor + 1
 
+    def start(self) -> int:
+        """Follow from the feed's highest committed id on, and return it. On PostgreSQL the ids
+        missing in the ``START_WINDOW`` below it are awaited as gaps for the hold: a transaction
+        that took its id before the start may commit after it. There it is one statement, so the
+        highest id and the ids present below it are read at one moment; on SQLite the highest id."""
+        table = EVENT_TABLE.c
+        with self._store.connect() as conn:
+            if not self._gaps_kept:
+                self._begin(int(conn.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()), [])
+                return self.cursor
+            newest = select(func.max(table.id)).scalar_subquery()
+            window = select(table.id).where(table.id >= newest - START_WINDOW).order_by(table.id)
+            present = list(conn.execute(window).scalars())
+        self._begin(present[-1] if present else 0, present)
+        return self.cursor
+
     def start_at(self, cursor: int) -> None:
-        """Follow from ``cursor`` (the highest committed id) on. On PostgreSQL the ids missing in the
-        ``START_WINDOW`` below it are awaited as gaps for the hold: a transaction that took its id
-        before the start may commit after it."""
+        """Follow from ``cursor`` on, an id read before: as ``start``, with the ids present below it
+        read now (one read of the window, on PostgreSQL only)."""
+        low = max(1, cursor - START_WINDOW)
+        if not self._gaps_kept or low >= cursor:
+            self._begin(cursor, [])
+            return
+        table = EVENT_TABLE.c
+        with self._store.connect() as conn:
+            present = list(
+                conn.execute(
+                    select(table.id).where(table.id >= low, table.id <= cursor).order_by(table.id)
+                ).scalars()
+            )
+        self._begin(cursor, present)
+
+    def _begin(self, cursor: int, present: list[int]) -> None:
+        """Start at ``cursor`` with ``present`` (sorted) the ids found below it: on PostgreSQL the
+        others in the window are gaps."""
         self.cursor, self.gaps, self._seen = cursor, {}, []
         low = max(1, cursor - START_WINDOW)
         if not self._gaps_kept or low >= cursor:
             return
-        with self._store.connect() as conn:
-            present = list(
-                conn.execute(
-                    select(EVENT_TABLE.c.id)
-                    .where(EVENT_TABLE.c.id >= low, EVENT_TABLE.c.id <= cursor)
-                    .order_by(EVENT_TABLE.c.id)
-                ).scalars()
-            )
         until, found = self._clock() + self._hold_s, set(present)
         self.gaps = {missing: until for missing in range(low, cursor) if missing not in found}
         floor = self.floor
-        self._seen = present[bisect.bisect_left(present, floor) :] if self.gaps else []
+        self._seen = [i for i in present if floor <= i <= cursor] if self.gaps else []
 
     def read(self) -> int:
         """The feed's highest id (committed rows only)."""
