@@ -230,6 +230,19 @@ def session_alive(store: Engine, token: str) -> bool:
     return expires is not None and aware(expires) >= utcnow()
 
 
+def session_language(store: Engine, token: str) -> str | None:
+    """The language of the user a session was opened for, live or not (an expired session, or one
+    of a disabled user, is still stored; a logged-out one is not): what a refusal to it speaks."""
+    if not token or len(token) > 200:
+        return None
+    with Session(store) as session:
+        return session.exec(
+            select(UserAccount.language)
+            .join(WebSession, col(WebSession.user_id) == UserAccount.id)
+            .where(WebSession.token_hash == _token_hash(token))
+        ).first()
+
+
 def csrf_ok(login_session: LoginSession, sent: str | None) -> bool:
     return sent is not None and hmac.compare_digest(login_session.csrf.encode(), sent.encode())
 
