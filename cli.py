@@ -28,7 +28,7 @@ from dialer.cli import service_commands as cli_service
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.group import DB_HELP, DialerGroup
 from dialer.cli.support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
-from dialer.core import i18n, reasons
+from dialer.core import i18n, numbers, reasons
 from dialer.core.i18n import N_, _
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
 from lists.lead_zones import ZoneSource
@@ -215,9 +215,14 @@ def _print_zones(summary: ImportSummary) -> None:
         return
     stdout.print(
         _(
-            "callable hours a day under the window ({window:g} h): "
-            "median lead {median:.1f} h, fewest {fewest:.1f} h, any lead {any:.1f} h"
-        ).format(window=hours.window_hours, median=hours.median, fewest=hours.fewest, any=hours.any_lead)
+            "callable hours a day under the window ({window} h): "
+            "median lead {median} h, fewest {fewest} h, any lead {any} h"
+        ).format(
+            window=numbers.compact(hours.window_hours),
+            median=numbers.decimal(hours.median, 1),
+            fewest=numbers.decimal(hours.fewest, 1),
+            any=numbers.decimal(hours.any_lead, 1),
+        )
     )
     if summary.strict_intersection:
         stderr.print(
