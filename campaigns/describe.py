@@ -29,7 +29,9 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         "max attempts": campaign.max_attempts,
         "retry": ", ".join(f"{k}={_duration(v)}" for k, v in sorted(_retry_items(campaign))) or _("defaults"),
         "connect limit": f"{compact(campaign.connect_limit_s)} s",
-        "abandon cap": f"{percent(campaign.abandon_cap)} per {campaign.abandon_window}",
+        "abandon cap": _("{cap} per {window}").format(
+            cap=percent(campaign.abandon_cap), window=campaign.abandon_window
+        ),
         "amd": _("on") if campaign.amd else _("off"),
         "safe-harbour sound": campaign.safe_harbour_sound
         or _("{sound} (default)").format(sound=DEFAULT_SAFE_HARBOUR_SOUND),
