@@ -166,13 +166,14 @@ class _progress_bar:
 
 
 def _print_summary(summary: ImportSummary) -> None:
-    stdout.print(f"{_('read')}: {summary.read}")
-    stdout.print(f"{_('imported')}: {summary.imported}")
-    stdout.print(f"{_('duplicates')}: {summary.duplicates}")
-    stdout.print(f"{_('do-not-call')}: {summary.dnc}")
-    stdout.print(f"{_('invalid')}: {summary.invalid}")
+    figure = numbers.integer
+    stdout.print(f"{_('read')}: {figure(summary.read)}")
+    stdout.print(f"{_('imported')}: {figure(summary.imported)}")
+    stdout.print(f"{_('duplicates')}: {figure(summary.duplicates)}")
+    stdout.print(f"{_('do-not-call')}: {figure(summary.dnc)}")
+    stdout.print(f"{_('invalid')}: {figure(summary.invalid)}")
     if summary.alternates:
-        stdout.print(f"{_('alternate numbers (several in one cell)')}: {summary.alternates}")
+        stdout.print(f"{_('alternate numbers (several in one cell)')}: {figure(summary.alternates)}")
     for reason, count in summary.numbers_left_out.most_common():
         problem = _("{count} numbers left out of leads that kept another: {reason}").format(
             count=count, reason=escape(reasons.shown(reason))

@@ -52,6 +52,12 @@ def test_status_counts_and_pacing_figures_follow_the_language(store: Engine, db_
     assert f"1{NBSP}234" in out
     code, out, _ = dialer(db_url, C, "status")
     assert code == 0 and " 1234 " in out and NBSP not in out
+    code, out, _ = dialer(db_url, RU, "campaign", "show", "весна")
+    assert code == 0 and f"контакты: 1{NBSP}234 (new 1{NBSP}234)" in out
+    code, out, _ = dialer(db_url, RU, "campaign", "list")
+    assert code == 0 and f"контактов: 1{NBSP}234" in out
+    code, out, _ = dialer(db_url, C, "campaign", "show", "весна")
+    assert code == 0 and "leads: 1234 (new 1234)" in out
     explain = {
         "mode": "predictive", "dial_rate_per_min": 12.5, "placed": 2, "answer_rate": 0.2513,
         "answered_seen": 40, "ring_mean_s": 8.25, "talk_mean_s": 61.5, "ready": 3, "staffed": 4,
@@ -128,6 +134,37 @@ def test_the_import_summary_gives_callable_hours_in_the_language(db_url: str, tm
     code, out, err = dialer(db_url, RU, "lists", "import", str(path), "--campaign", "весна")
     assert code == 0, err
     assert "в окне (12 ч): медиана 2,0 ч" in _joined(out)
+
+
+def test_the_counts_of_an_import_and_an_export_are_grouped_in_russian(db_url: str, tmp_path: Path) -> None:
+    assert dialer(db_url, RU, "campaign", "create", "весна")[0] == 0
+    path = tmp_path / "big.csv"
+    rows = [f"Клиент {i};+7 916 {i // 10000:03d} {i % 10000 // 100:02d} {i % 100:02d}" for i in range(1200)]
+    path.write_text("ФИО;Телефон\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = dialer(db_url, RU, "lists", "import", str(path), "--campaign", "весна")
+    assert code == 0, err
+    assert f"прочитано: 1{NBSP}200" in out and f"загружено: 1{NBSP}200" in out
+    output = tmp_path / "out.csv"
+    code, _, err = dialer(db_url, RU, "export", "leads", "--campaign", "весна", "-o", str(output))
+    assert code == 0 and f"выгружено контактов: 1{NBSP}200, в" in err
+    assert "1200" in dialer(db_url, C, "export", "leads", "--campaign", "весна", "-o", str(output))[2]
+
+
+def test_the_numbering_plans_size_is_grouped_in_russian(db_url: str, tmp_path: Path) -> None:
+    lines = ["АВС/ DEF;От;До;Емкость;Оператор;Регион"] + [
+        f"913;{i * 1000:07d};{i * 1000 + 999:07d};1000;X;Новосибирская обл." for i in range(1000)
+    ]
+    plan = tmp_path / "DEF-9xx.csv"
+    plan.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    code, out, err = dialer(db_url, RU, "numbering", "import", str(plan))
+    assert code == 0, err
+    assert (
+        f"загружено диапазонов: 1{NBSP}000, файлов: 1" in out and f"DEF-9xx.csv: 1{NBSP}000 диапазоны" in out
+    )
+    code, out, _ = dialer(db_url, RU, "numbering", "status")
+    assert code == 0 and f"диапазонов: 1{NBSP}000, загружено" in out
+    code, out, _ = dialer(db_url, C, "numbering", "status")
+    assert code == 0 and "ranges: 1000, loaded" in out
 
 
 def test_the_html_reports_figures_follow_its_language(store: Engine, db_url: str, tmp_path: Path) -> None:
