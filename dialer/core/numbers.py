@@ -58,7 +58,7 @@ def integer(value: int, lang: str | None = None) -> str:
 
 def _plain(value: Number, digits: int | None) -> str | None:
     """The value's digits, rounded, in positional notation; None for infinity and NaN."""
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float | Decimal) and not math.isfinite(value):
         return None
     if digits is not None:
         return f"{value:.{digits}f}"
