@@ -122,9 +122,9 @@ def test_campaign_show_gives_rates_in_the_language(db_url: str) -> None:
     assert dialer(db_url, C, *created)[0] == 0
     code, out, _ = dialer(db_url, RU, "campaign", "show", "весна")
     assert code == 0
-    assert f"предел брошенных: 2,5{NBSP}% за 24h" in out and "скорость вызовов: 1,5/s" in out
+    assert f"предел брошенных: 2,5{NBSP}% за 30d" in out and "скорость вызовов: 1,5/s" in out
     code, out, _ = dialer(db_url, C, "campaign", "show", "весна")
-    assert code == 0 and "abandon cap: 2.5% per 24h" in out and "originate rate: 1.5/s" in out
+    assert code == 0 and "abandon cap: 2.5% per 30d" in out and "originate rate: 1.5/s" in out
 
 
 def test_the_import_summary_gives_callable_hours_in_the_language(db_url: str, tmp_path: Path) -> None:
