@@ -16,6 +16,14 @@ Each store holds ``--leads`` leads in three campaigns of a third of that size ea
 
 Every claim's first measured figure (``first claim``) is taken apart: the store as
 generated has never been claimed from, so that claim is the first to see the due retries.
+Then come the **drain** claims, unmeasured by the percentiles but counted and timed apart:
+while due retries are left that no claim has marked (the late and behind campaigns start
+with all theirs unmarked, as a campaign resumed after a long pause would), each claim marks
+500 and takes the slower path. The measured claims follow, ``--step`` seconds apart on the
+claim's clock (0.1 s: a claim of 10 every 0.1 s is 100 calls a second), from a minute after
+the store's instant, when the waiting retries begin to fall due: each claim marks those that
+fell due since the one before, as in a campaign claiming all day. On SQLite the claims run
+with the log checkpointed by a thread of its own, as the engine runs them (``dialer.store.wal``).
 
 Rows are generated in the database (a recursive CTE on SQLite, ``generate_series`` on
 PostgreSQL) with the lead table's indexes dropped, then the indexes are rebuilt from
@@ -43,21 +51,25 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from _engine_setup import percentile
-from sqlalchemy import event, text
+from sqlalchemy import event, func, or_, text
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 
 from campaigns.service import CampaignSpec, create_campaign
 from campaigns.store import open_store
-from dialer.store.claims import claim_due_leads, release_claims
+from campaigns.tables import LEAD_TABLE
+from dialer.store.claims import DIALABLE, claim_due_leads, release_claims
+from dialer.store.wal import WalCheckpointer
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = "bench-node"
 WARM_UP = 20
+STEADY_AFTER_S = 60  # the measured claims begin when the first waiting retries fall due
 EARLY, LATE, BEHIND = 1, 2, 3
 
 # One lead row per number i, for a campaign whose ids run from :first; j is the lead's place
@@ -149,27 +161,62 @@ def fill_campaigns(
     return time.perf_counter() - started
 
 
-def measure(store: Engine, campaign: int, claims: int, now: datetime) -> dict[str, Any]:
-    first_ms = 0.0
+def unmarked_due(store: Engine, campaign: int, now: datetime) -> int:
+    """Due retries no claim has marked yet (``dialer.store.claims``): the drain still to go."""
+    lead = LEAD_TABLE.c
+    with store.connect() as conn:
+        count = conn.scalar(
+            core_select(func.count()).where(
+                lead.campaign_id == campaign,
+                lead.status.in_(DIALABLE),
+                lead.claimed_by.is_(None),
+                lead.next_call_at <= now,
+                or_(lead.ready_for.is_(None), lead.ready_for != lead.next_call_at),
+            )
+        )
+    return int(count or 0)
+
+
+def _timed(store: Engine, campaign: int, now: datetime) -> tuple[float, float, int]:
+    """One claim of 10 and the release of what it took: their milliseconds and the leads taken."""
+    t0 = time.perf_counter()
+    won = claim_due_leads(store, campaign, NODE, now, 10)
+    t1 = time.perf_counter()
+    release_claims(store, NODE)
+    t2 = time.perf_counter()
+    return (t1 - t0) * 1000, (t2 - t1) * 1000, len(won)
+
+
+def measure(store: Engine, campaign: int, claims: int, now: datetime, step_s: float) -> dict[str, Any]:
+    """The first claim; the drain (claims until every due retry is marked); then the measured ones.
+
+    The measured claims come ``step_s`` apart on the claim's clock, starting ``STEADY_AFTER_S``
+    after the store's instant: retries that wait fall due as that clock moves, and each claim
+    marks those that fell due since the one before, as in a campaign claiming all day.
+    """
+    first_ms = _timed(store, campaign, now)[0]
+    drain_ms: list[float] = []
+    while unmarked_due(store, campaign, now):
+        drain_ms.append(_timed(store, campaign, now)[0])
     claim_ms: list[float] = []
     release_ms: list[float] = []
     taken = 0
+    start = now + timedelta(seconds=STEADY_AFTER_S)
     for i in range(WARM_UP + claims):
-        t0 = time.perf_counter()
-        won = claim_due_leads(store, campaign, NODE, now, 10)
-        t1 = time.perf_counter()
-        release_claims(store, NODE)
-        t2 = time.perf_counter()
-        if i == 0:
-            first_ms = (t1 - t0) * 1000
+        claim, release, won = _timed(store, campaign, start + timedelta(seconds=i * step_s))
         if i >= WARM_UP:
-            claim_ms.append((t1 - t0) * 1000)
-            release_ms.append((t2 - t1) * 1000)
-            taken += len(won)
+            claim_ms.append(claim)
+            release_ms.append(release)
+            taken += won
     return {
         "claims": claims,
+        "step s": step_s,
         "leads per claim": taken / claims,
         "first claim ms": first_ms,
+        "drain claims": len(drain_ms),
+        "drain p50 ms": percentile(drain_ms, 50) if drain_ms else None,
+        "drain max ms": max(drain_ms) if drain_ms else None,
+        "drain s": sum(drain_ms) / 1000,
         "claim p50 ms": percentile(claim_ms, 50),
         "claim p99 ms": percentile(claim_ms, 99),
         "claim max ms": max(claim_ms),
@@ -258,6 +305,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 else:
                     url = make_db(f"claims_{leads}")
                 store = open_store(url)
+                checkpointer = WalCheckpointer(store)
                 try:
                     shapes: list[tuple[str, bool | str]] = [
                         ("early", False),
@@ -266,14 +314,16 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                     ]
                     seconds = fill_campaigns(store, shapes, leads // 3, now)
                     print(f"{store_name}: {leads:,} leads generated in {seconds:.0f} s", flush=True)
+                    checkpointer.start()  # as the engine runs the claims on SQLite (nothing on PostgreSQL)
                     for label, campaign in (("early", EARLY), ("late", LATE), ("behind", BEHIND)):
                         row = {"store": store_name, "leads": leads, "campaign": label}
-                        row |= measure(store, campaign, args.claims, now)
+                        row |= measure(store, campaign, args.claims, now, args.step)
                         if store_name == "postgresql":
                             row["pages per claim"] = pages_read(store, campaign, now)
                         print(json.dumps(row), flush=True)
                         results.append(row)
                 finally:
+                    checkpointer.stop()
                     store.dispose()
                     if store_name == "sqlite":
                         for suffix in ("", "-wal", "-shm"):
@@ -296,18 +346,22 @@ def machine() -> dict[str, str]:
     }
 
 
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f} ms"
+
+
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| store | leads | campaign | first claim | claim p50 | claim p99 | claim max | release p50"
-        " | release p99 | pages per claim |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| store | leads | campaign | first claim | drain claims | drain p50 | drain max | claim p50"
+        " | claim p99 | claim max | release p50 | release p99 | pages per claim |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r['store']} | {r['leads']:,} | {r['campaign']} | {r['first claim ms']:.2f} ms"
-            f" | {r['claim p50 ms']:.2f} ms"
-            f" | {r['claim p99 ms']:.2f} ms | {r['claim max ms']:.2f} ms"
-            f" | {r['release p50 ms']:.2f} ms | {r['release p99 ms']:.2f} ms"
+            f"| {r['store']} | {r['leads']:,} | {r['campaign']} | {_ms(r['first claim ms'])}"
+            f" | {r['drain claims']} | {_ms(r['drain p50 ms'])} | {_ms(r['drain max ms'])}"
+            f" | {_ms(r['claim p50 ms'])} | {_ms(r['claim p99 ms'])} | {_ms(r['claim max ms'])}"
+            f" | {_ms(r['release p50 ms'])} | {_ms(r['release p99 ms'])}"
             f" | {r.get('pages per claim', '')} |"
         )
     return "\n".join(lines) + "\n"
@@ -320,6 +374,7 @@ def main() -> None:
     parser.add_argument("--leads", default="10000,1000000", help="store sizes, comma-separated")
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--claims", type=int, default=500, help="measured claims per campaign")
+    parser.add_argument("--step", type=float, default=0.1, help="seconds between measured claims' clocks")
     parser.add_argument("--pg-url", default=None, help="an empty PostgreSQL database to use")
     parser.add_argument("--markdown", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)

@@ -98,7 +98,7 @@ class DialEngine:
         self._settings = settings
         self._clock = clock
         self._membership = Membership(telephony, settings.operator_retry_s, clock, settings.queue_wrapup_s)
-        self._db = StoreThread()
+        self._db = StoreThread(store)
         self._writer = Writer(store, self._db, settings.node_id, self._spawn)
         self._locks = NodeLocks(store, settings.node_id) if uses_locks(store) else None
         self._book = CampaignRuns(

@@ -1,6 +1,7 @@
 """The SQL the dial engine runs: claims, attempt rows, reconciliation, pacing state, nodes.
 
 claims.py     portable lead claims (conditional UPDATE)
+wal.py        SQLite: the log checkpointed by a thread of its own, off the engine's commits
 recorder.py   attempt rows and their leads' dispositions
 reconcile.py  end what a node left unfinished, release what it held
 pace.py       the pacer's warm start and its last decision

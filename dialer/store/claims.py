@@ -1,15 +1,18 @@
 """Claiming due leads so that two dialer nodes never dial the same lead.
 
 Portable by design (SQLite and PostgreSQL alike): plain SELECTs find candidate ids
-(fresh leads off one partial index, due retries as ``_due_retries`` finds them; the
-lowest ids kept), then one conditional UPDATE takes those of them that are still
+(fresh leads off one partial index, due retries as ``claim_due_leads`` says; the lowest
+ids kept), then one conditional UPDATE takes those of them that are still
 unclaimed and dialable, stamping them with the node and the claim instant, and returns
-the rows it won. A lead another node took in between fails the UPDATE's condition and
-is simply left out. Where the database has row locks (PostgreSQL) the candidate SELECTs
-also skip rows another node is claiming at that moment, so concurrent nodes take
-different leads instead of colliding on the oldest; SQLite omits the clause. No
-SQLite-only tricks, at most five statements whatever the batch size or the store's (seven for
-the few claims after many retries fell due at once).
+the rows it won; once the due retries are marked (the usual case) the SELECTs are
+subqueries of that UPDATE, and a claim is two statements (three when it marks retries
+that fell due). A lead another node took in
+between fails the UPDATE's condition and is simply left out. Where the database has row
+locks (PostgreSQL) the candidate SELECTs also skip rows another node is claiming at that
+moment, so concurrent nodes take different leads instead of colliding on the oldest;
+SQLite omits the clause. No
+SQLite-only tricks, two or three statements whatever the batch size or the store's (six
+or seven for the few claims after many retries fell due at once).
 
 The order is the leads' id order (their order in the list), as it always was: a lead's
 place in the list decides when it is called, whether it was put off or not.
@@ -20,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import Select, Update, bindparam, func, or_, union_all, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
@@ -87,7 +91,7 @@ def due_count(store: Engine, campaign_ids: Sequence[int], now: datetime) -> int:
         return int(conn.scalar(core_select(counts[0] + counts[1])) or 0)
 
 
-def _unclaimed(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
+def _unclaimed(campaign_id: int | BindParameter[int]) -> tuple[ColumnElement[bool], ...]:
     """The claim indexes' condition, the statuses written into the SQL so a generic plan sees them."""
     lead = LEAD_TABLE.c
     statuses: BindParameter[list[str]] = bindparam(
@@ -96,57 +100,16 @@ def _unclaimed(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
     return (lead.campaign_id == campaign_id, lead.status.in_(statuses), lead.claimed_by.is_(None))
 
 
-def _candidates(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
-    """The ``limit`` lowest ids among the campaign's due leads: the same leads as one id-order read.
-
-    Fresh leads are read off ``ix_lead_fresh`` in id order, stopping after ``limit``; due
-    retries as ``_due_retries`` finds them. So a claim never steps over the leads that
-    are dialed already or not due yet. The LIMIT is written into the SQL: a prepared
-    statement's generic plan that cannot see it may guess a large share of the index and
-    read it all.
-    """
-    lead = LEAD_TABLE.c
-    need: BindParameter[int] = bindparam("need", limit, literal_execute=True, unique=True)
-    fresh = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at.is_(None), _whole_lists())
-    ids = list(conn.scalars(fresh.order_by(lead.id).limit(need).with_for_update(skip_locked=True)))
-    ids += _due_retries(conn, campaign_id, now, limit)
-    return sorted(ids)[:limit]
-
-
 def _limit(name: str, value: int) -> BindParameter[int]:
     """A LIMIT written into the SQL: a generic plan that cannot see it may guess a large share."""
     return bindparam(name, value, literal_execute=True, unique=True)
 
 
-def _due_retries(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
-    """The ``limit`` lowest ids among the campaign's due retries, at a cost that does not grow with them.
-
-    ``_promote`` marks the retries that fell due since the last claim. Fewer than its window:
-    every due retry is marked, and their lowest ids are read in id order off ``ix_lead_ready``,
-    whatever number of retries not due yet come before them in the list. As many: more fell
-    due at once than one claim marks (a paused campaign resumed, say), and until the marks
-    catch up ``_walk`` looks for the lowest due ids in id order; where it does not find
-    enough within its window, the due range is read whole and sorted. The lowest ids of
-    those found are then locked by id.
-    """
+def _fresh(campaign_id: int | BindParameter[int], limit: int) -> Select[tuple[int]]:
+    """The lowest ids of the campaign's fresh leads, off ``ix_lead_fresh`` in id order, locked."""
     lead = LEAD_TABLE.c
-    if _promote(conn, campaign_id, now) < PROMOTE_WINDOW:
-        # No due test here (a due range would lead the planner away from the id order): the
-        # marks are due instants already passed, and the claiming UPDATE checks each again.
-        ready = core_select(lead.id).where(*_unclaimed(campaign_id), *_ready())
-        ready = ready.order_by(lead.id).limit(_limit("need", limit))
-        return list(conn.scalars(ready.with_for_update(skip_locked=True)))
-    found = _walk(conn, campaign_id, now, limit)
-    if len(found) < limit:
-        due = (*_unclaimed(campaign_id), lead.next_call_at.is_not(None), lead.next_call_at <= now)
-        # Sorted by ``id + 0``: by ``id`` itself a generic plan may walk the primary key.
-        lowest = core_select(lead.id).where(*due).order_by(lead.id + 0).limit(_limit("need", limit))
-        found = list(conn.scalars(lowest))
-    if not found:
-        return []
-    # By id alone (the UPDATE checks again that each is due), still unclaimed under the lock.
-    pick = core_select(lead.id).where(lead.id.in_(found), *_unclaimed(campaign_id)[1:]).order_by(lead.id)
-    return list(conn.scalars(pick.limit(_limit("need", limit)).with_for_update(skip_locked=True)))
+    fresh = core_select(lead.id).where(*_unclaimed(campaign_id), lead.next_call_at.is_(None), _whole_lists())
+    return fresh.order_by(lead.id).limit(_limit("need", limit)).with_for_update(skip_locked=True)
 
 
 def _ready() -> tuple[ColumnElement[bool], ...]:
@@ -164,23 +127,103 @@ def _waiting() -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def _promote(conn: Connection, campaign_id: int, now: datetime) -> int:
-    """Mark up to ``PROMOTE_WINDOW`` retries that fell due and are not marked yet; how many were.
+def _claiming(ids: ColumnElement[bool]) -> Update:
+    """The UPDATE that takes the leads ``ids`` picks that are still unclaimed, dialable and due."""
+    lead = LEAD_TABLE.c
+    now: BindParameter[datetime] = bindparam("now")
+    return (
+        update(LEAD_TABLE)
+        .where(
+            ids,
+            lead.status.in_(DIALABLE),
+            lead.claimed_by.is_(None),
+            or_(lead.next_call_at.is_(None), lead.next_call_at <= now),
+        )
+        .values(claimed_by=bindparam("node"), claimed_at=now)
+        .returning(*_RETURNED)
+    )
+
+
+_RETURNED = (
+    LEAD_TABLE.c.id,
+    LEAD_TABLE.c.campaign_id,
+    LEAD_TABLE.c.phone,
+    LEAD_TABLE.c.time_zones,
+    LEAD_TABLE.c.attempts,
+    LEAD_TABLE.c.data,
+    LEAD_TABLE.c.numbers,
+    LEAD_TABLE.c.phone_turn,
+)
+
+
+@cache
+def _newly_due(window: int) -> Select[tuple[int]]:
+    """Up to ``window`` retries of the campaign that fell due and are not marked yet.
 
     Read off ``ix_lead_waiting`` up to now, so neither the retries not due yet nor those
-    marked before are read. The mark is the due instant itself (``ready_for``): a retry
-    given a new ``next_call_at`` (called again, put off) is waiting again without anyone
-    clearing it. Rows another node is marking or claiming are skipped (PostgreSQL).
+    marked before are read. Rows another node is marking or claiming are skipped (PostgreSQL).
     """
     lead = LEAD_TABLE.c
-    waiting = (*_unclaimed(campaign_id), *_waiting(), lead.next_call_at <= now)
-    window = _limit("promote", PROMOTE_WINDOW)
-    found = list(
-        conn.scalars(core_select(lead.id).where(*waiting).limit(window).with_for_update(skip_locked=True))
-    )
+    waiting = (*_unclaimed(bindparam("campaign")), *_waiting(), lead.next_call_at <= bindparam("now"))
+    found = core_select(lead.id).where(*waiting).limit(_limit("promote", window))
+    return found.with_for_update(skip_locked=True)
+
+
+def _promote(conn: Connection, values: dict[str, Any]) -> int:
+    """Mark the retries that fell due since the last claim (at most ``PROMOTE_WINDOW``); how many.
+
+    The mark is the due instant itself (``ready_for``): a retry given a new ``next_call_at``
+    (called again, put off) is waiting again without anyone clearing it. The marking goes by
+    the ids found (a subquery's guessed row count could lead a generic plan to a table scan).
+    """
+    lead = LEAD_TABLE.c
+    found = list(conn.scalars(_newly_due(PROMOTE_WINDOW), values))
     if found:
         conn.execute(update(LEAD_TABLE).where(lead.id.in_(found)).values(ready_for=lead.next_call_at))
     return len(found)
+
+
+@cache
+def _steady_claim(limit: int) -> Update:
+    """The whole claim once every due retry is marked: one statement.
+
+    The ``limit`` lowest ids of the fresh leads (``ix_lead_fresh``) and of the marked retries
+    (``ix_lead_ready``), each read in id order and locked, the lowest ``limit`` of both taken
+    by id. No due test on the marked ones (a due range would lead the planner away from the
+    id order): the marks are due instants already passed, and the UPDATE checks each again.
+    """
+    lead = LEAD_TABLE.c
+    campaign: BindParameter[int] = bindparam("campaign")
+    fresh = _fresh(campaign, limit).subquery("fresh")
+    ready = core_select(lead.id).where(*_unclaimed(campaign), *_ready()).order_by(lead.id)
+    marked = ready.limit(_limit("need", limit)).with_for_update(skip_locked=True).subquery("marked")
+    due = union_all(core_select(fresh.c.id), core_select(marked.c.id)).subquery("due")
+    lowest = core_select(due.c.id).order_by(due.c.id).limit(_limit("need", limit))
+    return _claiming(lead.id.in_(lowest))
+
+
+def _drain_candidates(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
+    """The ``limit`` lowest due ids while more retries fell due at once than one claim marks.
+
+    Until the marks catch up (a paused campaign resumed, say), ``_walk`` looks for the
+    lowest due ids in id order; where it does not find enough within its window, the due
+    range is read whole and sorted. The lowest ids of those found are then locked by id,
+    and the fresh leads' lowest are read as always.
+    """
+    lead = LEAD_TABLE.c
+    ids: list[int] = list(conn.scalars(_fresh(campaign_id, limit)))
+    found = _walk(conn, campaign_id, now, limit)
+    if len(found) < limit:
+        due = (*_unclaimed(campaign_id), lead.next_call_at.is_not(None), lead.next_call_at <= now)
+        # Sorted by ``id + 0``: by ``id`` itself a generic plan may walk the primary key.
+        lowest = core_select(lead.id).where(*due).order_by(lead.id + 0).limit(_limit("need", limit))
+        found = list(conn.scalars(lowest))
+    if found:
+        # By id alone (the UPDATE checks again that each is due), still unclaimed under the lock.
+        pick = core_select(lead.id).where(lead.id.in_(found), *_unclaimed(campaign_id)[1:])
+        pick = pick.order_by(lead.id).limit(_limit("need", limit)).with_for_update(skip_locked=True)
+        ids += conn.scalars(pick)
+    return sorted(ids)[:limit]
 
 
 def _walk(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list[int]:
@@ -208,40 +251,31 @@ def _walk(conn: Connection, campaign_id: int, now: datetime, limit: int) -> list
 def claim_due_leads(
     store: Engine, campaign_id: int, node: str, now: datetime, limit: int
 ) -> list[ClaimedLead]:
-    """Take up to ``limit`` due leads of the campaign for ``node``, oldest (lowest id) first."""
+    """Take up to ``limit`` due leads of the campaign for ``node``, oldest (lowest id) first.
+
+    First the retries that fell due since the last claim are marked (``_promote``). Fewer
+    than its window: every due retry is marked, and one statement claims the lowest ids of
+    the fresh leads and the marked retries, whatever number of retries not due yet come
+    before them in the list (``_steady_claim``). As many: more fell due at once than a
+    claim marks, and the candidates are found as ``_drain_candidates`` says, then claimed
+    by id. Either way the claiming UPDATE returns the rows it won (RETURNING: SQLite 3.35
+    or newer) and checks again that each is unclaimed, dialable and due.
+    """
     if limit <= 0:
         return []
     lead = LEAD_TABLE.c
+    values = {"campaign": campaign_id, "now": now, "node": node}
     with store.begin() as conn:
-        ids = _candidates(conn, campaign_id, now, limit)
-        if not ids:
-            return []
-        # By id alone (the candidates are this campaign's), and the rows won come back from
-        # the UPDATE itself (RETURNING: SQLite 3.35 or newer): two statements after the reads.
-        won = conn.execute(
-            update(LEAD_TABLE)
-            .where(
-                lead.id.in_(ids),
-                lead.status.in_(DIALABLE),
-                lead.claimed_by.is_(None),
-                or_(lead.next_call_at.is_(None), lead.next_call_at <= now),
-            )
-            .values(claimed_by=node, claimed_at=now)
-            .returning(
-                lead.id,
-                lead.campaign_id,
-                lead.phone,
-                lead.time_zones,
-                lead.attempts,
-                lead.data,
-                lead.numbers,
-                lead.phone_turn,
-            )
-        ).all()
-    rows = {row[0]: row for row in won}
+        if _promote(conn, values) < PROMOTE_WINDOW:
+            won = conn.execute(_steady_claim(limit), values).all()
+        else:
+            ids = _drain_candidates(conn, campaign_id, now, limit)
+            if not ids:
+                return []
+            won = conn.execute(_claiming(lead.id.in_(ids)), values).all()
     return [
         ClaimedLead(lead_id, cid, phone, zones_of(zones), attempts, dict(data or {}), numbers, turn or 0)
-        for lead_id, cid, phone, zones, attempts, data, numbers, turn in (rows[i] for i in ids if i in rows)
+        for lead_id, cid, phone, zones, attempts, data, numbers, turn in sorted(won, key=lambda row: row[0])
     ]
 
 
