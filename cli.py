@@ -28,7 +28,7 @@ from dialer.cli import service_commands as cli_service
 from dialer.cli import tool_commands as cli_tools
 from dialer.cli.group import DB_HELP, DialerGroup
 from dialer.cli.support import DB_KEY, FollowSymlinks, output_rules, stderr, stdout, store
-from dialer.core import i18n, reasons
+from dialer.core import i18n, numbers, reasons
 from dialer.core.i18n import N_, _
 from lists.importer import ImportRequest, ImportSummary, import_leads, parse_mapping
 from lists.lead_zones import ZoneSource
@@ -166,13 +166,14 @@ class _progress_bar:
 
 
 def _print_summary(summary: ImportSummary) -> None:
-    stdout.print(f"{_('read')}: {summary.read}")
-    stdout.print(f"{_('imported')}: {summary.imported}")
-    stdout.print(f"{_('duplicates')}: {summary.duplicates}")
-    stdout.print(f"{_('do-not-call')}: {summary.dnc}")
-    stdout.print(f"{_('invalid')}: {summary.invalid}")
+    figure = numbers.integer
+    stdout.print(f"{_('read')}: {figure(summary.read)}")
+    stdout.print(f"{_('imported')}: {figure(summary.imported)}")
+    stdout.print(f"{_('duplicates')}: {figure(summary.duplicates)}")
+    stdout.print(f"{_('do-not-call')}: {figure(summary.dnc)}")
+    stdout.print(f"{_('invalid')}: {figure(summary.invalid)}")
     if summary.alternates:
-        stdout.print(f"{_('alternate numbers (several in one cell)')}: {summary.alternates}")
+        stdout.print(f"{_('alternate numbers (several in one cell)')}: {figure(summary.alternates)}")
     for reason, count in summary.numbers_left_out.most_common():
         problem = _("{count} numbers left out of leads that kept another: {reason}").format(
             count=count, reason=escape(reasons.shown(reason))
@@ -215,9 +216,14 @@ def _print_zones(summary: ImportSummary) -> None:
         return
     stdout.print(
         _(
-            "callable hours a day under the window ({window:g} h): "
-            "median lead {median:.1f} h, fewest {fewest:.1f} h, any lead {any:.1f} h"
-        ).format(window=hours.window_hours, median=hours.median, fewest=hours.fewest, any=hours.any_lead)
+            "callable hours a day under the window ({window} h): "
+            "median lead {median} h, fewest {fewest} h, any lead {any} h"
+        ).format(
+            window=numbers.compact(hours.window_hours),
+            median=numbers.decimal(hours.median, 1),
+            fewest=numbers.decimal(hours.fewest, 1),
+            any=numbers.decimal(hours.any_lead, 1),
+        )
     )
     if summary.strict_intersection:
         stderr.print(

@@ -21,6 +21,14 @@ too: ``render_cpu_ms``, the CPU time the console's thread spent reading and rend
 system CPU over the same span as the engine's, over the connected calls (every page's every
 update included). The load average before and after the run is recorded with them.
 
+``cpu_by_group`` accounts for the rest of the host over the same span (``bench/_cpu_groups.py``):
+the sandbox Asterisk, every Chromium process by type (browser, renderers, GPU, utility), the
+Playwright driver, the benchmark itself, the whole machine (``/proc/stat``) and ``other`` (the
+machine's CPU outside these: other users' work). Per connected call over the span; per second for
+``IDLE_S`` before the leads come (every page ready, no call: the pages' and services' idle work);
+and per second in the three busiest seconds of the span (sampled every 0.1 s), with the number of
+calls connected in each.
+
     python -m bench.console_pop --operators 50 --calls 100 [--postgres]
 
 ``--postgres`` runs the same on a throwaway PostgreSQL cluster (the test suite's helpers;
@@ -49,16 +57,19 @@ from typing import Any
 from playwright.sync_api import sync_playwright
 from sqlmodel import Session, col, select
 
-from bench._engine_setup import make_campaign, noon_zone, percentile, process_cpu_s
+from bench._cpu_groups import CpuGroups
+from bench._engine_setup import make_campaign, noon_zone, percentile
 from campaigns.models import CallAttempt, ConsoleEvent
 from campaigns.store import open_store
 from dialer.pbx.sandbox import Sandbox, SimTuning, free_port
 from dialer.services.accounts import add_user
 from dialer.services.operators import add_operator
+from lists.importer import ImportRequest, import_leads
 
 DIALER = Path(sys.executable).with_name("dialer")
 PASSWORD = "bench-password-1"
 RESULTS = Path(__file__).parent / "results"
+IDLE_S = 5.0  # the pages' idle CPU is measured this long, every page ready, before the leads come
 
 
 def _wait_http(url: str, timeout: float = 30) -> None:
@@ -114,6 +125,17 @@ def _log_in(browser: Any, url: str, user: str) -> Any:
     return page
 
 
+def _import(db_url: str, path: Path) -> None:
+    """The leads, through the importer ``dialer lists import`` runs, in this process: the command's
+    own start-up (about 2 s of CPU, an interpreter and its imports) would share the cores with the
+    first pops; the engine sees the same rows either way."""
+    store = open_store(db_url)
+    summary = import_leads(store, ImportRequest(path=path, campaign="pop", mapping={"timezone": "timezone"}))
+    store.dispose()
+    if not summary.imported:
+        raise RuntimeError(f"no lead imported: {summary}")
+
+
 def _wait_calls_ended(db_url: str, calls: int, timeout: float) -> None:
     store = open_store(db_url)
     until = time.monotonic() + timeout
@@ -128,10 +150,17 @@ def _wait_calls_ended(db_url: str, calls: int, timeout: float) -> None:
 
 
 def _browse(
-    url: str, env: dict[str, str], workdir: Path, operators: int, calls: int, talk_s: float, pids: list[int]
-) -> tuple[dict[str, list[float]], list[float]]:
-    """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s),
-    and the CPU seconds of each process in ``pids`` from the import of the leads until the calls ended."""
+    url: str,
+    env: dict[str, str],
+    workdir: Path,
+    operators: int,
+    calls: int,
+    talk_s: float,
+    fixed: dict[int, str],
+) -> tuple[dict[str, list[float]], CpuGroups, CpuGroups]:
+    """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s), the
+    CPU by group of processes for ``IDLE_S`` with every page ready before the leads, and from the
+    import of the leads until the calls ended (``bench._cpu_groups``; ``fixed`` names pids)."""
     pops: dict[str, list[float]] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -141,11 +170,13 @@ def _browse(
         for page in pages:
             page.wait_for_selector("#observed[data-state=ready]")
         _leads(workdir / "leads.csv", calls)
-        cpu_before = [process_cpu_s(pid) for pid in pids]
-        command = [str(DIALER), "lists", "import", str(workdir / "leads.csv"), "--campaign", "pop"]
-        subprocess.run([*command, "--map", "timezone=timezone"], env=env, check=True, capture_output=True)
+        idle = CpuGroups(os.getpid(), fixed).start()
+        time.sleep(IDLE_S)
+        idle.stop()
+        span = CpuGroups(os.getpid(), fixed).start()
+        _import(env["DIALER_DB"], workdir / "leads.csv")
         _wait_calls_ended(env["DIALER_DB"], calls, 60 + calls * (talk_s + 2) / max(1, operators) * 2)
-        cpu = [process_cpu_s(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
+        span.stop()
         for page in pages:
             for attempt, drawn_ms, woke, sent, received_ms, *rest in json.loads(
                 page.get_attribute("body", "data-pops") or "[]"
@@ -153,7 +184,7 @@ def _browse(
                 render_cpu_ms = rest[0] if rest and rest[0] is not None else float("nan")
                 pops.setdefault(attempt, [drawn_ms / 1000.0, woke, sent, received_ms / 1000.0, render_cpu_ms])
         browser.close()
-    return pops, cpu
+    return pops, idle, span
 
 
 def _aware_ts(value: Any) -> float:
@@ -199,6 +230,7 @@ def _summary(db_url: str, operators: int, pops: dict[str, list[float]]) -> dict[
         "render_cpu_ms": {f"p{q}": round(percentile(render_cpu, q), 2) for q in (50, 99)}
         if render_cpu
         else None,
+        "connected_at": sorted(_aware_ts(row.connected_at) for row in rows if row.connected_at is not None),
     }
 
 
@@ -266,21 +298,29 @@ def run(operators: int, calls: int, talk_s: float, use_postgres: bool = False) -
                 ):
                     procs.append(subprocess.Popen([str(DIALER), *command], env=env, stdout=log, stderr=log))
                 _wait_http(f"http://127.0.0.1:{port}/login")
-                pops, (console_cpu, engine_cpu) = _browse(
-                    f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s, [p.pid for p in procs]
+                assert box.pid is not None
+                fixed = {procs[0].pid: "console", procs[1].pid: "engine", box.pid: "asterisk"}
+                pops, idle, span = _browse(
+                    f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s, fixed
                 )
         finally:
             _stop(procs)
             box.stop()
         summary = _summary(db_url, operators, pops)
     connected = max(1, summary["calls_connected"])
+    by_call = span.report(connected, "call")
     return {
         "store": "postgresql" if use_postgres else "sqlite",
-        **summary,
-        "engine_cpu_ms_per_attempt": round(engine_cpu * 1000.0 / connected, 1),
-        "console_cpu_ms_per_call": round(console_cpu * 1000.0 / connected, 1),
+        **{k: v for k, v in summary.items() if k != "connected_at"},
+        "engine_cpu_ms_per_attempt": by_call["cpu_ms_per_call"]["engine"],
+        "console_cpu_ms_per_call": by_call["cpu_ms_per_call"]["console"],
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "cpu_by_group": {
+            "calls": by_call,
+            "idle_before_calls": idle.report(idle.span_s, "s"),
+            "busiest_seconds": span.busiest(marks=summary["connected_at"]),
+        },
     }
 
 

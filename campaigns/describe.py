@@ -8,6 +8,7 @@ from campaigns.models import Campaign
 from campaigns.settings import DEFAULT_SAFE_HARBOUR_SOUND
 from dialer.core.i18n import _
 from dialer.core.modes import PacingMode
+from dialer.core.numbers import compact, percent
 
 
 def describe(campaign: Campaign) -> dict[str, Any]:
@@ -15,7 +16,8 @@ def describe(campaign: Campaign) -> dict[str, Any]:
     return {
         "name": campaign.name,
         "state": campaign.state,
-        "mode": campaign.mode + (f" (ratio {campaign.ratio:g})" if campaign.mode == PacingMode.RATIO else ""),
+        "mode": campaign.mode
+        + (f" (ratio {compact(campaign.ratio)})" if campaign.mode == PacingMode.RATIO else ""),
         "queue": campaign.queue or _("(not set)"),
         "dial template": campaign.dial_template or _("(not set)"),
         "caller id": campaign.caller_id or _("(not set)"),
@@ -23,11 +25,13 @@ def describe(campaign: Campaign) -> dict[str, Any]:
         "calling window": campaign.calling_window,
         "ring timeout": f"{campaign.ring_timeout_s} s",
         "max channels": campaign.max_channels,
-        "originate rate": f"{campaign.originate_rate:g}/s",
+        "originate rate": f"{compact(campaign.originate_rate)}/s",
         "max attempts": campaign.max_attempts,
         "retry": ", ".join(f"{k}={_duration(v)}" for k, v in sorted(_retry_items(campaign))) or _("defaults"),
-        "connect limit": f"{campaign.connect_limit_s:g} s",
-        "abandon cap": f"{campaign.abandon_cap:.1%} per {campaign.abandon_window}",
+        "connect limit": f"{compact(campaign.connect_limit_s)} s",
+        "abandon cap": _("{cap} per {window}").format(
+            cap=percent(campaign.abandon_cap), window=campaign.abandon_window
+        ),
         "amd": _("on") if campaign.amd else _("off"),
         "safe-harbour sound": campaign.safe_harbour_sound
         or _("{sound} (default)").format(sound=DEFAULT_SAFE_HARBOUR_SOUND),

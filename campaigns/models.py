@@ -159,10 +159,10 @@ class Lead(SQLModel, table=True):
     consent: bool | None = None
     claimed_by: str | None = Field(default=None, max_length=64)  # dialer node holding the lead
     claimed_at: datetime | None = None
+    released_from: str | None = Field(default=None, max_length=64)  # a preview claim that ran out (0020)
     import_row: int | None = None  # its 1-based data row in the list's file, for duplicate reasons
     created_at: datetime = Field(default_factory=utcnow)
-    # Every number of a lead with several (campaigns.lead_numbers), None for one number;
-    # phone_turn: the position of the number its next attempt dials.
+    # Every number of a lead with several (campaigns.lead_numbers), else None; phone_turn: the next one.
     numbers: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     phone_turn: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from dialer.core.attempt import FINAL_OUTCOMES, Outcome
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 
 
 class LeadStatus(StrEnum):
@@ -102,11 +103,15 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text)
     if match is None:
         raise InvalidInput(
-            f"duration {text[:40]!r}: expected a whole number and a unit s, m, h or d (e.g. 10m)"
+            _("duration {text}: expected a whole number and a unit s, m, h or d (e.g. 10m)").format(
+                text=repr(text[:40])
+            )
         )
     seconds = int(match.group(1)) * _UNITS[match.group(2)]
     if seconds > MAX_DURATION_S:
-        raise InvalidInput(f"duration {text[:40]!r}: at most {MAX_DURATION_S // 86400}d")
+        raise InvalidInput(
+            _("duration {text}: at most {days}d").format(text=repr(text[:40]), days=MAX_DURATION_S // 86400)
+        )
     return timedelta(seconds=seconds)
 
 

@@ -6,6 +6,7 @@ translates at the field. A Russian operator and an English one make the same ref
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,12 +16,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from campaigns.models import Callback, DirectCall, DncEntry, Lead, utcnow
+from campaigns.models import Callback, DirectCall, DncEntry, Lead, WebSession, utcnow
 from campaigns.store import session_scope
 from dialer.services import accounts, callbacks, dispositions
 from dialer.services.operators import add_operator
 from dialer.web.app import create_app
-from tests.console_helpers import PASSWORD, connected_call, console_campaign
+from tests.console_helpers import PASSWORD, connected_call, console_campaign, csrf_of
 from tests.engine_helpers import open_zone
 from tests.test_console_web import log_in
 
@@ -133,3 +134,106 @@ def test_a_reservation_that_ran_out_is_refused_at_the_call_button(
         assert session.exec(select(DirectCall)).all() == []
         assert session.get(Lead, lead).claimed_by is None  # type: ignore[union-attr]
     assert 'id="preview-next"' in client.get("/").text  # the screen offers the next lead
+
+
+SESSION_ENDED = {"ru": "сеанс завершён: войдите снова", "en": "your session has ended: log in again"}
+OUT_OF_DATE = {
+    "ru": "страница устарела: обновите её и повторите",
+    "en": "this page is out of date: reload it and try again",
+}
+# Every request the page's scripts make, as they make it (the stream's too).
+SCRIPT_CALLS = [
+    ("POST", "/dial"),
+    ("POST", "/preview/next"),
+    ("POST", "/preview/1/call"),
+    ("POST", "/state"),
+    ("POST", "/calls/x/disposition"),
+    ("POST", "/leads/1/edit"),
+    ("GET", "/events"),
+]
+
+
+def _refusals(client: TestClient, csrf: str = "") -> set[tuple[int, str]]:
+    """What each of the page's requests gets: (status, JSON body) once each, as a set."""
+    answers = set()
+    for method, url in SCRIPT_CALLS:
+        data = {"phone": "+79001230009"} if method == "POST" else None
+        response = client.request(method, url, data=data, headers={"X-CSRF-Token": csrf})
+        assert response.headers["content-type"] == "application/json", (url, response.text)
+        answers.add((response.status_code, json.dumps(response.json(), ensure_ascii=False)))
+    return answers
+
+
+def _body(error: str) -> str:
+    return json.dumps({"ok": False, "error": error}, ensure_ascii=False)
+
+
+@pytest.mark.every_store
+def test_without_a_session_scripts_get_401_in_json_and_the_browser_goes_to_log_in(client: TestClient) -> None:
+    """Nobody is known: the message speaks the login page's language."""
+    assert _refusals(client) == {(401, _body(SESSION_ENDED["ru"]))}
+    for headers in ({"Sec-Fetch-Mode": "navigate"}, {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}):
+        page = client.post("/state", data={"state": "ready"}, headers=headers, follow_redirects=False)
+        assert (page.status_code, page.headers["location"]) == (303, "/login")
+    stream = client.get("/events", headers={"Accept": "text/event-stream", "Sec-Fetch-Mode": "cors"})
+    assert (stream.status_code, stream.json()) == (401, {"ok": False, "error": SESSION_ENDED["ru"]})
+
+
+@pytest.mark.every_store
+@pytest.mark.parametrize(("user", "language"), [("vera", "ru"), ("anna", "en")])
+def test_a_session_that_ended_is_told_so_in_its_users_language(
+    client: TestClient, app_store: Engine, user: str, language: str
+) -> None:
+    csrf = log_in(client, user)
+    with session_scope(app_store) as session:  # the shift's session runs out
+        for row in session.exec(select(WebSession)):
+            row.expires_at = utcnow() - timedelta(seconds=1)
+    assert _refusals(client, csrf) == {(401, _body(SESSION_ENDED[language]))}
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+@pytest.mark.every_store
+@pytest.mark.parametrize(("user", "language"), [("vera", "ru"), ("anna", "en")])
+def test_a_missing_or_wrong_csrf_token_gets_403_in_the_users_language(
+    client: TestClient, app_store: Engine, user: str, language: str
+) -> None:
+    log_in(client, user)
+    forbidden = {(403, _body(OUT_OF_DATE[language]))}
+    answers = set()
+    for method, url in SCRIPT_CALLS[:-1]:  # the stream changes nothing: it needs no token
+        for token in ("", "stale"):
+            response = client.request(method, url, data={}, headers={"X-CSRF-Token": token} if token else {})
+            answers.add((response.status_code, json.dumps(response.json(), ensure_ascii=False)))
+    assert answers == forbidden
+    page = client.post("/logout", data={"csrf": "stale"}, headers={"Sec-Fetch-Mode": "navigate"})
+    assert page.status_code == 403 and "text/html" in page.headers["content-type"]
+    assert f'<p class="error" id="refused">{OUT_OF_DATE[language]}</p>' in page.text
+    assert client.get("/", follow_redirects=False).status_code == 200  # still logged in
+    with Session(app_store) as session:
+        assert session.exec(select(DirectCall)).all() == []
+
+
+@pytest.mark.every_store
+def test_a_user_who_is_not_an_operator_is_told_so(client: TestClient, app_store: Engine) -> None:
+    accounts.add_user(app_store, "sam", "supervisor", PASSWORD, language="en")
+    csrf = log_in(client, "sam")
+    response = client.post("/dial", data={"phone": "+79001230009"}, headers={"X-CSRF-Token": csrf})
+    assert (response.status_code, response.json()) == (
+        401,
+        {"ok": False, "error": "only an operator can do this"},
+    )
+    page = client.post("/preview/next", headers={"X-CSRF-Token": csrf, "Sec-Fetch-Mode": "navigate"})
+    assert page.status_code == 200 and 'id="team-panel"' in page.text  # a navigation: home instead
+
+
+@pytest.mark.every_store
+def test_a_login_form_that_expired_is_shown_again_with_the_reason(client: TestClient) -> None:
+    fields = {"name": "vera", "password": PASSWORD, "csrf": "old"}
+    page = client.post("/login", data=fields, headers={"Sec-Fetch-Mode": "navigate"}, follow_redirects=False)
+    assert page.status_code == 403 and 'id="login-error">форма входа устарела: войдите снова<' in page.text
+    assert 'value="vera"' in page.text and PASSWORD not in page.text
+    again = {**fields, "csrf": csrf_of(page.text)}  # the form comes back with a new token
+    assert client.post("/login", data=again, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    script = client.post("/login", data=fields)
+    assert (script.status_code, script.json()) == (403, {"ok": False, "error": OUT_OF_DATE["ru"]})

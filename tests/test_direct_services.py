@@ -191,10 +191,43 @@ def test_a_reservation_that_ran_out_is_refused_at_its_button_and_given_back(
         assert session.exec(select(DirectCall)).all() == []
         lead = session.get(Lead, first)
         assert lead is not None and lead.claimed_by is None and lead.next_call_at is None
-    with pytest.raises(NotFound):  # pressed again: the lead is no longer theirs
+    with pytest.raises(FieldProblem, match="ran out"):  # pressed again: the same answer
         act(store, "op1", first)
     again = direct_calls.next_lead(store, "op1")
     assert again is not None and again.lead_id == first
+
+
+@pytest.mark.parametrize("press", ["call", "skip"])
+def test_call_or_skip_just_after_the_periodic_release_is_told_the_reservation_ran_out(
+    store: Engine, press: str
+) -> None:
+    """The console's periodic release gave the reservation back a moment before the press: its
+    operator is told it ran out, as when the press finds it first; nobody else learns of it."""
+    cid = console_campaign(store, "pv", mode="preview")
+    operator_account(store, "anna", "op1", "pv")
+    operator_account(store, "boris", "op2", "pv")
+    callbacks.change_settings(store, "pv", preview_hold="30s")
+    first = _lead(store, cid, "+79001110041")
+    assert direct_calls.next_lead(store, "op1") is not None
+    assert direct_calls.release_expired(store, utcnow() + timedelta(seconds=31)) == 1
+    act = direct_calls.call_reserved if press == "call" else direct_calls.skip_reserved
+    for _ in range(2):  # pressed twice: the same answer
+        with pytest.raises(FieldProblem, match="the reservation ran out: take the next lead") as caught:
+            act(store, "op1", first)
+        assert caught.value.field == "preview"
+    with pytest.raises(NotFound):  # never boris's: as if it did not exist
+        act(store, "op2", first)
+    with Session(store) as session:
+        assert session.exec(select(DirectCall)).all() == []
+        lead = session.get(Lead, first)
+        assert lead is not None and lead.claimed_by is None and lead.next_call_at is None
+    again = direct_calls.next_lead(store, "op2")  # back in the pool: boris takes it
+    assert again is not None and again.lead_id == first
+    with pytest.raises(NotFound):  # now boris's reservation
+        act(store, "op1", first)
+    direct_calls.skip_reserved(store, "op2", first)
+    with pytest.raises(NotFound):  # skipped by boris since: anna's reservation is long gone
+        act(store, "op1", first)
 
 
 def test_manual_dial_is_checked_like_the_engines_calls(store: Engine) -> None:

@@ -92,3 +92,15 @@ def test_the_engines_store_thread_runs_it_on_sqlite_only(tmp_path: Path, pg_stor
     assert _autocheckpoint(sqlite) == 1000
     sqlite.dispose()
     asyncio.run(use(pg_store))  # nothing to do there, and nothing goes wrong
+
+
+def test_two_checkpointers_on_one_store_start_and_stop_in_any_order(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'two.db'}")
+    first, second = WalCheckpointer(store, every_s=3600), WalCheckpointer(store, every_s=3600)
+    first.start()
+    second.start()
+    first.stop()
+    assert _autocheckpoint(store) == 0  # the second still runs
+    second.stop()
+    assert _autocheckpoint(store) == 1000
+    store.dispose()

@@ -16,6 +16,7 @@ from campaigns.describe import describe
 from campaigns.settings import DEFAULTS
 from dialer.cli import schedule_commands
 from dialer.cli.support import stdout, store
+from dialer.core import numbers
 from dialer.core.i18n import N_, _
 
 campaign_app = typer.Typer(help="Create, inspect and steer campaigns.", no_args_is_help=True)
@@ -278,7 +279,7 @@ def campaign_list(
         leads = sum(service.lead_counts(engine, campaign.id).values())
         stdout.print(
             f"{escape(campaign.name)}\t{campaign.state}\t{campaign.mode}\t{campaign.calling_window}\t"
-            + _("{count} leads").format(count=leads)
+            + _("{count} leads").format(count=numbers.integer(leads))
         )
 
 
@@ -305,8 +306,9 @@ def campaign_show(ctx: typer.Context, name: CampaignName) -> None:
         stdout.print(_("queue shared with: {names}").format(names=escape(", ".join(partners))))
     counts = service.lead_counts(engine, campaign.id)
     total = sum(counts.values())
-    detail = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
-    stdout.print(_("leads: {count}").format(count=total) + (f" ({detail})" if detail else ""))
+    detail = ", ".join(f"{status} {numbers.integer(count)}" for status, count in sorted(counts.items()))
+    leads = _("leads: {count}").format(count=numbers.integer(total))
+    stdout.print(leads + (f" ({detail})" if detail else ""))
     due = steering.next_due(engine, campaign.id)
     if due is not None:
         stdout.print(_("next call due: {due} UTC").format(due=f"{due:%Y-%m-%d %H:%M}"))

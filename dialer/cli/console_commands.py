@@ -33,7 +33,7 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = typer.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     if not password:
         raise InvalidInput(_("an empty password is not allowed"))
     return password
@@ -106,7 +106,7 @@ def pause_codes_list(ctx: typer.Context) -> None:
     """List pause codes."""
     codes = pause_codes.list_pause_codes(store(ctx))
     if not codes:
-        stdout.print("no pause codes: a pause needs no reason (dialer pause-codes add CODE --label ...)")
+        stdout.print(_("no pause codes: a pause needs no reason (dialer pause-codes add CODE --label ...)"))
     for view in codes:
         stdout.print(f"{escape(view.code)}: {escape(view.label)}")
 
@@ -115,12 +115,12 @@ def pause_codes_list(ctx: typer.Context) -> None:
 def pause_codes_remove(ctx: typer.Context, code: Annotated[str, typer.Argument(help="The code.")]) -> None:
     """Remove a pause code."""
     pause_codes.remove_pause_code(store(ctx), code)
-    stdout.print(f"removed {escape(code)}")
+    stdout.print(_("removed {code}").format(code=escape(code)))
 
 
 def _print_code(view: dispositions.CodeView) -> None:
-    fate = "final" if view.final else f"retry in {view.retry_in_s}s"
-    extra = "".join([", dnc" if view.dnc else "", ", callback" if view.callback else ""])
+    fate = _("final") if view.final else _("retry in {seconds}s").format(seconds=view.retry_in_s)
+    extra = "".join([", dnc" if view.dnc else "", ", " + _("callback") if view.callback else ""])
     ru = f" / {escape(view.label_ru)}" if view.label_ru else ""
     stdout.print(f"{view.key}. {escape(view.code)}: {escape(view.label)}{ru} ({fate}{extra})")
 
@@ -174,7 +174,22 @@ def dispositions_remove(
 ) -> None:
     """Remove a disposition code from a campaign."""
     dispositions.remove_code(store(ctx), campaign, code)
-    stdout.print(f"removed {escape(code)} from {escape(campaign)}")
+    stdout.print(_("removed {code} from {campaign}").format(code=escape(code), campaign=escape(campaign)))
+
+
+def _read_script(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(_("{file}: no such file").format(file=file)) from None
+    except IsADirectoryError:
+        raise InvalidInput(_("{file} is a directory, not a file").format(file=file)) from None
+    except UnicodeDecodeError:
+        raise InvalidInput(_("{file} is not UTF-8 text").format(file=file)) from None
+    except OSError as exc:
+        raise InvalidInput(
+            _("cannot read {file}: {problem}").format(file=file, problem=exc.strerror)
+        ) from None
 
 
 @scripts_app.command("set")
@@ -184,12 +199,11 @@ def scripts_set(
     file: Annotated[Path, typer.Argument(help="UTF-8 text file; {column} is filled from the lead.")],
 ) -> None:
     """Set a campaign's call script from a text file."""
-    try:
-        body = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {file}: {exc}") from None
+    body = _read_script(file)
     console.set_script(store(ctx), campaign, body)
-    stdout.print(f"script of {escape(campaign)}: {len(body)} characters")
+    stdout.print(
+        _("script of {campaign}: {count} characters").format(campaign=escape(campaign), count=len(body))
+    )
 
 
 @scripts_app.command("show")
@@ -210,7 +224,11 @@ def survey_add(
 ) -> None:
     """Add a survey question to a campaign; answers are stored per attempt."""
     q = survey.add_question(store(ctx), campaign, key, text, kind, choice or [], required)
-    stdout.print(f"{escape(q.key)} ({q.kind}{', required' if q.required else ''}): {escape(q.text)}")
+    stdout.print(f"{escape(q.key)} ({_kind(q)}): {escape(q.text)}")
+
+
+def _kind(question: survey.QuestionView) -> str:
+    return question.kind + (", " + _("required") if question.required else "")
 
 
 @survey_app.command("list")
@@ -218,9 +236,7 @@ def survey_list(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help
     """List a campaign's survey questions."""
     for q in survey.list_questions(store(ctx), campaign):
         choices = f" [{escape(' | '.join(q.choices))}]" if q.choices else ""
-        stdout.print(
-            f"{escape(q.key)} ({q.kind}{', required' if q.required else ''}): {escape(q.text)}{choices}"
-        )
+        stdout.print(f"{escape(q.key)} ({_kind(q)}): {escape(q.text)}{choices}")
 
 
 def console_command(
@@ -237,9 +253,9 @@ def console_command(
     from dialer.web.app import create_app
 
     if not 0 < port < 65536:
-        raise InvalidInput(f"--port {port}: expected 1-65535")
+        raise InvalidInput(_("--port {port}: expected 1-65535").format(port=port))
     app = create_app(store(ctx), secure_cookies=secure_cookies)
-    stdout.print(f"console on http://{escape(host)}:{port}/ (Ctrl+C stops it)")
+    stdout.print(_("console on {url} (Ctrl+C stops it)").format(url=f"http://{escape(host)}:{port}/"))
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
 
 

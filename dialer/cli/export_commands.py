@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from dialer.cli.support import FollowSymlinks, output_rules, stderr, store
+from dialer.core import numbers
 from dialer.core.errors import InvalidInput
 from dialer.core.i18n import _
 from dialer.services import lead_edits, survey
@@ -67,7 +68,7 @@ def _export(
 
 def _said(count: int | None, message: str, output: str) -> None:
     if count is not None:
-        stderr.print(message.format(count=count, file=escape(output)))
+        stderr.print(message.format(count=numbers.integer(count), file=escape(output)))
 
 
 @export_app.command("leads")

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dialer.cli.support import stderr, stdout, store
+from dialer.core import numbers
 from dialer.core.i18n import _, ngettext
 from lists.numbering import load_numbering, loaded_ranges, numbering_status
 
@@ -33,9 +34,12 @@ def numbering_import(
     """Load the registry's range files, replacing the plan loaded before (all or nothing)."""
     load = load_numbering(store(ctx), files)
     for loaded in load.files:
-        stdout.print(f"{escape(loaded.name)}: {loaded.rows} {_('ranges')}" + _skipped(loaded.skipped))
+        rows = numbers.integer(loaded.rows)
+        stdout.print(f"{escape(loaded.name)}: {rows} {_('ranges')}" + _skipped(loaded.skipped))
     stdout.print(
-        _("loaded: {ranges} ranges from {files} files").format(ranges=load.rows, files=len(load.files))
+        _("loaded: {ranges} ranges from {files} files").format(
+            ranges=numbers.integer(load.rows), files=len(load.files)
+        )
     )
     for problem in load.problems[:_SHOWN_PROBLEMS]:
         stderr.print(f"[yellow]warning:[/yellow] skipped {escape(problem)}")
@@ -78,4 +82,5 @@ def numbering_status_command(ctx: typer.Context) -> None:
         )
     stdout.print(table)
     loaded_at = f"{files[0].loaded_at:%Y-%m-%d %H:%M}"
-    stdout.print(_("ranges: {ranges}, loaded {at} UTC").format(ranges=loaded_ranges(engine), at=loaded_at))
+    ranges = numbers.integer(loaded_ranges(engine))
+    stdout.print(_("ranges: {ranges}, loaded {at} UTC").format(ranges=ranges, at=loaded_at))

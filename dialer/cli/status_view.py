@@ -24,7 +24,7 @@ from rich.text import Text
 
 from dialer.cli import schedule_commands
 from dialer.cli.support import stdout, store
-from dialer.core import reasons
+from dialer.core import numbers, reasons
 from dialer.core.errors import InvalidInput
 from dialer.core.i18n import N_, _
 from dialer.services.status import CampaignStatus, StatusReport, collect_status
@@ -133,11 +133,11 @@ def _rows(campaigns: Sequence[CampaignStatus], now: float) -> list[list[str]]:
             c.state,
             c.mode,
             c.node or "-",
-            str(c.leads_left),
+            numbers.integer(c.leads_left),
             due_text(c.next_due, moment),
-            str(c.no_window),
-            str(c.in_flight),
-            ", ".join(f"{k} {v}" for k, v in sorted(c.outcomes.items())) or "-",
+            numbers.integer(c.no_window),
+            numbers.integer(c.in_flight),
+            ", ".join(f"{k} {numbers.integer(v)}" for k, v in sorted(c.outcomes.items())) or "-",
         ]
         for c in campaigns
     ]
@@ -237,7 +237,14 @@ def engines_line(engines: Sequence[NodeHealth], now: datetime) -> str:
 
 
 def _pct(value: object) -> str:
-    return f"{float(value) * 100:.1f}%" if isinstance(value, int | float) else "-"
+    return numbers.percent(value) if isinstance(value, int | float) else "-"
+
+
+def _num(value: object) -> str:
+    """A figure of the pacer's explanation (already rounded), in the reader's convention."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "-" if value is None else str(value)
+    return numbers.decimal(value)
 
 
 def pacing_line(campaign: str, view: PacingView, now: float) -> str:
@@ -252,13 +259,13 @@ def pacing_line(campaign: str, view: PacingView, now: float) -> str:
     parts = [
         _("{campaign} pacing on {node}: {mode}").format(campaign=campaign, node=view.node, mode=mode),
         _("dial rate {rate}/min, placed {placed} last tick").format(
-            rate=e.get("dial_rate_per_min", 0), placed=e.get("placed", 0)
+            rate=_num(e.get("dial_rate_per_min", 0)), placed=e.get("placed", 0)
         ),
         _("answer rate {rate} over {count} answers").format(
             rate=_pct(e.get("answer_rate")), count=e.get("answered_seen", 0)
         ),
         _("ring {ring} s, talk {talk} s").format(
-            ring=e.get("ring_mean_s", "-"), talk=e.get("talk_mean_s", "-")
+            ring=_num(e.get("ring_mean_s")), talk=_num(e.get("talk_mean_s"))
         ),
         _("operators ready {ready} of {staffed}").format(
             ready=e.get("ready", 0), staffed=e.get("staffed", 0)
@@ -266,7 +273,7 @@ def pacing_line(campaign: str, view: PacingView, now: float) -> str:
     ]
     if "free_expected" in e:
         expected = _("expected free {free}, expected answers {answers}")
-        parts.append(expected.format(free=e["free_expected"], answers=e.get("answers_expected", "-")))
+        parts.append(expected.format(free=_num(e["free_expected"]), answers=_num(e.get("answers_expected"))))
     parts.append(
         _("abandoned {abandoned}/{live} = {rate} (cap {cap} per {window})").format(
             abandoned=e.get("abandoned", 0),
@@ -304,7 +311,7 @@ def _progressive_parts(campaign: str, view: PacingView) -> list[str]:
         ),
         _("calls without an operator yet {count}").format(count=e.get("in_flight", "-")),
         _("dial rate {rate}/min, placed {placed} last tick").format(
-            rate=e.get("dial_rate_per_min", 0), placed=e.get("placed", 0)
+            rate=_num(e.get("dial_rate_per_min", 0)), placed=e.get("placed", 0)
         ),
     ]
 

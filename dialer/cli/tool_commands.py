@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from sqlmodel import Session
 
 from campaigns import service
 from dialer.cli.support import FollowSymlinks, ami_settings, output_rules, stderr, stdout, store
+from dialer.core import numbers
 from dialer.core.errors import InvalidInput
 from dialer.core.i18n import _
 from dialer.pbx.config import DEFAULT_WRAPUP_S
@@ -227,15 +229,15 @@ def simulate_command(
         sys.stdout.write(result.to_json() + "\n")
         return
     title = _("{mode}, {operators} operators, {hours} h, seed {seed}").format(
-        mode=mode, operators=operators, hours=f"{hours:g}", seed=seed
+        mode=mode, operators=operators, hours=numbers.decimal(Decimal(f"{hours:g}")), seed=seed
     )
     table = Table(_("figure"), _("value"), title=title)
-    table.add_row(_("utilisation (talk + wrap / logged in)"), f"{result.utilization:.1%}")
-    table.add_row(_("abandon rate (abandoned / live answers)"), f"{result.abandon_rate:.2%}")
-    table.add_row(_("idle seconds per connect"), f"{result.idle_seconds_per_connect:.1f}")
-    table.add_row(_("connects per operator-hour"), f"{result.connects_per_operator_hour:.1f}")
-    table.add_row(_("calls placed"), str(result.calls))
-    table.add_row(_("worst 15 minutes (abandoned / answers)"), f"{result.worst_interval:.1%}")
+    table.add_row(_("utilisation (talk + wrap / logged in)"), numbers.percent(result.utilization))
+    table.add_row(_("abandon rate (abandoned / live answers)"), numbers.percent(result.abandon_rate, 2))
+    table.add_row(_("idle seconds per connect"), numbers.decimal(result.idle_seconds_per_connect, 1))
+    table.add_row(_("connects per operator-hour"), numbers.decimal(result.connects_per_operator_hour, 1))
+    table.add_row(_("calls placed"), numbers.integer(result.calls))
+    table.add_row(_("worst 15 minutes (abandoned / answers)"), numbers.percent(result.worst_interval))
     stdout.print(table)
     if plot is not None:
         stdout.print(_("plot: {file}").format(file=escape(str(plot))))

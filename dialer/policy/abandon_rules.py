@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from dialer.core.i18n import N_, gettext
+from dialer.core.i18n import DEFAULT, N_, gettext
+from dialer.core.numbers import percent
 from dialer.policy.compliance_checks import AttemptRow, LiveAnswer
 
 US_PERIOD = timedelta(days=30)
@@ -81,7 +82,7 @@ class RuleVerdict:
 
     @property
     def statement(self) -> str:
-        return self.rule.statement.format(cap=pct(self.cap))
+        return self.rule.statement.format(cap=pct(self.cap, DEFAULT))  # the record's English
 
     @property
     def over(self) -> tuple[PeriodRate, ...]:
@@ -112,7 +113,7 @@ class RuleVerdict:
                 else gettext(N_("highest {period}"), lang).format(period=period_text(worst, lang))
             )
         verdict = N_("compliant: {rule}. {found}") if self.compliant else N_("NOT compliant: {rule}. {found}")
-        rule = gettext(self.rule.statement, lang).format(cap=pct(self.cap))
+        rule = gettext(self.rule.statement, lang).format(cap=pct(self.cap, lang))
         return gettext(verdict, lang).format(rule=rule, found=found)
 
 
@@ -163,14 +164,15 @@ def judge(
     return RuleVerdict(rule, cap, rates)
 
 
-def pct(rate: Fraction) -> str:
-    return f"{float(rate) * 100:.2f}%"
+def pct(rate: Fraction, lang: str | None = None) -> str:
+    """A rate as a percentage with two decimals, in ``lang`` (default: the language of the moment)."""
+    return percent(float(rate), 2, lang)
 
 
 def period_text(period: PeriodRate, lang: str | None = None) -> str:
     text = N_("{rate} ({abandoned} abandoned of {live} live answers) from {start} to {end} UTC")
     return gettext(text, lang).format(
-        rate=gettext(N_("n/a"), lang) if period.rate is None else pct(period.rate),
+        rate=gettext(N_("n/a"), lang) if period.rate is None else pct(period.rate, lang),
         abandoned=period.abandoned,
         live=period.live,
         start=f"{period.start:%Y-%m-%d %H:%M}",

@@ -10,12 +10,17 @@ from html import escape
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # no display: charts are drawn to SVG text
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, ScalarFormatter
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from dialer.core import numbers
+from dialer.core.i18n import DEFAULT
 from dialer.reports.data import CampaignReport
 from dialer.reports.labels import column, title
 from lists.safe_write import OutputRules, write_bytes
@@ -54,6 +59,17 @@ def _bar(table: pd.DataFrame, x: str, ys: list[str], lang: str, ylabel: str = ""
 
 
 def chart(key: str, report: CampaignReport, lang: str) -> Figure:
+    """The chart of table ``key``; its scales' figures in ``lang``'s convention."""
+    fig = _draw(key, report, lang)
+    if lang != DEFAULT:  # English keeps matplotlib's own tick labels
+        ticks = FuncFormatter(lambda value, _position: numbers.compact(value, lang))
+        for ax in fig.axes:  # a scale of figures, not the named rows of the heat map
+            if isinstance(ax.yaxis.get_major_formatter(), ScalarFormatter):
+                ax.yaxis.set_major_formatter(ticks)
+    return fig
+
+
+def _draw(key: str, report: CampaignReport, lang: str) -> Figure:
     t = report.tables[key]
     if key == "funnel":
         main = t.head(3)
@@ -97,11 +113,31 @@ def render_html(report: CampaignReport, lang: str) -> str:
             parts.append(f"<figure data-chart='{key}'>{_svg(chart(key, report, lang))}</figure>")
         if key == "operators":
             parts.append(f"<p class='note'>{escape(title(lang, 'not_recorded'))}</p>")
-        shown = table.rename(columns=lambda c: column(lang, str(c)))
+        shown = _figures(table, lang).rename(columns=lambda c: column(lang, str(c)))
         parts.append(shown.to_html(index=False, escape=True, na_rep="–", border=0))
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _figures(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The table's figures as ``lang`` writes them (``0,25``, ``1 234``) through
+    ``dialer.core.numbers``; English keeps pandas' own."""
+    if lang == DEFAULT:
+        return table
+
+    def figure(value: object) -> str:
+        if pd.isna(value):  # type: ignore[call-overload]
+            return "–"
+        if isinstance(value, int | np.integer):
+            return numbers.integer(int(value), lang)
+        return numbers.decimal(round(float(value), 6), None, lang)  # type: ignore[arg-type]
+
+    shown = table.copy()
+    for name in table.columns:
+        if is_numeric_dtype(table[name]) and not is_bool_dtype(table[name]):
+            shown[name] = [figure(value) for value in table[name]]
+    return shown
 
 
 def write_html(report: CampaignReport, path: Path, lang: str, rules: OutputRules | None = None) -> None:

@@ -26,7 +26,7 @@ from campaigns.models import LoginFailure, Operator, UserAccount, WebSession, ut
 from campaigns.store import session_scope
 from dialer.core.clock import aware
 from dialer.core.errors import InvalidInput, NotFound, UserError
-from dialer.core.i18n import N_
+from dialer.core.i18n import N_, _
 
 
 class Role(StrEnum):
@@ -40,6 +40,7 @@ SESSION_LIFETIME = timedelta(hours=14)  # a long shift
 THROTTLE_WINDOW = timedelta(minutes=10)
 THROTTLE_FAILURES = 5  # failures within the window before a name is refused
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 _hasher = PasswordHasher()
 # Checked against when the user does not exist, so a wrong name costs the time a wrong password does.
@@ -73,9 +74,9 @@ class LoginSession:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"the password needs at least {MIN_PASSWORD} characters")
-    if len(password) > 1024:
-        raise InvalidInput("the password is longer than 1024 characters")
+        raise InvalidInput(_("the password needs at least {count} characters").format(count=MIN_PASSWORD))
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(_("the password is longer than {count} characters").format(count=MAX_PASSWORD))
 
 
 def _view(session: Session, user: UserAccount) -> UserView:
@@ -89,7 +90,7 @@ def _view(session: Session, user: UserAccount) -> UserView:
 def _user(session: Session, name: str) -> UserAccount:
     user = session.exec(select(UserAccount).where(UserAccount.name == name)).first()
     if user is None:
-        raise NotFound(f"no user named {name!r}; add one with `dialer users add`")
+        raise NotFound(_("no user named {name}; add one with `dialer users add`").format(name=repr(name)))
     return user
 
 
@@ -98,24 +99,36 @@ def add_user(
 ) -> UserView:
     """Create an account; an operator's account must name the operator it logs in as."""
     if not _NAME.match(name):
-        raise InvalidInput(f"user name {name!r}: use letters, digits, '.', '_', '@' or '-'")
+        raise InvalidInput(
+            _("user name {name}: use letters, digits, '.', '_', '@' or '-'").format(name=repr(name[:100]))
+        )
     try:
         role_value = Role(role)
     except ValueError:
-        raise InvalidInput(f"role {role!r}: use one of {', '.join(r.value for r in Role)}") from None
+        raise InvalidInput(
+            _("role {role}: use one of {roles}").format(role=repr(role[:40]), roles=", ".join(Role))
+        ) from None
     if language not in LANGUAGES:
-        raise InvalidInput(f"language {language!r}: use one of {', '.join(LANGUAGES)}")
+        raise InvalidInput(
+            _("language {language}: use one of {languages}").format(
+                language=repr(language[:20]), languages=", ".join(LANGUAGES)
+            )
+        )
     if role_value is Role.OPERATOR and not operator:
-        raise InvalidInput("an operator's account needs --operator: the operator it takes calls as")
+        raise InvalidInput(_("an operator's account needs --operator: the operator it takes calls as"))
     _check_password(password)
     with session_scope(store) as session:
         if session.exec(select(UserAccount).where(UserAccount.name == name)).first() is not None:
-            raise InvalidInput(f"user {name!r} already exists")
+            raise InvalidInput(_("user {name} already exists").format(name=repr(name)))
         operator_id = None
         if operator:
             found = session.exec(select(Operator).where(Operator.name == operator)).first()
             if found is None:
-                raise NotFound(f"no operator named {operator!r}; add one with `dialer operators add`")
+                raise NotFound(
+                    _("no operator named {name}; add one with `dialer operators add`").format(
+                        name=repr(operator)
+                    )
+                )
             operator_id = found.id
         user = UserAccount(
             name=name,
@@ -228,6 +241,19 @@ def session_alive(store: Engine, token: str) -> bool:
             .where(WebSession.token_hash == _token_hash(token), col(UserAccount.disabled).is_(False))
         ).first()
     return expires is not None and aware(expires) >= utcnow()
+
+
+def session_language(store: Engine, token: str) -> str | None:
+    """The language of the user a session was opened for, live or not (an expired session, or one
+    of a disabled user, is still stored; a logged-out one is not): what a refusal to it speaks."""
+    if not token or len(token) > 200:
+        return None
+    with Session(store) as session:
+        return session.exec(
+            select(UserAccount.language)
+            .join(WebSession, col(WebSession.user_id) == UserAccount.id)
+            .where(WebSession.token_hash == _token_hash(token))
+        ).first()
 
 
 def csrf_ok(login_session: LoginSession, sent: str | None) -> bool:

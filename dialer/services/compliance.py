@@ -34,6 +34,7 @@ from campaigns.models import CallAttempt, DncEntry, Lead
 from campaigns.service import find_campaign
 from campaigns.settings import MIN_RING_TIMEOUT_S
 from campaigns.window import CallingWindow
+from dialer.core import numbers
 from dialer.core.errors import InvalidInput
 from dialer.core.i18n import N_, _
 from dialer.policy.abandon_rules import UK_RULE, US_RULE, RuleVerdict, campaign_span, judge
@@ -304,6 +305,13 @@ def _cell(value: Value) -> str:
     return str(value)
 
 
+def _shown(value: Value) -> str:
+    """A figure of the table, in the reader's convention (the CSV keeps ``_cell``'s)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return numbers.decimal(value)
+    return _cell(value)
+
+
 def write_report(report: ComplianceReport, path_or_dash: str) -> None:
     """Write the record as CSV (``metric,value,limit,ok``); ``-`` writes to stdout."""
     write_text(path_or_dash, lambda out: write_csv(report, out))
@@ -329,8 +337,8 @@ def render(report: ComplianceReport) -> Table:
         mark = "" if ok is None else (f"[green]{_('yes')}[/]" if ok else f"[bold red]{_('NO')}[/]")
         table.add_row(
             _cell(row["metric"]),
-            _cell(row["value"]),
-            _cell(row["limit"]),
+            _shown(row["value"]),
+            _shown(row["limit"]),
             mark,
             _cell(row["counts"]),
             _period(row),

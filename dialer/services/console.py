@@ -23,6 +23,7 @@ from campaigns.models import CallAttempt, Campaign, CampaignScript, Lead, LeadLi
 from campaigns.store import session_scope
 from dialer.core.clock import aware
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import gettext
 from dialer.policy.script import ScriptPart, fill
 from dialer.services.accounts import Role, UserView
 from dialer.services.dispositions import CodeView, campaign_codes
@@ -253,11 +254,11 @@ def local_times(time_zones: str, now: datetime) -> list[tuple[str, datetime]]:
 def set_script(store: Engine, campaign: str, body: str) -> None:
     """Store the campaign's call script (plain text with ``{column}`` placeholders)."""
     if len(body) > MAX_SCRIPT:
-        raise InvalidInput(f"the script is longer than {MAX_SCRIPT} characters")
+        raise InvalidInput(gettext("the script is longer than {count} characters").format(count=MAX_SCRIPT))
     with session_scope(store) as session:
         found = session.exec(select(Campaign).where(Campaign.name == campaign)).first()
         if found is None or found.id is None:
-            raise NotFound(f"unknown campaign {campaign!r}")
+            raise NotFound(gettext("unknown campaign {name}").format(name=repr(campaign)))
         row = session.get(CampaignScript, found.id) or CampaignScript(campaign_id=found.id)
         row.body, row.updated_at = body, utcnow()
         session.add(row)
@@ -267,7 +268,7 @@ def get_script(store: Engine, campaign: str) -> str:
     with Session(store) as session:
         found = session.exec(select(Campaign).where(Campaign.name == campaign)).first()
         if found is None or found.id is None:
-            raise NotFound(f"unknown campaign {campaign!r}")
+            raise NotFound(gettext("unknown campaign {name}").format(name=repr(campaign)))
         row = session.get(CampaignScript, found.id)
         return row.body if row else ""
 

@@ -87,7 +87,8 @@ def release_expired(store: Engine, now: datetime | None = None) -> int:
     """Give back every preview reservation older than its campaign's hold, unless Call was pressed.
 
     A request the engine has not placed within the hold (its operator was not ready) is dropped
-    first, so a lead is never held for an operator who went away.
+    first, so a lead is never held for an operator who went away. The lead keeps whose reservation
+    ran out, and when it was taken (``_ran_out``).
     """
     now = now or utcnow()
     lead, direct = LEAD_TABLE.c, table_of(DirectCall).c
@@ -114,7 +115,7 @@ def release_expired(store: Engine, now: datetime | None = None) -> int:
                     lead.claimed_at < since,
                     ~pending,
                 )
-                .values(claimed_by=None, claimed_at=None)
+                .values(claimed_by=None, released_from=lead.claimed_by)
             ).rowcount
     return released
 
@@ -174,10 +175,20 @@ def next_lead(store: Engine, operator: str) -> Reserved | None:
     return None
 
 
+def _ran_out(
+    claimed_by: str | None, claimed_at: datetime | None, released_from: str | None, operator: str
+) -> bool:
+    """Is the lead's last claim ``operator``'s reservation, given back because it ran out? Every
+    other release of a claim clears ``claimed_at``; a release for running out keeps it."""
+    return claimed_by is None and claimed_at is not None and released_from == reservation(operator)
+
+
 def _reserved_lead(session: Session, operator: str, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
+    if lead is not None and _ran_out(lead.claimed_by, lead.claimed_at, lead.released_from, operator):
+        raise FieldProblem("preview", RAN_OUT)  # given back a moment ago, by whoever saw it first
     if lead is None or lead.claimed_by != reservation(operator):
-        raise NotFound("no such lead")  # another's, expired, or never reserved: all look the same
+        raise NotFound("no such lead")  # another's, or never reserved: both look the same
     return lead
 
 
@@ -193,15 +204,15 @@ def _open_request(session: Session, lead_id: int) -> DirectCall | None:
 
 
 def _refuse_if_ran_out(store: Engine, operator: str, lead_id: int, now: datetime) -> None:
-    """A reservation past its hold (not yet given back by ``release_expired``) is given back now,
-    and the Call or Skip pressed on it is refused at its button: the lead is no longer theirs."""
+    """A reservation past its hold is given back now (or was, by ``release_expired``), and the
+    Call or Skip pressed on it is refused at its button: the lead is no longer theirs."""
     with session_scope(store) as session:
         lead = _reserved_lead(session, operator, lead_id)
         assert lead.claimed_at is not None
         hold = timedelta(seconds=settings_of(session, lead.campaign_id).preview_hold_s)
         if aware(lead.claimed_at) + hold > now or _open_request(session, lead_id) is not None:
             return  # still held, or Call was pressed in time (then ``release_expired`` decides)
-        lead.claimed_by, lead.claimed_at = None, None
+        lead.claimed_by, lead.released_from = None, lead.claimed_by  # as ``release_expired``
         session.add(lead)
     raise FieldProblem("preview", RAN_OUT)
 
@@ -238,8 +249,13 @@ def skip_reserved(store: Engine, operator: str, lead_id: int, now: datetime | No
             .where(lead.id == lead_id, lead.claimed_by == reservation(operator))
             .values(claimed_by=None, claimed_at=None, next_call_at=utcnow() + SKIP_DELAY)
         ).rowcount
-        if released != 1:
-            raise NotFound("no such lead")  # as ``_reserved_lead``: placed, expired or another's
+        if released != 1:  # as ``_reserved_lead``: given back as it ran out, placed, or another's
+            found = conn.execute(
+                select(lead.claimed_by, lead.claimed_at, lead.released_from).where(lead.id == lead_id)
+            ).first()
+            if found is not None and _ran_out(found[0], found[1], found[2], operator):
+                raise FieldProblem("preview", RAN_OUT)
+            raise NotFound("no such lead")
         conn.execute(
             update(table_of(DirectCall))
             .where(direct.lead_id == lead_id, direct.attempt_id.is_(None), direct.refused.is_(None))

@@ -22,6 +22,7 @@ from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core import reasons
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import _
 from dialer.services.callbacks import PERSONAL, schedule_callback
 from dialer.services.survey import campaign_questions, check_answers, store_answers
 from dialer.store.lead_fate import apply_code
@@ -83,11 +84,13 @@ def add_code(
 ) -> CodeView:
     """Add a code (or replace the one with the same name) at the end of the campaign's keys."""
     if not _CODE.match(code):
-        raise InvalidInput(f"code {code!r}: lower-case letters, digits, '_' or '-', at most 32")
+        raise InvalidInput(
+            _("code {code}: lower-case letters, digits, '_' or '-', at most 32").format(code=repr(code[:40]))
+        )
     if not label.strip() or len(label) > 200 or len(label_ru) > 200:
-        raise InvalidInput("a label of 1 to 200 characters is required")
+        raise InvalidInput(_("a label of 1 to 200 characters is required"))
     if final and retry_in:
-        raise InvalidInput("a code is either --final or --retry-in, not both")
+        raise InvalidInput(_("a code is either --final or --retry-in, not both"))
     retry_s = None
     if retry_in:
         try:
@@ -123,9 +126,17 @@ def remove_code(store: Engine, campaign: str, code: str) -> None:
             )
         ).first()
         if row is None:
-            raise NotFound(f"campaign {campaign} has no disposition code {code!r}")
+            raise NotFound(
+                _("campaign {campaign} has no disposition code {code}").format(
+                    campaign=campaign, code=repr(code)
+                )
+            )
         if found.wrapup_limit_s and found.wrapup_code == code:
-            raise InvalidInput(f"{code!r} is the campaign's wrap-up code: choose another --wrapup-code first")
+            raise InvalidInput(
+                _("{code} is the campaign's wrap-up code: choose another --wrapup-code first").format(
+                    code=repr(code)
+                )
+            )
         session.delete(row)
 
 

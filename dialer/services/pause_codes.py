@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from campaigns.models import PauseCode
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
-from dialer.core.i18n import N_
+from dialer.core.i18n import N_, _
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -35,10 +35,14 @@ _shown: dict[str, tuple[float, tuple[PauseCodeView, ...]]] = {}
 def add_pause_code(store: Engine, code: str, label: str) -> PauseCodeView:
     """Add a pause code, or relabel an existing one."""
     if not _CODE.match(code):
-        raise InvalidInput(f"pause code {code!r}: lower-case letters, digits, '_' or '-', at most 32")
+        raise InvalidInput(
+            _("pause code {code}: lower-case letters, digits, '_' or '-', at most 32").format(
+                code=repr(code[:40])
+            )
+        )
     label = label.strip()
     if not label or len(label) > 200:
-        raise InvalidInput("a label of 1 to 200 characters is required")
+        raise InvalidInput(_("a label of 1 to 200 characters is required"))
     with session_scope(store) as session:
         row = session.exec(select(PauseCode).where(PauseCode.code == code)).first() or PauseCode(
             code=code, label=label
@@ -59,7 +63,7 @@ def remove_pause_code(store: Engine, code: str) -> None:
     with session_scope(store) as session:
         row = session.exec(select(PauseCode).where(PauseCode.code == code)).first()
         if row is None:
-            raise NotFound(f"no pause code {code!r}")
+            raise NotFound(_("no pause code {code}").format(code=repr(code)))
         session.delete(row)
     _shown.pop(_key(store), None)
 

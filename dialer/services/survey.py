@@ -21,7 +21,7 @@ from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core import reasons
 from dialer.core.errors import InvalidInput
-from dialer.core.i18n import N_
+from dialer.core.i18n import N_, _
 from dialer.services.attempts_export import operator_names, operator_of
 from lists.export_columns import ANSWERS, text_column
 from lists.export_format import ExportFormat
@@ -69,22 +69,30 @@ def add_question(
     store: Engine, campaign: str, key: str, text: str, kind: str, choices: Sequence[str], required: bool
 ) -> QuestionView:
     if not _KEY.match(key):
-        raise InvalidInput(f"question key {key!r}: a lower-case letter, then letters, digits or '_'")
+        raise InvalidInput(
+            _("question key {key}: a lower-case letter, then letters, digits or '_'").format(
+                key=repr(key[:40])
+            )
+        )
     if kind not in KINDS:
-        raise InvalidInput(f"--kind {kind!r}: use one of {', '.join(KINDS)}")
+        raise InvalidInput(
+            _("--kind {kind}: use one of {kinds}").format(kind=repr(kind[:20]), kinds=", ".join(KINDS))
+        )
     if not text.strip() or len(text) > 1000:
-        raise InvalidInput("the question needs a text of 1 to 1000 characters")
+        raise InvalidInput(_("the question needs a text of 1 to 1000 characters"))
     options = [c.strip() for c in choices if c.strip()]
     if kind in ("single", "multi") and len(options) < 2:
-        raise InvalidInput(f"a {kind} choice question needs at least two --choice values")
+        raise InvalidInput(_("a {kind} choice question needs at least two --choice values").format(kind=kind))
     if kind not in ("single", "multi") and options:
-        raise InvalidInput("--choice applies only to single and multi questions")
+        raise InvalidInput(_("--choice applies only to single and multi questions"))
     with session_scope(store) as session:
         found = find_campaign(session, campaign)
         if session.exec(
             select(SurveyQuestion).where(SurveyQuestion.campaign_id == found.id, SurveyQuestion.key == key)
         ).first():
-            raise InvalidInput(f"campaign {campaign} already has a question {key!r}")
+            raise InvalidInput(
+                _("campaign {campaign} already has a question {key}").format(campaign=campaign, key=repr(key))
+            )
         last = session.exec(
             select(func.max(SurveyQuestion.position)).where(SurveyQuestion.campaign_id == found.id)
         ).one()

@@ -15,6 +15,11 @@ With gaps it is one count over the ids from the lowest gap up (at most ``GAP_HOL
 events), compared with the number of rows read there: a gap filled changes it. Only on a change
 are the events read. SQLite has one writer at a time, so its ids commit in order and no gaps are
 kept there (an id rolled back is given again to the next row).
+
+A reader that starts (a console started or restarted) begins at the highest committed id; a
+transaction that took its id before that and commits a moment later would be below the start. So
+on PostgreSQL the ids missing in the ``START_WINDOW`` ids below the start are awaited as gaps too,
+for the same hold (one read of that window's ids at the start; nothing on SQLite).
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ READ_LIMIT = 500
 # The most ids awaited below one read's newest: a sequence that jumped (after a crash PostgreSQL may
 # skip a few dozen values) must not make the look count a long stretch of the feed.
 GAP_LIMIT = 1000
+# The ids below a reader's starting id that are awaited as gaps: those of transactions still open at
+# the start. Events are written in transactions that last well under a second, so only ids taken in
+# the last second can commit after the start: far fewer than 200, even for a large busy team.
+START_WINDOW = 200
 Event = tuple[int, str, str, str | None]
 
 
@@ -68,9 +77,49 @@ class FeedCursor:
     def floor(self) -> int:
         return min(self.gaps) if self.gaps else self.cursor + 1
 
+    def start(self) -> int:
+        """Follow from the feed's highest committed id on, and return it. On PostgreSQL the ids
+        missing in the ``START_WINDOW`` below it are awaited as gaps for the hold: a transaction
+        that took its id before the start may commit after it. There it is one statement, so the
+        highest id and the ids present below it are read at one moment; on SQLite the highest id."""
+        table = EVENT_TABLE.c
+        with self._store.connect() as conn:
+            if not self._gaps_kept:
+                self._begin(int(conn.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()), [])
+                return self.cursor
+            newest = select(func.max(table.id)).scalar_subquery()
+            window = select(table.id).where(table.id >= newest - START_WINDOW).order_by(table.id)
+            present = list(conn.execute(window).scalars())
+        self._begin(present[-1] if present else 0, present)
+        return self.cursor
+
     def start_at(self, cursor: int) -> None:
-        """Follow from ``cursor`` on, with nothing awaited below it."""
+        """Follow from ``cursor`` on, an id read before: as ``start``, with the ids present below it
+        read now (one read of the window, on PostgreSQL only)."""
+        low = max(1, cursor - START_WINDOW)
+        if not self._gaps_kept or low >= cursor:
+            self._begin(cursor, [])
+            return
+        table = EVENT_TABLE.c
+        with self._store.connect() as conn:
+            present = list(
+                conn.execute(
+                    select(table.id).where(table.id >= low, table.id <= cursor).order_by(table.id)
+                ).scalars()
+            )
+        self._begin(cursor, present)
+
+    def _begin(self, cursor: int, present: list[int]) -> None:
+        """Start at ``cursor`` with ``present`` (sorted) the ids found below it: on PostgreSQL the
+        others in the window are gaps."""
         self.cursor, self.gaps, self._seen = cursor, {}, []
+        low = max(1, cursor - START_WINDOW)
+        if not self._gaps_kept or low >= cursor:
+            return
+        until, found = self._clock() + self._hold_s, set(present)
+        self.gaps = {missing: until for missing in range(low, cursor) if missing not in found}
+        floor = self.floor
+        self._seen = [i for i in present if floor <= i <= cursor] if self.gaps else []
 
     def read(self) -> int:
         """The feed's highest id (committed rows only)."""

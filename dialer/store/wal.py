@@ -28,12 +28,6 @@ log = logging.getLogger(__name__)
 CHECKPOINT_EVERY_S = 1.0
 
 
-def _no_checkpoint_on_commit(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
-    cursor.close()
-
-
 class WalCheckpointer:
     """Checkpoints a SQLite store's log every ``every_s`` seconds, off every caller's path."""
 
@@ -50,7 +44,7 @@ class WalCheckpointer:
         in_memory = database in ("", ":memory:") or "mode=memory" in str(self._store.url)
         if self._store.dialect.name != "sqlite" or in_memory or self._thread is not None:
             return  # a database in memory has no log, and the pool's one connection is all of it
-        event.listen(self._store, "connect", _no_checkpoint_on_commit)
+        event.listen(self._store, "connect", self._no_checkpoint_on_commit)
         self._store.dispose()  # the pooled connections opened before; the next ones are set up so
         self._thread = threading.Thread(target=self._run, name="dialer-wal", daemon=True)
         self._thread.start()
@@ -62,8 +56,14 @@ class WalCheckpointer:
         self._stopping.set()
         self._thread.join()
         self._thread = None
-        event.remove(self._store, "connect", _no_checkpoint_on_commit)
+        event.remove(self._store, "connect", self._no_checkpoint_on_commit)
         self._store.dispose()
+
+    def _no_checkpoint_on_commit(self, dbapi_connection: Any, _record: Any) -> None:
+        """Each checkpointer sets (and later removes) its own listener: engines may share a store."""
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.close()
 
     def _run(self) -> None:
         while True:

@@ -18,16 +18,16 @@ from dialer.core.reasons import shown
 from dialer.services import direct_calls
 from dialer.services.accounts import LoginSession
 from dialer.services.callbacks import FieldProblem
-from dialer.web.auth import csrf_valid, current_session
+from dialer.web.auth import csrf_valid, current_session, forbidden, unauthorized
 from dialer.web.views import NOT_FOUND, refusal
 
 
 async def _operator(request: Request) -> LoginSession | Response:
     login = await current_session(request)
     if login is None or login.user.operator is None:
-        return Response("log in first", status_code=401, media_type="text/plain")
+        return await unauthorized(request, login)
     if not await csrf_valid(request, login):
-        return Response("CSRF token missing or wrong", status_code=403, media_type="text/plain")
+        return await forbidden(request, login)
     return login
 
 

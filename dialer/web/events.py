@@ -41,7 +41,6 @@ from dialer.services.console import (
     CONNECT_EVENTS,
     STATE_EVENTS,
     FeedGate,
-    last_event_id,
     listen_for_events,
     new_event_kinds,
 )
@@ -133,13 +132,16 @@ class EventHub:
                 self._no_pops.set()
 
     async def start(self) -> None:
-        self.cursor = await run_in_threadpool(last_event_id, self._store)
+        gate = FeedGate(self._store)  # at the feed's newest id, awaiting those in flight below it
+        self.cursor = await run_in_threadpool(gate.start)
         self._pops = ThreadPoolExecutor(6, thread_name_prefix="console-pop")
         self._reads = ThreadPoolExecutor(3, thread_name_prefix="console-read")
         loop = asyncio.get_running_loop()
         # The feed is followed on a thread of its own: a pop is never queued behind the pages'
         # reads, and the event loop does no work while nothing happens.
-        self._feed = threading.Thread(target=self._follow, args=(loop,), name="console-feed", daemon=True)
+        self._feed = threading.Thread(
+            target=self._follow, args=(loop, gate), name="console-feed", daemon=True
+        )
         self._feed.start()
         self._task = asyncio.create_task(self._release_every(), name="console-release")
         if self._store.dialect.name == "postgresql":
@@ -195,11 +197,11 @@ class EventHub:
     def pages(self) -> int:
         return sum(len(p) for p in self._pages.values())
 
-    def _follow(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _follow(self, loop: asyncio.AbstractEventLoop, gate: FeedGate) -> None:
         """The feed's thread: every ``poll_s`` (or at a NOTIFY) one cheap look at the feed's highest
         id; the events' operators and kinds are read, and handed to the event loop, only when
         there are new ones."""
-        gate, cursor = FeedGate(self._store), self.cursor
+        cursor = self.cursor
         try:
             while not self._stopping.is_set():
                 try:

@@ -23,12 +23,16 @@ from dialer.services.pause_codes import check_pause_code
 from dialer.services.survey import AnswersRejected
 from dialer.web.auth import (
     LOGIN_CSRF_COOKIE,
+    LOGIN_LANGUAGE,
     SESSION_COOKIE,
     csrf_valid,
     current_session,
+    forbidden,
     login_csrf_valid,
+    navigating,
     new_login_csrf,
     set_session_cookie,
+    unauthorized,
 )
 from dialer.web.events import EVERYONE
 from dialer.web.screen import CALL, PARTS, Screen, screen_fragments
@@ -49,32 +53,35 @@ def _to_login() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
-def _forbidden() -> Response:
-    return Response("CSRF token missing or wrong", status_code=403, media_type="text/plain")
+FORM_EXPIRED = N_("the login form had expired: log in again")
 
 
-def _unauthorized() -> Response:
-    return Response("log in first", status_code=401, media_type="text/plain")
+def _login_page(request: Request, status: int = 200, error: str | None = None, name: str = "") -> Response:
+    """The login form with a new double-submit token."""
+    token = new_login_csrf()
+    response = _page(request, "login.html", LOGIN_LANGUAGE, status, csrf=token, error=error, name=name)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    return response
 
 
 async def login_form(request: Request) -> Response:
-    token = new_login_csrf()
-    response = _page(request, "login.html", "ru", csrf=token, error=None)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
-    return response
+    return _login_page(request)
 
 
 async def login_submit(request: Request) -> Response:
     form = await request.form()
     name, password, sent = (str(form.get(k) or "") for k in ("name", "password", "csrf"))
-    if not login_csrf_valid(request, sent):
-        return _forbidden()
+    if not login_csrf_valid(request, sent):  # the form was open too long, or not ours
+        if navigating(request):
+            return _login_page(request, 403, shown(FORM_EXPIRED, LOGIN_LANGUAGE), name[:100])
+        return await forbidden(request, None)
     try:
         opened = await run_in_threadpool(accounts.login, request.app.state.store, name, password)
     except accounts.LoginRefused as exc:
         log.info("console login refused for %r", name[:100])
         status = 429 if isinstance(exc, accounts.LoginThrottled) else 401
-        return _page(request, "login.html", "ru", status, csrf=sent, error=shown(str(exc), "ru"), name=name)
+        error = shown(str(exc), LOGIN_LANGUAGE)
+        return _page(request, "login.html", LOGIN_LANGUAGE, status, csrf=sent, error=error, name=name)
     log.info("console login: %s (%s)", opened.user.name, opened.user.role.value)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, opened.token)
@@ -87,7 +94,7 @@ async def logout(request: Request) -> Response:
     if login is None:
         return _to_login()
     if not await csrf_valid(request, login):
-        return _forbidden()
+        return await forbidden(request, login)
     await run_in_threadpool(accounts.logout, request.app.state.store, login.token)
     response = _to_login()
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -108,9 +115,9 @@ async def home(request: Request) -> Response:
 async def change_state(request: Request) -> Response:
     login = await current_session(request)
     if login is None or login.user.operator is None:
-        return _unauthorized()
+        return await unauthorized(request, login)
     if not await csrf_valid(request, login):
-        return _forbidden()
+        return await forbidden(request, login)
     form = await request.form()
     wanted, reason = str(form.get("state") or ""), str(form.get("reason") or "")
     store = request.app.state.store
@@ -148,10 +155,10 @@ async def supervisor(request: Request) -> Response:
 async def events(request: Request) -> Response:
     login = await current_session(request)
     if login is None:
-        return _unauthorized()
+        return await unauthorized(request)
     if login.user.operator is None or login.user.role is not Role.OPERATOR:
         if login.user.role is Role.OPERATOR:
-            return _unauthorized()
+            return await unauthorized(request, login)
         stream = _team_stream(request, login)
     else:
         stream = _stream(request, login)
@@ -240,9 +247,9 @@ async def _team_stream(request: Request, login: LoginSession) -> AsyncIterator[s
 async def dispose(request: Request) -> Response:
     login = await current_session(request)
     if login is None or login.user.operator is None:
-        return _unauthorized()
+        return await unauthorized(request, login)
     if not await csrf_valid(request, login):
-        return _forbidden()
+        return await forbidden(request, login)
     form = await request.form()
     code, note = str(form.get("code") or ""), str(form.get("note") or "")
     callback = (str(form.get("callback_at") or ""), str(form.get("callback_for") or "me"))
@@ -301,9 +308,9 @@ async def edit_lead(request: Request) -> Response:
     """Change lead fields (``f_<column>``); every change is audited, a bad value writes nothing."""
     login = await current_session(request)
     if login is None:
-        return _unauthorized()
+        return await unauthorized(request)
     if not await csrf_valid(request, login):
-        return _forbidden()
+        return await forbidden(request, login)
     form = await request.form()
     values = {k[2:]: str(v) for k, v in form.items() if k.startswith("f_")}
     try:

@@ -6,13 +6,29 @@
   const OUTBOX = "dialer.outbox";
   const csrf = () => (document.querySelector('meta[name="csrf"]') || {}).content || "";
 
-  function post(url, body) {
-    return fetch(url, {
+  async function post(url, body) {
+    const response = await fetch(url, {
       method: "POST",
       body: body,
       credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf() },
     });
+    if (response.status === 401 || response.status === 403) {
+      sessionProblem(response.status, await response.clone().json().catch(function () { return {}; }));
+    }
+    return response;
+  }
+
+  // A refusal of the session itself stays at the top of the page, with the way on: 401 (the
+  // session ended) log in again, 403 (this page's CSRF token is out of date) reload the page.
+  // The refused request also shows the message where its other refusals go.
+  function sessionProblem(status, answer) {
+    const banner = document.getElementById("session-problem");
+    if (!banner) return;
+    document.getElementById("session-problem-text").textContent = answer.error || String(status);
+    document.getElementById("session-login").hidden = status !== 401;
+    document.getElementById("session-reload").hidden = status === 401;
+    banner.hidden = false;
   }
 
   // --- timers: how long the operator has been in each state (display only) ---
@@ -53,6 +69,11 @@
       return "later";  // the console is unreachable: keep it and resend on reconnect
     }
     if (response.ok || response.status === 404) return "done";
+    if (response.status === 401 || response.status === 403) {
+      // Kept, and sent again once the operator has logged in (or reloaded) and the stream is back.
+      showProblems(await response.json().catch(function () { return {}; }));
+      return "later";
+    }
     if (response.status === 400) {
       const answer = await response.json();
       showProblems(answer);
@@ -283,6 +304,23 @@
     });
   }
 
+  // The browser gives a stream up, without retrying, when it is refused: ask why. A session that
+  // ended is said at the top of the page; anything else (a proxy's error page) is retried shortly.
+  async function refused(url) {
+    let response = null;
+    try {
+      response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    } catch (e) {
+      response = null;
+    }
+    if (response && (response.status === 401 || response.status === 403)) {
+      sessionProblem(response.status, await response.json().catch(function () { return {}; }));
+      return;
+    }
+    if (response && response.body) response.body.cancel();
+    setTimeout(connect, 5000);
+  }
+
   function connect() {
     const screen = document.getElementById("screen") || document.getElementById("team-panel");
     if (!screen) return;
@@ -296,6 +334,7 @@
     source.addEventListener("error", function () {
       link.textContent = link.dataset.down;
       link.className = "link down";
+      if (source.readyState === EventSource.CLOSED) refused(screen.dataset.events);
     });
     source.addEventListener("screen", function (ev) {
       apply(JSON.parse(ev.data), performance.timeOrigin + performance.now());
