@@ -31,7 +31,7 @@ from dialer.services.operators import add_operator, ready
 from lists.importer import ImportRequest, import_leads
 
 # Leads are dialable around the clock in this zone and window, whatever the time of the run.
-ALWAYS_OPEN = "00:00-23:59"
+ALWAYS_OPEN = "00:00-24:00"
 
 
 def noon_zone(now: datetime | None = None) -> str:

@@ -68,7 +68,7 @@ def prepare(store: Engine) -> int:
         name="failover",
         queue="q-fail",
         mode="progressive",
-        calling_window="00:00-23:59",
+        calling_window="00:00-24:00",
         dial_template="Local/{number}@sim-customers",
     )
     cid = create_campaign(store, spec).id

@@ -103,7 +103,7 @@ def prepare(store: Engine, names: list[str], operators: int) -> None:
                     abandon_cap=1.0,  # a load test: no abandon guard holding the rate back
                     queue=f"q-{name}",
                     dial_template="Local/{number}@sim-customers",
-                    calling_window="00:00-23:59",
+                    calling_window="00:00-24:00",
                     originate_rate=100.0,
                     max_channels=400,
                     ring_timeout_s=5,

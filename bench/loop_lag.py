@@ -74,7 +74,7 @@ def prepare(store: Engine, campaign: int, rate: float) -> str:
                 abandon_cap=1.0,  # a load test: no abandon guard holding the rate back
                 queue="q-bench",
                 dial_template="Local/{number}@sim-customers",
-                calling_window="00:00-23:59",
+                calling_window="00:00-24:00",
                 originate_rate=rate,
                 max_channels=400,
                 ring_timeout_s=5,

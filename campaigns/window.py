@@ -37,6 +37,8 @@ _HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 
 Interval = tuple[float, float]  # [start, end) in epoch seconds
 
+END_OF_DAY = time.max  # "24:00" as an exclusive end: midnight; ``_seconds`` counts it as 86,400
+
 
 def _check_hours(start: time, end: time, which: str) -> None:
     if start.tzinfo is not None or end.tzinfo is not None:
@@ -133,9 +135,9 @@ class CallingWindow:
             raise InvalidInput(f"calling window {text!r}: {exc}") from None
 
     def __str__(self) -> str:
-        text = f"{self.start:%H:%M}-{self.end:%H:%M}"
+        text = f"{self.start:%H:%M}-{_clock(self.end)}"
         if self.weekend is not None:
-            text += f",{self.weekend[0]:%H:%M}-{self.weekend[1]:%H:%M}"
+            text += f",{self.weekend[0]:%H:%M}-{_clock(self.weekend[1])}"
         if self.holidays:
             text += f",holidays:{self.holidays}"
         return text
@@ -157,7 +159,7 @@ def _parse_hours(part: str, text: str) -> tuple[time, time]:
         )
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     try:
-        return time(h1, m1), time(h2, m2)
+        return time(h1, m1), END_OF_DAY if (h2, m2) == (24, 0) else time(h2, m2)
     except ValueError:
         raise InvalidInput(f"calling window {text!r}: {part.strip()!r} is not a valid time of day") from None
 
@@ -365,7 +367,11 @@ def _offset(zone: ZoneInfo, ts: int) -> int:
 
 
 def _seconds(t: time) -> int:
-    return t.hour * 3600 + t.minute * 60 + t.second
+    return 86_400 if t == END_OF_DAY else t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _clock(t: time) -> str:
+    return "24:00" if t == END_OF_DAY else f"{t:%H:%M}"
 
 
 def _merge(intervals: list[Interval]) -> list[Interval]:

@@ -25,7 +25,7 @@ from datetime import datetime, time, timedelta
 from enum import Enum
 from typing import Protocol
 
-from campaigns.window import CallingWindow, callable_intervals, is_zone
+from campaigns.window import END_OF_DAY, CallingWindow, callable_intervals, is_zone
 from dialer.core.errors import FieldRejected
 from lists.phones import Phone
 from lists.ru_regions import city_zones, subject_zones
@@ -176,7 +176,7 @@ def _merged(stretches: list[tuple[datetime, datetime]]) -> list[tuple[datetime, 
 
 
 def _seconds(moment: time) -> int:
-    return moment.hour * 3600 + moment.minute * 60
+    return 86_400 if moment == END_OF_DAY else moment.hour * 3600 + moment.minute * 60
 
 
 def next_week_start(now: datetime) -> datetime:

@@ -22,7 +22,7 @@ from tests.test_console_web import log_in
 
 @pytest.fixture
 def app_store(store: Engine) -> Engine:
-    cid = console_campaign(store, "pv", mode="preview", window="00:00-23:59")
+    cid = console_campaign(store, "pv", mode="preview", window="00:00-24:00")
     operator_account(store, "anna", "op1", "pv")
     operator_account(store, "boris", "op2", "pv")
     dispositions.add_code(store, "pv", "later", "Call back", callback=True)

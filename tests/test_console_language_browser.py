@@ -35,7 +35,7 @@ def test_a_russian_operator_reads_why_a_manual_dial_or_a_call_is_refused_in_russ
     from playwright.sync_api import expect
 
     console_campaign(store, "night", region="RU", window=_closed_now())
-    preview = console_campaign(store, "pv", "q2", mode="preview", window="00:00-23:59")
+    preview = console_campaign(store, "pv", "q2", mode="preview", window="00:00-24:00")
     add_operator(store, "op3", "Local/op3@sim-operators/n", ["night", "pv"])
     accounts.add_user(store, "vera", "operator", PASSWORD, operator="op3", language="ru")
     callbacks.change_settings(store, "pv", preview_hold="1h")

@@ -36,7 +36,7 @@ def _closed_now() -> str:
 @pytest.fixture
 def app_store(store: Engine) -> Engine:
     night = console_campaign(store, "night", region="RU", window=_closed_now())
-    preview = console_campaign(store, "pv", "q2", mode="preview", window="00:00-23:59")
+    preview = console_campaign(store, "pv", "q2", mode="preview", window="00:00-24:00")
     for user, operator, language in (("vera", "op3", "ru"), ("anna", "op1", "en")):
         add_operator(store, operator, f"Local/{operator}@sim-operators/n", ["night", "pv"])
         accounts.add_user(store, user, "operator", PASSWORD, operator=operator, language=language)

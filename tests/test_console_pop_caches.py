@@ -106,7 +106,7 @@ def _holder(store: Engine, lead_id: int) -> str | None:
 
 
 def test_reading_the_preview_gives_back_the_operators_own_expired_reservation(store: Engine) -> None:
-    cid = console_campaign(store, "pv", mode="preview", window="00:00-23:59")
+    cid = console_campaign(store, "pv", mode="preview", window="00:00-24:00")
     operator_account(store, "anna", "op1", "pv")
     operator_account(store, "boris", "op2", "pv")
     mine = _reserve(store, cid, "op1", "+79001110031")
@@ -123,7 +123,7 @@ def test_reading_the_preview_gives_back_the_operators_own_expired_reservation(st
 
 
 async def test_the_hub_gives_back_expired_reservations_of_operators_with_no_page(store: Engine) -> None:
-    cid = console_campaign(store, "pv", mode="preview", window="00:00-23:59")
+    cid = console_campaign(store, "pv", mode="preview", window="00:00-24:00")
     operator_account(store, "anna", "op1", "pv")
     lead = _reserve(store, cid, "op1", "+79001110041")
     _expire(store, lead)
@@ -142,7 +142,7 @@ def test_a_connection_rereads_the_direct_panel_only_while_it_shows_something(
     store: Engine, statements: list[str]
 ) -> None:
     assert parts_of(["connected"]) == {CALL, DIRECT_IF_SHOWN}
-    cid = console_campaign(store, "pv", mode="preview", window="00:00-23:59")
+    cid = console_campaign(store, "pv", mode="preview", window="00:00-24:00")
     operator_account(store, "anna", "op1", "pv")
     screen = Screen(Templates(), store, accounts.login(store, "anna", PASSWORD))
     screen.read([CALL, STATE, DIRECT])  # the first, full read: nothing reserved, no callbacks

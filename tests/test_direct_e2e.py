@@ -29,7 +29,7 @@ from tests.console_helpers import console_campaign
 from tests.engine_helpers import make_operators, open_zone, phones_by_digit
 
 asterisk = pytest.mark.asterisk
-ALL_DAY = "00:00-23:59"
+ALL_DAY = "00:00-24:00"
 SETTINGS = EngineSettings(node_id="direct-node", tick_s=0.1, operator_poll_s=0.25, shutdown_deadline_s=10.0)
 
 

@@ -73,7 +73,7 @@ async def test_a_direct_call_pauses_its_operator_while_the_customer_rings(
         queue=QUEUE,
         mode="progressive",
         dial_template="Local/{number}@sim-customers",
-        window="00:00-23:59",
+        window="00:00-24:00",
         ring_timeout_s=15,
         wrapup_limit_s=3,
         wrapup_code="refused",

@@ -231,7 +231,7 @@ def test_call_or_skip_just_after_the_periodic_release_is_told_the_reservation_ra
 
 
 def test_manual_dial_is_checked_like_the_engines_calls(store: Engine) -> None:
-    cid = console_campaign(store, "sales", region="RU", contact_limits="1/1d", window="00:00-23:59")
+    cid = console_campaign(store, "sales", region="RU", contact_limits="1/1d", window="00:00-24:00")
     operator_account(store, "anna", "op1", "sales")
     with pytest.raises(FieldProblem, match="not a") as caught:
         direct_calls.manual_dial(store, "op1", "12ab")

@@ -72,7 +72,7 @@ async def test_sigterm_during_a_direct_call_leaves_the_operator_as_they_asked(
         queue=QUEUE,
         mode="progressive",
         dial_template="Local/{number}@sim-customers",
-        window="00:00-23:59",
+        window="00:00-24:00",
         ring_timeout_s=30,
         safe_harbour_sound=asterisk_sandbox.safe_harbour_sound,
     )

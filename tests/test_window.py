@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from phonenumbers import timezone as phone_timezone
 
 from campaigns.window import PROFILES, CallingWindow, is_callable, next_callable, ru_day_off, window_problem
+from dialer.core.errors import InvalidInput
 
 NINE_TO_NINE = CallingWindow(time(9, 0), time(21, 0))
 RU_230FZ = PROFILES["ru-230fz"]
@@ -337,3 +338,28 @@ def test_the_russian_calendar_moves_weekend_holidays_but_not_january_ones() -> N
 def test_a_holiday_calendar_needs_weekend_hours_and_a_known_name(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         CallingWindow.parse(text)
+
+
+# --- a window to midnight ------------------------------------------------------------
+
+
+def test_24_00_ends_a_window_at_midnight_and_reads_back_as_written() -> None:
+    all_day = CallingWindow.parse("00:00-24:00")
+    assert str(all_day) == "00:00-24:00" and CallingWindow.parse(str(all_day)) == all_day
+    evening = CallingWindow.parse("18:00-24:00,10:00-24:00")
+    assert str(evening) == "18:00-24:00,10:00-24:00"
+    with pytest.raises(InvalidInput, match="not a valid time of day"):
+        CallingWindow.parse("24:00-23:00")
+
+
+def test_a_window_to_24_00_is_open_in_the_days_last_minute_in_every_zone() -> None:
+    zones = russian_mobile_zones()
+    all_day, to_23_59 = CallingWindow.parse("00:00-24:00"), CallingWindow.parse("00:00-23:59")
+    # 18:59:30 UTC is 23:59:30 in Yekaterinburg, one of a Russian mobile number's zones.
+    last_minute = datetime(2026, 11, 30, 18, 59, 30, tzinfo=UTC)
+    assert not is_callable(last_minute, zones, to_23_59)
+    assert is_callable(last_minute, zones, all_day)
+    assert next_callable(last_minute, zones, all_day) == last_minute
+    for minute in range(0, 24 * 60, 7):  # every seventh minute of a day, the same answer
+        moment = utc(2026, 11, 30) + timedelta(minutes=minute, seconds=30)
+        assert is_callable(moment, zones, all_day) and next_callable(moment, zones, all_day) == moment

@@ -126,7 +126,7 @@ def setup_campaign(store: Engine, system: PhoneSystem, list_path: Path, operator
         dial_template=system.dial_template,
         caller_id="74951234567",
         # Open around the clock, so the demo dials whatever the hour where it runs.
-        window="00:00-23:59",
+        window="00:00-24:00",
         ring_timeout_s=15,
         max_channels=30,
         originate_rate=10.0,
