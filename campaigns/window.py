@@ -37,7 +37,7 @@ _HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 
 Interval = tuple[float, float]  # [start, end) in epoch seconds
 
-END_OF_DAY = time.max  # "24:00" as an exclusive end: midnight; ``_seconds`` counts it as 86,400
+END_OF_DAY = time.max  # "24:00" as an exclusive end: midnight; ``seconds_of_day`` counts it as 86,400
 
 
 def _check_hours(start: time, end: time, which: str) -> None:
@@ -326,8 +326,8 @@ def _zone_intervals(zone: ZoneInfo, window: CallingWindow, since: int, until: in
         while day <= last_day:
             start, end = window.hours_on(day)
             local_midnight = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-            lo = max(local_midnight + _seconds(start) - offset, seg_start)
-            hi = min(local_midnight + _seconds(end) - offset, seg_end)
+            lo = max(local_midnight + seconds_of_day(start) - offset, seg_start)
+            hi = min(local_midnight + seconds_of_day(end) - offset, seg_end)
             if lo < hi:
                 intervals.append((lo, hi))
             day += timedelta(days=1)
@@ -366,7 +366,8 @@ def _offset(zone: ZoneInfo, ts: int) -> int:
     return int(delta.total_seconds()) if delta is not None else 0
 
 
-def _seconds(t: time) -> int:
+def seconds_of_day(t: time) -> int:
+    """Seconds since midnight; ``END_OF_DAY`` (an end of "24:00") is the day's whole 86,400."""
     return 86_400 if t == END_OF_DAY else t.hour * 3600 + t.minute * 60 + t.second
 
 

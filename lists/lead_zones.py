@@ -21,11 +21,11 @@ import re
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Protocol
 
-from campaigns.window import END_OF_DAY, CallingWindow, callable_intervals, is_zone
+from campaigns.window import CallingWindow, callable_intervals, is_zone, seconds_of_day
 from dialer.core.errors import FieldRejected
 from lists.phones import Phone
 from lists.ru_regions import city_zones, subject_zones
@@ -136,7 +136,7 @@ class ListHours:
 def list_hours(zone_counts: Mapping[str, int], window: CallingWindow, week_start: datetime) -> ListHours:
     """Callable hours a day for leads grouped by their zones text, over the week from ``week_start``."""
     until = week_start + WEEK
-    window_h = (_seconds(window.end) - _seconds(window.start)) / 3600
+    window_h = (seconds_of_day(window.end) - seconds_of_day(window.start)) / 3600
     per_lead: list[tuple[float, int]] = []
     union: list[tuple[datetime, datetime]] = []
     for zones, count in zone_counts.items():
@@ -173,10 +173,6 @@ def _merged(stretches: list[tuple[datetime, datetime]]) -> list[tuple[datetime, 
         else:
             merged.append((lo, hi))
     return merged
-
-
-def _seconds(moment: time) -> int:
-    return 86_400 if moment == END_OF_DAY else moment.hour * 3600 + moment.minute * 60
 
 
 def next_week_start(now: datetime) -> datetime:

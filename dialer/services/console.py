@@ -281,11 +281,6 @@ CONNECT_EVENTS = frozenset({console_events.CONNECTED})
 STATE_EVENTS = frozenset({console_events.STATE})
 
 
-def last_event_id(store: Engine) -> int:
-    with store.connect() as conn:
-        return console_events.last_event_id(conn)
-
-
 def operators_touched(store: Engine, after: int) -> tuple[int, set[str]]:
     """The newest event id, and the operators named by the events after ``after``."""
     cursor, kinds = event_kinds(store, after)

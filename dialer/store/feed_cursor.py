@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Engine
 
-from dialer.store.console_events import EVENT_TABLE
+from dialer.store.console_events import EVENT_TABLE, last_event_id
 
 # How long an id missing below the highest id read is watched for its late commit, in seconds.
 GAP_HOLD_S = 30.0
@@ -85,7 +85,7 @@ class FeedCursor:
         table = EVENT_TABLE.c
         with self._store.connect() as conn:
             if not self._gaps_kept:
-                self._begin(int(conn.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()), [])
+                self._begin(last_event_id(conn), [])
                 return self.cursor
             newest = select(func.max(table.id)).scalar_subquery()
             window = select(table.id).where(table.id >= newest - START_WINDOW).order_by(table.id)
