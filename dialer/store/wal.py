@@ -37,13 +37,15 @@ class WalCheckpointer:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.checkpoints = 0  # passive checkpoints run so far
+        # A database in memory has no log, and the pool's one connection is all of it.
+        database = store.url.database or ""
+        in_memory = database in ("", ":memory:") or "mode=memory" in str(store.url)
+        self._applies = store.dialect.name == "sqlite" and not in_memory
 
     def start(self) -> None:
         """From now on the store's connections leave checkpoints to this thread (SQLite only)."""
-        database = self._store.url.database or ""
-        in_memory = database in ("", ":memory:") or "mode=memory" in str(self._store.url)
-        if self._store.dialect.name != "sqlite" or in_memory or self._thread is not None:
-            return  # a database in memory has no log, and the pool's one connection is all of it
+        if not self._applies or self._thread is not None:
+            return  # decided once: the engine's store thread asks at every call
         event.listen(self._store, "connect", self._no_checkpoint_on_commit)
         self._store.dispose()  # the pooled connections opened before; the next ones are set up so
         self._thread = threading.Thread(target=self._run, name="dialer-wal", daemon=True)
