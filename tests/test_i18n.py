@@ -140,6 +140,26 @@ def test_the_locale_picks_the_language(environ: dict[str, str], lang: str) -> No
     assert i18n.from_locale(environ) == lang
 
 
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7", "ru"),
+        ("en-US,en;q=0.9", "en"),
+        ("en-GB,ru;q=0.5", "en"),
+        ("de-DE,de;q=0.9,ru;q=0.8,en;q=0.7", "ru"),  # the first the product speaks
+        ("ru;q=0.4, en;q=0.6", "en"),  # by weight, not by place
+        ("en;q=0, ru;q=0.1", "ru"),  # q=0 means "not this one"
+        ("RU", "ru"),
+        ("en;q=oops,ru;q=0.2", "ru"),  # a weight that is not a number counts as refused
+        ("de-DE,fr", None),
+        ("", None),
+        ("*", None),
+    ],
+)
+def test_the_browser_picks_the_login_pages_language(header: str, lang: str | None) -> None:
+    assert i18n.from_accept_language(header) == lang
+
+
 def test_an_unknown_language_is_refused() -> None:
     with pytest.raises(InvalidInput, match="use en or ru"):
         i18n.check_lang("de")

@@ -52,6 +52,28 @@ def from_locale(environ: Mapping[str, str]) -> str:
     return DEFAULT
 
 
+def from_accept_language(header: str) -> str | None:
+    """The language the product speaks that a browser's ``Accept-Language`` prefers most
+    (``ru-RU,ru;q=0.9,en;q=0.8`` is Russian), or None when it names neither."""
+    best: tuple[float, int, str] | None = None
+    for position, item in enumerate(header.split(",")[:50]):
+        tag, _sep, params = item.strip().partition(";")
+        lang = tag.strip().split("-")[0].lower()
+        if lang not in LANGS:
+            continue
+        weight = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0 and (best is None or (-weight, position) < (-best[0], best[1])):
+            best = (weight, position, lang)
+    return best[2] if best else None
+
+
 def use(lang: str) -> Token[str]:
     """Speak ``lang`` from now on in this context; the token undoes it (``restore``)."""
     return _current.set(check_lang(lang))

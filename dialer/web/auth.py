@@ -18,14 +18,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from dialer.core.i18n import N_
+from dialer.core.i18n import LANGS, N_, from_accept_language
 from dialer.core.reasons import shown
 from dialer.services.accounts import LoginSession, csrf_ok, resolve_session, session_language
 from dialer.web.views import refusal, render
 
 SESSION_COOKIE = "dialer_session"
 LOGIN_CSRF_COOKIE = "dialer_login_csrf"
-LOGIN_LANGUAGE = "ru"  # the login page's, before anyone is known
+LOGIN_LANGUAGE = "ru"  # the login page's, before anyone is known, unless the browser asks otherwise
+LANGUAGE_COOKIE = "dialer_lang"  # the language of the last user who logged in on this browser
 SESSION_ENDED = N_("your session has ended: log in again")
 OPERATORS_ONLY = N_("only an operator can do this")
 OUT_OF_DATE = N_("this page is out of date: reload it and try again")
@@ -75,6 +76,20 @@ def navigating(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def login_language(request: Request) -> str:
+    """The login page's language, before anyone is known: that of the last user who logged in on
+    this browser, else the one its ``Accept-Language`` prefers, else Russian."""
+    kept = request.cookies.get(LANGUAGE_COOKIE, "")
+    if kept in LANGS:
+        return kept
+    return from_accept_language(request.headers.get("accept-language", "")) or LOGIN_LANGUAGE
+
+
+def set_language_cookie(response: Response, language: str) -> None:
+    """Not a secret, and not the session: which language the next login page on this browser speaks."""
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=400 * 24 * 3600, httponly=True, samesite="strict")
+
+
 async def refusal_language(request: Request, login: LoginSession | None) -> str:
     """The session's user's language; for an ended session the language of the user it was
     opened for, and without one the login page's."""
@@ -82,7 +97,7 @@ async def refusal_language(request: Request, login: LoginSession | None) -> str:
         return login.user.language
     token = request.cookies.get(SESSION_COOKIE, "")
     found = await run_in_threadpool(session_language, request.app.state.store, token) if token else None
-    return found or LOGIN_LANGUAGE
+    return found or login_language(request)
 
 
 async def unauthorized(request: Request, login: LoginSession | None = None) -> Response:

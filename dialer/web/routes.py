@@ -23,14 +23,15 @@ from dialer.services.pause_codes import check_pause_code
 from dialer.services.survey import AnswersRejected
 from dialer.web.auth import (
     LOGIN_CSRF_COOKIE,
-    LOGIN_LANGUAGE,
     SESSION_COOKIE,
     csrf_valid,
     current_session,
     forbidden,
     login_csrf_valid,
+    login_language,
     navigating,
     new_login_csrf,
+    set_language_cookie,
     set_session_cookie,
     unauthorized,
 )
@@ -59,7 +60,8 @@ FORM_EXPIRED = N_("the login form had expired: log in again")
 def _login_page(request: Request, status: int = 200, error: str | None = None, name: str = "") -> Response:
     """The login form with a new double-submit token."""
     token = new_login_csrf()
-    response = _page(request, "login.html", LOGIN_LANGUAGE, status, csrf=token, error=error, name=name)
+    language = login_language(request)
+    response = _page(request, "login.html", language, status, csrf=token, error=error, name=name)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
     return response
 
@@ -73,18 +75,20 @@ async def login_submit(request: Request) -> Response:
     name, password, sent = (str(form.get(k) or "") for k in ("name", "password", "csrf"))
     if not login_csrf_valid(request, sent):  # the form was open too long, or not ours
         if navigating(request):
-            return _login_page(request, 403, shown(FORM_EXPIRED, LOGIN_LANGUAGE), name[:100])
+            return _login_page(request, 403, shown(FORM_EXPIRED, login_language(request)), name[:100])
         return await forbidden(request, None)
     try:
         opened = await run_in_threadpool(accounts.login, request.app.state.store, name, password)
     except accounts.LoginRefused as exc:
         log.info("console login refused for %r", name[:100])
         status = 429 if isinstance(exc, accounts.LoginThrottled) else 401
-        error = shown(str(exc), LOGIN_LANGUAGE)
-        return _page(request, "login.html", LOGIN_LANGUAGE, status, csrf=sent, error=error, name=name)
+        language = login_language(request)
+        error = shown(str(exc), language)
+        return _page(request, "login.html", language, status, csrf=sent, error=error, name=name)
     log.info("console login: %s (%s)", opened.user.name, opened.user.role.value)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, opened.token)
+    set_language_cookie(response, opened.user.language)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
