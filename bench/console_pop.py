@@ -31,6 +31,15 @@ calls connected in each.
 
     python -m bench.console_pop --operators 50 --calls 100 [--postgres]
 
+Chromium runs as an operator's browser would: unable to raise its own threads' priority. As root
+(as here), Chromium puts its compositor and I/O threads at nice -8, ahead of the console, the engine
+and Asterisk; an operator's browser, an ordinary user's process, cannot. So the pages' Chromium
+starts without ``CAP_SYS_NICE`` (``setpriv``; its threads stay at the services' priority, nice 0).
+``--browser-may-raise-priority`` keeps the capability, as the runs before this change did.
+
+``--split-cpus`` is a diagnosis, not the target's set-up: Asterisk, the console, the engine and the
+bench on CPU 0, the pages' Chromium on CPU 1, so that neither side waits for the other's CPU.
+
 ``--postgres`` runs the same on a throwaway PostgreSQL cluster (the test suite's helpers;
 ``scripts/install-postgres.sh`` installs the server), where NOTIFY wakes the console at once.
 """
@@ -70,6 +79,21 @@ DIALER = Path(sys.executable).with_name("dialer")
 PASSWORD = "bench-password-1"
 RESULTS = Path(__file__).parent / "results"
 IDLE_S = 5.0  # the pages' idle CPU is measured this long, every page ready, before the leads come
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _chromium(workdir: Path, may_raise_priority: bool, browser_cpu: int | None) -> str:
+    """The browser to launch: Chromium itself, or a script that starts it without ``CAP_SYS_NICE``
+    and/or on one CPU (``browser_cpu``)."""
+    prefix = [] if may_raise_priority else ["setpriv", "--inh-caps=-sys_nice", "--bounding-set=-sys_nice"]
+    if browser_cpu is not None:
+        prefix += ["taskset", "-c", str(browser_cpu)]
+    if not prefix:
+        return CHROMIUM
+    script = workdir / "chromium-wrapped"
+    script.write_text(f'#!/bin/sh\nexec {" ".join(prefix)} {CHROMIUM} "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+    return str(script)
 
 
 def _wait_http(url: str, timeout: float = 30) -> None:
@@ -157,6 +181,7 @@ def _browse(
     calls: int,
     talk_s: float,
     fixed: dict[int, str],
+    chromium: str,
 ) -> tuple[dict[str, list[float]], CpuGroups, CpuGroups]:
     """Log every operator in, make them ready, feed the leads; each attempt's pop time (epoch s), the
     CPU by group of processes for ``IDLE_S`` with every page ready before the leads, and from the
@@ -164,7 +189,7 @@ def _browse(
     pops: dict[str, list[float]] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
         pages = [_log_in(browser, url, f"user{101 + i}") for i in range(operators)]
         for page in pages:
@@ -281,7 +306,16 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
-def run(operators: int, calls: int, talk_s: float, use_postgres: bool = False) -> dict[str, Any]:
+def run(
+    operators: int,
+    calls: int,
+    talk_s: float,
+    use_postgres: bool = False,
+    may_raise: bool = False,
+    split_cpus: bool = False,
+) -> dict[str, Any]:
+    if split_cpus:  # a diagnosis: the services (and this process) on CPU 0, the browsers on CPU 1
+        os.sched_setaffinity(0, {0})
     workdir = Path(tempfile.mkdtemp(prefix="console-pop-"))
     load_before = os.getloadavg()
     with _store_url(workdir, use_postgres) as db_url:
@@ -301,7 +335,14 @@ def run(operators: int, calls: int, talk_s: float, use_postgres: bool = False) -
                 assert box.pid is not None
                 fixed = {procs[0].pid: "console", procs[1].pid: "engine", box.pid: "asterisk"}
                 pops, idle, span = _browse(
-                    f"http://127.0.0.1:{port}", env, workdir, operators, calls, talk_s, fixed
+                    f"http://127.0.0.1:{port}",
+                    env,
+                    workdir,
+                    operators,
+                    calls,
+                    talk_s,
+                    fixed,
+                    _chromium(workdir, may_raise, 1 if split_cpus else None),
                 )
         finally:
             _stop(procs)
@@ -311,6 +352,8 @@ def run(operators: int, calls: int, talk_s: float, use_postgres: bool = False) -
     by_call = span.report(connected, "call")
     return {
         "store": "postgresql" if use_postgres else "sqlite",
+        "browser_may_raise_priority": may_raise,
+        "split_cpus": split_cpus,
         **{k: v for k, v in summary.items() if k != "connected_at"},
         "engine_cpu_ms_per_attempt": by_call["cpu_ms_per_call"]["engine"],
         "console_cpu_ms_per_call": by_call["cpu_ms_per_call"]["console"],
@@ -330,8 +373,22 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--talk", type=float, default=2.0, help="seconds each simulated call lasts")
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL store, not SQLite")
+    parser.add_argument(
+        "--browser-may-raise-priority",
+        action="store_true",
+        help="let Chromium (as root) raise its threads above the services, as before",
+    )
+    parser.add_argument(
+        "--split-cpus",
+        action="store_true",
+        help="a diagnosis, not the target's set-up: the services on CPU 0, Chromium on CPU 1",
+    )
     args = parser.parse_args()
-    result = run(args.operators, args.calls, args.talk, args.postgres)
+    if args.split_cpus and len(os.sched_getaffinity(0)) < 2:
+        raise SystemExit("--split-cpus needs two CPUs")
+    result = run(
+        args.operators, args.calls, args.talk, args.postgres, args.browser_may_raise_priority, args.split_cpus
+    )
     RESULTS.mkdir(exist_ok=True)
     name = "console_pop_postgres.json" if args.postgres else "console_pop.json"
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
