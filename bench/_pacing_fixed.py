@@ -21,6 +21,7 @@ from dialer.pacing import AbandonController, AbandonStats, PredictivePacer, Pred
 PREFIX = "fixed-risk-"
 NO_CAP = "-nocap"
 TARGET = 0.025  # the controller's target abandon rate
+Row = dict[str, object]  # a summary row of the grid (pacing.summarise)
 
 
 class FixedRisk(AbandonController):
@@ -64,25 +65,44 @@ def fixed_risk_pacer(method: str) -> Callable[[], PredictivePacer]:
     return make
 
 
-def _num(row: dict[str, object], key: str) -> float:
+def _num(row: Row, key: str) -> float:
     return float(str(row[key]))
 
 
-def at_target(points: Sequence[tuple[float, float]], target: float = TARGET) -> float | None:
-    """Utilisation at abandon rate ``target`` on a sweep of (abandon, utilisation) points.
+def at_target(points: Sequence[Sequence[float]], target: float = TARGET) -> tuple[float, ...] | None:
+    """The values of a sweep where its abandon rate is ``target``.
 
-    Linear between the two neighbouring sweep points (in order of risk) whose abandon
-    rates straddle ``target``; None when the sweep does not reach across it.
+    Each point is (abandon rate, values...), in order of risk. The values are linear
+    between the first two neighbouring points whose abandon rates straddle ``target``;
+    None when the sweep does not reach across it.
     """
-    for (a0, u0), (a1, u1) in itertools.pairwise(points):
+    for p0, p1 in itertools.pairwise(points):
+        a0, a1 = p0[0], p1[0]
         if min(a0, a1) <= target <= max(a0, a1):
-            return u0 if a1 == a0 else u0 + (u1 - u0) * (target - a0) / (a1 - a0)
+            t = 0.0 if a1 == a0 else (target - a0) / (a1 - a0)
+            return tuple(v0 + (v1 - v0) * t for v0, v1 in zip(p0[1:], p1[1:], strict=True))
     return None
 
 
-def frontier_lines(rows: list[dict[str, object]]) -> list[str]:
+def _sweep_line(name: str, sweep: list[tuple[float, Row]], pred: Row | None) -> str:
+    points = [
+        (_num(r, "abandon_rate_mean"), risk, _num(r, "utilization_mean"), _num(r, "abandon_rate_max"))
+        for risk, r in sweep
+    ]
+    found = at_target(points)
+    if found is None:
+        return f"{name}: {TARGET:.1%} abandoned not reached by the sweep"
+    risk, u, abandon_max = found
+    line = f"{name}: {u:.1%} at risk {risk:.3f} (interpolated; worst seed there about {abandon_max:.2%})"
+    if pred is not None:
+        pu = _num(pred, "utilization_mean")
+        line += f" vs predictive {pu:.1%} ({100 * (u - pu):+.1f} points)"
+    return line
+
+
+def frontier_lines(rows: list[Row]) -> list[str]:
     """Per cell: the fixed-risk sweep's utilisation at the target abandon rate, against predictive."""
-    cells: dict[tuple[object, ...], dict[str, dict[str, object]]] = {}
+    cells: dict[tuple[object, ...], dict[str, Row]] = {}
     for row in rows:
         cell = (row["operators"], row["answer_rate"], row["talk_mean"])
         cells.setdefault(cell, {})[str(row["method"])] = row
@@ -94,16 +114,8 @@ def frontier_lines(rows: list[dict[str, object]]) -> list[str]:
                 for m, r in methods.items()
                 if is_fixed_risk(m) and m.endswith(NO_CAP) == bool(suffix)
             )
-            if not sweep:
-                continue
-            points = [(_num(r, "abandon_rate_mean"), _num(r, "utilization_mean")) for _, r in sweep]
-            u = at_target(points)
-            name = f"{ops} operators, answer rate {p}, talk {talk} s"
-            found = "not reached by the sweep" if u is None else f"{u:.1%}"
-            line = f"fixed-risk{suffix} frontier at {TARGET:.1%} abandoned: {name}: {found}"
-            pred = methods.get("predictive")
-            if pred is not None and u is not None:
-                pu = _num(pred, "utilization_mean")
-                line += f" vs predictive {pu:.1%} ({100 * (u - pu):+.1f} points)"
-            lines.append(line)
+            if sweep:
+                cell_name = f"{ops} operators, answer rate {p}, talk {talk:g} s"
+                name = f"fixed-risk{suffix} at {TARGET:.1%} abandoned: {cell_name}"
+                lines.append(_sweep_line(name, sweep, methods.get("predictive")))
     return lines
