@@ -95,8 +95,12 @@ def _sweep_line(name: str, sweep: list[tuple[float, Row]], pred: Row | None) -> 
     risk, u, abandon_max = found
     line = f"{name}: {u:.1%} at risk {risk:.3f} (interpolated; worst seed there about {abandon_max:.2%})"
     if pred is not None:
-        pu = _num(pred, "utilization_mean")
+        pu, pa = _num(pred, "utilization_mean"), _num(pred, "abandon_rate_mean")
         line += f" vs predictive {pu:.1%} ({100 * (u - pu):+.1f} points)"
+        same = at_target(points, pa)
+        if same is not None:
+            su = same[1]
+            line += f"; at predictive's own mean abandon rate {pa:.2%}: {su:.1%} ({100 * (su - pu):+.1f})"
     return line
 
 
