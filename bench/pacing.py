@@ -12,6 +12,8 @@ product.
 
 Every cell also has the "limit" row: a pacer told which calls in flight a person will
 answer and when, and when each operator will be free (``_pacing_limit.py``).
+``--methods fixed-risk-0.01,fixed-risk-0.02,...`` runs the product's forecast at a fixed
+allowed risk, without its controller (``_pacing_fixed.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from _pacing_day import DAY_METHODS, DayJob, check_day_targets, markdown_day, run_day_job, summarise_day
+from _pacing_fixed import fixed_risk_pacer, frontier_lines, is_fixed_risk, risk_of
 from _pacing_limit import ClairvoyantPacer
 
 from dialer.pacing import Pacer, PacingDecision, PacingSnapshot, PredictivePacer, ProgressivePacer
@@ -142,6 +145,28 @@ METHODS: dict[str, Callable[[], Pacer]] = {
 }
 
 
+def pacer_factory(method: str) -> Callable[[], Pacer]:
+    return fixed_risk_pacer(method) if is_fixed_risk(method) else METHODS[method]
+
+
+def unknown_methods(methods: list[str], day: bool) -> list[str]:
+    unknown = []
+    for m in methods:
+        try:
+            if day and m not in DAY_METHODS:
+                raise KeyError(m)
+            pacer_factory(m)
+        except (KeyError, ValueError):
+            unknown.append(m)
+    return unknown
+
+
+def method_order(method: str) -> tuple[int, float, str]:
+    if is_fixed_risk(method):
+        return (len(METHODS), risk_of(method), method)
+    return (list(METHODS).index(method), 0.0, method)
+
+
 # --- running the grid -------------------------------------------------------------------
 
 
@@ -170,7 +195,7 @@ def run_job(job: Job) -> tuple[Job, dict[str, float]]:
         mode="predictive",
     )
     started = time.perf_counter()
-    result = run_simulation(params, METHODS[job.method]())
+    result = run_simulation(params, pacer_factory(job.method)())
     return job, {**result.to_dict(), "seconds": time.perf_counter() - started}
 
 
@@ -179,9 +204,7 @@ def summarise(results: list[tuple[Job, dict[str, float]]]) -> list[dict[str, obj
     for job, r in results:
         groups.setdefault((job.scenario, job.method), []).append(r)
     rows: list[dict[str, object]] = []
-    for (scenario, method), runs in sorted(
-        groups.items(), key=lambda kv: (kv[0][0], list(METHODS).index(kv[0][1]))
-    ):
+    for (scenario, method), runs in sorted(groups.items(), key=lambda kv: (kv[0][0], method_order(kv[0][1]))):
         ops, p, talk = scenario
         rows.append(
             {
@@ -219,7 +242,10 @@ def check_targets(rows: list[dict[str, object]]) -> list[str]:
             rivals = [
                 (m, float(str(r["utilization_mean"])))
                 for m, r in methods.items()
-                if m not in ("predictive", "limit") and float(str(r["abandon_rate_max"])) <= CAP
+                if m != "predictive"
+                and not m.startswith("limit")
+                and not is_fixed_risk(m)
+                and float(str(r["abandon_rate_max"])) <= CAP
             ]
             if rivals:
                 best_m, best_u = max(rivals, key=lambda x: x[1])
@@ -300,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     rates = "0.25" if day and args.answer_rates == "0.15,0.35" else args.answer_rates
     methods = args.methods or ",".join(DAY_METHODS if day else METHODS)
     make = DayJob if day else Job
+    if unknown := unknown_methods(methods.split(","), day):
+        ap.error(f"unknown methods: {', '.join(unknown)}")
     jobs = [
         make(m, int(o), float(p), float(t), s, args.hours)
         for o in ops.split(",")
@@ -329,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         text += f"\n\nRun: {json.dumps(meta)}\n"
     else:
         rows = summarise(results)
-        targets = check_targets(rows)
+        targets = check_targets(rows) + frontier_lines(rows)
         text = markdown(rows, targets, meta)
     print(text)
     stem = "pacing-day" if day else "pacing"
