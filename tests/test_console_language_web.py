@@ -239,13 +239,22 @@ def test_a_login_form_that_expired_is_shown_again_with_the_reason(client: TestCl
     assert (script.status_code, script.json()) == (403, {"ok": False, "error": OUT_OF_DATE["ru"]})
 
 
-LOG_IN = {"ru": '<button type="submit" id="login">Войти</button>', "en": '<button type="submit" id="login">Log in</button>'}
+LOG_IN = {
+    "ru": '<button type="submit" id="login">Войти</button>',
+    "en": '<button type="submit" id="login">Log in</button>',
+}
 
 
 @pytest.mark.every_store
 @pytest.mark.parametrize(
     ("accept", "language"),
-    [(None, "ru"), ("ru-RU,ru;q=0.9", "ru"), ("en-US,en;q=0.9", "en"), ("de-DE,en;q=0.5", "en"), ("de", "ru")],
+    [
+        (None, "ru"),
+        ("ru-RU,ru;q=0.9", "ru"),
+        ("en-US,en;q=0.9", "en"),
+        ("de-DE,en;q=0.5", "en"),
+        ("de", "ru"),
+    ],
 )
 def test_the_login_page_speaks_the_browsers_language_and_russian_by_default(
     client: TestClient, accept: str | None, language: str
@@ -253,9 +262,13 @@ def test_the_login_page_speaks_the_browsers_language_and_russian_by_default(
     headers = {"Accept-Language": accept} if accept else {}
     page = client.get("/login", headers=headers)
     assert page.status_code == 200 and LOG_IN[language] in page.text
-    refused = client.post("/login", data={"name": "vera", "password": "wrong", "csrf": csrf_of(page.text)}, headers=headers)
+    refused = client.post(
+        "/login", data={"name": "vera", "password": "wrong", "csrf": csrf_of(page.text)}, headers=headers
+    )
     assert refused.status_code == 401 and LOG_IN[language] in refused.text
-    stream = client.get("/events", headers={**headers, "Accept": "text/event-stream", "Sec-Fetch-Mode": "cors"})
+    stream = client.get(
+        "/events", headers={**headers, "Accept": "text/event-stream", "Sec-Fetch-Mode": "cors"}
+    )
     assert (stream.status_code, stream.json()) == (401, {"ok": False, "error": SESSION_ENDED[language]})
 
 
