@@ -99,7 +99,7 @@ def import_file(
     for chunk, _ in table.chunks():
         values.extend(chunk[column].tolist())
     if not values:
-        raise InvalidInput(f"{shown(path)} has no numbers")
+        raise InvalidInput(_("{file} has no numbers").format(file=shown(path)))
     return add_numbers(store, values, campaign, region, source=path.name)
 
 
