@@ -258,6 +258,13 @@ REFUSALS = [
         "bad --from 'вчера': use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)",
     ),
     (["demo", "--leads", "5"], "--leads 5: ожидается от 20 до 100000", "--leads 5: expected 20 to 100000"),
+    (
+        ["dnc", "import", "{dir}/names.csv"],
+        "{dir}/names.csv: среди столбцов ФИО, Город нет столбца с телефоном; "
+        "назовите его phone, tel или телефон",
+        "{dir}/names.csv: no phone column among ФИО, Город; name one phone, tel or телефон",
+    ),
+    (["dnc", "import", "{dir}/blank.csv"], "в {dir}/blank.csv нет номеров", "{dir}/blank.csv has no numbers"),
 ]
 
 
@@ -269,9 +276,19 @@ def test_option_and_file_refusals_are_one_line_in_either_language(
 ) -> None:
     """Each refusal is one line in the locale's language, English byte for byte under LANG=C."""
     folder = str(leads_csv.parent)
+    (leads_csv.parent / "names.csv").write_text("ФИО;Город\nИван;Москва\n", encoding="utf-8")
+    (leads_csv.parent / "blank.csv").write_text("phone\n\n", encoding="utf-8")
     argv = [arg.format(dir=folder) for arg in args]
     dialer(db_url, C, "campaign", "create", "весна")
     ami = {"DIALER_AMI_URL": "ami://dialer@127.0.0.1:1", "DIALER_AMI_SECRET": "unused"}  # run checks it first
     for env, expected in ((RU, "ошибка: " + russian), (C, "error: " + english)):
         code, out, err = dialer(db_url, env | ami, *argv)
         assert (code, out, err) == (2, "", expected.format(dir=folder) + "\n")
+
+
+def test_a_dnc_request_with_numbers_left_out_ends_in_one_russian_line(db_url: str) -> None:
+    code, out, err = dialer(db_url, RU, "dnc", "add", "12", "abc", "+79161234567")
+    assert code == 2 and "добавлено: 1" in out
+    assert err.splitlines()[-1] == "ошибка: не добавлено номеров: 2 из 3: '12', 'abc'"
+    code, _, err = dialer(db_url, C, "dnc", "add", "13", "xyz", "+79161234568")
+    assert code == 2 and err.splitlines()[-1] == "error: 2 of 3 numbers not added: '13', 'xyz'"
