@@ -265,6 +265,13 @@ REFUSALS = [
         "{dir}/names.csv: no phone column among ФИО, Город; name one phone, tel or телефон",
     ),
     (["dnc", "import", "{dir}/blank.csv"], "в {dir}/blank.csv нет номеров", "{dir}/blank.csv has no numbers"),
+    (
+        ["pbx", "config", "--out", "{dir}/pbx", "--campaign", "весна"],
+        "у кампании 'весна' нет --queue, а её имя не годится как имя очереди (буквы, цифры, '.', '_', '-'); "
+        "создайте её заново с --queue ИМЯ",
+        "campaign 'весна' has no --queue and its name is not a valid queue name "
+        "(letters, digits, '.', '_', '-'); create it again with --queue NAME",
+    ),
 ]
 
 

@@ -53,13 +53,13 @@ def _queues(ctx: typer.Context, names: list[str] | None) -> list[str]:
     for campaign in campaigns:
         queue = campaign.queue or campaign.name
         if not QUEUE_NAME.fullmatch(queue):
-            problem = (
-                f"campaign {campaign.name!r} has no --queue and its name is not a valid queue name "
+            problem = _(
+                "campaign {name!r} has no --queue and its name is not a valid queue name "
                 "(letters, digits, '.', '_', '-'); create it again with --queue NAME"
-            )
+            ).format(name=campaign.name)
             if names:
                 raise InvalidInput(problem)
-            stderr.print(f"[yellow]warning:[/yellow] {escape(problem)}; skipped")
+            stderr.print(f"[yellow]{_('warning:')}[/yellow] {escape(problem)}; {_('skipped')}")
             continue
         queues.add(queue)
     return sorted(queues)
