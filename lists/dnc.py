@@ -17,6 +17,7 @@ from campaigns.models import utcnow
 from campaigns.service import find_campaign
 from campaigns.tables import CAMPAIGN_TABLE, DNC_TABLE
 from dialer.core.errors import FieldRejected, InvalidInput
+from dialer.core.i18n import _
 from lists.limits import shown, some
 from lists.phones import PhoneNormalizer
 from lists.reader import find_phone_column, open_table
@@ -92,14 +93,13 @@ def import_file(
             table = open_table(path, encoding, delimiter, header=False)
             column = table.columns[0]
         else:
-            raise InvalidInput(
-                f"{shown(path)}: no phone column among {some(table.columns)}; name one phone, tel or телефон"
-            )
+            wrong = _("{file}: no phone column among {columns}; name one phone, tel or телефон")
+            raise InvalidInput(wrong.format(file=shown(path), columns=some(table.columns)))
     values: list[str] = []
-    for chunk, _ in table.chunks():
+    for chunk, _progress in table.chunks():
         values.extend(chunk[column].tolist())
     if not values:
-        raise InvalidInput(f"{shown(path)} has no numbers")
+        raise InvalidInput(_("{file} has no numbers").format(file=shown(path)))
     return add_numbers(store, values, campaign, region, source=path.name)
 
 

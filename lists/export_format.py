@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.core import i18n
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 from lists.safe_write import shown
 
 FORMATS = ("csv", "xlsx")
@@ -47,21 +48,29 @@ def choose_format(
     if lang is not None:
         i18n.check_lang(lang)
     if fmt is not None and fmt not in FORMATS:
-        raise InvalidInput(f"--format {fmt[:20]!r}: use csv or xlsx")
+        raise InvalidInput(_("--format {format!r}: use csv or xlsx").format(format=fmt[:20]))
     suffix = "" if output == "-" else Path(output).suffix.lower()
     if suffix in _OTHER_WORKBOOKS:
-        raise InvalidInput(f"-o {shown(output)}: only .xlsx workbooks are written; name it .xlsx or .csv")
+        raise InvalidInput(
+            _("-o {file}: only .xlsx workbooks are written; name it .xlsx or .csv").format(file=shown(output))
+        )
     by_name = "xlsx" if suffix == ".xlsx" else "csv" if suffix in _CSV_SUFFIXES else None
     if fmt is None:
         if by_name is None:
-            raise InvalidInput(f"-o {shown(output)}: name it .csv or .xlsx, or give --format csv or xlsx")
+            raise InvalidInput(
+                _("-o {file}: name it .csv or .xlsx, or give --format csv or xlsx").format(file=shown(output))
+            )
         fmt = by_name
     elif by_name is not None and by_name != fmt and output != "-":
-        raise InvalidInput(f"-o {shown(output)}: the name says {by_name} but --format says {fmt}")
+        raise InvalidInput(
+            _("-o {file}: the name says {by_name} but --format says {format}").format(
+                file=shown(output), by_name=by_name, format=fmt
+            )
+        )
     if excel and fmt == "xlsx":
-        raise InvalidInput("--excel shapes CSV for Excel; an .xlsx workbook needs no --excel")
+        raise InvalidInput(_("--excel shapes CSV for Excel; an .xlsx workbook needs no --excel"))
     if lang is not None and fmt == "csv" and not excel:
-        raise InvalidInput("--lang applies to Excel output: add --excel, or write an .xlsx file")
+        raise InvalidInput(_("--lang applies to Excel output: add --excel, or write an .xlsx file"))
     if fmt == "csv" and not excel:
         return ExportFormat(fmt, excel, "en")
     return ExportFormat(fmt, excel, lang or i18n.current())
@@ -91,7 +100,9 @@ def check_tz(text: str) -> TimeChoice:
     if name.upper() == "UTC":
         return TimeChoice("UTC")
     if _named_zone(name) is None:
-        raise InvalidInput(f"--tz {shown(text)}: use local, UTC or an IANA zone such as Europe/Moscow")
+        raise InvalidInput(
+            _("--tz {zone}: use local, UTC or an IANA zone such as Europe/Moscow").format(zone=shown(text))
+        )
     return TimeChoice(name)
 
 

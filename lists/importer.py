@@ -122,10 +122,13 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
         name, sep, column = item.partition("=")
         name = name.strip().lower()
         if not sep or not column.strip():
-            raise InvalidInput(f"--map {item[:60]!r}: expected FIELD=COLUMN, e.g. phone=Телефон")
-        if name not in MAP_FIELDS:
-            raise InvalidInput(f"--map {item[:60]!r}: unknown field; fields: {', '.join(MAP_FIELDS)}")
-        mapping[name] = column.strip()
+            wrong = _("--map {item!r}: expected FIELD=COLUMN, e.g. phone=Телефон")
+        elif name not in MAP_FIELDS:
+            wrong = _("--map {item!r}: unknown field; fields: {fields}")
+        else:
+            mapping[name] = column.strip()
+            continue
+        raise InvalidInput(wrong.format(item=item[:60], fields=", ".join(MAP_FIELDS)))
     return mapping
 
 
@@ -263,7 +266,11 @@ class _Columns:
 def _resolve_columns(headers: list[str], mapping: dict[str, str], path: Path) -> _Columns:
     for name, column in mapping.items():
         if column not in headers:
-            raise InvalidInput(f"--map {name}={column[:40]}: {shown(path)} has no column {column[:40]!r}")
+            raise InvalidInput(
+                _("--map {name}={column}: {file} has no column {column!r}").format(
+                    name=name, column=column[:40], file=shown(path)
+                )
+            )
     phone = mapping.get("phone") or find_phone_column(headers)
     if phone is None:
         raise InvalidInput(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 
 _CHUNK = 1024 * 1024
 _MAX_RATIO = 200  # a real workbook's XML compresses about 5-20:1; a bomb, 1000:1
@@ -81,7 +82,11 @@ def _env_int(name: str, default: int, low: int) -> int:
     if not text:
         return default
     if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) < low:
-        raise InvalidInput(f"{name}={text[:20]!r}: expected a whole number of at least {low}")
+        raise InvalidInput(
+            _("{name}={text!r}: expected a whole number of at least {low}").format(
+                name=name, text=text[:20], low=low
+            )
+        )
     return int(text)
 
 
@@ -96,16 +101,25 @@ def some(names: list[str], count: int = 8, width: int = 30) -> str:
     return ", ".join(cut) + (f" and {len(names) - count} more" if len(names) > count else "")
 
 
+def unreadable(path: Path, exc: OSError) -> InvalidInput:
+    """One line for a file that cannot be opened: missing, a folder, or refused by the system."""
+    if isinstance(exc, FileNotFoundError):
+        return InvalidInput(_("{file}: no such file").format(file=shown(path)))
+    if isinstance(exc, IsADirectoryError):
+        return InvalidInput(_("{file} is a directory, not a file").format(file=shown(path)))
+    return InvalidInput(
+        _("{file}: cannot read it ({problem})").format(file=shown(path), problem=exc.strerror)
+    )
+
+
 def check_regular(path: Path) -> None:
     """A list is read more than once (sniff, header, rows): a pipe or device would lose its start."""
     try:
         info = path.stat()
-    except FileNotFoundError:
-        raise InvalidInput(f"{shown(path)}: no such file") from None
     except OSError as exc:
-        raise InvalidInput(f"{shown(path)}: cannot read it ({exc.strerror})") from None
+        raise unreadable(path, exc) from None
     if stat.S_ISDIR(info.st_mode):
-        raise InvalidInput(f"{shown(path)} is a directory, not a file")
+        raise InvalidInput(_("{file} is a directory, not a file").format(file=shown(path)))
     if not stat.S_ISREG(info.st_mode):
         raise InvalidInput(
             f"{shown(path)} is not a regular file (a pipe or a device): save the list to a file first"
@@ -162,9 +176,11 @@ def check_xlsx(path: Path, limits: ReadLimits) -> XlsxShape:
                 if name == sheet:
                     last_row = found
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, OSError):
-        raise InvalidInput(f"{where}: not a readable XLSX workbook") from None
+        raise InvalidInput(_("{file}: not a readable XLSX workbook").format(file=where)) from None
     except NotImplementedError:  # a compression method zipfile cannot read
-        raise InvalidInput(f"{where}: not a readable XLSX workbook (unknown compression)") from None
+        raise InvalidInput(
+            _("{file}: not a readable XLSX workbook (unknown compression)").format(file=where)
+        ) from None
     if last_row - 1 > limits.max_rows:
         raise limits.too_many_rows(where)
     return XlsxShape(last_row)

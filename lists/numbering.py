@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from campaigns.models import NumberingFile, NumberingRange, utcnow
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 from lists.numbering_file import RangeFile, read_range_file
 from lists.ru_regions import subject_zones
 
@@ -53,11 +54,15 @@ class NumberingLoad:
 def load_numbering(engine: Engine, paths: Sequence[Path]) -> NumberingLoad:
     """Replace the loaded plan with these files' ranges; ``InvalidInput`` leaves the old plan as it was."""
     if not paths:
-        raise InvalidInput("name at least one registry file (ABC-3xx.csv, DEF-9xx.csv ...)")
+        raise InvalidInput(_("name at least one registry file (ABC-3xx.csv, DEF-9xx.csv ...)"))
     parsed = [read_range_file(path) for path in paths]
     if not any(f.rows for f in parsed):
         detail = f" ({parsed[0].problems[0]})" if parsed[0].problems else ""
-        raise InvalidInput(f"no range could be read from {', '.join(map(str, paths))}{detail}")
+        raise InvalidInput(
+            _("no range could be read from {files}{detail}").format(
+                files=", ".join(map(str, paths)), detail=detail
+            )
+        )
     now = utcnow()
     with engine.begin() as conn:
         conn.execute(delete(RANGE_TABLE))

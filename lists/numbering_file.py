@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 
 _REQUIRED = ("code", "first", "last", "region")
 _MAX_SUBSCRIBER = 9_999_999
@@ -52,7 +53,9 @@ def read_range_file(path: Path) -> RangeFile:
         raw = path.read_bytes()
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+        raise InvalidInput(
+            _("cannot read {file}: {problem}").format(file=path, problem=exc.strerror)
+        ) from None
     lines = csv.reader(io.StringIO(_decode(raw), newline=""), delimiter=";")
     result = RangeFile(path.name, modified)
     columns: dict[str, int] | None = None
@@ -67,7 +70,7 @@ def read_range_file(path: Path) -> RangeFile:
         except ValueError as exc:
             result.problems.append(f"{path.name} line {number}: {exc}")
     if columns is None:
-        raise InvalidInput(f"{path}: empty file, expected the registry's header row")
+        raise InvalidInput(_("{file}: empty file, expected the registry's header row").format(file=path))
     return result
 
 

@@ -41,6 +41,7 @@ from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 from campaigns.region import check_region as check_region
 from dialer.core import reasons
 from dialer.core.errors import FieldRejected, InvalidInput
+from dialer.core.i18n import _
 from lists.phone_checks import (
     PREMIUM_REASON,
     SERVICE_TYPES,
@@ -298,7 +299,7 @@ class _Desc:
 def _metadata(region: str) -> PhoneMetadata:
     metadata = PhoneMetadata.metadata_for_region(region)
     if metadata is None:
-        raise InvalidInput(f"unknown region {region!r}")
+        raise InvalidInput(_("unknown region {region!r}").format(region=region))
     return metadata
 
 

@@ -21,8 +21,9 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 from lists.csv_problems import csv_problem, next_chunk
-from lists.limits import ReadLimits, XlsxShape, check_csv_lines, check_regular, check_xlsx, shown
+from lists.limits import ReadLimits, XlsxShape, check_csv_lines, check_regular, check_xlsx, shown, unreadable
 
 DELIMITERS = (",", ";", "\t")
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1251")
@@ -47,11 +48,9 @@ def detect_encoding(sample: bytes) -> str:
     """
     if sample.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    if b"\x00" in sample:
-        raise InvalidInput("the file is binary, not a CSV or XLSX table")
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
-    if controls > max(2, len(sample) // 100):
-        raise InvalidInput("the file is binary, not a CSV or XLSX table")
+    if b"\x00" in sample or controls > max(2, len(sample) // 100):
+        raise InvalidInput(_("the file is binary, not a CSV or XLSX table"))
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -92,11 +91,12 @@ def sniff(path: Path, encoding: str | None = None, delimiter: str | None = None)
     check_regular(path)
     sample = _read_sample(path)
     if not sample.strip():
-        raise InvalidInput(f"{shown(path)} is empty")
+        raise InvalidInput(_("{file} is empty").format(file=shown(path)))
     if sample.startswith(_ZIP_MAGIC):
         return TableFormat("xlsx")
     if sample.startswith(_OLE_MAGIC):
-        raise InvalidInput(f"{shown(path)} is an old binary .xls workbook: save it as .xlsx or CSV")
+        wrong = _("{file} is an old binary .xls workbook: save it as .xlsx or CSV")
+        raise InvalidInput(wrong.format(file=shown(path)))
     chosen = _check_encoding(encoding) if encoding else None
     try:
         found = chosen or detect_encoding(sample)
@@ -128,7 +128,7 @@ class Table:
         if self._shape is None:
             check_csv_lines(path, self.limits)  # like check_xlsx: before a parser reads a byte
         if header_row is not None and header_row < 1:
-            raise InvalidInput(f"--header-row {header_row}: rows are numbered from 1")
+            raise InvalidInput(_("--header-row {row}: rows are numbered from 1").format(row=header_row))
         # Rows above the header (title rows): skipped, never read as data.
         self.skip = header_row - 1 if header_row is not None else (self._find_header() if header else 0)
         self.columns: list[str] = self._read_columns()
@@ -210,8 +210,10 @@ class Table:
             try:
                 head = self._csv_reader(handle, None, nrows=0)
             except pd.errors.EmptyDataError:
-                where = f" at row {self.skip + 1}" if self.skip else ""
-                raise InvalidInput(f"{shown(self.path)} is empty{where}") from None
+                where = _(" at row {row}").format(row=self.skip + 1) if self.skip else ""
+                raise InvalidInput(
+                    _("{file} is empty{where}").format(file=shown(self.path), where=where)
+                ) from None
             except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
                 raise InvalidInput(f"{shown(self.path)}: {csv_problem(exc, self.format.delimiter)}") from None
         if not self._header:
@@ -244,7 +246,7 @@ class Table:
         finally:
             book.close()
         if first is None or all(cell is None for cell in first):
-            raise InvalidInput(f"{shown(self.path)} is empty")
+            raise InvalidInput(_("{file} is empty").format(file=shown(self.path)))
         if len(first) > self.limits.max_columns:
             raise self.limits.too_many_columns(shown(self.path), len(first))
         if not self._header:
@@ -358,12 +360,8 @@ def _read_sample(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
             return handle.read(_SAMPLE_BYTES)
-    except FileNotFoundError:
-        raise InvalidInput(f"{shown(path)}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{shown(path)} is a directory, not a file") from None
     except OSError as exc:
-        raise InvalidInput(f"{shown(path)}: cannot read it ({exc.strerror})") from None
+        raise unreadable(path, exc) from None
 
 
 def _check_encoding(name: str) -> str:
@@ -372,7 +370,8 @@ def _check_encoding(name: str) -> str:
     try:
         info = codecs.lookup(key)
     except LookupError:
-        raise InvalidInput(f"unknown encoding {name[:40]!r}: try utf-8, utf-8-sig or cp1251") from None
+        wrong = _("unknown encoding {name!r}: try utf-8, utf-8-sig or cp1251")
+        raise InvalidInput(wrong.format(name=name[:40])) from None
     # Only text encodings in which the delimiters and line ends are the ASCII bytes themselves:
     # not rot13 or base64 (not text encodings), not UTF-16/32 (two or four bytes a character).
     if not getattr(info, "_is_text_encoding", True) or not _ascii_compatible(info.name):
@@ -395,5 +394,6 @@ def _check_delimiter(value: str) -> str:
     named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
     delimiter = named.get(value.lower(), value)
     if len(delimiter) != 1 or delimiter in '\r\n"':
-        raise InvalidInput(f"delimiter {value!r}: expected one character such as , ; or tab")
+        wrong = _("delimiter {value!r}: expected one character such as , ; or tab")
+        raise InvalidInput(wrong.format(value=value))
     return delimiter

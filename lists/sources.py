@@ -18,6 +18,7 @@ from campaigns.retry import parse_duration
 from campaigns.service import find_campaign
 from campaigns.store import session_scope
 from dialer.core.errors import InvalidInput, NotFound
+from dialer.core.i18n import _
 
 MIN_EVERY_S = 1
 
@@ -39,20 +40,26 @@ def check_folder(folder: Path, why: str = "files are moved out of it once import
     every user (root) and do not tell a read-only mount."""
     resolved = folder.expanduser().absolute()
     if not resolved.is_dir():
-        raise InvalidInput(f"folder {folder} does not exist")
+        raise InvalidInput(_("folder {folder} does not exist").format(folder=folder))
     if not os.access(resolved, os.R_OK | os.X_OK):
-        raise InvalidInput(f"folder {folder} cannot be read")
+        raise InvalidInput(_("folder {folder} cannot be read").format(folder=folder))
     try:
         with tempfile.NamedTemporaryFile(dir=resolved, prefix=".dialer-probe-"):
             pass
     except OSError as exc:
-        raise InvalidInput(f"folder {folder} cannot be written ({exc.strerror}): {why}") from None
+        raise InvalidInput(
+            _("folder {folder} cannot be written ({problem}): {why}").format(
+                folder=folder, problem=exc.strerror, why=why
+            )
+        ) from None
     return resolved
 
 
 def check_pattern(pattern: str) -> str:
     if not pattern.strip() or "/" in pattern or "\\" in pattern or pattern.startswith("."):
-        raise InvalidInput(f"bad --pattern {pattern!r}: a file name pattern such as *.csv")
+        raise InvalidInput(
+            _("bad --pattern {pattern!r}: a file name pattern such as *.csv").format(pattern=pattern)
+        )
     return pattern.strip()
 
 
@@ -62,7 +69,7 @@ def parse_every(text: str) -> int:
     except ValueError as exc:
         raise InvalidInput(f"--every: {exc}") from None
     if seconds < MIN_EVERY_S:
-        raise InvalidInput("--every must be at least 1s")
+        raise InvalidInput(_("--every must be at least 1s"))
     return seconds
 
 
@@ -91,7 +98,7 @@ def remove_source(engine: Engine, source_id: int) -> None:
     with session_scope(engine) as session:
         source = session.get(ListSource, source_id)
         if source is None:
-            raise NotFound(f"no list source {source_id}")
+            raise NotFound(_("no list source {id}").format(id=source_id))
         for seen in session.exec(select(ImportedFile).where(ImportedFile.source_id == source_id)).all():
             session.delete(seen)
         session.delete(source)

@@ -209,3 +209,93 @@ def test_the_pacing_line_of_status_speaks_the_language_of_the_moment() -> None:
     assert "готовы операторов: 3 из 4" in russian
     assert "брошено 1/40 = 2,5\xa0% (предел 3,0\xa0% за 24h)" in russian
     assert russian.endswith("; 5 с назад") and stale.endswith("с назад [не работает]")
+
+
+REFUSALS = [
+    (
+        ["lists", "import", "{dir}/нет.csv", "--campaign", "весна"],
+        "{dir}/нет.csv: такого файла нет",
+        "{dir}/нет.csv: no such file",
+    ),
+    (
+        ["lists", "import", "{dir}/leads.csv", "--campaign", "весна", "--map", "fio=ФИО"],
+        "--map 'fio=ФИО': неизвестное поле; поля: phone, timezone, city, region, consent",
+        "--map 'fio=ФИО': unknown field; fields: phone, timezone, city, region, consent",
+    ),
+    (
+        ["lists", "import", "{dir}/leads.csv", "--campaign", "весна", "--encoding", "koi9"],
+        "неизвестная кодировка 'koi9': попробуйте utf-8, utf-8-sig или cp1251",
+        "unknown encoding 'koi9': try utf-8, utf-8-sig or cp1251",
+    ),
+    (
+        ["export", "leads", "--campaign", "весна", "-o", "{dir}/leads.csv", "--tz", "Mars/Base"],
+        "--tz Mars/Base: укажите local, UTC или зону IANA, например Europe/Moscow",
+        "--tz Mars/Base: use local, UTC or an IANA zone such as Europe/Moscow",
+    ),
+    (
+        ["export", "leads", "--campaign", "весна", "-o", "{dir}/out.csv", "--format", "pdf"],
+        "--format 'pdf': укажите csv или xlsx",
+        "--format 'pdf': use csv or xlsx",
+    ),
+    (
+        ["status", "--watch", "--interval", "0.1"],
+        "--interval 0.1: ожидается от 0.2 до 3600 секунд",
+        "--interval 0.1: expected 0.2 to 3600 seconds",
+    ),
+    (
+        ["run", "--campaign", "весна", "--wrapup", "5000"],
+        "--wrapup 5000: ожидается от 0 до 3600 секунд",
+        "--wrapup 5000: expected 0 to 3600 seconds",
+    ),
+    (
+        ["simulate", "--format", "xml"],
+        "--format 'xml': укажите table или json",
+        "--format 'xml': use table or json",
+    ),
+    (
+        ["report", "campaign", "весна", "--from", "вчера", "-o", "{dir}/report.html"],
+        "неверное значение --from 'вчера': укажите YYYY-MM-DD или YYYY-MM-DDTHH:MM (UTC)",
+        "bad --from 'вчера': use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)",
+    ),
+    (["demo", "--leads", "5"], "--leads 5: ожидается от 20 до 100000", "--leads 5: expected 20 to 100000"),
+    (
+        ["dnc", "import", "{dir}/names.csv"],
+        "{dir}/names.csv: среди столбцов ФИО, Город нет столбца с телефоном; "
+        "назовите его phone, tel или телефон",
+        "{dir}/names.csv: no phone column among ФИО, Город; name one phone, tel or телефон",
+    ),
+    (["dnc", "import", "{dir}/blank.csv"], "в {dir}/blank.csv нет номеров", "{dir}/blank.csv has no numbers"),
+    (
+        ["pbx", "config", "--out", "{dir}/pbx", "--campaign", "весна"],
+        "у кампании 'весна' нет --queue, а её имя не годится как имя очереди (буквы, цифры, '.', '_', '-'); "
+        "создайте её заново с --queue ИМЯ",
+        "campaign 'весна' has no --queue and its name is not a valid queue name "
+        "(letters, digits, '.', '_', '-'); create it again with --queue NAME",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "russian", "english"), REFUSALS, ids=[" ".join(a[:2]) for a, _r, _e in REFUSALS]
+)
+def test_option_and_file_refusals_are_one_line_in_either_language(
+    db_url: str, leads_csv: Path, args: list[str], russian: str, english: str
+) -> None:
+    """Each refusal is one line in the locale's language, English byte for byte under LANG=C."""
+    folder = str(leads_csv.parent)
+    (leads_csv.parent / "names.csv").write_text("ФИО;Город\nИван;Москва\n", encoding="utf-8")
+    (leads_csv.parent / "blank.csv").write_text("phone\n\n", encoding="utf-8")
+    argv = [arg.format(dir=folder) for arg in args]
+    dialer(db_url, C, "campaign", "create", "весна")
+    ami = {"DIALER_AMI_URL": "ami://dialer@127.0.0.1:1", "DIALER_AMI_SECRET": "unused"}  # run checks it first
+    for env, expected in ((RU, "ошибка: " + russian), (C, "error: " + english)):
+        code, out, err = dialer(db_url, env | ami, *argv)
+        assert (code, out, err) == (2, "", expected.format(dir=folder) + "\n")
+
+
+def test_a_dnc_request_with_numbers_left_out_ends_in_one_russian_line(db_url: str) -> None:
+    code, out, err = dialer(db_url, RU, "dnc", "add", "12", "abc", "+79161234567")
+    assert code == 2 and "добавлено: 1" in out
+    assert err.splitlines()[-1] == "ошибка: не добавлено номеров: 2 из 3: '12', 'abc'"
+    code, _, err = dialer(db_url, C, "dnc", "add", "13", "xyz", "+79161234568")
+    assert code == 2 and err.splitlines()[-1] == "error: 2 of 3 numbers not added: '13', 'xyz'"

@@ -45,6 +45,7 @@ from dialer.cli.dashboard import (
 )
 from dialer.cli.demo_list import first_callable, operator_names, prepare_folder, write_sample_list
 from dialer.core.errors import InvalidInput, TelephonyError, UserError
+from dialer.core.i18n import _
 from dialer.core.telephony import Telephony
 from dialer.engine.loop import DialEngine, EngineSettings
 from dialer.services.attempts_export import export_attempts
@@ -86,11 +87,13 @@ class DemoOptions:
 
     def check(self) -> None:
         if not 1 <= self.seconds <= 3600:
-            raise InvalidInput(f"--seconds {self.seconds:g}: expected 1 to 3600")
+            raise InvalidInput(_("--seconds {seconds:g}: expected 1 to 3600").format(seconds=self.seconds))
         if not 20 <= self.leads <= 100_000:
-            raise InvalidInput(f"--leads {self.leads}: expected 20 to 100000")
+            raise InvalidInput(_("--leads {leads}: expected 20 to 100000").format(leads=self.leads))
         if not 1 <= self.operators <= 50:
-            raise InvalidInput(f"--operators {self.operators}: expected 1 to 50")
+            raise InvalidInput(
+                _("--operators {operators}: expected 1 to 50").format(operators=self.operators)
+            )
 
 
 @dataclass(frozen=True)

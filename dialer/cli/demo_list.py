@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 from lists.safe_write import write_text
 
 # Last digit -> share of the list. Mostly people who answer; a no-answer rings the
@@ -159,11 +160,13 @@ def default_folder(now: datetime | None = None) -> Path:
 def prepare_folder(folder: Path | None) -> Path:
     path = folder or default_folder()
     if path.exists() and not path.is_dir():
-        raise InvalidInput(f"--dir {path}: exists and is not a folder")
+        raise InvalidInput(_("--dir {path}: exists and is not a folder").format(path=path))
     if (path / "dialer.db").exists():
-        raise InvalidInput(f"--dir {path}: already holds a demo store; pick a new folder")
+        raise InvalidInput(_("--dir {path}: already holds a demo store; pick a new folder").format(path=path))
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidInput(f"--dir {path}: cannot create it: {exc.strerror}") from None
+        raise InvalidInput(
+            _("--dir {path}: cannot create it: {problem}").format(path=path, problem=exc.strerror)
+        ) from None
     return path

@@ -36,8 +36,14 @@ def dnc_add(
     if change.rejected:
         # A request not to be called that recorded nothing must not look like success.
         failed = ", ".join(repr(value) for value, _ in change.rejected[:5])
-        more = f" and {len(change.rejected) - 5} more" if len(change.rejected) > 5 else ""
-        raise InvalidInput(f"{len(change.rejected)} of {len(numbers)} numbers not added: {failed}{more}")
+        more = (
+            _(" and {count} more").format(count=len(change.rejected) - 5) if len(change.rejected) > 5 else ""
+        )
+        raise InvalidInput(
+            _("{count} of {total} numbers not added: {failed}{more}").format(
+                count=len(change.rejected), total=len(numbers), failed=failed, more=more
+            )
+        )
 
 
 @dnc_app.command("import")

@@ -121,9 +121,11 @@ def run_command(
 
     target = ami_settings(ami)
     if not math.isfinite(shutdown_deadline) or not 0 <= shutdown_deadline <= 3600:
-        raise InvalidInput(f"--shutdown-deadline {shutdown_deadline:g}: expected 0 to 3600 seconds")
+        raise InvalidInput(
+            _("--shutdown-deadline {seconds:g}: expected 0 to 3600 seconds").format(seconds=shutdown_deadline)
+        )
     if not math.isfinite(wrapup) or not 0 <= wrapup <= 3600:
-        raise InvalidInput(f"--wrapup {wrapup:g}: expected 0 to 3600 seconds")
+        raise InvalidInput(_("--wrapup {seconds:g}: expected 0 to 3600 seconds").format(seconds=wrapup))
     settings = EngineSettings(shutdown_deadline_s=shutdown_deadline, queue_wrapup_s=wrapup)
     if node:
         settings = replace(settings, node_id=check_node(node))

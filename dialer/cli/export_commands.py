@@ -61,7 +61,9 @@ def _export(
     check_output(output, rules)
     chosen = fmt()
     if output == "-" and chosen.kind == "xlsx" and sys.stdout.isatty():
-        raise InvalidInput("-o -: a workbook is not for a terminal; redirect it to a file, or name the file")
+        raise InvalidInput(
+            _("-o -: a workbook is not for a terminal; redirect it to a file, or name the file")
+        )
     count = write_export(output, chosen, table(), rules)
     return None if output == "-" else count
 

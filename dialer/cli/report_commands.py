@@ -21,7 +21,11 @@ def _instant(option: str, value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"bad {option} {value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)") from None
+        raise InvalidInput(
+            _("bad {option} {value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)").format(
+                option=option, value=value
+            )
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from dialer.cli.support import AMI_HELP, ami_settings, stderr, stdout, store
 from dialer.core.errors import InvalidInput
+from dialer.core.i18n import _
 from dialer.engine.loop import EngineSettings, RunReport
 from dialer.service.http import parse_bind
 from lists import sources
@@ -100,7 +101,9 @@ def serve_command(
     bind = None if no_http else parse_bind(http)
     console_bind = None if no_console else parse_bind(console, "--console")
     if bind is not None and bind == console_bind:
-        raise InvalidInput(f"--http and --console both ask for {http}: give them different ports")
+        raise InvalidInput(
+            _("--http and --console both ask for {bind}: give them different ports").format(bind=http)
+        )
     engine_settings = EngineSettings(shutdown_deadline_s=shutdown_deadline)
     if node:
         engine_settings = replace(engine_settings, node_id=node)

@@ -47,9 +47,11 @@ def status_command(
 ) -> None:
     """Campaigns with their state, leads left, next due lead, calls in flight, operators, outcomes."""
     if not 0.2 <= interval <= 3600:
-        raise InvalidInput(f"--interval {interval:g}: expected 0.2 to 3600 seconds")
+        raise InvalidInput(
+            _("--interval {interval:g}: expected 0.2 to 3600 seconds").format(interval=interval)
+        )
     if count is not None and count < 1:
-        raise InvalidInput(f"--count {count}: expected at least 1")
+        raise InvalidInput(_("--count {count}: expected at least 1").format(count=count))
     engine = store(ctx)
     names = campaign or ()
     report = collect_status(engine, names)  # an unknown campaign fails here, before any redraw

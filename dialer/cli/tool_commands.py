@@ -53,13 +53,13 @@ def _queues(ctx: typer.Context, names: list[str] | None) -> list[str]:
     for campaign in campaigns:
         queue = campaign.queue or campaign.name
         if not QUEUE_NAME.fullmatch(queue):
-            problem = (
-                f"campaign {campaign.name!r} has no --queue and its name is not a valid queue name "
+            problem = _(
+                "campaign {name!r} has no --queue and its name is not a valid queue name "
                 "(letters, digits, '.', '_', '-'); create it again with --queue NAME"
-            )
+            ).format(name=campaign.name)
             if names:
                 raise InvalidInput(problem)
-            stderr.print(f"[yellow]warning:[/yellow] {escape(problem)}; skipped")
+            stderr.print(f"[yellow]{_('warning:')}[/yellow] {escape(problem)}; {_('skipped')}")
             continue
         queues.add(queue)
     return sorted(queues)
@@ -81,11 +81,13 @@ def pbx_config(
 
     queues = [QueueSpec(name, wrapup_s=wrapup) for name in _queues(ctx, campaign)]
     if not queues:
-        raise InvalidInput("no campaigns yet: create one first (dialer campaign create)")
+        raise InvalidInput(_("no campaigns yet: create one first (dialer campaign create)"))
     try:
         files = write_pbx_config(out, queues, ami_user=ami_user, ami_secret=None, bind=bind)
     except OSError as exc:
-        raise InvalidInput(f"cannot write to {out}: {exc.strerror}") from None
+        raise InvalidInput(
+            _("cannot write to {file}: {problem}").format(file=out, problem=exc.strerror)
+        ) from None
     for path in (files.manager, files.extensions, files.queues, files.safe_harbour_sound):
         stdout.print(f"wrote {escape(str(path))}")
     stdout.print(
@@ -193,7 +195,7 @@ def simulate_command(
     from dialer.sim.simulator import run_simulation
 
     if output_format not in ("table", "json"):
-        raise InvalidInput(f"--format {output_format!r}: use table or json")
+        raise InvalidInput(_("--format {format!r}: use table or json").format(format=output_format))
     day = DayPlan(
         answer_profile=parse_profile(answer_profile),
         schedule=schedule.strip().lower(),
@@ -220,7 +222,7 @@ def simulate_command(
     plot_rules = OutputRules(follow_symlinks=follow_symlinks, label="--plot")
     if plot is not None:
         if plot.suffix.lower() != ".png":
-            raise InvalidInput("--plot: give a file name ending in .png")
+            raise InvalidInput(_("--plot: give a file name ending in .png"))
         check_output(plot, plot_rules)
     result = run_simulation(params)
     if plot is not None:
