@@ -7,40 +7,24 @@ from pathlib import Path
 
 import pytest
 
-from dialer.pacing import AbandonStats, EstimatesTracker, PacingSnapshot
+from dialer.pacing import AbandonStats
+from tests.test_pacing import busy_floor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from _pacing_fixed import at_target, fixed_risk_pacer
-
-
-def floor(abandon: AbandonStats, ready: int = 2) -> PacingSnapshot:
-    """Twenty operators mid-shift, a few calls ringing, learned estimates."""
-    tracker = EstimatesTracker()
-    for i in range(400):
-        tracker.call_resolved(i % 5 == 0, 8.0 if i % 5 == 0 else 20.0)
-    for _ in range(100):
-        tracker.call_handled(90.0, 10.0)
-    return PacingSnapshot(
-        now=3600,
-        ready=ready,
-        estimates=tracker.current(),
-        in_call=tuple(float(60 + 10 * i) for i in range(20 - ready)),
-        ringing=(1.0, 3.0, 6.0),
-        abandon=abandon,
-    )
 
 
 @pytest.mark.parametrize("abandoned", [0, 20, 29])
 def test_the_allowed_risk_stays_put_whatever_the_abandon_rate(abandoned: int) -> None:
     pacer = fixed_risk_pacer("fixed-risk-0.07")()
     for live in (1000, 1100, 1200):  # answers served since: a controller would raise its risk
-        decision = pacer.decide(floor(AbandonStats(abandoned, live)))
+        decision = pacer.decide(busy_floor(abandon=AbandonStats(abandoned, live)))
         assert decision.explain["overflow"] == 0.07
         assert "fallback" not in decision.explain  # no caution latch near the cap
 
 
 def test_at_the_cap_edge_it_dials_progressively_unless_told_not_to() -> None:
-    at_edge = floor(AbandonStats(30, 1000), ready=6)  # 3.0% >= 0.98 x 3%
+    at_edge = busy_floor(ready=6, abandon=AbandonStats(30, 1000))  # 3.0% >= 0.98 x 3%
     assert fixed_risk_pacer("fixed-risk-0.07")().decide(at_edge).explain["fallback"] == "progressive"
     bare = fixed_risk_pacer("fixed-risk-0.07-nocap")().decide(at_edge)
     assert bare.explain["overflow"] == 0.07

@@ -85,9 +85,16 @@ def login_language(request: Request) -> str:
     return from_accept_language(request.headers.get("accept-language", "")) or LOGIN_LANGUAGE
 
 
-def set_language_cookie(response: Response, language: str) -> None:
+def set_language_cookie(request: Request, response: Response, language: str) -> None:
     """Not a secret, and not the session: which language the next login page on this browser speaks."""
-    response.set_cookie(LANGUAGE_COOKIE, language, max_age=400 * 24 * 3600, httponly=True, samesite="strict")
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=400 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=bool(request.app.state.secure_cookies),
+    )
 
 
 async def refusal_language(request: Request, login: LoginSession | None) -> str:

@@ -88,7 +88,7 @@ async def login_submit(request: Request) -> Response:
     log.info("console login: %s (%s)", opened.user.name, opened.user.role.value)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, opened.token)
-    set_language_cookie(response, opened.user.language)
+    set_language_cookie(request, response, opened.user.language)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
