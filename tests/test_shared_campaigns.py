@@ -335,7 +335,7 @@ def test_a_node_whose_share_was_taken_over_places_nothing(pg_store: Engine) -> N
     try:
         a.own([cid], shared={cid})
         b.own([cid], shared={cid})
-        now = 1_900_000_000.0
+        now = time.time()  # the leads are in a zone where it is 13:00 now (open_zone)
         leads_b = select_leads(pg_store, rules, "node-b", now, 2)
         assert len(begin_attempts(pg_store, leads_b, "node-b", lambda: now, b.fences[cid])) == 2
         leads_a = select_leads(pg_store, rules, "node-a", now, 2)
