@@ -149,16 +149,19 @@ def pacer_factory(method: str) -> Callable[[], Pacer]:
     return fixed_risk_pacer(method) if is_fixed_risk(method) else METHODS[method]
 
 
+def _known(method: str, day: bool) -> bool:
+    """A method of the real-day grid (some, like "stationary", are no pacer), or one with a pacer."""
+    if day:
+        return method in DAY_METHODS
+    try:
+        pacer_factory(method)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
 def unknown_methods(methods: list[str], day: bool) -> list[str]:
-    unknown = []
-    for m in methods:
-        try:
-            if day and m not in DAY_METHODS:
-                raise KeyError(m)
-            pacer_factory(m)
-        except (KeyError, ValueError):
-            unknown.append(m)
-    return unknown
+    return [m for m in methods if not _known(m, day)]
 
 
 def method_order(method: str) -> tuple[int, float, str]:

@@ -11,7 +11,9 @@ from dialer.pacing import AbandonStats
 from tests.test_pacing import busy_floor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from _pacing_day import DAY_METHODS
 from _pacing_fixed import at_target, fixed_risk_pacer
+from pacing import METHODS, unknown_methods
 
 
 @pytest.mark.parametrize("abandoned", [0, 20, 29])
@@ -44,3 +46,14 @@ def test_the_frontier_is_read_between_the_sweep_points_that_straddle_the_target(
     assert risk == pytest.approx(0.07)
     assert utilisation == pytest.approx(0.88)  # the first crossing, not the fold-back after it
     assert at_target(sweep[:2], 0.025) is None
+
+
+def test_every_grids_own_methods_are_known_and_other_names_are_not() -> None:
+    assert unknown_methods(list(DAY_METHODS), day=True) == []  # "stationary" is no pacer, and is known
+    assert unknown_methods([*METHODS, "fixed-risk-0.05", "fixed-risk-0.05-nocap"], day=False) == []
+    assert unknown_methods(["stationary", "fixed-risk-2", "nope"], day=False) == [
+        "stationary",
+        "fixed-risk-2",
+        "nope",
+    ]
+    assert unknown_methods(["fixed-risk-0.05", "omnidialer"], day=True) == ["fixed-risk-0.05", "omnidialer"]
