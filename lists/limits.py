@@ -98,7 +98,8 @@ def shown(path: Path) -> str:
 def some(names: list[str], count: int = 8, width: int = 30) -> str:
     """A few column names for a message: the first ``count``, each cut to ``width`` characters."""
     cut = [name if len(name) <= width else name[: width - 3] + "..." for name in names[:count]]
-    return ", ".join(cut) + (f" and {len(names) - count} more" if len(names) > count else "")
+    more = _(" and {count} more").format(count=len(names) - count) if len(names) > count else ""
+    return ", ".join(cut) + more
 
 
 def unreadable(path: Path, exc: OSError) -> InvalidInput:
